@@ -1,0 +1,2 @@
+//! The `strongroom` command (work in progress).
+fn main() {}

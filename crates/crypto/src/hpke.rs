@@ -1,0 +1,1 @@
+//! hpke (work in progress)

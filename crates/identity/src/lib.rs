@@ -1,0 +1,1 @@
+//! Fabric-style membership for strongroom (work in progress).
