@@ -1,1 +1,0 @@
-//! object (work in progress)
