@@ -1,0 +1,223 @@
+//! `strongroom bench …`: speed on this machine, with references measured in the same
+//! run so that figures can be compared as ratios on a noisy machine.
+
+use std::io::{self, Read, Write};
+use std::process::Command as Process;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand};
+use serde::Serialize;
+use strongroom_crypto::key::DataKey;
+use strongroom_crypto::object::{self, ObjectOptions};
+
+/// Benchmarks.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// The encrypted object format against `openssl speed -evp aes-256-gcm`, and ECDSA
+    /// P-256 signatures per second.
+    Crypto(CryptoBenchArgs),
+}
+
+/// Arguments of `bench crypto`.
+#[derive(Debug, Args)]
+pub struct CryptoBenchArgs {
+    /// Size of the object to encrypt and decrypt, in MiB.
+    #[arg(long, default_value_t = 256)]
+    size_mib: u64,
+    /// Plaintext bytes per chunk.
+    #[arg(long, default_value_t = object::DEFAULT_CHUNK_SIZE)]
+    chunk_size: u32,
+    /// Seconds for each openssl and ECDSA measurement.
+    #[arg(long, default_value_t = 3)]
+    seconds: u64,
+    /// Print the figures as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs one benchmark.
+pub fn run(command: BenchCommand) -> Result<()> {
+    match command {
+        BenchCommand::Crypto(args) => crypto(&args),
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct CryptoFigures {
+    size_bytes: u64,
+    chunk_size: u32,
+    encrypt_mb_per_s: f64,
+    decrypt_mb_per_s: f64,
+    streaming_peak_rss_mib: Option<f64>,
+    openssl_aes_256_gcm_16k_mb_per_s: Option<f64>,
+    encrypt_ratio_to_openssl: Option<f64>,
+    decrypt_ratio_to_openssl: Option<f64>,
+    ecdsa_p256_sign_per_s: f64,
+    ecdsa_p256_verify_per_s: f64,
+}
+
+/// A reader that yields `remaining` bytes of a fixed pseudo-random pattern, so that
+/// the input costs no more than a memory copy and occupies 1 MiB whatever its size.
+struct Pattern {
+    block: Vec<u8>,
+    position: usize,
+    remaining: u64,
+}
+
+impl Pattern {
+    fn new(size: u64) -> Self {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let block = (0..1 << 20)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state as u8
+            })
+            .collect();
+        Self {
+            block,
+            position: 0,
+            remaining: size,
+        }
+    }
+}
+
+impl Read for Pattern {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = buf
+            .len()
+            .min(self.block.len() - self.position)
+            .min(usize::try_from(self.remaining).unwrap_or(usize::MAX));
+        buf[..n].copy_from_slice(&self.block[self.position..self.position + n]);
+        self.position = (self.position + n) % self.block.len();
+        self.remaining -= n as u64;
+        Ok(n)
+    }
+}
+
+/// A writer that keeps the bytes it is given in a file it streams to, so that the
+/// ciphertext never sits in memory.
+fn crypto(args: &CryptoBenchArgs) -> Result<()> {
+    let size = args.size_mib * 1024 * 1024;
+    let options = ObjectOptions {
+        chunk_size: args.chunk_size,
+    };
+    let key = DataKey::generate();
+    let mib = |bytes: u64, elapsed: Duration| bytes as f64 / 1e6 / elapsed.as_secs_f64();
+
+    // Streaming, through a file: memory must stay flat whatever the size.
+    reset_peak_rss();
+    let spool = tempfile::tempfile().context("cannot create a temporary file")?;
+    let mut writer = io::BufWriter::with_capacity(1 << 20, &spool);
+    object::encrypt(&key, options, Pattern::new(size), &mut writer)?;
+    writer.flush()?;
+    drop(writer);
+    let mut reader = io::BufReader::with_capacity(1 << 20, &spool);
+    io::Seek::rewind(&mut reader)?;
+    let streamed = object::decrypt(&key, reader, io::sink())?;
+    if streamed != size {
+        bail!("decrypted {streamed} bytes, expected {size}");
+    }
+    let streaming_peak_rss_mib = peak_rss_mib();
+    drop(spool);
+
+    // Throughput, in memory: the format's own cost.
+    let start = Instant::now();
+    let mut sealed = Vec::with_capacity(usize::try_from(size)? + usize::try_from(size / 1000)? + 4096);
+    object::encrypt(&key, options, Pattern::new(size), &mut sealed)?;
+    let encrypt_mb_per_s = mib(size, start.elapsed());
+    let start = Instant::now();
+    let opened = object::decrypt(&key, &sealed[..], io::sink())?;
+    let decrypt_mb_per_s = mib(opened, start.elapsed());
+    drop(sealed);
+
+    let openssl = openssl_aes_gcm(args.seconds);
+    let (sign, verify) = ecdsa_rates(Duration::from_secs(args.seconds))?;
+
+    let figures = CryptoFigures {
+        size_bytes: size,
+        chunk_size: args.chunk_size,
+        encrypt_mb_per_s,
+        decrypt_mb_per_s,
+        streaming_peak_rss_mib,
+        openssl_aes_256_gcm_16k_mb_per_s: openssl,
+        encrypt_ratio_to_openssl: openssl.map(|o| encrypt_mb_per_s / o),
+        decrypt_ratio_to_openssl: openssl.map(|o| decrypt_mb_per_s / o),
+        ecdsa_p256_sign_per_s: sign,
+        ecdsa_p256_verify_per_s: verify,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&figures)?);
+        return Ok(());
+    }
+    let ratio = |r: Option<f64>| r.map_or("n/a".to_string(), |r| format!("{:.0}%", r * 100.0));
+    println!("strongroom bench crypto ({} MiB, {} B chunks)", args.size_mib, args.chunk_size);
+    println!("  object encrypt            {encrypt_mb_per_s:>10.0} MB/s  ({} of openssl)", ratio(figures.encrypt_ratio_to_openssl));
+    println!("  object decrypt            {decrypt_mb_per_s:>10.0} MB/s  ({} of openssl)", ratio(figures.decrypt_ratio_to_openssl));
+    match openssl {
+        Some(o) => println!("  openssl aes-256-gcm 16K   {o:>10.0} MB/s  (reference, single core)"),
+        None => println!("  openssl aes-256-gcm 16K          n/a  (openssl not found: apt-get install openssl)"),
+    }
+    match streaming_peak_rss_mib {
+        Some(m) => println!("  peak memory, streaming    {m:>10.1} MiB (whole process, file to file)"),
+        None => println!("  peak memory, streaming          n/a  (no /proc/self/status)"),
+    }
+    println!("  ECDSA P-256 sign          {sign:>10.0} /s");
+    println!("  ECDSA P-256 verify        {verify:>10.0} /s");
+    Ok(())
+}
+
+/// `openssl speed -evp aes-256-gcm -bytes 16384`, in MB/s, if openssl is installed.
+fn openssl_aes_gcm(seconds: u64) -> Option<f64> {
+    let output = Process::new("openssl")
+        .args(["speed", "-evp", "aes-256-gcm", "-bytes", "16384", "-seconds"])
+        .arg(seconds.to_string())
+        .output()
+        .ok()?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    // The result line: "AES-256-GCM    4343496.70k" (thousands of bytes per second).
+    let line = stdout.lines().rev().find(|l| l.to_ascii_uppercase().starts_with("AES-256-GCM"))?;
+    let figure = line.split_whitespace().last()?.strip_suffix('k')?;
+    figure.parse::<f64>().ok().map(|k| k / 1000.0)
+}
+
+fn ecdsa_rates(budget: Duration) -> Result<(f64, f64)> {
+    use p256::ecdsa::signature::{Signer, Verifier};
+    use p256::ecdsa::{Signature, SigningKey};
+    let key = SigningKey::random(&mut rand_core::OsRng);
+    let message = [0x5au8; 256];
+    let start = Instant::now();
+    let mut signs = 0u64;
+    let mut signature: Signature = key.sign(&message);
+    while start.elapsed() < budget {
+        for _ in 0..64 {
+            signature = key.sign(&message);
+        }
+        signs += 64;
+    }
+    let sign_rate = signs as f64 / start.elapsed().as_secs_f64();
+    let verifying = key.verifying_key();
+    let start = Instant::now();
+    let mut verifies = 0u64;
+    while start.elapsed() < budget {
+        for _ in 0..64 {
+            verifying.verify(&message, &signature).context("benchmark signature did not verify")?;
+        }
+        verifies += 64;
+    }
+    Ok((sign_rate, verifies as f64 / start.elapsed().as_secs_f64()))
+}
+
+fn reset_peak_rss() {
+    // Writing 5 to clear_refs resets the peak resident set size (Linux >= 4.0).
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}

@@ -1,0 +1,26 @@
+//! The subcommands.
+
+mod bench;
+mod crypto;
+
+use anyhow::Result;
+use clap::Subcommand;
+
+/// What `strongroom` can do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Measure strongroom's speed on this machine.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+    /// Encrypt, decrypt, hash, sign and verify files; generate keys.
+    #[command(subcommand)]
+    Crypto(crypto::CryptoCommand),
+}
+
+/// Runs one subcommand.
+pub fn run(command: Command) -> Result<()> {
+    match command {
+        Command::Bench(command) => bench::run(command),
+        Command::Crypto(command) => crypto::run(command),
+    }
+}
