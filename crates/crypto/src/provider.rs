@@ -85,6 +85,66 @@ impl HashAlgorithm {
     }
 }
 
+/// A streaming hash over data of any size, for inputs that do not fit in memory.
+/// Hashing handles no secret, so this is the software implementation whichever
+/// provider is in use.
+#[derive(Clone)]
+pub struct Hasher(HasherState);
+
+#[derive(Clone)]
+enum HasherState {
+    Sha256(sha2::Sha256),
+    Sha384(sha2::Sha384),
+    Sha3_256(sha3::Sha3_256),
+    Sha3_384(sha3::Sha3_384),
+}
+
+impl Hasher {
+    /// Starts a hash with `algorithm`.
+    pub fn new(algorithm: HashAlgorithm) -> Self {
+        use sha2::Digest;
+        Self(match algorithm {
+            HashAlgorithm::Sha256 => HasherState::Sha256(sha2::Sha256::new()),
+            HashAlgorithm::Sha384 => HasherState::Sha384(sha2::Sha384::new()),
+            HashAlgorithm::Sha3_256 => HasherState::Sha3_256(sha3::Sha3_256::new()),
+            HashAlgorithm::Sha3_384 => HasherState::Sha3_384(sha3::Sha3_384::new()),
+        })
+    }
+
+    /// Feeds data.
+    pub fn update(&mut self, data: &[u8]) {
+        use sha2::Digest;
+        match &mut self.0 {
+            HasherState::Sha256(h) => h.update(data),
+            HasherState::Sha384(h) => h.update(data),
+            HasherState::Sha3_256(h) => h.update(data),
+            HasherState::Sha3_384(h) => h.update(data),
+        }
+    }
+
+    /// The digest of everything fed.
+    pub fn finish(self) -> Vec<u8> {
+        use sha2::Digest;
+        match self.0 {
+            HasherState::Sha256(h) => h.finalize().to_vec(),
+            HasherState::Sha384(h) => h.finalize().to_vec(),
+            HasherState::Sha3_256(h) => h.finalize().to_vec(),
+            HasherState::Sha3_384(h) => h.finalize().to_vec(),
+        }
+    }
+}
+
+impl std::io::Write for Hasher {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.update(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Which valid ECDSA signatures [`CryptoProvider::ecdsa_verify`] accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -241,6 +301,25 @@ pub fn default_provider() -> &'static dyn CryptoProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn streaming_hasher_matches_one_shot_hash() {
+        let data: Vec<u8> = (0..10_000u32).map(|i| (i * 7) as u8).collect();
+        for algorithm in [
+            HashAlgorithm::Sha256,
+            HashAlgorithm::Sha384,
+            HashAlgorithm::Sha3_256,
+            HashAlgorithm::Sha3_384,
+        ] {
+            let mut hasher = Hasher::new(algorithm);
+            for piece in data.chunks(333) {
+                hasher.update(piece);
+            }
+            let streamed = hasher.finish();
+            assert_eq!(streamed.len(), algorithm.output_len());
+            assert_eq!(streamed, default_provider().hash(algorithm, &data).expect("hash"));
+        }
+    }
 
     #[test]
     fn secrets_are_not_printed_by_debug() {
