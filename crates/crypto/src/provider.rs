@@ -317,7 +317,10 @@ mod tests {
             }
             let streamed = hasher.finish();
             assert_eq!(streamed.len(), algorithm.output_len());
-            assert_eq!(streamed, default_provider().hash(algorithm, &data).expect("hash"));
+            assert_eq!(
+                streamed,
+                default_provider().hash(algorithm, &data).expect("hash")
+            );
         }
     }
 

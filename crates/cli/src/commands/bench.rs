@@ -154,15 +154,28 @@ fn crypto(args: &CryptoBenchArgs) -> Result<()> {
         return Ok(());
     }
     let ratio = |r: Option<f64>| r.map_or("n/a".to_string(), |r| format!("{:.0}%", r * 100.0));
-    println!("strongroom bench crypto ({} MiB, {} B chunks)", args.size_mib, args.chunk_size);
-    println!("  object encrypt            {encrypt_mb_per_s:>10.0} MB/s  ({} of openssl)", ratio(figures.encrypt_ratio_to_openssl));
-    println!("  object decrypt            {decrypt_mb_per_s:>10.0} MB/s  ({} of openssl)", ratio(figures.decrypt_ratio_to_openssl));
+    println!(
+        "strongroom bench crypto ({} MiB, {} B chunks)",
+        args.size_mib, args.chunk_size
+    );
+    println!(
+        "  object encrypt            {encrypt_mb_per_s:>10.0} MB/s  ({} of openssl)",
+        ratio(figures.encrypt_ratio_to_openssl)
+    );
+    println!(
+        "  object decrypt            {decrypt_mb_per_s:>10.0} MB/s  ({} of openssl)",
+        ratio(figures.decrypt_ratio_to_openssl)
+    );
     match openssl {
         Some(o) => println!("  openssl aes-256-gcm 16K   {o:>10.0} MB/s  (reference, single core)"),
-        None => println!("  openssl aes-256-gcm 16K          n/a  (openssl not found: apt-get install openssl)"),
+        None => println!(
+            "  openssl aes-256-gcm 16K          n/a  (openssl not found: apt-get install openssl)"
+        ),
     }
     match streaming_peak_rss_mib {
-        Some(m) => println!("  peak memory, streaming    {m:>10.1} MiB (whole process, file to file)"),
+        Some(m) => {
+            println!("  peak memory, streaming    {m:>10.1} MiB (whole process, file to file)")
+        }
         None => println!("  peak memory, streaming          n/a  (no /proc/self/status)"),
     }
     println!("  ECDSA P-256 sign          {sign:>10.0} /s");
@@ -173,13 +186,23 @@ fn crypto(args: &CryptoBenchArgs) -> Result<()> {
 /// `openssl speed -evp aes-256-gcm -bytes 16384`, in MB/s, if openssl is installed.
 fn openssl_aes_gcm(seconds: u64) -> Option<f64> {
     let output = Process::new("openssl")
-        .args(["speed", "-evp", "aes-256-gcm", "-bytes", "16384", "-seconds"])
+        .args([
+            "speed",
+            "-evp",
+            "aes-256-gcm",
+            "-bytes",
+            "16384",
+            "-seconds",
+        ])
         .arg(seconds.to_string())
         .output()
         .ok()?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     // The result line: "AES-256-GCM    4343496.70k" (thousands of bytes per second).
-    let line = stdout.lines().rev().find(|l| l.to_ascii_uppercase().starts_with("AES-256-GCM"))?;
+    let line = stdout
+        .lines()
+        .rev()
+        .find(|l| l.to_ascii_uppercase().starts_with("AES-256-GCM"))?;
     let figure = line.split_whitespace().last()?.strip_suffix('k')?;
     figure.parse::<f64>().ok().map(|k| k / 1000.0)
 }
