@@ -2,7 +2,7 @@
 //!
 //! strongroom uses HPKE to wrap dataset keys (DEKs) to a KMS or worker key and to encrypt
 //! transaction payloads to the service's transaction key. This module is a thin,
-//! run-time-selectable layer over the [`hpke`](::hpke) crate (0.13): a [`Suite`] value
+//! run-time-selectable layer over the [hpke crate](::hpke) (0.13): a [`Suite`] value
 //! picks the KEM, KDF and AEAD, and every call dispatches to the crate's generic types.
 //!
 //! # Supported suites and modes
