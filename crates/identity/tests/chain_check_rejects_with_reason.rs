@@ -10,8 +10,8 @@ use rcgen::{
     PKCS_ECDSA_P256_SHA256,
 };
 use strongroom_identity::{
-    CertificatePosition, ChainError, IssuerFault, KeyUsageFault, Role, RootFault,
-    SubjectAltName, fingerprint, verify_member, verify_node, verify_root,
+    CertificatePosition, ChainError, IssuerFault, KeyUsageFault, Role, RootFault, SubjectAltName,
+    fingerprint, verify_member, verify_node, verify_root,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -67,7 +67,13 @@ fn expired_member_is_rejected_as_expired() {
         "{err:?}"
     );
     // The same certificate was fine while it was valid.
-    verify_member(old.cert_der(), ca.cert_der(), "Org1MSP", now - Duration::days(5)).unwrap();
+    verify_member(
+        old.cert_der(),
+        ca.cert_der(),
+        "Org1MSP",
+        now - Duration::days(5),
+    )
+    .unwrap();
 }
 
 #[test]
@@ -261,10 +267,8 @@ fn missing_or_unknown_role_is_rejected_with_its_reason() {
         p.distinguished_name
             .push(DnType::OrganizationalUnitName, "admin");
         // rcgen keeps one value per type; add a second OU through a custom type.
-        p.distinguished_name.push(
-            DnType::CustomDnType(vec![2, 5, 4, 11]),
-            "owner",
-        );
+        p.distinguished_name
+            .push(DnType::CustomDnType(vec![2, 5, 4, 11]), "owner");
     });
     assert!(matches!(
         verify_member(&two_roles, ca.cert_der(), "Org1MSP", now),
@@ -383,7 +387,11 @@ fn node_certificate_is_accepted_only_as_a_node() {
     // Node of another org.
     let org2 = org("Org2MSP", now);
     let node2 = org2
-        .enroll_node("n", &[SubjectAltName::Dns("n.example".to_owned())], year(now))
+        .enroll_node(
+            "n",
+            &[SubjectAltName::Dns("n.example".to_owned())],
+            year(now),
+        )
         .unwrap();
     assert_eq!(
         verify_node(node2.cert_der(), ca.cert_der(), "Org1MSP", now),

@@ -7,8 +7,8 @@ use p256::ecdsa::signature::{Signer as _, Verifier as _};
 use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
 use p256::pkcs8::DecodePrivateKey;
 use strongroom_identity::{
-    CertificatePosition, ChainError, ENVELOPE_CONTEXT, EncodingError, EnvelopeError, Member,
-    OrgCa, Role, SignedEnvelope, TrustStore, fingerprint,
+    CertificatePosition, ChainError, ENVELOPE_CONTEXT, EncodingError, EnvelopeError, Member, OrgCa,
+    Role, SignedEnvelope, TrustStore, fingerprint,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -22,11 +22,14 @@ struct World {
     trust: TrustStore,
 }
 
+#[allow(clippy::unwrap_used)] // test helper
 fn world() -> World {
     let now = OffsetDateTime::now_utc();
     let org1 = org("Org1MSP", now);
     let org2 = org("Org2MSP", now);
-    let alice = org1.enroll_member("alice", Role::Analyst, year(now)).unwrap();
+    let alice = org1
+        .enroll_member("alice", Role::Analyst, year(now))
+        .unwrap();
     let bob = org1.enroll_member("bob", Role::Owner, year(now)).unwrap();
     let mut trust = TrustStore::new();
     trust.insert("Org1MSP", org1.cert_der().to_vec());
@@ -72,7 +75,10 @@ fn any_flipped_payload_byte_is_rejected() {
     }
     let mut longer = envelope.clone();
     longer.payload.push(b' ');
-    assert_eq!(longer.verify(&w.trust, w.now), Err(EnvelopeError::BadSignature));
+    assert_eq!(
+        longer.verify(&w.trust, w.now),
+        Err(EnvelopeError::BadSignature)
+    );
 }
 
 #[test]
@@ -103,11 +109,17 @@ fn signature_from_another_member_is_rejected() {
     // Bob's signature presented with Alice's certificate.
     let mut swapped = by_alice.clone();
     swapped.signature_der = by_bob.signature_der.clone();
-    assert_eq!(swapped.verify(&w.trust, w.now), Err(EnvelopeError::BadSignature));
+    assert_eq!(
+        swapped.verify(&w.trust, w.now),
+        Err(EnvelopeError::BadSignature)
+    );
     // Alice's signature presented with Bob's certificate.
     let mut swapped = by_alice.clone();
     swapped.signer_cert_der = w.bob.cert_der().to_vec();
-    assert_eq!(swapped.verify(&w.trust, w.now), Err(EnvelopeError::BadSignature));
+    assert_eq!(
+        swapped.verify(&w.trust, w.now),
+        Err(EnvelopeError::BadSignature)
+    );
 }
 
 #[test]
@@ -144,8 +156,7 @@ fn signatures_are_low_s_across_many_payloads() {
 #[test]
 fn signature_without_the_context_prefix_is_rejected() {
     let w = world();
-    let key =
-        SigningKey::from_pkcs8_der(&w.alice.private_key_pkcs8_der().unwrap()).unwrap();
+    let key = SigningKey::from_pkcs8_der(&w.alice.private_key_pkcs8_der().unwrap()).unwrap();
     let raw: Signature = key.sign(PAYLOAD);
     let raw = raw.normalize_s().unwrap_or(raw);
     let envelope = SignedEnvelope {
@@ -153,7 +164,10 @@ fn signature_without_the_context_prefix_is_rejected() {
         signer_cert_der: w.alice.cert_der().to_vec(),
         signature_der: raw.to_der().as_bytes().to_vec(),
     };
-    assert_eq!(envelope.verify(&w.trust, w.now), Err(EnvelopeError::BadSignature));
+    assert_eq!(
+        envelope.verify(&w.trust, w.now),
+        Err(EnvelopeError::BadSignature)
+    );
 }
 
 #[test]

@@ -12,10 +12,12 @@ use time::OffsetDateTime;
 
 use common::{org, year};
 
+#[allow(clippy::unwrap_used)] // test helper
 fn mode(path: &Path) -> u32 {
     fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
 
+#[allow(clippy::unwrap_used)] // test helper
 fn entries(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = fs::read_dir(dir)
         .unwrap()
@@ -118,7 +120,10 @@ fn existing_files_are_never_overwritten() {
 
     let other = org("Org1MSP", now);
     let err = other.save(dir.path(), None).unwrap_err();
-    assert!(matches!(err, CredentialError::AlreadyExists { .. }), "{err:?}");
+    assert!(
+        matches!(err, CredentialError::AlreadyExists { .. }),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("refusing to overwrite"), "{err}");
     assert_eq!(fs::read(dir.path().join("ca.pem")).unwrap(), cert_before);
     assert_eq!(fs::read(dir.path().join("ca.key.pem")).unwrap(), key_before);
