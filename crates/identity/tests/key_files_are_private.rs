@@ -227,3 +227,34 @@ fn key_from_another_member_is_refused() {
         Err(CredentialError::InvalidName(_))
     ));
 }
+
+#[test]
+fn node_credentials_round_trip_with_tls_ready_key() {
+    let now = OffsetDateTime::now_utc();
+    let ca = org("Org1MSP", now);
+    let node = ca
+        .enroll_node(
+            "node1",
+            &[strongroom_identity::SubjectAltName::Dns(
+                "node1.org1.example".to_owned(),
+            )],
+            year(now),
+        )
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    node.save(dir.path(), None).unwrap();
+    assert_eq!(mode(&dir.path().join("node1.key.pem")), 0o600);
+    let loaded = strongroom_identity::Node::load(dir.path(), "node1", None).unwrap();
+    assert_eq!(loaded.cert_der(), node.cert_der());
+    assert_eq!(
+        *loaded.private_key_pkcs8_der().unwrap(),
+        *node.private_key_pkcs8_der().unwrap()
+    );
+    // A member's files are not a node's.
+    let alice = ca.enroll_member("alice", Role::Owner, year(now)).unwrap();
+    alice.save(dir.path(), None).unwrap();
+    assert!(matches!(
+        strongroom_identity::Node::load(dir.path(), "alice", None),
+        Err(CredentialError::InvalidCertificate { .. })
+    ));
+}
