@@ -1,0 +1,419 @@
+//! Signed envelopes: a payload, the signer's certificate and an ECDSA signature.
+//!
+//! # What is signed
+//!
+//! The signature is ECDSA P-256 with SHA-256 over
+//! `ENVELOPE_CONTEXT || payload`, where [`ENVELOPE_CONTEXT`] is the 23 bytes
+//! `b"strongroom/envelope/v1\0"`. The payload is signed exactly as carried, never
+//! re-encoded; the context prefix keeps an envelope signature from being valid for any
+//! other use of the member key that uses a different prefix. Signatures are DER
+//! (`SEQUENCE { r INTEGER, s INTEGER }`), with `s` normalized to the lower half of the
+//! group order ("low-S", as Hyperledger Fabric requires).
+//!
+//! # Verification
+//!
+//! [`SignedEnvelope::verify`] reads the signer certificate's O, picks that MSP's root
+//! from the [`TrustStore`], checks the chain with [`verify_member`] at the given time,
+//! then requires the signature to be canonical DER and low-S, and to verify. The
+//! high-S twin of a valid signature is rejected, so a signature has one valid encoding.
+//!
+//! # Byte encoding
+//!
+//! ```text
+//! envelope  = magic version payload signer_cert_der signature_der
+//! magic     = "SREN"                       ; 4 bytes
+//! version   = %x01                         ; 1 byte
+//! field     = length:u32-big-endian bytes  ; each of the three fields
+//! ```
+//!
+//! Limits: payload at most [`MAX_PAYLOAD_LEN`], certificate at most [`MAX_CERT_LEN`],
+//! signature at most [`MAX_SIGNATURE_LEN`] bytes. Decoding rejects a wrong magic or
+//! version, an oversize length (before allocating), a truncated field and any trailing
+//! byte, so each envelope has exactly one encoding.
+//!
+//! # Not covered
+//!
+//! An envelope says nothing about freshness: replay protection (nonces, sequence
+//! numbers) belongs to the protocol that carries envelopes. Revocation is not checked.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use p256::ecdsa::signature::{DigestSigner, DigestVerifier};
+use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+use crate::chain::{ChainError, organization_of, verify_member};
+use crate::role::Role;
+
+/// Domain-separation prefix signed before the payload.
+pub const ENVELOPE_CONTEXT: &[u8] = b"strongroom/envelope/v1\0";
+
+/// First bytes of an encoded envelope.
+pub const ENVELOPE_MAGIC: [u8; 4] = *b"SREN";
+
+/// Version byte of the encoding described in the [module docs](self).
+pub const ENVELOPE_VERSION: u8 = 1;
+
+/// Largest payload, in bytes (16 MiB).
+pub const MAX_PAYLOAD_LEN: usize = 16 * 1024 * 1024;
+
+/// Largest signer certificate, in bytes (16 KiB).
+pub const MAX_CERT_LEN: usize = 16 * 1024;
+
+/// Largest DER ECDSA P-256 signature, in bytes.
+pub const MAX_SIGNATURE_LEN: usize = 72;
+
+/// A payload signed by an organization member.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedEnvelope {
+    /// The signed bytes, exactly as signed.
+    pub payload: Vec<u8>,
+    /// The signer's member certificate, DER.
+    pub signer_cert_der: Vec<u8>,
+    /// ECDSA P-256/SHA-256 signature over `ENVELOPE_CONTEXT || payload`, DER, low-S.
+    pub signature_der: Vec<u8>,
+}
+
+/// One of the three fields of an encoded envelope.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EnvelopeField {
+    /// The payload.
+    Payload,
+    /// The signer certificate.
+    SignerCertificate,
+    /// The signature.
+    Signature,
+}
+
+impl fmt::Display for EnvelopeField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Payload => "payload",
+            Self::SignerCertificate => "signer certificate",
+            Self::Signature => "signature",
+        })
+    }
+}
+
+/// Errors from encoding or decoding an envelope, or signing one too large to encode.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EncodingError {
+    /// The bytes do not start with [`ENVELOPE_MAGIC`].
+    #[error("not a signed envelope (bad magic)")]
+    BadMagic,
+    /// A field is longer than its limit.
+    #[error("{field} is {len} bytes, more than the {max} allowed")]
+    FieldTooLarge {
+        /// Which field.
+        field: EnvelopeField,
+        /// Its (claimed) length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// Bytes follow the last field.
+    #[error("{count} trailing bytes after the envelope")]
+    TrailingBytes {
+        /// How many.
+        count: usize,
+    },
+    /// The input ends inside a field or its length.
+    #[error("envelope truncated in the {field}")]
+    Truncated {
+        /// The field being read.
+        field: EnvelopeField,
+    },
+    /// The version byte is not [`ENVELOPE_VERSION`].
+    #[error("unsupported envelope version {0}")]
+    UnsupportedVersion(u8),
+}
+
+/// Errors from verifying an envelope.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EnvelopeError {
+    /// The signature does not verify over this payload under the signer's key.
+    #[error("envelope signature does not verify")]
+    BadSignature,
+    /// The signature's `s` is in the upper half of the group order (a malleated twin of
+    /// a low-S signature).
+    #[error("envelope signature is not low-S")]
+    HighS,
+    /// The signature is not canonical DER of two integers in range.
+    #[error("envelope signature is not a canonical DER ECDSA signature")]
+    MalformedSignature,
+    /// The signer certificate failed the chain check against its organization's root.
+    #[error("signer certificate rejected: {0}")]
+    SignerCertificate(#[from] ChainError),
+    /// The signer certificate names an MSP that the trust store does not know.
+    #[error("signer belongs to unknown MSP {msp_id:?}")]
+    UnknownMsp {
+        /// The certificate's O (empty if it has none).
+        msp_id: String,
+    },
+}
+
+/// Who signed a verified envelope.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Signer {
+    /// The signer's organization.
+    pub msp_id: String,
+    /// The signer's name (certificate CN).
+    pub name: String,
+    /// The signer's role (certificate OU).
+    pub role: Role,
+    /// SHA-256 of the signer certificate's DER.
+    pub cert_fingerprint: [u8; 32],
+}
+
+/// The organization roots an envelope verifier trusts: MSP id → root certificate (DER).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TrustStore {
+    roots: BTreeMap<String, Vec<u8>>,
+}
+
+impl TrustStore {
+    /// An empty trust store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Trusts `root_der` as the root of `msp_id`, returning the root it replaces.
+    ///
+    /// The root is checked at verification time (against `msp_id` and the time given).
+    pub fn insert(&mut self, msp_id: impl Into<String>, root_der: Vec<u8>) -> Option<Vec<u8>> {
+        self.roots.insert(msp_id.into(), root_der)
+    }
+
+    /// Stops trusting `msp_id`, returning its root.
+    pub fn remove(&mut self, msp_id: &str) -> Option<Vec<u8>> {
+        self.roots.remove(msp_id)
+    }
+
+    /// The root certificate trusted for `msp_id`.
+    pub fn root(&self, msp_id: &str) -> Option<&[u8]> {
+        self.roots.get(msp_id).map(Vec::as_slice)
+    }
+
+    /// The trusted MSP ids, in order.
+    pub fn msp_ids(&self) -> impl Iterator<Item = &str> {
+        self.roots.keys().map(String::as_str)
+    }
+
+    /// How many MSPs are trusted.
+    pub fn len(&self) -> usize {
+        self.roots.len()
+    }
+
+    /// Whether no MSP is trusted.
+    pub fn is_empty(&self) -> bool {
+        self.roots.is_empty()
+    }
+}
+
+impl SignedEnvelope {
+    /// Signs `payload` with `key` (whose certificate is `signer_cert_der`).
+    pub(crate) fn sign(
+        key: &SigningKey,
+        signer_cert_der: Vec<u8>,
+        payload: Vec<u8>,
+    ) -> Result<Self, EncodingError> {
+        check_len(EnvelopeField::Payload, payload.len())?;
+        check_len(EnvelopeField::SignerCertificate, signer_cert_der.len())?;
+        let signature: Signature = key.sign_digest(digest(&payload));
+        let signature = signature.normalize_s().unwrap_or(signature);
+        Ok(Self {
+            payload,
+            signer_cert_der,
+            signature_der: signature.to_der().as_bytes().to_vec(),
+        })
+    }
+
+    /// Verifies the envelope at time `at` against `trust`, and says who signed it.
+    /// See the [module docs](self) for the checks.
+    pub fn verify(&self, trust: &TrustStore, at: OffsetDateTime) -> Result<Signer, EnvelopeError> {
+        // A certificate without O cannot name a trusted MSP.
+        let msp_id = organization_of(&self.signer_cert_der)?.unwrap_or_default();
+        let root = trust
+            .root(&msp_id)
+            .ok_or_else(|| EnvelopeError::UnknownMsp {
+                msp_id: msp_id.clone(),
+            })?;
+        let identity = verify_member(&self.signer_cert_der, root, &msp_id, at)?;
+
+        let signature = Signature::from_der(&self.signature_der)
+            .map_err(|_| EnvelopeError::MalformedSignature)?;
+        if signature.to_der().as_bytes() != self.signature_der.as_slice() {
+            return Err(EnvelopeError::MalformedSignature);
+        }
+        if signature.normalize_s().is_some() {
+            return Err(EnvelopeError::HighS);
+        }
+        VerifyingKey::from(&identity.public_key)
+            .verify_digest(digest(&self.payload), &signature)
+            .map_err(|_| EnvelopeError::BadSignature)?;
+
+        Ok(Signer {
+            msp_id: identity.msp_id,
+            name: identity.name,
+            role: identity.role,
+            cert_fingerprint: identity.cert_fingerprint,
+        })
+    }
+
+    /// The byte encoding described in the [module docs](self).
+    ///
+    /// Fails if a field exceeds its limit (possible only for envelopes built by hand).
+    pub fn to_bytes(&self) -> Result<Vec<u8>, EncodingError> {
+        let fields = [
+            (EnvelopeField::Payload, &self.payload),
+            (EnvelopeField::SignerCertificate, &self.signer_cert_der),
+            (EnvelopeField::Signature, &self.signature_der),
+        ];
+        let mut out = Vec::with_capacity(
+            ENVELOPE_MAGIC.len() + 1 + fields.iter().map(|(_, f)| 4 + f.len()).sum::<usize>(),
+        );
+        out.extend_from_slice(&ENVELOPE_MAGIC);
+        out.push(ENVELOPE_VERSION);
+        for (field, bytes) in fields {
+            let len = check_len(field, bytes.len())?;
+            out.extend_from_slice(&len.to_be_bytes());
+            out.extend_from_slice(bytes);
+        }
+        Ok(out)
+    }
+
+    /// Decodes the byte encoding described in the [module docs](self). Does not verify.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, EncodingError> {
+        let rest = bytes
+            .strip_prefix(&ENVELOPE_MAGIC)
+            .ok_or(EncodingError::BadMagic)?;
+        let (&version, mut rest) = rest.split_first().ok_or(EncodingError::BadMagic)?;
+        if version != ENVELOPE_VERSION {
+            return Err(EncodingError::UnsupportedVersion(version));
+        }
+        let payload = read_field(&mut rest, EnvelopeField::Payload)?;
+        let signer_cert_der = read_field(&mut rest, EnvelopeField::SignerCertificate)?;
+        let signature_der = read_field(&mut rest, EnvelopeField::Signature)?;
+        if !rest.is_empty() {
+            return Err(EncodingError::TrailingBytes { count: rest.len() });
+        }
+        Ok(Self {
+            payload,
+            signer_cert_der,
+            signature_der,
+        })
+    }
+}
+
+fn digest(payload: &[u8]) -> Sha256 {
+    Sha256::new()
+        .chain_update(ENVELOPE_CONTEXT)
+        .chain_update(payload)
+}
+
+fn max_len(field: EnvelopeField) -> usize {
+    match field {
+        EnvelopeField::Payload => MAX_PAYLOAD_LEN,
+        EnvelopeField::SignerCertificate => MAX_CERT_LEN,
+        EnvelopeField::Signature => MAX_SIGNATURE_LEN,
+    }
+}
+
+/// Checks a field length against its limit and returns it as the encoded `u32`.
+fn check_len(field: EnvelopeField, len: usize) -> Result<u32, EncodingError> {
+    let max = max_len(field);
+    if len > max {
+        return Err(EncodingError::FieldTooLarge { field, len, max });
+    }
+    u32::try_from(len).map_err(|_| EncodingError::FieldTooLarge { field, len, max })
+}
+
+fn read_field(rest: &mut &[u8], field: EnvelopeField) -> Result<Vec<u8>, EncodingError> {
+    let (len, tail) = rest
+        .split_first_chunk::<4>()
+        .ok_or(EncodingError::Truncated { field })?;
+    let len =
+        usize::try_from(u32::from_be_bytes(*len)).map_err(|_| EncodingError::FieldTooLarge {
+            field,
+            len: usize::MAX,
+            max: max_len(field),
+        })?;
+    check_len(field, len)?;
+    let (value, tail) = tail
+        .split_at_checked(len)
+        .ok_or(EncodingError::Truncated { field })?;
+    *rest = tail;
+    Ok(value.to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> SignedEnvelope {
+        SignedEnvelope {
+            payload: b"payload".to_vec(),
+            signer_cert_der: b"cert".to_vec(),
+            signature_der: b"sig".to_vec(),
+        }
+    }
+
+    #[test]
+    fn encoding_is_the_documented_layout() {
+        let bytes = sample().to_bytes().unwrap();
+        let mut expected = b"SREN\x01".to_vec();
+        expected.extend_from_slice(b"\0\0\0\x07payload\0\0\0\x04cert\0\0\0\x03sig");
+        assert_eq!(bytes, expected);
+        assert_eq!(SignedEnvelope::from_bytes(&bytes).unwrap(), sample());
+    }
+
+    #[test]
+    fn every_strict_prefix_is_rejected() {
+        let bytes = sample().to_bytes().unwrap();
+        for end in 0..bytes.len() {
+            assert!(SignedEnvelope::from_bytes(&bytes[..end]).is_err(), "{end}");
+        }
+    }
+
+    #[test]
+    fn oversize_length_is_rejected_before_reading() {
+        let mut bytes = b"SREN\x01".to_vec();
+        bytes.extend_from_slice(&u32::MAX.to_be_bytes());
+        assert!(matches!(
+            SignedEnvelope::from_bytes(&bytes),
+            Err(EncodingError::FieldTooLarge {
+                field: EnvelopeField::Payload,
+                ..
+            })
+        ));
+        let mut envelope = sample();
+        envelope.signature_der = vec![0; MAX_SIGNATURE_LEN + 1];
+        assert!(matches!(
+            envelope.to_bytes(),
+            Err(EncodingError::FieldTooLarge {
+                field: EnvelopeField::Signature,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn wrong_magic_and_version_are_rejected() {
+        let mut bytes = sample().to_bytes().unwrap();
+        bytes[4] = 2;
+        assert_eq!(
+            SignedEnvelope::from_bytes(&bytes),
+            Err(EncodingError::UnsupportedVersion(2))
+        );
+        bytes[0] = b'X';
+        assert_eq!(
+            SignedEnvelope::from_bytes(&bytes),
+            Err(EncodingError::BadMagic)
+        );
+    }
+}
