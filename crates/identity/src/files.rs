@@ -169,18 +169,23 @@ pub(crate) fn load_pair(
     let (cert_path, key_path) = pair_paths(dir, stem);
     let key_pem = read_limited(&key_path, true)?;
     let key = decode_key_pem(&key_path, &key_pem, passphrase)?;
-    let cert_pem = read_limited(&cert_path, false)?;
+    Ok((read_certificate(&cert_path)?, key))
+}
+
+/// Reads a PEM certificate file (such as an org's `ca.pem`) and returns its DER bytes.
+pub fn read_certificate(path: &Path) -> Result<Vec<u8>, CredentialError> {
+    let cert_pem = read_limited(path, false)?;
     let (label, cert) = Document::from_pem(&cert_pem).map_err(|e| CredentialError::Malformed {
-        path: cert_path.clone(),
+        path: path.to_owned(),
         reason: format!("not a PEM certificate: {e}"),
     })?;
     if label != "CERTIFICATE" {
         return Err(CredentialError::Malformed {
-            path: cert_path,
+            path: path.to_owned(),
             reason: format!("PEM label is {label:?}, expected \"CERTIFICATE\""),
         });
     }
-    Ok((cert.as_bytes().to_vec(), key))
+    Ok(cert.as_bytes().to_vec())
 }
 
 /// The key as unencrypted PKCS#8 DER.

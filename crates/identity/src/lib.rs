@@ -54,7 +54,7 @@ pub use envelope::{
     ENVELOPE_CONTEXT, EncodingError, EnvelopeError, EnvelopeField, MAX_CERT_LEN, MAX_PAYLOAD_LEN,
     MAX_SIGNATURE_LEN, SignedEnvelope, Signer, TrustStore,
 };
-pub use files::CredentialError;
+pub use files::{CredentialError, read_certificate};
 pub use issue::{CA_FILE_STEM, IssueError, MAX_NAME_LEN, NODE_OU, OrgCa, SubjectAltName, Validity};
 pub use member::{Member, Node};
 pub use role::{ParseRoleError, Role};

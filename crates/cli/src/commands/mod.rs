@@ -2,6 +2,7 @@
 
 mod bench;
 mod crypto;
+mod identity;
 
 use anyhow::Result;
 use clap::Subcommand;
@@ -15,6 +16,12 @@ pub enum Command {
     /// Encrypt, decrypt, hash, sign and verify files; generate keys.
     #[command(subcommand)]
     Crypto(crypto::CryptoCommand),
+    /// Enroll members of an organization.
+    #[command(subcommand)]
+    Member(identity::MemberCommand),
+    /// Create organizations (MSP id and CA).
+    #[command(subcommand)]
+    Org(identity::OrgCommand),
 }
 
 /// Runs one subcommand.
@@ -22,5 +29,7 @@ pub fn run(command: Command) -> Result<()> {
     match command {
         Command::Bench(command) => bench::run(command),
         Command::Crypto(command) => crypto::run(command),
+        Command::Member(command) => identity::run_member(command),
+        Command::Org(command) => identity::run_org(command),
     }
 }
