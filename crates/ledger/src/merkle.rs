@@ -213,7 +213,7 @@ impl MerkleTree {
         if size == 0 {
             return EMPTY_ROOT;
         }
-        if size.is_power_of_two() && start % size == 0 {
+        if size.is_power_of_two() && start.is_multiple_of(size) {
             let level = size.trailing_zeros() as usize;
             // Every perfect aligned subtree inside the tree has been stored by push_leaf.
             if let Some(hash) = self

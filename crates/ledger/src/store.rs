@@ -218,10 +218,10 @@ impl LedgerStore {
     pub fn append_batch(&self, batch: &[Entry]) -> Result<Head, StoreError> {
         let txn = self.db.begin_write()?;
         let head = read_head(&txn.open_table(META)?)?;
-        let mut expected = head.map_or(1, |h| h.sequence + 1);
+        let first = head.map_or(1, |h| h.sequence + 1);
         let mut prev = head.map_or([0; 32], |h| h.hash);
         let mut rows = Vec::with_capacity(batch.len());
-        for entry in batch {
+        for (expected, entry) in (first..).zip(batch) {
             let sequence = entry.header.sequence;
             let reason = if sequence != expected {
                 Some(BatchError::OutOfSequence { expected })
@@ -245,7 +245,6 @@ impl LedgerStore {
             value.extend_from_slice(&encoded);
             rows.push((sequence, value));
             prev = hash;
-            expected += 1;
         }
         let Some(&(last, _)) = rows.last() else {
             txn.abort()?;
