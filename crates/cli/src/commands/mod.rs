@@ -3,6 +3,7 @@
 mod bench;
 mod crypto;
 mod identity;
+mod ledger;
 
 use anyhow::Result;
 use clap::Subcommand;
@@ -16,6 +17,9 @@ pub enum Command {
     /// Encrypt, decrypt, hash, sign and verify files; generate keys.
     #[command(subcommand)]
     Crypto(crypto::CryptoCommand),
+    /// Verify a ledger or a receipt offline.
+    #[command(subcommand)]
+    Ledger(ledger::LedgerCommand),
     /// Enroll members of an organization.
     #[command(subcommand)]
     Member(identity::MemberCommand),
@@ -29,6 +33,7 @@ pub fn run(command: Command) -> Result<()> {
     match command {
         Command::Bench(command) => bench::run(command),
         Command::Crypto(command) => crypto::run(command),
+        Command::Ledger(command) => ledger::run(command),
         Command::Member(command) => identity::run_member(command),
         Command::Org(command) => identity::run_org(command),
     }

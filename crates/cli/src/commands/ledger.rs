@@ -1,0 +1,143 @@
+//! `strongroom ledger …`: offline verification of a ledger and of receipts.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand};
+use strongroom_crypto::provider::VerifyingKey;
+use strongroom_ledger::{LedgerStore, Receipt, verify_ledger};
+
+/// The ledger file inside a node's data directory.
+const LEDGER_FILE: &str = "ledger.redb";
+
+/// Offline ledger verification; needs no running node.
+#[derive(Debug, Subcommand)]
+pub enum LedgerCommand {
+    /// Walk a whole ledger: every hash link, every signature entry and the Merkle root
+    /// it signs. Reports the first bad entry by sequence number.
+    Verify(LedgerVerifyArgs),
+    /// Check one receipt: the entry, its Merkle path and the signed root.
+    VerifyReceipt(ReceiptVerifyArgs),
+}
+
+/// The service key to pin signatures to.
+#[derive(Debug, Args)]
+pub struct ServiceKey {
+    /// The service's public key (SubjectPublicKeyInfo, DER or PEM). Without it,
+    /// signatures are checked against the key they name, which proves integrity but
+    /// not who signed.
+    #[arg(long, value_name = "FILE")]
+    service_key: Option<PathBuf>,
+}
+
+/// Arguments of `ledger verify`.
+#[derive(Debug, Args)]
+pub struct LedgerVerifyArgs {
+    /// The ledger: a node's data directory (holding ledger.redb) or the file itself.
+    #[arg(value_name = "DIR|FILE")]
+    path: PathBuf,
+    #[command(flatten)]
+    key: ServiceKey,
+}
+
+/// Arguments of `ledger verify-receipt`.
+#[derive(Debug, Args)]
+pub struct ReceiptVerifyArgs {
+    /// The receipt (JSON).
+    #[arg(value_name = "FILE")]
+    receipt: PathBuf,
+    #[command(flatten)]
+    key: ServiceKey,
+}
+
+/// Runs one `ledger` subcommand.
+pub fn run(command: LedgerCommand) -> Result<()> {
+    match command {
+        LedgerCommand::Verify(args) => verify(&args),
+        LedgerCommand::VerifyReceipt(args) => verify_receipt(&args),
+    }
+}
+
+fn service_key(key: &ServiceKey) -> Result<Option<VerifyingKey>> {
+    let Some(path) = &key.service_key else {
+        return Ok(None);
+    };
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let der = match std::str::from_utf8(&bytes) {
+        Ok(text) if text.trim_start().starts_with("-----BEGIN") => {
+            let (label, document) = pkcs8::Document::from_pem(text)
+                .map_err(|e| anyhow::anyhow!("{e}"))
+                .with_context(|| format!("{} is not a PEM file", path.display()))?;
+            if label != "PUBLIC KEY" {
+                bail!("{} holds a {label}, expected a PUBLIC KEY", path.display());
+            }
+            document.as_bytes().to_vec()
+        }
+        _ => bytes,
+    };
+    let key = VerifyingKey::from_spki_der(&der)
+        .with_context(|| format!("{} is not a P-256 or P-384 public key", path.display()))?;
+    Ok(Some(key))
+}
+
+fn unpinned_warning(pinned: bool) {
+    if !pinned {
+        eprintln!(
+            "strongroom: warning: no --service-key: signatures prove integrity, not who signed"
+        );
+    }
+}
+
+fn ledger_file(path: &Path) -> Result<PathBuf> {
+    let file = if path.is_dir() {
+        path.join(LEDGER_FILE)
+    } else {
+        path.to_path_buf()
+    };
+    // Opening creates a missing store; verifying must never create anything.
+    if !file.is_file() {
+        bail!("no ledger at {}", file.display());
+    }
+    Ok(file)
+}
+
+fn verify(args: &LedgerVerifyArgs) -> Result<()> {
+    let trusted = service_key(&args.key)?;
+    let file = ledger_file(&args.path)?;
+    let store =
+        LedgerStore::open(&file).with_context(|| format!("cannot open {}", file.display()))?;
+    let summary = verify_ledger(&store, trusted.as_ref())
+        .with_context(|| format!("ledger {} is not valid", file.display()))?;
+    unpinned_warning(trusted.is_some());
+    println!(
+        "ledger ok: {} entries, {} signatures (last at {}), head {}, root {}",
+        summary.entries,
+        summary.signatures,
+        summary
+            .last_signature
+            .map_or_else(|| "none".to_string(), |s| s.to_string()),
+        hex::encode(summary.head_hash),
+        hex::encode(summary.root)
+    );
+    Ok(())
+}
+
+fn verify_receipt(args: &ReceiptVerifyArgs) -> Result<()> {
+    let trusted = service_key(&args.key)?;
+    let json = std::fs::read_to_string(&args.receipt)
+        .with_context(|| format!("cannot read {}", args.receipt.display()))?;
+    let receipt = Receipt::decode(&json)
+        .with_context(|| format!("{} is not a receipt", args.receipt.display()))?;
+    let verified = receipt
+        .verify(trusted.as_ref())
+        .with_context(|| format!("receipt {} is not valid", args.receipt.display()))?;
+    unpinned_warning(verified.signer_trusted);
+    println!(
+        "receipt ok: entry {} ({:?}) is in the ledger of {} entries with root {}",
+        verified.entry.sequence(),
+        verified.entry.header.kind,
+        verified.tree_size,
+        hex::encode(verified.root)
+    );
+    Ok(())
+}

@@ -1,0 +1,153 @@
+//! `strongroom ledger verify` and `verify-receipt` check a real redb ledger and its
+//! receipts with no node running, and name the first bad entry.
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use redb::ReadableTable;
+use strongroom_crypto::provider::{EcdsaCurve, SigningKey, default_provider};
+use strongroom_ledger::{Appender, EntryKind, LedgerStore, Receipt, SignatureSchedule};
+
+fn strongroom(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_strongroom"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Genesis, 20 transactions and signatures every 4 entries; returns the appender.
+fn build(path: &Path, key: SigningKey) -> Appender {
+    let store = LedgerStore::open(path).unwrap();
+    let schedule = SignatureSchedule {
+        max_entries: 4,
+        max_interval_ms: 1_000_000,
+    };
+    let mut appender = Appender::new(key, schedule);
+    let mut entries = appender
+        .append(EntryKind::Genesis, b"genesis".to_vec(), 1)
+        .unwrap();
+    for i in 0..20u64 {
+        entries.extend(
+            appender
+                .append(
+                    EntryKind::Transaction,
+                    format!("tx {i}").into_bytes(),
+                    2 + i,
+                )
+                .unwrap(),
+        );
+    }
+    entries.push(appender.sign_now(100).unwrap());
+    store.append_batch(&entries).unwrap();
+    appender
+}
+
+fn write_spki(path: &Path, key: &SigningKey) {
+    std::fs::write(path, key.verifying_key().to_spki_der().unwrap()).unwrap();
+}
+
+#[test]
+fn intact_ledger_and_receipt_verify_and_tampering_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let provider = default_provider();
+    let key = provider.generate_signing_key(EcdsaCurve::P256).unwrap();
+    let other = provider.generate_signing_key(EcdsaCurve::P256).unwrap();
+    write_spki(&d.join("service.der"), &key);
+    write_spki(&d.join("other.der"), &other);
+    let appender = build(&d.join("ledger.redb"), key);
+
+    let out = strongroom(&[
+        "ledger",
+        "verify",
+        d.to_str().unwrap(),
+        "--service-key",
+        d.join("service.der").to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.starts_with("ledger ok: "), "{stdout}");
+
+    // Signed by someone else than the pinned service key: refused.
+    let out = strongroom(&[
+        "ledger",
+        "verify",
+        d.to_str().unwrap(),
+        "--service-key",
+        d.join("other.der").to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+
+    // A receipt for entry 7, verified offline.
+    let store = LedgerStore::open(d.join("ledger.redb")).unwrap();
+    let receipt = Receipt::from_store(&store, appender.tree(), 7).unwrap();
+    drop(store);
+    std::fs::write(d.join("r7.json"), receipt.encode().unwrap()).unwrap();
+    let out = strongroom(&[
+        "ledger",
+        "verify-receipt",
+        d.join("r7.json").to_str().unwrap(),
+        "--service-key",
+        d.join("service.der").to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8(out.stdout).unwrap().contains("entry 7"));
+    let out = strongroom(&[
+        "ledger",
+        "verify-receipt",
+        d.join("r7.json").to_str().unwrap(),
+        "--service-key",
+        d.join("other.der").to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    // A receipt whose entry was changed.
+    let mut changed = receipt.clone();
+    let mut entry = hex::decode(&changed.entry).unwrap();
+    let last = entry.len() - 1;
+    entry[last] ^= 1;
+    changed.entry = hex::encode(entry);
+    std::fs::write(d.join("bad.json"), changed.encode().unwrap()).unwrap();
+    let out = strongroom(&[
+        "ledger",
+        "verify-receipt",
+        d.join("bad.json").to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+
+    // Flip one byte of entry 9 on disk: verification names entry 9.
+    {
+        let db = redb::Database::open(d.join("ledger.redb")).unwrap();
+        let table: redb::TableDefinition<u64, &[u8]> = redb::TableDefinition::new("entries");
+        let txn = db.begin_write().unwrap();
+        {
+            let mut t = txn.open_table(table).unwrap();
+            let mut value = t.get(9).unwrap().unwrap().value().to_vec();
+            let last = value.len() - 1;
+            value[last] ^= 0x20;
+            t.insert(9, value.as_slice()).unwrap();
+        }
+        txn.commit().unwrap();
+    }
+    let out = strongroom(&["ledger", "verify", d.join("ledger.redb").to_str().unwrap()]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("entry 9:"), "{stderr}");
+}
+
+#[test]
+fn missing_ledger_is_an_error_and_is_not_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = strongroom(&["ledger", "verify", dir.path().to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8(out.stderr).unwrap().contains("no ledger"));
+    assert!(!dir.path().join("ledger.redb").exists());
+}
