@@ -658,11 +658,7 @@ impl SenderContext {
         exporter_context: &[u8],
         len: usize,
     ) -> Result<Zeroizing<Vec<u8>>, HpkeError> {
-        let mut out = Zeroizing::new(vec![0u8; len]);
-        self.inner
-            .export(exporter_context, &mut out)
-            .map_err(|_| HpkeError::ExportTooLong { requested: len })?;
-        Ok(out)
+        export_with(len, |out| self.inner.export(exporter_context, out))
     }
 
     /// The suite of this context.
@@ -706,11 +702,7 @@ impl ReceiverContext {
         exporter_context: &[u8],
         len: usize,
     ) -> Result<Zeroizing<Vec<u8>>, HpkeError> {
-        let mut out = Zeroizing::new(vec![0u8; len]);
-        self.inner
-            .export(exporter_context, &mut out)
-            .map_err(|_| HpkeError::ExportTooLong { requested: len })?;
-        Ok(out)
+        export_with(len, |out| self.inner.export(exporter_context, out))
     }
 
     /// The suite of this context.
@@ -838,6 +830,17 @@ impl ::hpke::rand_core::RngCore for RngCompat<'_> {
 impl ::hpke::rand_core::CryptoRng for RngCompat<'_> {}
 
 /// Object-safe view of `AeadCtxS<A, Kdf, Kem>`.
+/// Runs an exporter into a fresh zeroizing buffer of `len` bytes; the only way the
+/// hpke crate's exporter fails is a length beyond its limit.
+fn export_with(
+    len: usize,
+    export: impl FnOnce(&mut [u8]) -> Result<(), LibError>,
+) -> Result<Zeroizing<Vec<u8>>, HpkeError> {
+    let mut out = Zeroizing::new(vec![0u8; len]);
+    export(&mut out).map_err(|_| HpkeError::ExportTooLong { requested: len })?;
+    Ok(out)
+}
+
 trait SenderOps: Send + Sync {
     fn seal(&mut self, plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>, LibError>;
     fn export(&self, exporter_context: &[u8], out: &mut [u8]) -> Result<(), LibError>;
