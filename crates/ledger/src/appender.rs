@@ -60,18 +60,33 @@ impl Appender {
     ) -> Result<Self, AppendError> {
         let mut this = Self::new(key, schedule);
         for entry in entries {
-            this.record(entry)?;
-            if entry.header.kind == EntryKind::Signature {
-                this.unsigned = 0;
-                this.last_signature_ms = Some(entry.header.timestamp_ms);
-            }
+            this.push_existing(entry)?;
         }
         Ok(this)
+    }
+
+    /// Takes in the next entry of an existing ledger (already verified), as
+    /// [`Appender::resume`] does for each; lets a caller stream a long ledger in chunks.
+    pub fn push_existing(&mut self, entry: &Entry) -> Result<(), AppendError> {
+        self.record(entry)?;
+        if entry.header.kind == EntryKind::Signature {
+            self.unsigned = 0;
+            self.last_signature_ms = Some(entry.header.timestamp_ms);
+        } else {
+            self.unsigned += 1;
+        }
+        Ok(())
     }
 
     /// The Merkle tree over every entry so far.
     pub fn tree(&self) -> &MerkleTree {
         &self.tree
+    }
+
+    /// The hash of the last entry (all zeros before the first), the next entry's
+    /// previous hash.
+    pub fn last_hash(&self) -> &Hash {
+        &self.last_hash
     }
 
     /// The sequence number of the next entry.

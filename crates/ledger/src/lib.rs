@@ -60,6 +60,7 @@ pub use signature::{
     SignedRootError,
 };
 pub use store::{
-    BatchError, Head, LedgerStore, RawEntry, STORE_FORMAT_MARKER, STORE_FORMAT_VERSION, StoreError,
+    BatchError, FileFormat, Head, LedgerStore, RawEntry, STORE_FORMAT_MARKER, STORE_FORMAT_VERSION,
+    StoreError, open_marked,
 };
 pub use verify::{LedgerSummary, LedgerVerifier, VerifyError, verify_entries, verify_ledger};

@@ -73,11 +73,13 @@ pub enum StoreError {
     /// The redb database failed.
     #[error("database error: {0}")]
     Database(#[from] redb::Error),
-    /// The file exists but is not a strongroom ledger store; it was left unchanged.
-    #[error("{path} is not a strongroom ledger store: {reason}")]
+    /// The file exists but is not the expected kind of store; it was left unchanged.
+    #[error("{path} is not a {expected}: {reason}")]
     Foreign {
         /// The file path.
         path: PathBuf,
+        /// What the file was expected to be, e.g. "strongroom ledger store".
+        expected: &'static str,
         /// Why it was refused.
         reason: &'static str,
     },
@@ -159,48 +161,11 @@ impl LedgerStore {
     /// [`StoreError::AlreadyOpen`].
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
-        let io = |source| StoreError::Io {
-            path: path.clone(),
-            source,
-        };
-        let fresh = match std::fs::metadata(&path) {
-            Ok(meta) => meta.len() == 0,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
-            Err(e) => return Err(io(e)),
-        };
-        if !fresh {
-            let mut magic = Vec::with_capacity(REDB_MAGIC.len());
-            File::open(&path)
-                .map_err(io)?
-                .take(REDB_MAGIC.len() as u64)
-                .read_to_end(&mut magic)
-                .map_err(io)?;
-            if magic != REDB_MAGIC {
-                return Err(StoreError::Foreign {
-                    path,
-                    reason: "not a redb database",
-                });
-            }
-            // Check the marker read-only first, so a foreign or newer file is never
-            // opened for writing.
-            match ReadOnlyDatabase::open(&path) {
-                Ok(db) => check_marker(&db, &path)?,
-                Err(DatabaseError::RepairAborted) => {}
-                Err(e) => return Err(map_open_error(e, &path)),
-            }
-        }
-        let db = Database::create(&path).map_err(|e| map_open_error(e, &path))?;
+        let (db, fresh) = open_marked(&path, &LEDGER_FORMAT)?;
         if fresh {
             let txn = db.begin_write()?;
-            {
-                let mut meta = txn.open_table(META)?;
-                meta.insert("format", STORE_FORMAT_MARKER)?;
-                meta.insert("version", STORE_FORMAT_VERSION.to_be_bytes().as_slice())?;
-                txn.open_table(ENTRIES)?;
-            }
+            txn.open_table(ENTRIES)?;
             txn.commit()?;
-        } else {
-            check_marker(&db, &path)?;
         }
         Ok(Self { db, path })
     }
@@ -216,6 +181,18 @@ impl LedgerStore {
     /// batch is refused with [`StoreError::InvalidBatch`] and nothing is written. On
     /// success the data has been fsynced (redb's default immediate durability).
     pub fn append_batch(&self, batch: &[Entry]) -> Result<Head, StoreError> {
+        self.append_batch_at(batch, None)
+    }
+
+    /// Like [`LedgerStore::append_batch`], and records `position` in the same
+    /// transaction: an opaque marker of how far the writer got (the consensus layer
+    /// stores its last applied Raft log id), read back with [`LedgerStore::position`].
+    /// The position is written even when `batch` is empty.
+    pub fn append_batch_at(
+        &self,
+        batch: &[Entry],
+        position: Option<&[u8]>,
+    ) -> Result<Head, StoreError> {
         let txn = self.db.begin_write()?;
         let head = read_head(&txn.open_table(META)?)?;
         let first = head.map_or(1, |h| h.sequence + 1);
@@ -247,11 +224,18 @@ impl LedgerStore {
             prev = hash;
         }
         let Some(&(last, _)) = rows.last() else {
-            txn.abort()?;
-            return Ok(head.unwrap_or(Head {
+            let unchanged = head.unwrap_or(Head {
                 sequence: 0,
                 hash: [0; 32],
-            }));
+            });
+            match position {
+                Some(position) => {
+                    txn.open_table(META)?.insert("position", position)?;
+                    txn.commit()?;
+                }
+                None => txn.abort()?,
+            }
+            return Ok(unchanged);
         };
         let new_head = Head {
             sequence: last,
@@ -267,9 +251,19 @@ impl LedgerStore {
             head_bytes.extend_from_slice(&new_head.sequence.to_be_bytes());
             head_bytes.extend_from_slice(&new_head.hash);
             meta.insert("head", head_bytes.as_slice())?;
+            if let Some(position) = position {
+                meta.insert("position", position)?;
+            }
         }
         txn.commit()?;
         Ok(new_head)
+    }
+
+    /// The position recorded by the last [`LedgerStore::append_batch_at`], if any.
+    pub fn position(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let meta = txn.open_table(META)?;
+        Ok(meta.get("position")?.map(|v| v.value().to_vec()))
     }
 
     /// The recorded head, or `None` for an empty store.
@@ -319,6 +313,77 @@ impl LedgerStore {
     }
 }
 
+/// A strongroom redb file format: the marker and version recorded in its `meta` table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileFormat {
+    /// What such a file is, for error messages ("strongroom ledger store").
+    pub name: &'static str,
+    /// Recorded under `format`; a file with another marker is foreign.
+    pub marker: &'static [u8],
+    /// Recorded under `version` (big-endian u32); a larger one is refused.
+    pub version: u32,
+}
+
+const LEDGER_FORMAT: FileFormat = FileFormat {
+    name: "strongroom ledger store",
+    marker: STORE_FORMAT_MARKER,
+    version: STORE_FORMAT_VERSION,
+};
+
+/// Opens (or creates) a redb file of `format` at `path` and holds it exclusively.
+///
+/// Returns the database and whether it was created now. An existing file that is not
+/// a redb database, a redb database without `format`'s marker, or one with a newer
+/// version is refused and left byte-for-byte unchanged; a file held open elsewhere (in
+/// this or another process) is [`StoreError::AlreadyOpen`]. A new file gets the
+/// `meta` table with the marker and version in its first transaction.
+pub fn open_marked(path: &Path, format: &FileFormat) -> Result<(Database, bool), StoreError> {
+    let io = |source| StoreError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let fresh = match std::fs::metadata(path) {
+        Ok(meta) => meta.len() == 0,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
+        Err(e) => return Err(io(e)),
+    };
+    if !fresh {
+        let mut magic = Vec::with_capacity(REDB_MAGIC.len());
+        File::open(path)
+            .map_err(io)?
+            .take(REDB_MAGIC.len() as u64)
+            .read_to_end(&mut magic)
+            .map_err(io)?;
+        if magic != REDB_MAGIC {
+            return Err(StoreError::Foreign {
+                path: path.to_path_buf(),
+                expected: format.name,
+                reason: "not a redb database",
+            });
+        }
+        // Check the marker read-only first, so a foreign or newer file is never
+        // opened for writing.
+        match ReadOnlyDatabase::open(path) {
+            Ok(db) => check_marker(&db, path, format)?,
+            Err(DatabaseError::RepairAborted) => {}
+            Err(e) => return Err(map_open_error(e, path)),
+        }
+    }
+    let db = Database::create(path).map_err(|e| map_open_error(e, path))?;
+    if fresh {
+        let txn = db.begin_write()?;
+        {
+            let mut meta = txn.open_table(META)?;
+            meta.insert("format", format.marker)?;
+            meta.insert("version", format.version.to_be_bytes().as_slice())?;
+        }
+        txn.commit()?;
+    } else {
+        check_marker(&db, path, format)?;
+    }
+    Ok((db, fresh))
+}
+
 fn refuse(
     txn: redb::WriteTransaction,
     sequence: u64,
@@ -337,21 +402,26 @@ fn map_open_error(e: DatabaseError, path: &Path) -> StoreError {
     }
 }
 
-fn check_marker(db: &impl ReadableDatabase, path: &Path) -> Result<(), StoreError> {
+fn check_marker(
+    db: &impl ReadableDatabase,
+    path: &Path,
+    format: &FileFormat,
+) -> Result<(), StoreError> {
     let foreign = |reason| StoreError::Foreign {
         path: path.to_path_buf(),
+        expected: format.name,
         reason,
     };
     let txn = db.begin_read()?;
     let meta = match txn.open_table(META) {
         Ok(meta) => meta,
         Err(TableError::TableDoesNotExist(_) | TableError::TableTypeMismatch { .. }) => {
-            return Err(foreign("no ledger metadata table"));
+            return Err(foreign("no strongroom metadata table"));
         }
         Err(e) => return Err(e.into()),
     };
     match meta.get("format")? {
-        Some(v) if v.value() == STORE_FORMAT_MARKER => {}
+        Some(v) if v.value() == format.marker => {}
         _ => return Err(foreign("wrong or missing format marker")),
     }
     let version = meta
@@ -359,11 +429,11 @@ fn check_marker(db: &impl ReadableDatabase, path: &Path) -> Result<(), StoreErro
         .and_then(|v| <[u8; 4]>::try_from(v.value()).ok())
         .map(u32::from_be_bytes)
         .ok_or_else(|| foreign("missing format version"))?;
-    if version > STORE_FORMAT_VERSION {
+    if version > format.version {
         return Err(StoreError::NewerFormat {
             path: path.to_path_buf(),
             found: version,
-            supported: STORE_FORMAT_VERSION,
+            supported: format.version,
         });
     }
     if version == 0 {

@@ -1,0 +1,52 @@
+//! Errors of the consensus layer.
+
+use std::path::PathBuf;
+
+/// Why a consensus operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConsensusError {
+    /// The applier refused to restore or replay its state.
+    #[error("applier: {0}")]
+    Applier(#[from] ApplierError),
+    /// A redb database failed.
+    #[error("database error: {0}")]
+    Database(#[from] redb::Error),
+    /// An I/O operation failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path involved.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The ledger failed verification when the node opened it.
+    #[error("ledger failed verification: {0}")]
+    Ledger(#[from] strongroom_ledger::VerifyError),
+    /// The ledger store failed.
+    #[error(transparent)]
+    LedgerStore(#[from] strongroom_ledger::StoreError),
+    /// Building a ledger entry failed.
+    #[error("ledger append: {0}")]
+    Append(#[from] strongroom_ledger::AppendError),
+    /// The ledger and the Raft state disagree.
+    #[error("inconsistent state: {0}")]
+    Inconsistent(String),
+    /// openraft reported an error.
+    #[error("raft: {0}")]
+    Raft(String),
+    /// The node is not the leader (or the cluster has none right now).
+    #[error("this node is not the leader{}", leader.map(|l| format!(" (leader: node {l})")).unwrap_or_default())]
+    NotLeader {
+        /// The current leader, if known.
+        leader: Option<u64>,
+    },
+    /// The node has stopped.
+    #[error("the node has stopped")]
+    Stopped,
+}
+
+/// An applier's refusal, with its reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ApplierError(pub String);

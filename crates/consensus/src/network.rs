@@ -1,0 +1,139 @@
+//! Node-to-node transport, behind openraft's network traits.
+//!
+//! The plan (see `docs/consensus.md`): each RPC is an HTTPS `POST` to the peer's
+//! node-to-node endpoint (`/raft/v1/{append,vote,snapshot}`), mutually authenticated
+//! with node certificates issued by the member orgs' CAs (`identity::OrgCa::enroll_node`)
+//! and accepted only from nodes whose attestation evidence verified; bodies are the
+//! binary encodings of [`crate::codec`] for log entries. A [`PeerTransport`]
+//! implementation carries the bytes; [`Network`] turns openraft's RPCs into them.
+//!
+//! A single node is a one-member cluster and never calls its network. The transport it
+//! gets, [`NoPeers`], refuses every call, saying why.
+
+use openraft::error::{InstallSnapshotError, NetworkError, RPCError, RaftError};
+use openraft::network::RPCOption;
+use openraft::raft::{
+    AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse,
+    VoteRequest, VoteResponse,
+};
+use openraft::{AnyError, RaftNetwork, RaftNetworkFactory};
+
+use crate::types::{NodeAddr, NodeId, TypeConfig};
+
+/// Carries one RPC's bytes to a peer and brings back its answer.
+pub trait PeerTransport: Clone + Send + Sync + 'static {
+    /// Sends `body` to `path` on `target` and returns the response body.
+    fn call(
+        &self,
+        target: &NodeAddr,
+        path: &'static str,
+        body: Vec<u8>,
+    ) -> impl std::future::Future<Output = Result<Vec<u8>, String>> + Send;
+}
+
+/// The transport of a single-node cluster: there are no peers to reach.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoPeers;
+
+impl PeerTransport for NoPeers {
+    async fn call(
+        &self,
+        target: &NodeAddr,
+        path: &'static str,
+        _body: Vec<u8>,
+    ) -> Result<Vec<u8>, String> {
+        Err(format!(
+            "cannot send {path} to {target}: this node runs as a single-node cluster \
+             and has no peer transport"
+        ))
+    }
+}
+
+/// openraft's network over a [`PeerTransport`].
+#[derive(Debug, Clone, Default)]
+pub struct Network<T> {
+    transport: T,
+}
+
+impl<T: PeerTransport> Network<T> {
+    /// A network that sends through `transport`.
+    pub fn new(transport: T) -> Self {
+        Self { transport }
+    }
+}
+
+/// A connection to one peer.
+#[derive(Debug, Clone)]
+pub struct PeerClient<T> {
+    transport: T,
+    target: NodeId,
+    addr: NodeAddr,
+}
+
+impl<T: PeerTransport> RaftNetworkFactory<TypeConfig> for Network<T> {
+    type Network = PeerClient<T>;
+
+    async fn new_client(&mut self, target: NodeId, node: &NodeAddr) -> PeerClient<T> {
+        PeerClient {
+            transport: self.transport.clone(),
+            target,
+            addr: node.clone(),
+        }
+    }
+}
+
+impl<T: PeerTransport> PeerClient<T> {
+    async fn rpc<Req, Resp, E>(
+        &self,
+        path: &'static str,
+        request: &Req,
+    ) -> Result<Resp, RPCError<NodeId, NodeAddr, E>>
+    where
+        Req: serde::Serialize,
+        Resp: serde::de::DeserializeOwned,
+        E: std::error::Error,
+    {
+        let net = |e: String| {
+            RPCError::Network(NetworkError::new(&AnyError::error(format!(
+                "node {} ({}): {e}",
+                self.target, self.addr
+            ))))
+        };
+        let body = serde_json::to_vec(request).map_err(|e| net(e.to_string()))?;
+        let answer = self
+            .transport
+            .call(&self.addr, path, body)
+            .await
+            .map_err(net)?;
+        serde_json::from_slice(&answer).map_err(|e| net(format!("bad answer: {e}")))
+    }
+}
+
+impl<T: PeerTransport> RaftNetwork<TypeConfig> for PeerClient<T> {
+    async fn append_entries(
+        &mut self,
+        rpc: AppendEntriesRequest<TypeConfig>,
+        _option: RPCOption,
+    ) -> Result<AppendEntriesResponse<NodeId>, RPCError<NodeId, NodeAddr, RaftError<NodeId>>> {
+        self.rpc("/raft/v1/append", &rpc).await
+    }
+
+    async fn install_snapshot(
+        &mut self,
+        rpc: InstallSnapshotRequest<TypeConfig>,
+        _option: RPCOption,
+    ) -> Result<
+        InstallSnapshotResponse<NodeId>,
+        RPCError<NodeId, NodeAddr, RaftError<NodeId, InstallSnapshotError>>,
+    > {
+        self.rpc("/raft/v1/snapshot", &rpc).await
+    }
+
+    async fn vote(
+        &mut self,
+        rpc: VoteRequest<NodeId>,
+        _option: RPCOption,
+    ) -> Result<VoteResponse<NodeId>, RPCError<NodeId, NodeAddr, RaftError<NodeId>>> {
+        self.rpc("/raft/v1/vote", &rpc).await
+    }
+}

@@ -1,0 +1,252 @@
+//! A running consensus node: the Raft log store, the state machine over the ledger,
+//! and openraft between them.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use openraft::error::{ClientWriteError, RaftError};
+use openraft::{Config, ServerState, SnapshotPolicy};
+use strongroom_crypto::provider::SigningKey;
+use strongroom_ledger::{LedgerStore, SignatureSchedule};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::applier::Applier;
+use crate::error::ConsensusError;
+use crate::log_store::LogStore;
+use crate::network::{Network, NoPeers};
+use crate::state_machine::StateMachine;
+use crate::types::{Applied, NodeAddr, NodeId, Proposal, Raft};
+
+/// The files of a node's data directory.
+pub const RAFT_FILE: &str = "raft.redb";
+/// The ledger file in a node's data directory.
+pub const LEDGER_FILE: &str = "ledger.redb";
+
+/// How to start a node.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    /// This node's id.
+    pub id: NodeId,
+    /// Where peers reach it.
+    pub addr: String,
+    /// The data directory (created if missing): `raft.redb` and `ledger.redb`.
+    pub dir: PathBuf,
+    /// When signature entries are written.
+    pub schedule: SignatureSchedule,
+    /// Build a snapshot (and purge the Raft log before it) every this many entries.
+    pub snapshot_every: u64,
+    /// The longest a write may wait for a new leader before it fails.
+    pub election_timeout: Duration,
+}
+
+impl NodeConfig {
+    /// Defaults for a single node with data in `dir`.
+    pub fn single(dir: impl Into<PathBuf>) -> Self {
+        Self {
+            id: 1,
+            addr: "127.0.0.1:0".into(),
+            dir: dir.into(),
+            schedule: SignatureSchedule::default(),
+            snapshot_every: 10_000,
+            election_timeout: Duration::from_millis(150),
+        }
+    }
+
+    fn raft_config(&self) -> Result<Config, ConsensusError> {
+        let min = u64::try_from(self.election_timeout.as_millis()).unwrap_or(u64::MAX);
+        Config {
+            cluster_name: "strongroom".into(),
+            heartbeat_interval: (min / 3).max(1),
+            election_timeout_min: min,
+            election_timeout_max: min.saturating_mul(2),
+            snapshot_policy: SnapshotPolicy::LogsSinceLast(self.snapshot_every),
+            max_in_snapshot_log_to_keep: 1000,
+            ..Config::default()
+        }
+        .validate()
+        .map_err(|e| ConsensusError::Raft(format!("configuration: {e}")))
+    }
+}
+
+/// A running node of a (so far single-member) Raft cluster that writes the ledger.
+pub struct ConsensusNode {
+    raft: Raft,
+    ledger: Arc<LedgerStore>,
+    ticker: JoinHandle<()>,
+    dir: PathBuf,
+    released: Vec<oneshot::Receiver<()>>,
+}
+
+impl std::fmt::Debug for ConsensusNode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConsensusNode")
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+impl ConsensusNode {
+    /// Opens the data directory and starts a single-node cluster (initializing it on
+    /// first start), then waits until this node leads.
+    ///
+    /// `key` is the service signing key (signature entries); `applier` executes the
+    /// committed proposals. Must run inside a multi-threaded tokio runtime.
+    pub async fn start_single<A: Applier>(
+        config: NodeConfig,
+        key: SigningKey,
+        applier: A,
+    ) -> Result<Self, ConsensusError> {
+        std::fs::create_dir_all(&config.dir).map_err(|source| ConsensusError::Io {
+            path: config.dir.clone(),
+            source,
+        })?;
+        let raft_config = Arc::new(config.raft_config()?);
+        let mut log_store = LogStore::open(config.dir.join(RAFT_FILE))?;
+        let mut released: Vec<_> = log_store.on_release().into_iter().collect();
+        let mut state_machine = StateMachine::open(
+            &config.dir.join(LEDGER_FILE),
+            log_store.database(),
+            applier,
+            key,
+            config.schedule,
+        )?;
+        let ledger = state_machine.ledger();
+        released.push(state_machine.on_release());
+        let raft = Raft::new(
+            config.id,
+            raft_config,
+            Network::new(NoPeers),
+            log_store,
+            state_machine,
+        )
+        .await
+        .map_err(|e| ConsensusError::Raft(e.to_string()))?;
+        let initialized = raft
+            .is_initialized()
+            .await
+            .map_err(|e| ConsensusError::Raft(e.to_string()))?;
+        if !initialized {
+            let members = BTreeMap::from([(
+                config.id,
+                NodeAddr {
+                    addr: config.addr.clone(),
+                },
+            )]);
+            raft.initialize(members)
+                .await
+                .map_err(|e| ConsensusError::Raft(e.to_string()))?;
+        }
+        raft.wait(Some(config.election_timeout * 20))
+            .state(ServerState::Leader, "single node becomes leader")
+            .await
+            .map_err(|e| ConsensusError::Raft(format!("no leader: {e}")))?;
+        let ticker = spawn_ticker(raft.clone(), config.schedule.max_interval_ms);
+        Ok(Self {
+            raft,
+            ledger,
+            ticker,
+            dir: config.dir,
+            released,
+        })
+    }
+
+    /// Orders `payload`, waits until it is durably committed and applied, and returns
+    /// what the applier produced.
+    pub async fn propose(&self, payload: Vec<u8>) -> Result<Applied, ConsensusError> {
+        if payload.is_empty() {
+            return Err(ConsensusError::Raft(
+                "an empty proposal is reserved for ledger ticks".into(),
+            ));
+        }
+        propose(&self.raft, payload).await
+    }
+
+    /// The ledger (read-only use; the state machine writes it).
+    pub fn ledger(&self) -> &Arc<LedgerStore> {
+        &self.ledger
+    }
+
+    /// The openraft handle (metrics, membership changes).
+    pub fn raft(&self) -> &Raft {
+        &self.raft
+    }
+
+    /// The data directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Stops the node after everything acknowledged is on disk (it always is: nothing
+    /// is acknowledged before its fsync), and releases its files.
+    /// Returns once the files are closed, so the directory can be opened again.
+    pub async fn shutdown(self) -> Result<(), ConsensusError> {
+        self.ticker.abort();
+        self.raft
+            .shutdown()
+            .await
+            .map_err(|e| ConsensusError::Raft(format!("shutdown: {e}")))?;
+        // openraft drops the log store and the state machine from its own tasks and
+        // threads, a moment after the core stops; wait for the files to be released.
+        drop(self.ledger);
+        drop(self.raft);
+        let all = async {
+            for released in self.released {
+                // An error means the sender was dropped: released either way.
+                let _ = released.await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(10), all)
+            .await
+            .map_err(|_| {
+                ConsensusError::Raft("shutdown: the stores were not released within 10 s".into())
+            })
+    }
+}
+
+async fn propose(raft: &Raft, payload: Vec<u8>) -> Result<Applied, ConsensusError> {
+    let proposal = Proposal {
+        timestamp_ms: now_ms(),
+        payload,
+    };
+    match raft.client_write(proposal).await {
+        Ok(response) => Ok(response.data),
+        Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f))) => {
+            Err(ConsensusError::NotLeader {
+                leader: f.leader_id,
+            })
+        }
+        Err(RaftError::Fatal(openraft::error::Fatal::Stopped)) => Err(ConsensusError::Stopped),
+        Err(e) => Err(ConsensusError::Raft(e.to_string())),
+    }
+}
+
+/// Proposes a tick (an empty proposal) whenever entries were applied since the last
+/// one, so a time-due signature entry is written even when traffic stops.
+fn spawn_ticker(raft: Raft, interval_ms: u64) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(Duration::from_millis(interval_ms.max(1)));
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut last_seen = None;
+        loop {
+            interval.tick().await;
+            let applied = raft.metrics().borrow().last_applied;
+            if applied != last_seen {
+                match propose(&raft, Vec::new()).await {
+                    Ok(_) => last_seen = raft.metrics().borrow().last_applied,
+                    Err(ConsensusError::Stopped) => return,
+                    Err(_) => {}
+                }
+            }
+        }
+    })
+}

@@ -1,0 +1,425 @@
+//! The Raft state machine: hands committed proposals to the [`Applier`] and writes the
+//! resulting ledger entries.
+//!
+//! The ledger store is the state machine's durable state. Each `apply` call becomes one
+//! ledger transaction that holds the new entries and the position (last applied log
+//! id, membership, ordering time), fsynced before openraft acknowledges anything. The
+//! applier's state lives in memory: on open it is restored from the last snapshot and
+//! the ledger entries after it are replayed.
+//!
+//! A snapshot is the applier's state plus the ledger position it corresponds to; it is
+//! kept in the Raft log store's database.
+
+use std::io::Cursor;
+use std::path::Path;
+use std::sync::Arc;
+
+use openraft::storage::RaftStateMachine;
+use openraft::{AnyError, EntryPayload, OptionalSend, RaftSnapshotBuilder, StorageIOError};
+use redb::{Database, ReadableDatabase, TableDefinition};
+use serde::{Deserialize, Serialize};
+use strongroom_crypto::provider::SigningKey;
+use strongroom_ledger::{
+    Appender, Entry, EntryKind, Hash, LedgerStore, SignatureSchedule, verify_ledger,
+};
+use tokio::sync::oneshot;
+
+use crate::applier::{Applier, ApplyContext};
+use crate::error::ConsensusError;
+use crate::log_store::RaftDatabase;
+use crate::types::{
+    Applied, LogEntry, LogId, Snapshot, SnapshotMeta, StorageError, StoredMembership, TypeConfig,
+};
+
+const SNAPSHOT: TableDefinition<&str, &[u8]> = TableDefinition::new("snapshot");
+
+/// Entries read per chunk when replaying the ledger on open.
+const REPLAY_CHUNK: u64 = 4096;
+
+/// How far the state machine got, stored with every ledger write.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct Position {
+    last_applied: Option<LogId>,
+    membership: StoredMembership,
+    timestamp_ms: u64,
+}
+
+/// The ledger position a snapshot corresponds to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct SnapshotHeader {
+    ledger_sequence: u64,
+    ledger_head: String,
+    position: Position,
+}
+
+/// The state machine over one ledger store.
+pub struct StateMachine<A: Applier> {
+    ledger: Arc<LedgerStore>,
+    appender: Appender,
+    applier: A,
+    position: Position,
+    snapshots: Arc<RaftDatabase>,
+    snapshot_counter: u64,
+    // Last: dropped after the ledger store (fields drop in declaration order).
+    released: Option<oneshot::Sender<()>>,
+}
+
+impl<A: Applier> std::fmt::Debug for StateMachine<A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StateMachine")
+            .field("ledger", &self.ledger.path())
+            .field("position", &self.position)
+            .finish_non_exhaustive()
+    }
+}
+
+fn sm_read(e: impl ToString) -> StorageError {
+    StorageIOError::read_state_machine(AnyError::error(e.to_string())).into()
+}
+
+fn sm_write(e: impl ToString) -> StorageError {
+    StorageIOError::write_state_machine(AnyError::error(e.to_string())).into()
+}
+
+fn snap_read(e: impl ToString) -> StorageError {
+    StorageIOError::read_snapshot(None, AnyError::error(e.to_string())).into()
+}
+
+fn snap_write(e: impl ToString) -> StorageError {
+    StorageIOError::write_snapshot(None, AnyError::error(e.to_string())).into()
+}
+
+/// Runs blocking I/O without stalling a multi-threaded runtime's other tasks.
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
+    }
+}
+
+impl<A: Applier> StateMachine<A> {
+    /// Opens the ledger at `ledger_path` (creating it if missing), verifies it, and
+    /// rebuilds `applier`'s state from the last snapshot in `snapshots` and the ledger
+    /// entries after it.
+    ///
+    /// `key` signs the Merkle roots of signature entries; an existing ledger must
+    /// verify under its public key.
+    pub fn open(
+        ledger_path: &Path,
+        snapshots: Arc<RaftDatabase>,
+        mut applier: A,
+        key: SigningKey,
+        schedule: SignatureSchedule,
+    ) -> Result<Self, ConsensusError> {
+        let ledger = LedgerStore::open(ledger_path)?;
+        let service_key = key.verifying_key();
+        let summary = verify_ledger(&ledger, Some(&service_key))?;
+        let position: Position = match ledger.position()? {
+            Some(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+                ConsensusError::Inconsistent(format!("ledger position record: {e}"))
+            })?,
+            None => Position::default(),
+        };
+        let stored = read_snapshot(&snapshots).map_err(|e| ConsensusError::Inconsistent(e.0))?;
+        let mut replay_from = 1;
+        if let Some((_, data)) = &stored {
+            let (header, state) = split_snapshot(data)
+                .map_err(|e| ConsensusError::Inconsistent(format!("stored snapshot: {e}")))?;
+            if header.ledger_sequence > summary.entries {
+                return Err(ConsensusError::Inconsistent(format!(
+                    "the snapshot covers ledger entries up to {}, but the ledger ends at {}",
+                    header.ledger_sequence, summary.entries
+                )));
+            }
+            if header.position.last_applied > position.last_applied {
+                return Err(ConsensusError::Inconsistent(
+                    "the snapshot is ahead of the ledger's applied position".into(),
+                ));
+            }
+            applier.restore(state)?;
+            replay_from = header.ledger_sequence + 1;
+        }
+        let mut appender = Appender::new(key, schedule);
+        let mut start = 1;
+        while start <= summary.entries {
+            let end = start.saturating_add(REPLAY_CHUNK - 1).min(summary.entries);
+            for entry in ledger.range(start..=end)? {
+                appender.push_existing(&entry)?;
+                if entry.sequence() >= replay_from && entry.header.kind != EntryKind::Signature {
+                    applier.replay(&entry)?;
+                }
+            }
+            start = end + 1;
+        }
+        Ok(Self {
+            ledger: Arc::new(ledger),
+            appender,
+            applier,
+            position,
+            snapshots,
+            snapshot_counter: 0,
+            released: None,
+        })
+    }
+
+    /// The ledger store (shared; reads only: the state machine is its only writer).
+    pub fn ledger(&self) -> Arc<LedgerStore> {
+        Arc::clone(&self.ledger)
+    }
+
+    /// Resolves once this state machine is dropped and, unless other handles from
+    /// [`StateMachine::ledger`] are alive, the ledger file is closed.
+    pub fn on_release(&mut self) -> oneshot::Receiver<()> {
+        let (tx, rx) = oneshot::channel();
+        self.released = Some(tx);
+        rx
+    }
+
+    /// The applier.
+    pub fn applier(&self) -> &A {
+        &self.applier
+    }
+
+    fn encoded_position(&self) -> Vec<u8> {
+        // A struct of integers and strings always serializes.
+        serde_json::to_vec(&self.position).unwrap_or_default()
+    }
+
+    fn apply_entries(
+        &mut self,
+        entries: impl IntoIterator<Item = LogEntry>,
+    ) -> Result<Vec<Applied>, ConsensusError> {
+        let mut batch: Vec<Entry> = Vec::new();
+        let mut replies = Vec::new();
+        for entry in entries {
+            let log_id = entry.log_id;
+            self.position.last_applied = Some(log_id);
+            let reply = match entry.payload {
+                EntryPayload::Blank => Applied::default(),
+                EntryPayload::Membership(membership) => {
+                    self.position.membership = StoredMembership::new(Some(log_id), membership);
+                    Applied::default()
+                }
+                EntryPayload::Normal(proposal) => {
+                    let timestamp_ms = proposal.timestamp_ms.max(self.position.timestamp_ms);
+                    self.position.timestamp_ms = timestamp_ms;
+                    if proposal.payload.is_empty() {
+                        // A tick: only lets a time-due signature entry out.
+                        batch.extend(self.appender.tick(timestamp_ms)?);
+                        replies.push(Applied::default());
+                        continue;
+                    }
+                    let ctx = ApplyContext {
+                        log_index: log_id.index,
+                        timestamp_ms,
+                        sequence: self.appender.next_sequence(),
+                        prev_hash: *self.appender.last_hash(),
+                    };
+                    let outcome = self.applier.apply(&ctx, &proposal.payload);
+                    let sequence = match outcome.record {
+                        Some(record) => {
+                            let sequence = self.appender.next_sequence();
+                            let entries = self
+                                .appender
+                                .append(record.kind, record.payload, timestamp_ms)
+                                .map_err(|e| {
+                                    ConsensusError::Inconsistent(format!(
+                                        "the applier's record for log index {} is invalid: {e}",
+                                        log_id.index
+                                    ))
+                                })?;
+                            batch.extend(entries);
+                            Some(sequence)
+                        }
+                        None => None,
+                    };
+                    Applied {
+                        sequence,
+                        response: outcome.response,
+                    }
+                }
+            };
+            replies.push(reply);
+        }
+        let position = self.encoded_position();
+        let ledger = &self.ledger;
+        blocking(|| ledger.append_batch_at(&batch, Some(&position)))?;
+        Ok(replies)
+    }
+
+    fn make_snapshot(&mut self) -> Result<(SnapshotMeta, Vec<u8>), String> {
+        let head = self.ledger.head().map_err(|e| e.to_string())?;
+        let header = SnapshotHeader {
+            ledger_sequence: head.map_or(0, |h| h.sequence),
+            ledger_head: hex_hash(&head.map_or([0; 32], |h| h.hash)),
+            position: self.position.clone(),
+        };
+        let state = self.applier.snapshot().map_err(|e| e.to_string())?;
+        let data = join_snapshot(&header, &state);
+        self.snapshot_counter += 1;
+        let snapshot_id = match self.position.last_applied {
+            Some(id) => format!(
+                "{}-{}-{}",
+                id.leader_id.term, id.index, self.snapshot_counter
+            ),
+            None => format!("0-0-{}", self.snapshot_counter),
+        };
+        let meta = SnapshotMeta {
+            last_log_id: self.position.last_applied,
+            last_membership: self.position.membership.clone(),
+            snapshot_id,
+        };
+        Ok((meta, data))
+    }
+}
+
+fn hex_hash(hash: &Hash) -> String {
+    hash.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `header_len u32 || header JSON || applier state`.
+fn join_snapshot(header: &SnapshotHeader, state: &[u8]) -> Vec<u8> {
+    let header = serde_json::to_vec(header).unwrap_or_default();
+    let mut out = Vec::with_capacity(4 + header.len() + state.len());
+    // The header is a few hundred bytes.
+    out.extend_from_slice(
+        &u32::try_from(header.len())
+            .unwrap_or(u32::MAX)
+            .to_be_bytes(),
+    );
+    out.extend_from_slice(&header);
+    out.extend_from_slice(state);
+    out
+}
+
+fn split_snapshot(data: &[u8]) -> Result<(SnapshotHeader, &[u8]), String> {
+    let (len, rest) = data
+        .split_at_checked(4)
+        .ok_or("snapshot shorter than its length prefix")?;
+    let len = u32::from_be_bytes(len.try_into().map_err(|_| "bad length prefix")?) as usize;
+    let (header, state) = rest
+        .split_at_checked(len)
+        .ok_or("snapshot shorter than its header")?;
+    let header = serde_json::from_slice(header).map_err(|e| format!("snapshot header: {e}"))?;
+    Ok((header, state))
+}
+
+struct SnapshotReadError(String);
+
+fn read_snapshot(db: &Database) -> Result<Option<(SnapshotMeta, Vec<u8>)>, SnapshotReadError> {
+    let err = |e: &dyn std::fmt::Display| SnapshotReadError(format!("stored snapshot: {e}"));
+    let txn = db.begin_read().map_err(|e| err(&e))?;
+    let table = match txn.open_table(SNAPSHOT) {
+        Ok(table) => table,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+        Err(e) => return Err(err(&e)),
+    };
+    let (Some(meta), Some(data)) = (
+        table.get("meta").map_err(|e| err(&e))?,
+        table.get("data").map_err(|e| err(&e))?,
+    ) else {
+        return Ok(None);
+    };
+    let meta: SnapshotMeta = serde_json::from_slice(meta.value()).map_err(|e| err(&e))?;
+    Ok(Some((meta, data.value().to_vec())))
+}
+
+fn write_snapshot(db: &Database, meta: &SnapshotMeta, data: &[u8]) -> Result<(), String> {
+    let e = |e: &dyn std::fmt::Display| format!("storing snapshot: {e}");
+    let meta = serde_json::to_vec(meta).map_err(|x| e(&x))?;
+    let txn = db.begin_write().map_err(|x| e(&x))?;
+    {
+        let mut table = txn.open_table(SNAPSHOT).map_err(|x| e(&x))?;
+        table.insert("meta", meta.as_slice()).map_err(|x| e(&x))?;
+        table.insert("data", data).map_err(|x| e(&x))?;
+    }
+    txn.commit().map_err(|x| e(&x))
+}
+
+/// Builds a snapshot captured when openraft asked for the builder.
+#[derive(Debug)]
+pub struct SnapshotBuilder {
+    captured: Result<(SnapshotMeta, Vec<u8>), String>,
+    db: Arc<RaftDatabase>,
+}
+
+impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
+    async fn build_snapshot(&mut self) -> Result<Snapshot, StorageError> {
+        let (meta, data) = self.captured.clone().map_err(snap_write)?;
+        let db = Arc::clone(&self.db);
+        blocking(|| write_snapshot(&db, &meta, &data)).map_err(snap_write)?;
+        Ok(Snapshot {
+            meta,
+            snapshot: Box::new(Cursor::new(data)),
+        })
+    }
+}
+
+impl<A: Applier> RaftStateMachine<TypeConfig> for StateMachine<A> {
+    type SnapshotBuilder = SnapshotBuilder;
+
+    async fn applied_state(&mut self) -> Result<(Option<LogId>, StoredMembership), StorageError> {
+        Ok((self.position.last_applied, self.position.membership.clone()))
+    }
+
+    async fn apply<I>(&mut self, entries: I) -> Result<Vec<Applied>, StorageError>
+    where
+        I: IntoIterator<Item = LogEntry> + OptionalSend,
+        I::IntoIter: OptionalSend,
+    {
+        self.apply_entries(entries).map_err(sm_write)
+    }
+
+    async fn get_snapshot_builder(&mut self) -> SnapshotBuilder {
+        SnapshotBuilder {
+            captured: self.make_snapshot(),
+            db: Arc::clone(&self.snapshots),
+        }
+    }
+
+    async fn begin_receiving_snapshot(&mut self) -> Result<Box<Cursor<Vec<u8>>>, StorageError> {
+        Ok(Box::new(Cursor::new(Vec::new())))
+    }
+
+    async fn install_snapshot(
+        &mut self,
+        meta: &SnapshotMeta,
+        snapshot: Box<Cursor<Vec<u8>>>,
+    ) -> Result<(), StorageError> {
+        let data = snapshot.into_inner();
+        let (header, state) = split_snapshot(&data).map_err(snap_read)?;
+        let head = self.ledger.head().map_err(sm_read)?;
+        let local = head.map_or(0, |h| h.sequence);
+        let local_hash = hex_hash(&head.map_or([0; 32], |h| h.hash));
+        if local != header.ledger_sequence || local_hash != header.ledger_head {
+            // The entries between belong on this node's ledger before the state after
+            // them: fetching them from peers comes with multi-node clusters.
+            return Err(snap_read(format!(
+                "snapshot is at ledger entry {} but this node's ledger ends at {local}; \
+                 catching up a ledger from a peer is not supported yet",
+                header.ledger_sequence
+            )));
+        }
+        self.applier.restore(state).map_err(snap_read)?;
+        self.position = Position {
+            last_applied: meta.last_log_id,
+            membership: meta.last_membership.clone(),
+            timestamp_ms: header.position.timestamp_ms.max(self.position.timestamp_ms),
+        };
+        let position = self.encoded_position();
+        let ledger = &self.ledger;
+        blocking(|| ledger.append_batch_at(&[], Some(&position))).map_err(sm_write)?;
+        let db = Arc::clone(&self.snapshots);
+        blocking(|| write_snapshot(&db, meta, &data)).map_err(snap_write)
+    }
+
+    async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot>, StorageError> {
+        let stored = read_snapshot(&self.snapshots).map_err(|e| snap_read(e.0))?;
+        Ok(stored.map(|(meta, data)| Snapshot {
+            meta,
+            snapshot: Box::new(Cursor::new(data)),
+        }))
+    }
+}
