@@ -2,8 +2,9 @@
 //!
 //! Integers are big-endian. A log entry is
 //! `version u8 (1) || term u64 || leader u64 || index u64 || tag u8 || body`, where the
-//! body is empty for a blank entry (tag 0), `timestamp_ms u64 || payload` for a
-//! proposal (tag 1), and the JSON of the membership for a membership entry (tag 2).
+//! body is empty for a blank entry (tag 0), `timestamp_ms u64 || count u32 ||
+//! (len u32 || payload) * count` for a proposal batch (tag 1), and the JSON of the
+//! membership for a membership entry (tag 2).
 
 use openraft::{CommittedLeaderId, EntryPayload, LeaderId, Membership};
 
@@ -35,6 +36,9 @@ pub enum CodecError {
     /// A membership body is not valid JSON.
     #[error("membership body: {0}")]
     Membership(String),
+    /// Bytes follow the last payload of a proposal batch.
+    #[error("{0} trailing bytes after the proposal batch")]
+    Trailing(usize),
     /// A vote's committed flag is neither 0 nor 1.
     #[error("vote committed flag {0} is not 0 or 1")]
     BadFlag(u8),
@@ -96,7 +100,7 @@ pub fn decode_vote(bytes: &[u8]) -> Result<Vote, CodecError> {
 /// Encodes a log entry.
 pub fn encode_entry(entry: &LogEntry) -> Vec<u8> {
     let body_len = match &entry.payload {
-        EntryPayload::Normal(p) => 8 + p.payload.len(),
+        EntryPayload::Normal(p) => 12 + p.payloads.iter().map(|x| 4 + x.len()).sum::<usize>(),
         _ => 64,
     };
     let mut out = Vec::with_capacity(1 + 24 + 1 + body_len);
@@ -107,7 +111,12 @@ pub fn encode_entry(entry: &LogEntry) -> Vec<u8> {
         EntryPayload::Normal(proposal) => {
             out.push(TAG_PROPOSAL);
             out.extend_from_slice(&proposal.timestamp_ms.to_be_bytes());
-            out.extend_from_slice(&proposal.payload);
+            // Batches are bounded far below 4 GiB by the node (MAX_BATCH_BYTES).
+            out.extend_from_slice(&len32(proposal.payloads.len()).to_be_bytes());
+            for payload in &proposal.payloads {
+                out.extend_from_slice(&len32(payload.len()).to_be_bytes());
+                out.extend_from_slice(payload);
+            }
         }
         EntryPayload::Membership(membership) => {
             out.push(TAG_MEMBERSHIP);
@@ -134,14 +143,7 @@ pub fn decode_entry(bytes: &[u8]) -> Result<LogEntry, CodecError> {
     let payload = match tag {
         TAG_BLANK if body.is_empty() => EntryPayload::Blank,
         TAG_BLANK => return Err(truncated),
-        TAG_PROPOSAL => {
-            let (ts, payload) = body.split_at_checked(8).ok_or(truncated.clone())?;
-            let timestamp_ms = u64_at(ts, 0).ok_or(truncated)?;
-            EntryPayload::Normal(Proposal {
-                timestamp_ms,
-                payload: payload.to_vec(),
-            })
-        }
+        TAG_PROPOSAL => EntryPayload::Normal(decode_batch(body).ok_or(truncated)??),
         TAG_MEMBERSHIP => {
             let membership: Membership<NodeId, NodeAddr> =
                 serde_json::from_slice(body).map_err(|e| CodecError::Membership(e.to_string()))?;
@@ -152,8 +154,43 @@ pub fn decode_entry(bytes: &[u8]) -> Result<LogEntry, CodecError> {
     Ok(LogEntry { log_id, payload })
 }
 
+fn len32(len: usize) -> u32 {
+    u32::try_from(len).unwrap_or(u32::MAX)
+}
+
+/// `None` when truncated; `Some(Err)` for trailing bytes.
+fn decode_batch(body: &[u8]) -> Option<Result<Proposal, CodecError>> {
+    let timestamp_ms = u64_at(body, 0)?;
+    let count = u32_at(body, 8)?;
+    let mut at = 12usize;
+    // Each payload takes at least 4 bytes: a count beyond that is truncation, and
+    // checking first keeps a forged count from reserving memory.
+    if (count as usize).checked_mul(4)? > body.len() - at {
+        return None;
+    }
+    let mut payloads = Vec::with_capacity(count as usize);
+    for _ in 0..count {
+        let len = u32_at(body, at)? as usize;
+        at += 4;
+        payloads.push(body.get(at..at.checked_add(len)?)?.to_vec());
+        at += len;
+    }
+    if at != body.len() {
+        return Some(Err(CodecError::Trailing(body.len() - at)));
+    }
+    Some(Ok(Proposal {
+        timestamp_ms,
+        payloads,
+    }))
+}
+
+fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
+    let chunk: [u8; 4] = bytes.get(at..at.checked_add(4)?)?.try_into().ok()?;
+    Some(u32::from_be_bytes(chunk))
+}
+
 fn u64_at(bytes: &[u8], at: usize) -> Option<u64> {
-    let chunk: [u8; 8] = bytes.get(at..at + 8)?.try_into().ok()?;
+    let chunk: [u8; 8] = bytes.get(at..at.checked_add(8)?)?.try_into().ok()?;
     Some(u64::from_be_bytes(chunk))
 }
 
@@ -184,7 +221,7 @@ mod tests {
                 log_id: id(7, 1, 9),
                 payload: EntryPayload::Normal(Proposal {
                     timestamp_ms: 1_700_000_000_000,
-                    payload: vec![0, 1, 2, 255],
+                    payloads: vec![vec![0, 1, 2, 255], vec![], vec![9; 300]],
                 }),
             },
             LogEntry {
@@ -200,16 +237,13 @@ mod tests {
                 format!("{:?}", back.payload),
                 format!("{:?}", entry.payload)
             );
-            // Every strict prefix is refused, never misread.
+            // Every strict prefix and every extension is refused, never misread.
             for cut in 0..bytes.len() {
-                let prefix = &bytes[..cut];
-                if let Ok(e) = decode_entry(prefix) {
-                    // A proposal's payload is the rest of the bytes; a prefix of it is a
-                    // different, shorter proposal, which the store's integrity (redb
-                    // checksums) rules out. Every other kind must refuse.
-                    assert!(matches!(e.payload, EntryPayload::Normal(_)), "cut {cut}");
-                }
+                assert!(decode_entry(&bytes[..cut]).is_err(), "cut {cut}");
             }
+            let mut longer = bytes.clone();
+            longer.push(0);
+            assert!(decode_entry(&longer).is_err());
         }
     }
 

@@ -44,6 +44,31 @@ pub enum ConsensusError {
     /// The node has stopped.
     #[error("the node has stopped")]
     Stopped,
+    /// A proposal is larger than the limit.
+    #[error("proposal of {len} bytes exceeds the limit of {max}")]
+    TooLarge {
+        /// The proposal's length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+}
+
+impl ConsensusError {
+    /// The same failure for another waiter of a batch (errors with sources are
+    /// reported by their message).
+    pub(crate) fn clone_reason(&self) -> Self {
+        match self {
+            Self::NotLeader { leader } => Self::NotLeader { leader: *leader },
+            Self::Stopped => Self::Stopped,
+            Self::TooLarge { len, max } => Self::TooLarge {
+                len: *len,
+                max: *max,
+            },
+            Self::Inconsistent(e) => Self::Inconsistent(e.clone()),
+            other => Self::Raft(other.to_string()),
+        }
+    }
 }
 
 /// An applier's refusal, with its reason.

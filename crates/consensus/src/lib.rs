@@ -42,7 +42,7 @@ pub use applier::{Applier, ApplyContext, ChainApplier, Outcome, Record};
 pub use error::{ApplierError, ConsensusError};
 pub use log_store::{LOG_STORE_FORMAT, LogReader, LogStore, RaftDatabase};
 pub use network::{Network, NoPeers, PeerClient, PeerTransport};
-pub use node::{ConsensusNode, LEDGER_FILE, NodeConfig, RAFT_FILE};
+pub use node::{ConsensusNode, LEDGER_FILE, MAX_PAYLOAD_BYTES, NodeConfig, RAFT_FILE};
 pub use state_machine::{SnapshotBuilder, StateMachine};
 pub use types::{
     Applied, LogEntry, LogId, NodeAddr, NodeId, Proposal, Raft, Snapshot, SnapshotMeta,

@@ -10,7 +10,7 @@ use openraft::error::{ClientWriteError, RaftError};
 use openraft::{Config, ServerState, SnapshotPolicy};
 use strongroom_crypto::provider::SigningKey;
 use strongroom_ledger::{LedgerStore, SignatureSchedule};
-use tokio::sync::oneshot;
+use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::applier::Applier;
@@ -74,6 +74,8 @@ impl NodeConfig {
 /// A running node of a (so far single-member) Raft cluster that writes the ledger.
 pub struct ConsensusNode {
     raft: Raft,
+    proposals: mpsc::Sender<Pending>,
+    batcher: JoinHandle<()>,
     ledger: Arc<LedgerStore>,
     ticker: JoinHandle<()>,
     dir: PathBuf,
@@ -151,8 +153,12 @@ impl ConsensusNode {
             .await
             .map_err(|e| ConsensusError::Raft(format!("no leader: {e}")))?;
         let ticker = spawn_ticker(raft.clone(), config.schedule.max_interval_ms);
+        let (proposals, queue) = mpsc::channel(MAX_BATCH_ENTRIES * 4);
+        let batcher = tokio::spawn(batch_loop(raft.clone(), queue));
         Ok(Self {
             raft,
+            proposals,
+            batcher,
             ledger,
             ticker,
             dir: config.dir,
@@ -162,13 +168,22 @@ impl ConsensusNode {
 
     /// Orders `payload`, waits until it is durably committed and applied, and returns
     /// what the applier produced.
+    ///
+    /// Proposals that arrive while earlier ones are being committed are batched into
+    /// one Raft entry (group commit); each still gets its own ledger entry and result.
     pub async fn propose(&self, payload: Vec<u8>) -> Result<Applied, ConsensusError> {
-        if payload.is_empty() {
-            return Err(ConsensusError::Raft(
-                "an empty proposal is reserved for ledger ticks".into(),
-            ));
+        if payload.len() > MAX_PAYLOAD_BYTES {
+            return Err(ConsensusError::TooLarge {
+                len: payload.len(),
+                max: MAX_PAYLOAD_BYTES,
+            });
         }
-        propose(&self.raft, payload).await
+        let (reply, result) = oneshot::channel();
+        self.proposals
+            .send(Pending { payload, reply })
+            .await
+            .map_err(|_| ConsensusError::Stopped)?;
+        result.await.map_err(|_| ConsensusError::Stopped)?
     }
 
     /// The ledger (read-only use; the state machine writes it).
@@ -191,6 +206,9 @@ impl ConsensusNode {
     /// Returns once the files are closed, so the directory can be opened again.
     pub async fn shutdown(self) -> Result<(), ConsensusError> {
         self.ticker.abort();
+        // Proposals already taken by the batcher finish or fail with `Stopped`.
+        drop(self.proposals);
+        let _ = self.batcher.await;
         self.raft
             .shutdown()
             .await
@@ -213,10 +231,72 @@ impl ConsensusNode {
     }
 }
 
-async fn propose(raft: &Raft, payload: Vec<u8>) -> Result<Applied, ConsensusError> {
+/// The largest payload one proposal may carry.
+pub const MAX_PAYLOAD_BYTES: usize = strongroom_ledger::MAX_PAYLOAD_LEN;
+/// Most proposals batched into one Raft entry.
+const MAX_BATCH_ENTRIES: usize = 1024;
+/// Batches stop growing past this many payload bytes.
+const MAX_BATCH_BYTES: usize = 8 * 1024 * 1024;
+/// Batches in flight at once: while one is being applied, the next is appended.
+const MAX_IN_FLIGHT: usize = 2;
+
+struct Pending {
+    payload: Vec<u8>,
+    reply: oneshot::Sender<Result<Applied, ConsensusError>>,
+}
+
+async fn batch_loop(raft: Raft, mut queue: mpsc::Receiver<Pending>) {
+    let slots = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
+    loop {
+        // Wait for a free slot first: proposals pile up in the queue meanwhile.
+        let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
+            return;
+        };
+        let Some(first) = queue.recv().await else {
+            return;
+        };
+        let mut bytes = first.payload.len();
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH_ENTRIES && bytes < MAX_BATCH_BYTES {
+            match queue.try_recv() {
+                Ok(next) => {
+                    bytes += next.payload.len();
+                    batch.push(next);
+                }
+                Err(_) => break,
+            }
+        }
+        let raft = raft.clone();
+        tokio::spawn(async move {
+            let (payloads, replies): (Vec<_>, Vec<_>) =
+                batch.into_iter().map(|p| (p.payload, p.reply)).unzip();
+            match write(&raft, payloads).await {
+                Ok(results) if results.len() == replies.len() => {
+                    for (reply, result) in replies.into_iter().zip(results) {
+                        let _ = reply.send(Ok(result));
+                    }
+                }
+                Ok(results) => {
+                    let e = format!("{} results for {} proposals", results.len(), replies.len());
+                    for reply in replies {
+                        let _ = reply.send(Err(ConsensusError::Inconsistent(e.clone())));
+                    }
+                }
+                Err(e) => {
+                    for reply in replies {
+                        let _ = reply.send(Err(e.clone_reason()));
+                    }
+                }
+            }
+            drop(slot);
+        });
+    }
+}
+
+async fn write(raft: &Raft, payloads: Vec<Vec<u8>>) -> Result<Vec<Applied>, ConsensusError> {
     let proposal = Proposal {
         timestamp_ms: now_ms(),
-        payload,
+        payloads,
     };
     match raft.client_write(proposal).await {
         Ok(response) => Ok(response.data),
@@ -230,7 +310,7 @@ async fn propose(raft: &Raft, payload: Vec<u8>) -> Result<Applied, ConsensusErro
     }
 }
 
-/// Proposes a tick (an empty proposal) whenever entries were applied since the last
+/// Proposes a tick (an empty batch) whenever entries were applied since the last
 /// one, so a time-due signature entry is written even when traffic stops.
 fn spawn_ticker(raft: Raft, interval_ms: u64) -> JoinHandle<()> {
     tokio::spawn(async move {
@@ -241,7 +321,7 @@ fn spawn_ticker(raft: Raft, interval_ms: u64) -> JoinHandle<()> {
             interval.tick().await;
             let applied = raft.metrics().borrow().last_applied;
             if applied != last_seen {
-                match propose(&raft, Vec::new()).await {
+                match write(&raft, Vec::new()).await {
                     Ok(_) => last_seen = raft.metrics().borrow().last_applied,
                     Err(ConsensusError::Stopped) => return,
                     Err(_) => {}

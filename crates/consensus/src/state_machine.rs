@@ -187,58 +187,69 @@ impl<A: Applier> StateMachine<A> {
         serde_json::to_vec(&self.position).unwrap_or_default()
     }
 
+    fn apply_one(
+        &mut self,
+        log_id: LogId,
+        timestamp_ms: u64,
+        payload: &[u8],
+        batch: &mut Vec<Entry>,
+    ) -> Result<Applied, ConsensusError> {
+        let ctx = ApplyContext {
+            log_index: log_id.index,
+            timestamp_ms,
+            sequence: self.appender.next_sequence(),
+            prev_hash: *self.appender.last_hash(),
+        };
+        let outcome = self.applier.apply(&ctx, payload);
+        let sequence = match outcome.record {
+            Some(record) => {
+                let sequence = self.appender.next_sequence();
+                let entries = self
+                    .appender
+                    .append(record.kind, record.payload, timestamp_ms)
+                    .map_err(|e| {
+                        ConsensusError::Inconsistent(format!(
+                            "the applier's record for log index {} is invalid: {e}",
+                            log_id.index
+                        ))
+                    })?;
+                batch.extend(entries);
+                Some(sequence)
+            }
+            None => None,
+        };
+        Ok(Applied {
+            sequence,
+            response: outcome.response,
+        })
+    }
+
     fn apply_entries(
         &mut self,
         entries: impl IntoIterator<Item = LogEntry>,
-    ) -> Result<Vec<Applied>, ConsensusError> {
+    ) -> Result<Vec<Vec<Applied>>, ConsensusError> {
         let mut batch: Vec<Entry> = Vec::new();
         let mut replies = Vec::new();
         for entry in entries {
             let log_id = entry.log_id;
             self.position.last_applied = Some(log_id);
             let reply = match entry.payload {
-                EntryPayload::Blank => Applied::default(),
+                EntryPayload::Blank => Vec::new(),
                 EntryPayload::Membership(membership) => {
                     self.position.membership = StoredMembership::new(Some(log_id), membership);
-                    Applied::default()
+                    Vec::new()
                 }
                 EntryPayload::Normal(proposal) => {
                     let timestamp_ms = proposal.timestamp_ms.max(self.position.timestamp_ms);
                     self.position.timestamp_ms = timestamp_ms;
-                    if proposal.payload.is_empty() {
-                        // A tick: only lets a time-due signature entry out.
-                        batch.extend(self.appender.tick(timestamp_ms)?);
-                        replies.push(Applied::default());
-                        continue;
+                    let mut applied = Vec::with_capacity(proposal.payloads.len());
+                    for payload in &proposal.payloads {
+                        applied.push(self.apply_one(log_id, timestamp_ms, payload, &mut batch)?);
                     }
-                    let ctx = ApplyContext {
-                        log_index: log_id.index,
-                        timestamp_ms,
-                        sequence: self.appender.next_sequence(),
-                        prev_hash: *self.appender.last_hash(),
-                    };
-                    let outcome = self.applier.apply(&ctx, &proposal.payload);
-                    let sequence = match outcome.record {
-                        Some(record) => {
-                            let sequence = self.appender.next_sequence();
-                            let entries = self
-                                .appender
-                                .append(record.kind, record.payload, timestamp_ms)
-                                .map_err(|e| {
-                                    ConsensusError::Inconsistent(format!(
-                                        "the applier's record for log index {} is invalid: {e}",
-                                        log_id.index
-                                    ))
-                                })?;
-                            batch.extend(entries);
-                            Some(sequence)
-                        }
-                        None => None,
-                    };
-                    Applied {
-                        sequence,
-                        response: outcome.response,
-                    }
+                    // Lets a time-due signature entry out; an empty batch (a tick) does
+                    // only this.
+                    batch.extend(self.appender.tick(timestamp_ms)?);
+                    applied
                 }
             };
             replies.push(reply);
@@ -364,7 +375,7 @@ impl<A: Applier> RaftStateMachine<TypeConfig> for StateMachine<A> {
         Ok((self.position.last_applied, self.position.membership.clone()))
     }
 
-    async fn apply<I>(&mut self, entries: I) -> Result<Vec<Applied>, StorageError>
+    async fn apply<I>(&mut self, entries: I) -> Result<Vec<Vec<Applied>>, StorageError>
     where
         I: IntoIterator<Item = LogEntry> + OptionalSend,
         I::IntoIter: OptionalSend,

@@ -12,7 +12,7 @@ openraft::declare_raft_types!(
     /// The strongroom Raft type configuration.
     pub TypeConfig:
         D = Proposal,
-        R = Applied,
+        R = Vec<Applied>,
         NodeId = NodeId,
         Node = NodeAddr,
         Entry = openraft::Entry<TypeConfig>,
@@ -51,8 +51,9 @@ impl fmt::Display for NodeAddr {
     }
 }
 
-/// What a client proposes: an opaque payload (for transactions, the envelope encrypted
-/// to the service) and the time the leader assigned when it ordered it.
+/// One Raft log entry's worth of client proposals: opaque payloads (for transactions,
+/// envelopes encrypted to the service) batched by the leader, and the time the leader
+/// assigned when it ordered them. An empty batch is a tick (see `docs/consensus.md`).
 ///
 /// The timestamp is part of the replicated entry, so every node applies the same time;
 /// nothing downstream reads a local clock.
@@ -60,15 +61,15 @@ impl fmt::Display for NodeAddr {
 pub struct Proposal {
     /// Milliseconds since the Unix epoch, assigned by the leader.
     pub timestamp_ms: u64,
-    /// The opaque payload.
-    pub payload: Vec<u8>,
+    /// The opaque payloads, applied in order.
+    pub payloads: Vec<Vec<u8>>,
 }
 
 impl fmt::Debug for Proposal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Proposal")
             .field("timestamp_ms", &self.timestamp_ms)
-            .field("payload_len", &self.payload.len())
+            .field("payloads", &self.payloads.len())
             .finish()
     }
 }
@@ -77,14 +78,14 @@ impl fmt::Display for Proposal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "proposal({} bytes at {} ms)",
-            self.payload.len(),
+            "proposal({} payloads at {} ms)",
+            self.payloads.len(),
             self.timestamp_ms
         )
     }
 }
 
-/// What applying one committed entry produced.
+/// What applying one committed payload produced.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Applied {
     /// The ledger sequence number of the entry recorded for it, if one was.

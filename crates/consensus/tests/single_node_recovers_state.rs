@@ -71,10 +71,11 @@ async fn run(snapshot_every: u64) {
             .await
             .unwrap();
     }
-    // An empty proposal is reserved.
+    // An oversized proposal is refused before it is ordered.
+    let huge = vec![0u8; strongroom_consensus::MAX_PAYLOAD_BYTES + 1];
     assert!(matches!(
-        node.propose(Vec::new()).await,
-        Err(ConsensusError::Raft(_))
+        node.propose(huge).await,
+        Err(ConsensusError::TooLarge { .. })
     ));
     node.shutdown().await.unwrap();
 

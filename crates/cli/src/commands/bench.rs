@@ -1,6 +1,8 @@
 //! `strongroom bench …`: speed on this machine, with references measured in the same
 //! run so that figures can be compared as ratios on a noisy machine.
 
+mod ledger;
+
 use std::io::{self, Read, Write};
 use std::process::Command as Process;
 use std::time::{Duration, Instant};
@@ -18,6 +20,10 @@ pub enum BenchCommand {
     /// The encrypted object format against `openssl speed -evp aes-256-gcm`, and ECDSA
     /// P-256 signatures per second.
     Crypto(CryptoBenchArgs),
+    /// Entries per second committed durably through the single-node openraft path at
+    /// several concurrencies, with commit latency and peak memory, against raw redb
+    /// appends measured in the same run.
+    Ledger(ledger::LedgerBenchArgs),
 }
 
 /// Arguments of `bench crypto`.
@@ -41,6 +47,7 @@ pub struct CryptoBenchArgs {
 pub fn run(command: BenchCommand) -> Result<()> {
     match command {
         BenchCommand::Crypto(args) => crypto(&args),
+        BenchCommand::Ledger(args) => ledger::run(&args),
     }
 }
 
