@@ -100,8 +100,22 @@ impl Shared {
 #[derive(Debug)]
 pub struct LogStore {
     shared: Arc<Shared>,
-    queue: mpsc::Sender<Op>,
+    // `None` only while dropping.
+    queue: Option<mpsc::Sender<Op>>,
+    writer: Option<thread::JoinHandle<()>>,
     released: Option<oneshot::Receiver<()>>,
+}
+
+impl Drop for LogStore {
+    /// Stops the writer after the queued operations and waits for it, so that the file
+    /// is closed on return unless readers or [`LogStore::database`] handles remain.
+    fn drop(&mut self) {
+        drop(self.queue.take());
+        if let Some(writer) = self.writer.take() {
+            // A panicked writer has nothing left to release.
+            let _ = writer.join();
+        }
+    }
 }
 
 impl std::fmt::Debug for Op {
@@ -140,7 +154,7 @@ impl LogStore {
         });
         let (queue, rx) = mpsc::channel();
         let writer = Arc::clone(&shared);
-        thread::Builder::new()
+        let writer = thread::Builder::new()
             .name("raft-log-writer".into())
             .spawn(move || write_loop(&writer, &rx))
             .map_err(|source| ConsensusError::Io {
@@ -149,7 +163,8 @@ impl LogStore {
             })?;
         Ok(Self {
             shared,
-            queue,
+            queue: Some(queue),
+            writer: Some(writer),
             released: Some(released),
         })
     }
@@ -173,11 +188,19 @@ impl LogStore {
 
     async fn submit(&self, make: impl FnOnce(Done) -> Op) -> Result<(), String> {
         let (done, wait) = oneshot::channel();
-        self.queue
-            .send(make(done))
+        self.send(make(done))
             .map_err(|_| "the log writer has stopped".to_string())?;
         wait.await
             .map_err(|_| "the log writer has stopped".to_string())?
+    }
+}
+
+impl LogStore {
+    fn send(&self, op: Op) -> Result<(), ()> {
+        match &self.queue {
+            Some(queue) => queue.send(op).map_err(|_| ()),
+            None => Err(()),
+        }
     }
 }
 
@@ -383,8 +406,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     async fn save_committed(&mut self, committed: Option<LogId>) -> Result<(), StorageError> {
         // Not waited for: the committed index only saves re-applying on restart, and
         // it rides along with the next write transaction.
-        self.queue
-            .send(Op::Committed { committed })
+        self.send(Op::Committed { committed })
             .map_err(|_| write_error("the log writer has stopped".into()))
     }
 
@@ -412,8 +434,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
                 tail.insert(entry.log_id.index, entry);
             }
         }
-        self.queue
-            .send(Op::Append { rows, callback })
+        self.send(Op::Append { rows, callback })
             .map_err(|_| write_error("the log writer has stopped".into()))
     }
 
