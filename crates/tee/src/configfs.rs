@@ -137,11 +137,11 @@ impl ConfigfsTsm {
                 {
                     attempt += 1;
                 }
-                Err(source) => {
+                Err(error) => {
                     return Err(PlatformError::Io {
                         operation: "create the configfs-tsm report entry",
                         path,
-                        source,
+                        error,
                     });
                 }
             }
@@ -151,10 +151,10 @@ impl ConfigfsTsm {
     fn read(&self, path: PathBuf) -> Result<(Vec<u8>, PathBuf), PlatformError> {
         match self.filesystem.read(&path) {
             Ok(bytes) => Ok((bytes, path)),
-            Err(source) => Err(PlatformError::Io {
+            Err(error) => Err(PlatformError::Io {
                 operation: "read",
                 path,
-                source,
+                error,
             }),
         }
     }
@@ -162,10 +162,12 @@ impl ConfigfsTsm {
     fn generation(&self, entry: &Path) -> Result<u64, PlatformError> {
         let (bytes, path) = self.read(entry.join("generation"))?;
         let text = String::from_utf8_lossy(&bytes);
-        text.trim().parse::<u64>().map_err(|_| PlatformError::Malformed {
-            path,
-            reason: format!("generation {:?} is not a number", text.trim()),
-        })
+        text.trim()
+            .parse::<u64>()
+            .map_err(|_| PlatformError::Malformed {
+                path,
+                reason: format!("generation {:?} is not a number", text.trim()),
+            })
     }
 
     /// Runs one report request (see the [module docs](self)) and returns the outblob.
@@ -184,10 +186,10 @@ impl ConfigfsTsm {
         let inblob = entry.path.join("inblob");
         self.filesystem
             .write(&inblob, report_data)
-            .map_err(|source| PlatformError::Io {
+            .map_err(|error| PlatformError::Io {
                 operation: "write",
                 path: inblob,
-                source,
+                error,
             })?;
         let (outblob, outblob_path) = self.read(entry.path.join("outblob"))?;
         let after = self.generation(&entry.path)?;

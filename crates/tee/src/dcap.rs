@@ -97,8 +97,8 @@ pub struct DcapCollateral {
 impl DcapCollateral {
     /// Parses collateral JSON.
     pub fn from_json(bytes: &[u8]) -> Result<Self, CollateralError> {
-        let inner = serde_json::from_slice(bytes)
-            .map_err(|e| CollateralError::DcapJson(e.to_string()))?;
+        let inner =
+            serde_json::from_slice(bytes).map_err(|e| CollateralError::DcapJson(e.to_string()))?;
         Ok(Self { inner })
     }
 
@@ -163,7 +163,8 @@ impl DcapVerifier {
         collateral: &DcapCollateral,
         at: OffsetDateTime,
     ) -> Result<Claims, AttestError> {
-        let parsed = Quote::parse(quote).map_err(|e| DcapError::MalformedQuote(format!("{e:#}")))?;
+        let parsed =
+            Quote::parse(quote).map_err(|e| DcapError::MalformedQuote(format!("{e:#}")))?;
         let tee_type = parsed.header.tee_type;
         let matches = match platform {
             PlatformKind::Sgx => tee_type == TEE_TYPE_SGX,
@@ -183,7 +184,8 @@ impl DcapVerifier {
             .into());
         }
         collateral.check_dates(at)?;
-        let seconds = u64::try_from(at.unix_timestamp()).map_err(|_| AttestError::TimeBeforeEpoch(at))?;
+        let seconds =
+            u64::try_from(at.unix_timestamp()).map_err(|_| AttestError::TimeBeforeEpoch(at))?;
         let verifier = match &self.root_ca_der {
             Some(root) => QuoteVerifier::new(root.clone()),
             None => QuoteVerifier::new_prod(),

@@ -15,6 +15,9 @@ use crate::sim::SimError;
 use crate::snp::SnpError;
 
 /// Why evidence was not verified, or was verified and refused by the policy.
+///
+/// Every message is complete in itself (it includes the inner error), so no variant
+/// reports the inner error again as its `source`.
 #[non_exhaustive]
 #[derive(Debug, thiserror::Error)]
 pub enum AttestError {
@@ -28,19 +31,19 @@ pub enum AttestError {
     },
     /// An SGX or TDX quote failed verification.
     #[error("DCAP quote rejected: {0}")]
-    Dcap(#[from] DcapError),
+    Dcap(DcapError),
     /// The evidence bytes are not of a known kind.
     #[error("{0}")]
-    Evidence(#[from] EvidenceError),
+    Evidence(EvidenceError),
     /// The evidence is genuine, but the policy does not accept what it says.
     #[error("refused by policy: {0}")]
-    Policy(#[from] PolicyError),
+    Policy(PolicyError),
     /// Sim evidence failed verification.
     #[error("sim evidence rejected: {0}")]
-    Sim(#[from] SimError),
+    Sim(SimError),
     /// An SEV-SNP report failed verification.
     #[error("SEV-SNP report rejected: {0}")]
-    Snp(#[from] SnpError),
+    Snp(SnpError),
     /// The verification time is before 1970.
     #[error("verification time {} is before the Unix epoch", Timestamp(*.0))]
     TimeBeforeEpoch(OffsetDateTime),
@@ -53,6 +56,24 @@ pub enum AttestError {
         platform: PlatformKind,
     },
 }
+
+macro_rules! attest_error_from {
+    ($($variant:ident($inner:ty)),*) => {$(
+        impl From<$inner> for AttestError {
+            fn from(error: $inner) -> Self {
+                Self::$variant(error)
+            }
+        }
+    )*};
+}
+
+attest_error_from!(
+    Dcap(DcapError),
+    Evidence(EvidenceError),
+    Policy(PolicyError),
+    Sim(SimError),
+    Snp(SnpError)
+);
 
 /// Why evidence bytes could not be recognized.
 #[non_exhaustive]
@@ -99,12 +120,12 @@ pub enum CollateralError {
 #[derive(Debug, thiserror::Error)]
 pub enum PlatformError {
     /// A cryptographic operation of the simulated platform or of sealing failed.
-    #[error("{operation} failed: {source}")]
+    #[error("{operation} failed: {error}")]
     Crypto {
         /// What was being done.
         operation: &'static str,
         /// The provider's error.
-        source: strongroom_crypto::provider::CryptoError,
+        error: strongroom_crypto::provider::CryptoError,
     },
     /// The configfs-tsm `generation` counter moved by other than our own writes:
     /// another writer used the same report entry, so the outblob may not be ours.
@@ -121,14 +142,14 @@ pub enum PlatformError {
         found: u64,
     },
     /// A file could not be created, read, written or removed.
-    #[error("cannot {operation} {}: {source}", path.display())]
+    #[error("cannot {operation} {}: {error}", path.display())]
     Io {
         /// What was being done.
         operation: &'static str,
         /// The file or directory.
         path: PathBuf,
         /// The operating system's error.
-        source: io::Error,
+        error: io::Error,
     },
     /// A file holds something other than expected.
     #[error("{} is malformed: {reason}", path.display())]

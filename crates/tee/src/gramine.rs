@@ -61,19 +61,24 @@ impl GramineSgx {
 
     fn read(&self, name: &str) -> Result<Vec<u8>, PlatformError> {
         let path = self.root.join(name);
-        std::fs::read(&path).map_err(|source| PlatformError::Io {
+        std::fs::read(&path).map_err(|error| PlatformError::Io {
             operation: "read",
             path,
-            source,
+            error,
         })
     }
 
     fn quote(&self, report_data: &ReportData) -> Result<Vec<u8>, PlatformError> {
         // A poisoned lock only means another thread panicked mid-request; the files
         // are rewritten from scratch below.
-        let _guard = self.lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let _guard = self
+            .lock
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let attestation_type = self.read("attestation_type")?;
-        let attestation_type = String::from_utf8_lossy(&attestation_type).trim().to_string();
+        let attestation_type = String::from_utf8_lossy(&attestation_type)
+            .trim()
+            .to_string();
         if attestation_type != "dcap" {
             return Err(PlatformError::UnexpectedProvider {
                 path: self.root.join("attestation_type"),
@@ -82,10 +87,10 @@ impl GramineSgx {
             });
         }
         let user_report_data = self.root.join("user_report_data");
-        std::fs::write(&user_report_data, report_data).map_err(|source| PlatformError::Io {
+        std::fs::write(&user_report_data, report_data).map_err(|error| PlatformError::Io {
             operation: "write",
             path: user_report_data,
-            source,
+            error,
         })?;
         let quote = self.read("quote")?;
         let quote_path = self.root.join("quote");

@@ -165,12 +165,12 @@ pub enum PolicyFileError {
         reason: String,
     },
     /// The file could not be read.
-    #[error("cannot read policy {}: {source}", path.display())]
+    #[error("cannot read policy {}: {error}", path.display())]
     Io {
         /// The file.
         path: std::path::PathBuf,
         /// The operating system's error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// `accepted_tcb_status` lists `Revoked`, which is never acceptable.
     #[error("accepted_tcb_status[{index}]: Revoked can never be accepted")]
@@ -277,9 +277,9 @@ impl Policy {
     /// Reads and validates a policy file.
     pub fn load(path: impl AsRef<Path>) -> Result<Self, PolicyFileError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| PolicyFileError::Io {
+        let text = std::fs::read_to_string(path).map_err(|error| PolicyFileError::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
         Self::from_toml(&text)
     }
@@ -306,13 +306,14 @@ impl Policy {
         }
         let mut allow = Vec::with_capacity(file.allow.len());
         for (index, entry) in file.allow.into_iter().enumerate() {
-            let measurement = parse_pattern(entry.platform, &entry.measurement).map_err(
-                |reason| PolicyFileError::BadMeasurement {
-                    index,
-                    platform: entry.platform,
-                    reason,
-                },
-            )?;
+            let measurement =
+                parse_pattern(entry.platform, &entry.measurement).map_err(|reason| {
+                    PolicyFileError::BadMeasurement {
+                        index,
+                        platform: entry.platform,
+                        reason,
+                    }
+                })?;
             allow.push(AllowEntry {
                 platform: entry.platform,
                 measurement,

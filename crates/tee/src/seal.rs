@@ -22,9 +22,9 @@ pub(crate) fn derive_key(
 ) -> Result<Zeroizing<Vec<u8>>, PlatformError> {
     default_provider()
         .hkdf(HashAlgorithm::Sha256, salt, secret, measurement, 32)
-        .map_err(|source| PlatformError::Crypto {
+        .map_err(|error| PlatformError::Crypto {
             operation: "deriving the sealing key",
-            source,
+            error,
         })
 }
 
@@ -34,15 +34,15 @@ pub(crate) fn seal(key: &[u8], plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>, 
     let mut nonce = [0u8; NONCE_LEN];
     provider
         .fill_random(&mut nonce)
-        .map_err(|source| PlatformError::Crypto {
+        .map_err(|error| PlatformError::Crypto {
             operation: "drawing a sealing nonce",
-            source,
+            error,
         })?;
     let ciphertext = provider
         .aes_gcm_seal(key, &nonce, &associated_data(aad), plaintext)
-        .map_err(|source| PlatformError::Crypto {
+        .map_err(|error| PlatformError::Crypto {
             operation: "sealing",
-            source,
+            error,
         })?;
     let mut sealed = Vec::with_capacity(MAGIC.len() + NONCE_LEN + ciphertext.len());
     sealed.extend_from_slice(MAGIC);
@@ -58,7 +58,9 @@ pub(crate) fn unseal(key: &[u8], sealed: &[u8], aad: &[u8]) -> Result<Vec<u8>, P
     }
     let (magic, rest) = sealed.split_at(MAGIC.len());
     if magic != MAGIC {
-        return Err(PlatformError::Unseal("not strongroom sealed data (bad magic)"));
+        return Err(PlatformError::Unseal(
+            "not strongroom sealed data (bad magic)",
+        ));
     }
     let (nonce, ciphertext) = rest.split_at(NONCE_LEN);
     default_provider()

@@ -152,9 +152,9 @@ impl SimPlatform {
         let measurement = identity.measurement();
         let key = default_provider()
             .generate_signing_key(EcdsaCurve::P256)
-            .map_err(|source| PlatformError::Crypto {
+            .map_err(|error| PlatformError::Crypto {
                 operation: "generating the sim signing key",
-                source,
+                error,
             })?;
         let seal_key = seal::derive_key(SEAL_SALT, host_secret, measurement.as_bytes())?;
         Ok(Self {
@@ -184,9 +184,9 @@ impl Platform for SimPlatform {
         let message = signed_message(self.measurement.as_bytes(), report_data, &public_key);
         let signature = default_provider()
             .ecdsa_sign(&self.key, &message)
-            .map_err(|source| PlatformError::Crypto {
+            .map_err(|error| PlatformError::Crypto {
                 operation: "signing sim evidence",
-                source,
+                error,
             })?;
         let document = SimEvidenceDocument {
             format: SIM_EVIDENCE_FORMAT.to_string(),
@@ -238,7 +238,8 @@ impl SimVerifier {
             &document.measurement,
             Some(PlatformKind::Sim.measurement_len()),
         )?;
-        let report_data = decode_field("report_data", &document.report_data, Some(REPORT_DATA_LEN))?;
+        let report_data =
+            decode_field("report_data", &document.report_data, Some(REPORT_DATA_LEN))?;
         let public_key = decode_field("public_key", &document.public_key, None)?;
         let signature = decode_field("signature", &document.signature, None)?;
         let key = VerifyingKey::from_sec1_bytes(EcdsaCurve::P256, &public_key).map_err(|_| {

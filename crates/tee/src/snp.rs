@@ -310,9 +310,21 @@ fn builtin_root_of(
     vcek: &AmdCertificate,
 ) -> Result<(&'static str, AmdCertificate, AmdCertificate), SnpError> {
     let generations: [(&'static str, &[u8], &[u8]); 3] = [
-        ("built-in Milan root", builtin::milan::ASK, builtin::milan::ARK),
-        ("built-in Genoa root", builtin::genoa::ASK, builtin::genoa::ARK),
-        ("built-in Turin root", builtin::turin::ASK, builtin::turin::ARK),
+        (
+            "built-in Milan root",
+            builtin::milan::ASK,
+            builtin::milan::ARK,
+        ),
+        (
+            "built-in Genoa root",
+            builtin::genoa::ASK,
+            builtin::genoa::ARK,
+        ),
+        (
+            "built-in Turin root",
+            builtin::turin::ASK,
+            builtin::turin::ARK,
+        ),
     ];
     for (roots, ask_pem, ark_pem) in generations {
         let parse = |pem: &[u8]| -> Result<AmdCertificate, SnpError> {
@@ -430,7 +442,11 @@ fn der_unsigned(der: &[u8]) -> Option<u64> {
     if content.len() > 8 {
         return None;
     }
-    Some(content.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
+    Some(
+        content
+            .iter()
+            .fold(0u64, |acc, b| (acc << 8) | u64::from(*b)),
+    )
 }
 
 /// Verifies the report signature over the received bytes.

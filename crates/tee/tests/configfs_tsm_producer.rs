@@ -90,13 +90,21 @@ impl TsmFilesystem for FakeKernel {
                 std::fs::write(entry.join("outblob"), outblob)?;
             }
         }
-        let bumps = if self.behaviour == Behaviour::ConcurrentWriter { 2 } else { 1 };
+        let bumps = if self.behaviour == Behaviour::ConcurrentWriter {
+            2
+        } else {
+            1
+        };
         Self::bump_generation(entry, bumps)
     }
 }
 
 fn tdx_kernel() -> FakeKernel {
-    FakeKernel::new("tdx_guest", sample("dcap-qvl/tdx_quote"), TDX_V4_REPORT_DATA_OFFSET)
+    FakeKernel::new(
+        "tdx_guest",
+        sample("dcap-qvl/tdx_quote"),
+        TDX_V4_REPORT_DATA_OFFSET,
+    )
 }
 
 fn snp_kernel() -> FakeKernel {
@@ -129,7 +137,10 @@ fn tdx_evidence_comes_from_outblob_and_verifies() {
     assert_eq!(evidence.platform(), PlatformKind::Tdx);
     assert_eq!(evidence.as_bytes(), sample("dcap-qvl/tdx_quote"));
     assert_eq!(*kernel.inblobs.lock().unwrap(), vec![report_data.to_vec()]);
-    assert!(entries(root.path()).is_empty(), "the report entry is removed");
+    assert!(
+        entries(root.path()).is_empty(),
+        "the report entry is removed"
+    );
 
     let policy = Policy::new().with_allowed(PlatformKind::Tdx, MeasurementPattern::Any);
     let claims = verify(&evidence, &tdx_collateral().into(), &policy, in_window()).unwrap();
@@ -167,7 +178,10 @@ fn other_report_data_gives_evidence_that_no_longer_verifies() {
     let root = tempfile::tempdir().unwrap();
     let tdx = producer(PlatformKind::Tdx, root.path(), &tdx_kernel());
     let evidence = tdx.evidence(&[7u8; 64]).unwrap();
-    assert_eq!(&evidence.as_bytes()[TDX_V4_REPORT_DATA_OFFSET..][..64], &[7u8; 64]);
+    assert_eq!(
+        &evidence.as_bytes()[TDX_V4_REPORT_DATA_OFFSET..][..64],
+        &[7u8; 64]
+    );
     let policy = Policy::new().with_allowed(PlatformKind::Tdx, MeasurementPattern::Any);
     assert!(verify(&evidence, &tdx_collateral().into(), &policy, in_window()).is_err());
 }
@@ -189,7 +203,10 @@ fn a_concurrent_writer_is_detected_by_the_generation() {
         ),
         "{error}"
     );
-    assert!(error.to_string().contains("written concurrently"), "{error}");
+    assert!(
+        error.to_string().contains("written concurrently"),
+        "{error}"
+    );
     assert!(entries(root.path()).is_empty(), "removed on failure too");
 }
 
@@ -225,7 +242,10 @@ fn without_configfs_tsm_the_error_names_the_directory() {
     let error = tdx.evidence(&[0u8; 64]).unwrap_err();
     assert!(matches!(error, PlatformError::Io { .. }), "{error}");
     let message = error.to_string();
-    assert!(message.contains("create the configfs-tsm report entry"), "{message}");
+    assert!(
+        message.contains("create the configfs-tsm report entry"),
+        "{message}"
+    );
     assert!(message.contains("no-tsm-here"), "{message}");
 }
 

@@ -26,7 +26,11 @@ fn self_made(ca: bool) -> (Vec<u8>, String) {
     let mut name = DistinguishedName::new();
     name.push(
         DnType::CommonName,
-        if ca { "Intel SGX Root CA" } else { "Intel SGX TCB Signing" },
+        if ca {
+            "Intel SGX Root CA"
+        } else {
+            "Intel SGX TCB Signing"
+        },
     );
     params.distinguished_name = name;
     if ca {
@@ -39,13 +43,7 @@ fn self_made(ca: bool) -> (Vec<u8>, String) {
 #[test]
 fn tdx_quote_verifies_up_to_date_with_its_mrtd() {
     let policy = allow(PlatformKind::Tdx, TDX_MRTD);
-    let claims = verify(
-        &tdx_quote(),
-        &tdx_collateral().into(),
-        &policy,
-        in_window(),
-    )
-    .unwrap();
+    let claims = verify(&tdx_quote(), &tdx_collateral().into(), &policy, in_window()).unwrap();
     assert_eq!(claims.platform, PlatformKind::Tdx);
     assert_eq!(claims.measurement.to_hex(), TDX_MRTD);
     assert_eq!(claims.report_data, report_data(TDX_REPORT_DATA));
@@ -128,7 +126,10 @@ fn sgx_quote_is_accepted_when_the_policy_lists_its_status() {
     );
     assert!(&claims.report_data.starts_with(b"Hello, world!"));
     assert!(
-        claims.advisory_ids.iter().all(|id| id.starts_with("INTEL-SA-")),
+        claims
+            .advisory_ids
+            .iter()
+            .all(|id| id.starts_with("INTEL-SA-")),
         "{:?}",
         claims.advisory_ids
     );
@@ -170,7 +171,10 @@ fn expired_collateral_is_rejected_with_its_dates() {
     )
     .unwrap_err();
     assert!(
-        matches!(error, AttestError::Dcap(DcapError::CollateralExpired { .. })),
+        matches!(
+            error,
+            AttestError::Dcap(DcapError::CollateralExpired { .. })
+        ),
         "{error}"
     );
     let message = error.to_string();
@@ -178,7 +182,10 @@ fn expired_collateral_is_rejected_with_its_dates() {
         message.contains("collateral expired: TCB info next update 2025-07-19T10:16:03Z"),
         "{message}"
     );
-    assert!(message.contains("verifying at 2025-08-01T00:00:00Z"), "{message}");
+    assert!(
+        message.contains("verifying at 2025-08-01T00:00:00Z"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -192,14 +199,18 @@ fn collateral_not_yet_issued_is_rejected() {
     )
     .unwrap_err();
     assert!(
-        matches!(error, AttestError::Dcap(DcapError::CollateralNotYetValid { .. })),
+        matches!(
+            error,
+            AttestError::Dcap(DcapError::CollateralNotYetValid { .. })
+        ),
         "{error}"
     );
 }
 
 #[test]
 fn a_quote_with_one_changed_byte_is_rejected() {
-    let policy = allow(PlatformKind::Tdx, TDX_MRTD).with_allowed(PlatformKind::Tdx, MeasurementPattern::Any);
+    let policy =
+        allow(PlatformKind::Tdx, TDX_MRTD).with_allowed(PlatformKind::Tdx, MeasurementPattern::Any);
     // A byte of the MRTD, of the report data, and of the header's user data.
     for offset in [TDX_V4_MRTD_OFFSET + 5, TDX_V4_REPORT_DATA_OFFSET + 63, 40] {
         let mut bytes = sample("dcap-qvl/tdx_quote");
@@ -269,7 +280,13 @@ fn dcap_evidence_needs_dcap_collateral() {
     let policy = allow(PlatformKind::Tdx, TDX_MRTD);
     let error = verify(&tdx_quote(), &Collateral::None, &policy, in_window()).unwrap_err();
     assert!(
-        matches!(error, AttestError::CollateralMismatch { platform: PlatformKind::Tdx, .. }),
+        matches!(
+            error,
+            AttestError::CollateralMismatch {
+                platform: PlatformKind::Tdx,
+                ..
+            }
+        ),
         "{error}"
     );
     assert!(DcapCollateral::from_json(b"{\"not\": \"collateral\"}").is_err());

@@ -74,7 +74,8 @@ fn unknown_keys_are_errors_naming_the_key() {
     assert!(message.contains("allow_simulatd"), "{message}");
     assert!(message.contains("line 2"), "{message}");
 
-    let message = error_of("[[allow]]\nplatform = \"tdx\"\nmeasurement = \"*\"\nmrsigner = \"00\"\n");
+    let message =
+        error_of("[[allow]]\nplatform = \"tdx\"\nmeasurement = \"*\"\nmrsigner = \"00\"\n");
     assert!(message.contains("mrsigner"), "{message}");
     assert!(!message.contains('\n'), "one line: {message}");
 }
@@ -85,7 +86,10 @@ fn bad_measurements_name_the_entry() {
         "[[allow]]\nplatform = \"tdx\"\nmeasurement = \"{TDX_MRTD}\"\n\
          [[allow]]\nplatform = \"sgx\"\nmeasurement = \"not hex\"\n"
     ));
-    assert!(message.starts_with("allow[1] (sgx): measurement is not hex"), "{message}");
+    assert!(
+        message.starts_with("allow[1] (sgx): measurement is not hex"),
+        "{message}"
+    );
 
     // An SGX MRENCLAVE is 32 bytes; a TDX MRTD given for sgx is refused.
     let error = Policy::from_toml(&format!(
@@ -93,10 +97,22 @@ fn bad_measurements_name_the_entry() {
     ))
     .unwrap_err();
     assert!(
-        matches!(error, PolicyFileError::BadMeasurement { index: 0, platform: PlatformKind::Sgx, .. }),
+        matches!(
+            error,
+            PolicyFileError::BadMeasurement {
+                index: 0,
+                platform: PlatformKind::Sgx,
+                ..
+            }
+        ),
         "{error}"
     );
-    assert!(error.to_string().contains("must be 32 bytes (64 hex digits)"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("must be 32 bytes (64 hex digits)"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -109,7 +125,10 @@ fn unknown_platforms_and_statuses_are_errors() {
     assert!(message.contains("\"Fine\""), "{message}");
 
     let message = error_of("accepted_tcb_status = [\"Revoked\"]\n");
-    assert!(message.contains("Revoked can never be accepted"), "{message}");
+    assert!(
+        message.contains("Revoked can never be accepted"),
+        "{message}"
+    );
 
     let message = error_of("allow_debug = \"yes\"\n");
     assert!(message.contains("line 1"), "{message}");
@@ -125,7 +144,9 @@ fn the_allow_list_matches_platform_and_measurement() {
         .unwrap()
     };
     exact("tdx", TDX_MRTD).check(&claims).unwrap();
-    exact("tdx", &TDX_MRTD.to_uppercase()).check(&claims).unwrap();
+    exact("tdx", &TDX_MRTD.to_uppercase())
+        .check(&claims)
+        .unwrap();
     exact("tdx", "*").check(&claims).unwrap();
     // Same bytes under another platform, a one-bit change, or a wildcard for another
     // platform: refused.
@@ -186,7 +207,9 @@ fn tcb_status_is_enforced_for_dcap_claims() {
 fn insecure_claims_need_allow_simulated_whatever_their_platform() {
     let mut claims = tdx_claims();
     claims.insecure = true;
-    let policy = Policy::new()
-        .with_allowed(PlatformKind::Tdx, MeasurementPattern::Any);
-    assert_eq!(policy.check(&claims), Err(PolicyError::SimulationNotAllowed));
+    let policy = Policy::new().with_allowed(PlatformKind::Tdx, MeasurementPattern::Any);
+    assert_eq!(
+        policy.check(&claims),
+        Err(PolicyError::SimulationNotAllowed)
+    );
 }

@@ -16,9 +16,10 @@ fn platform() -> SimPlatform {
 }
 
 fn allowing(platform: &SimPlatform) -> Policy {
-    Policy::new()
-        .with_allow_simulated(true)
-        .with_allowed(PlatformKind::Sim, MeasurementPattern::Exact(platform.measurement().unwrap()))
+    Policy::new().with_allow_simulated(true).with_allowed(
+        PlatformKind::Sim,
+        MeasurementPattern::Exact(platform.measurement().unwrap()),
+    )
 }
 
 fn now() -> OffsetDateTime {
@@ -33,7 +34,10 @@ fn sim_evidence_is_refused_without_allow_simulated() {
     let policy = Policy::new().with_allowed(PlatformKind::Sim, MeasurementPattern::Any);
     let error = verify(&evidence, &Collateral::None, &policy, now()).unwrap_err();
     assert!(
-        matches!(error, AttestError::Policy(PolicyError::SimulationNotAllowed)),
+        matches!(
+            error,
+            AttestError::Policy(PolicyError::SimulationNotAllowed)
+        ),
         "{error}"
     );
     assert!(error.to_string().contains("INSECURE SIMULATION"), "{error}");
@@ -47,7 +51,9 @@ fn sim_evidence_is_accepted_with_allow_simulated_and_labelled_insecure() {
     assert_eq!(evidence.platform(), PlatformKind::Sim);
     assert!(String::from_utf8_lossy(evidence.as_bytes()).contains(SIM_WARNING));
     assert_eq!(
-        Evidence::detect(evidence.as_bytes().to_vec()).unwrap().platform(),
+        Evidence::detect(evidence.as_bytes().to_vec())
+            .unwrap()
+            .platform(),
         PlatformKind::Sim
     );
 
@@ -55,8 +61,14 @@ fn sim_evidence_is_accepted_with_allow_simulated_and_labelled_insecure() {
     assert_eq!(claims.platform, PlatformKind::Sim);
     assert!(claims.insecure);
     assert_eq!(claims.report_data, [9u8; 64]);
-    assert_eq!(claims.measurement, CodeIdentity::of_this_build().measurement());
-    assert!(claims.to_string().starts_with("INSECURE SIMULATION: "), "{claims}");
+    assert_eq!(
+        claims.measurement,
+        CodeIdentity::of_this_build().measurement()
+    );
+    assert!(
+        claims.to_string().starts_with("INSECURE SIMULATION: "),
+        "{claims}"
+    );
     let json = serde_json::to_value(&claims).unwrap();
     assert_eq!(json["insecure"], true);
     assert_eq!(json["warning"], SIM_WARNING);
@@ -73,7 +85,10 @@ fn sim_measurement_must_still_be_allowed() {
         .with_allowed(PlatformKind::Sim, MeasurementPattern::Exact(other));
     let error = verify(&evidence, &Collateral::None, &policy, now()).unwrap_err();
     assert!(
-        matches!(error, AttestError::Policy(PolicyError::MeasurementNotAllowed { .. })),
+        matches!(
+            error,
+            AttestError::Policy(PolicyError::MeasurementNotAllowed { .. })
+        ),
         "{error}"
     );
 }
@@ -140,7 +155,10 @@ fn sim_evidence_documents_are_strict() {
         now(),
     )
     .unwrap_err();
-    assert!(matches!(error, AttestError::Sim(SimError::Malformed(_))), "{error}");
+    assert!(
+        matches!(error, AttestError::Sim(SimError::Malformed(_))),
+        "{error}"
+    );
     assert!(error.to_string().contains("extra"), "{error}");
 }
 
@@ -152,11 +170,16 @@ fn sealing_is_bound_to_measurement_and_host_secret() {
     assert!(!sealed.windows(13).any(|w| w == b"ledger secret"));
     // The same build on the same host (a restart: new signing key) unseals.
     let restarted = SimPlatform::new(&identity, &HOST_SECRET).unwrap();
-    assert_eq!(restarted.unseal(&sealed, b"node-1").unwrap(), b"ledger secret");
+    assert_eq!(
+        restarted.unseal(&sealed, b"node-1").unwrap(),
+        b"ledger secret"
+    );
 
-    let other_build =
-        SimPlatform::new(&CodeIdentity::new("strongroom-node", "0.1.0", "abc124"), &HOST_SECRET)
-            .unwrap();
+    let other_build = SimPlatform::new(
+        &CodeIdentity::new("strongroom-node", "0.1.0", "abc124"),
+        &HOST_SECRET,
+    )
+    .unwrap();
     let other_host = SimPlatform::new(&identity, &[0x43; 32]).unwrap();
     let mut altered = sealed.clone();
     let last = altered.len() - 1;
@@ -168,7 +191,10 @@ fn sealing_is_bound_to_measurement_and_host_secret() {
         ("altered", platform.unseal(&altered, b"node-1")),
         ("truncated", platform.unseal(&sealed[..10], b"node-1")),
     ] {
-        assert!(matches!(result, Err(PlatformError::Unseal(_))), "{what}: {result:?}");
+        assert!(
+            matches!(result, Err(PlatformError::Unseal(_))),
+            "{what}: {result:?}"
+        );
     }
 }
 

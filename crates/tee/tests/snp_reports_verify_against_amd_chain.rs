@@ -65,7 +65,13 @@ fn a_supplied_milan_chain_verifies_in_either_order() {
     ark_then_ask.extend(sample("virtee-sev/milan_ask.pem"));
     for chain in [kds_chain, ark_then_ask] {
         let collateral = snp_collateral().with_chain(&chain).unwrap();
-        let claims = verify(&snp_report(), &collateral.into(), &allow_milan(), in_window()).unwrap();
+        let claims = verify(
+            &snp_report(),
+            &collateral.into(),
+            &allow_milan(),
+            in_window(),
+        )
+        .unwrap();
         assert_eq!(claims.measurement.to_hex(), SNP_MEASUREMENT);
     }
 }
@@ -94,7 +100,9 @@ fn a_report_with_one_changed_byte_is_rejected() {
     )
     .unwrap_err();
     assert!(
-        error.to_string().contains("report signature does not verify under the VCEK"),
+        error
+            .to_string()
+            .contains("report signature does not verify under the VCEK"),
         "{error}"
     );
 }
@@ -174,7 +182,13 @@ fn a_chain_of_another_generation_is_rejected() {
         .verify_report(snp_report().as_bytes(), &collateral, in_window())
         .unwrap_err();
     assert!(
-        matches!(error, SnpError::ChainInvalid { roots: "supplied chain", .. }),
+        matches!(
+            error,
+            SnpError::ChainInvalid {
+                roots: "supplied chain",
+                ..
+            }
+        ),
         "{error}"
     );
 }
@@ -182,7 +196,10 @@ fn a_chain_of_another_generation_is_rejected() {
 #[test]
 fn a_chain_must_be_an_ask_and_a_self_issued_ark() {
     let ask = sample("virtee-sev/milan_ask.pem");
-    assert!(snp_collateral().with_chain(&ask).is_err(), "one certificate");
+    assert!(
+        snp_collateral().with_chain(&ask).is_err(),
+        "one certificate"
+    );
     let mut two_asks = ask.clone();
     two_asks.extend(&ask);
     let error = snp_collateral().with_chain(&two_asks).unwrap_err();
@@ -231,9 +248,18 @@ fn a_report_with_an_unlisted_measurement_is_refused() {
         PlatformKind::Snp,
         MeasurementPattern::Exact(Measurement::new(vec![0u8; 48])),
     );
-    let error = verify(&snp_report(), &snp_collateral().into(), &policy, in_window()).unwrap_err();
+    let error = verify(
+        &snp_report(),
+        &snp_collateral().into(),
+        &policy,
+        in_window(),
+    )
+    .unwrap_err();
     assert!(
-        matches!(error, AttestError::Policy(PolicyError::MeasurementNotAllowed { .. })),
+        matches!(
+            error,
+            AttestError::Policy(PolicyError::MeasurementNotAllowed { .. })
+        ),
         "{error}"
     );
 }
@@ -248,7 +274,13 @@ fn snp_evidence_needs_a_vcek() {
     )
     .unwrap_err();
     assert!(
-        matches!(error, AttestError::CollateralMismatch { platform: PlatformKind::Snp, .. }),
+        matches!(
+            error,
+            AttestError::CollateralMismatch {
+                platform: PlatformKind::Snp,
+                ..
+            }
+        ),
         "{error}"
     );
     assert!(SnpCollateral::from_vcek(b"not a certificate").is_err());
