@@ -99,9 +99,6 @@ pub enum EvidenceError {
 #[non_exhaustive]
 #[derive(Debug, thiserror::Error)]
 pub enum CollateralError {
-    /// The AMD chain is not exactly an ASK and a self-signed ARK.
-    #[error("AMD chain: {0}")]
-    Chain(String),
     /// A certificate could not be parsed.
     #[error("{what} is not an X.509 certificate (DER or PEM): {reason}")]
     Certificate {
@@ -110,6 +107,9 @@ pub enum CollateralError {
         /// The parser's complaint.
         reason: String,
     },
+    /// The AMD chain is not exactly an ASK and a self-signed ARK.
+    #[error("AMD chain: {0}")]
+    Chain(String),
     /// DCAP collateral is not the JSON of a `QuoteCollateralV3`.
     #[error("DCAP collateral is not valid collateral JSON: {0}")]
     DcapJson(String),
@@ -168,9 +168,6 @@ pub enum PlatformError {
         /// The file the evidence was read from.
         path: PathBuf,
     },
-    /// Sealed data is malformed, or was sealed under another key or `aad`, or altered.
-    #[error("cannot unseal: {0}")]
-    Unseal(&'static str),
     /// The platform has no sealing key reachable from here.
     #[error("{platform} sealing is not available: {reason}")]
     SealingUnsupported {
@@ -179,9 +176,6 @@ pub enum PlatformError {
         /// Why.
         reason: &'static str,
     },
-    /// A configuration value is unusable.
-    #[error("{0}")]
-    Unusable(String),
     /// The TEE interface is of another platform or attestation type than expected.
     #[error("{} says {found:?}, expected {expected:?}", path.display())]
     UnexpectedProvider {
@@ -192,6 +186,12 @@ pub enum PlatformError {
         /// What was expected.
         expected: &'static str,
     },
+    /// Sealed data is malformed, or was sealed under another key or `aad`, or altered.
+    #[error("cannot unseal: {0}")]
+    Unseal(&'static str),
+    /// A configuration value is unusable.
+    #[error("{0}")]
+    Unusable(String),
 }
 
 /// Formats a time as RFC 3339 in error messages.

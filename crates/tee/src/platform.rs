@@ -200,7 +200,7 @@ fn detect_platform(bytes: &[u8]) -> Result<PlatformKind, EvidenceError> {
     if bytes.is_empty() {
         return Err(EvidenceError::Empty);
     }
-    if bytes.first() == Some(&b'{') {
+    if bytes.trim_ascii_start().first() == Some(&b'{') {
         return Ok(PlatformKind::Sim);
     }
     if let Some(header) = bytes.get(..48) {
