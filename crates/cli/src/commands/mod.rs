@@ -1,5 +1,6 @@
 //! The subcommands.
 
+mod attest;
 mod bench;
 mod crypto;
 mod identity;
@@ -11,6 +12,9 @@ use clap::Subcommand;
 /// What `strongroom` can do.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Verify TEE attestation evidence against a policy.
+    #[command(subcommand)]
+    Attest(attest::AttestCommand),
     /// Measure strongroom's speed on this machine.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -31,6 +35,7 @@ pub enum Command {
 /// Runs one subcommand.
 pub fn run(command: Command) -> Result<()> {
     match command {
+        Command::Attest(command) => attest::run(command),
         Command::Bench(command) => bench::run(command),
         Command::Crypto(command) => crypto::run(command),
         Command::Ledger(command) => ledger::run(command),
