@@ -8,8 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use openraft::error::{ClientWriteError, RaftError};
 use openraft::{Config, ServerState, SnapshotPolicy};
-use strongroom_crypto::provider::SigningKey;
-use strongroom_ledger::{LedgerStore, SignatureSchedule};
+use strongroom_ledger::{LedgerStore, RootSigner, SignatureSchedule};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
@@ -101,11 +100,11 @@ impl ConsensusNode {
     /// Opens the data directory and starts a single-node cluster (initializing it on
     /// first start), then waits until this node leads.
     ///
-    /// `key` is the service signing key (signature entries); `applier` executes the
+    /// `signer` signs the roots in signature entries (the service key); `applier` executes the
     /// committed proposals. Must run inside a multi-threaded tokio runtime.
     pub async fn start_single<A: Applier>(
         config: NodeConfig,
-        key: SigningKey,
+        signer: impl RootSigner + 'static,
         applier: A,
     ) -> Result<Self, ConsensusError> {
         std::fs::create_dir_all(&config.dir).map_err(|source| ConsensusError::Io {
@@ -119,7 +118,7 @@ impl ConsensusNode {
             &config.dir.join(LEDGER_FILE),
             log_store.database(),
             applier,
-            key,
+            signer,
             config.schedule,
         )?;
         let ledger = state_machine.ledger();

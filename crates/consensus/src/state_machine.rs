@@ -18,9 +18,8 @@ use openraft::storage::RaftStateMachine;
 use openraft::{AnyError, EntryPayload, OptionalSend, RaftSnapshotBuilder, StorageIOError};
 use redb::{Database, ReadableDatabase, TableDefinition};
 use serde::{Deserialize, Serialize};
-use strongroom_crypto::provider::SigningKey;
 use strongroom_ledger::{
-    Appender, Entry, EntryKind, Hash, LedgerStore, SignatureSchedule, verify_ledger,
+    Appender, Entry, EntryKind, Hash, LedgerStore, RootSigner, SignatureSchedule, verify_ledger,
 };
 use tokio::sync::oneshot;
 
@@ -104,17 +103,17 @@ impl<A: Applier> StateMachine<A> {
     /// rebuilds `applier`'s state from the last snapshot in `snapshots` and the ledger
     /// entries after it.
     ///
-    /// `key` signs the Merkle roots of signature entries; an existing ledger must
+    /// `signer` signs the Merkle roots of signature entries; an existing ledger must
     /// verify under its public key.
     pub fn open(
         ledger_path: &Path,
         snapshots: Arc<RaftDatabase>,
         mut applier: A,
-        key: SigningKey,
+        signer: impl RootSigner + 'static,
         schedule: SignatureSchedule,
     ) -> Result<Self, ConsensusError> {
         let ledger = LedgerStore::open(ledger_path)?;
-        let service_key = key.verifying_key();
+        let service_key = signer.verifying_key();
         let summary = verify_ledger(&ledger, Some(&service_key))?;
         let position: Position = match ledger.position()? {
             Some(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
@@ -141,7 +140,7 @@ impl<A: Applier> StateMachine<A> {
             applier.restore(state)?;
             replay_from = header.ledger_sequence + 1;
         }
-        let mut appender = Appender::new(key, schedule);
+        let mut appender = Appender::new(signer, schedule);
         let mut start = 1;
         while start <= summary.entries {
             let end = start.saturating_add(REPLAY_CHUNK - 1).min(summary.entries);

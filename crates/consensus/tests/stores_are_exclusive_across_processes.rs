@@ -33,13 +33,9 @@ fn holder_child() {
             },
             ..NodeConfig::single(dir.join("node"))
         };
-        let node = ConsensusNode::start_single(
-            config,
-            key,
-            ChainApplier::default(),
-        )
-        .await
-        .unwrap();
+        let node = ConsensusNode::start_single(config, key, ChainApplier::default())
+            .await
+            .unwrap();
         node.propose(b"held".to_vec()).await.unwrap();
         // Let the ticker's first (immediate) tick settle too.
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;

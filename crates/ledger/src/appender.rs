@@ -1,10 +1,8 @@
 //! Building entries: sequence numbers, hash links and signature entries on schedule.
 
-use strongroom_crypto::provider::{SigningKey, default_provider};
-
 use crate::entry::{EncodeError, Entry, EntryKind, Hash};
 use crate::merkle::MerkleTree;
-use crate::signature::{SignatureSchedule, SignedRoot, SignedRootError};
+use crate::signature::{RootSigner, SignatureSchedule, SignedRootError};
 
 /// Why an entry could not be appended.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -32,7 +30,7 @@ pub enum AppendError {
 pub struct Appender {
     tree: MerkleTree,
     last_hash: Hash,
-    key: SigningKey,
+    signer: Box<dyn RootSigner>,
     schedule: SignatureSchedule,
     unsigned: u64,
     last_signature_ms: Option<u64>,
@@ -40,11 +38,11 @@ pub struct Appender {
 
 impl Appender {
     /// An appender for an empty ledger.
-    pub fn new(key: SigningKey, schedule: SignatureSchedule) -> Self {
+    pub fn new(signer: impl RootSigner + 'static, schedule: SignatureSchedule) -> Self {
         Self {
             tree: MerkleTree::new(),
             last_hash: [0; 32],
-            key,
+            signer: Box::new(signer),
             schedule,
             unsigned: 0,
             last_signature_ms: None,
@@ -54,11 +52,11 @@ impl Appender {
     /// An appender continuing after `entries` (all entries of a ledger, in order,
     /// already verified).
     pub fn resume<'a>(
-        key: SigningKey,
+        signer: impl RootSigner + 'static,
         schedule: SignatureSchedule,
         entries: impl IntoIterator<Item = &'a Entry>,
     ) -> Result<Self, AppendError> {
-        let mut this = Self::new(key, schedule);
+        let mut this = Self::new(signer, schedule);
         for entry in entries {
             this.push_existing(entry)?;
         }
@@ -133,12 +131,7 @@ impl Appender {
 
     /// Emits a signature entry over every entry so far, due or not.
     pub fn sign_now(&mut self, now_ms: u64) -> Result<Entry, AppendError> {
-        let signed = SignedRoot::sign(
-            default_provider(),
-            &self.key,
-            self.tree.size(),
-            self.tree.root(),
-        )?;
+        let signed = self.signer.sign_root(self.tree.size(), self.tree.root())?;
         let payload = signed.encode()?;
         let entry = Entry::new(
             self.next_sequence(),

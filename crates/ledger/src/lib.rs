@@ -56,8 +56,8 @@ pub use entry::{
 pub use merkle::{EMPTY_ROOT, InclusionProof, MerkleError, MerkleTree, leaf_hash, node_hash};
 pub use receipt::{RECEIPT_VERSION, Receipt, ReceiptError, VerifiedReceipt};
 pub use signature::{
-    MAX_SIGNER_LEN, SIGNED_ROOT_DOMAIN, SIGNED_ROOT_VERSION, SignatureSchedule, SignedRoot,
-    SignedRootError,
+    MAX_SIGNER_LEN, RootSigner, SIGNED_ROOT_DOMAIN, SIGNED_ROOT_VERSION, SignatureSchedule,
+    SignedRoot, SignedRootError,
 };
 pub use store::{
     BatchError, FileFormat, Head, LedgerStore, RawEntry, STORE_FORMAT_MARKER, STORE_FORMAT_VERSION,

@@ -181,3 +181,28 @@ impl SignedRoot {
         })
     }
 }
+
+/// Signs Merkle roots for signature entries. The enclave implements it so that the
+/// service key never leaves the trusted core; a [`SigningKey`] implements it directly.
+pub trait RootSigner: Send + Sync + std::fmt::Debug {
+    /// Signs `(tree_size, root)`.
+    fn sign_root(&self, tree_size: u64, root: Hash) -> Result<SignedRoot, SignedRootError>;
+
+    /// The public key that verifies the signatures.
+    fn verifying_key(&self) -> VerifyingKey;
+}
+
+impl RootSigner for SigningKey {
+    fn sign_root(&self, tree_size: u64, root: Hash) -> Result<SignedRoot, SignedRootError> {
+        SignedRoot::sign(
+            strongroom_crypto::provider::default_provider(),
+            self,
+            tree_size,
+            root,
+        )
+    }
+
+    fn verifying_key(&self) -> VerifyingKey {
+        SigningKey::verifying_key(self)
+    }
+}
