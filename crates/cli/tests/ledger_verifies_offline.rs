@@ -151,3 +151,76 @@ fn missing_ledger_is_an_error_and_is_not_created() {
     assert!(String::from_utf8(out.stderr).unwrap().contains("no ledger"));
     assert!(!dir.path().join("ledger.redb").exists());
 }
+
+#[test]
+fn a_node_ledger_exports_and_the_export_verifies_offline() {
+    use strongroom_consensus::{ChainApplier, ConsensusNode, NodeConfig};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let key = default_provider()
+        .generate_signing_key(EcdsaCurve::P256)
+        .unwrap();
+    write_spki(&d.join("service.der"), &key);
+    // A real node writes the ledger: genesis and 30 transactions through openraft.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let node = ConsensusNode::start_single(
+            NodeConfig::single(d.join("node")),
+            key,
+            ChainApplier::default(),
+        )
+        .await
+        .unwrap();
+        for i in 0..30 {
+            node.propose(format!("tx {i}").into_bytes()).await.unwrap();
+        }
+        node.shutdown().await.unwrap();
+    });
+    let node = d.join("node").to_string_lossy().into_owned();
+    let export = d.join("ledger.export");
+    let export_arg = export.to_string_lossy().into_owned();
+    let service = d.join("service.der").to_string_lossy().into_owned();
+
+    let out = strongroom(&["ledger", "verify", &node, "--service-key", &service]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = strongroom(&["ledger", "export", &node, "--out", &export_arg]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = strongroom(&["ledger", "verify", &export_arg, "--service-key", &service]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("ledger ok: "));
+
+    // Exporting again without --force leaves the existing export alone.
+    let before = std::fs::read(&export).unwrap();
+    let out = strongroom(&["ledger", "export", &node, "--out", &export_arg]);
+    assert!(!out.status.success());
+    assert_eq!(std::fs::read(&export).unwrap(), before);
+
+    // A truncated export is refused, naming where it ends.
+    let cut = d.join("cut.export");
+    std::fs::write(&cut, &before[..before.len() - 5]).unwrap();
+    let out = strongroom(&[
+        "ledger",
+        "verify",
+        &cut.to_string_lossy(),
+        "--service-key",
+        &service,
+    ]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("truncated in the record after entry"),
+        "{stderr}"
+    );
+}

@@ -42,6 +42,7 @@
 
 mod appender;
 mod entry;
+mod export;
 mod merkle;
 mod receipt;
 mod signature;
@@ -53,6 +54,7 @@ pub use entry::{
     DecodeError, ENTRY_FORMAT_VERSION, ENTRY_HASH_DOMAIN, EncodeError, Entry, EntryHeader,
     EntryKind, HEADER_LEN, Hash, MAX_PAYLOAD_LEN, hash_encoded,
 };
+pub use export::{EXPORT_MAGIC, ExportError, verify_export};
 pub use merkle::{EMPTY_ROOT, InclusionProof, MerkleError, MerkleTree, leaf_hash, node_hash};
 pub use receipt::{RECEIPT_VERSION, Receipt, ReceiptError, VerifiedReceipt};
 pub use signature::{

@@ -25,6 +25,10 @@ pub const STORE_FORMAT_MARKER: &[u8] = b"strongroom-ledger";
 /// The store format version this build writes and reads.
 pub const STORE_FORMAT_VERSION: u32 = 1;
 
+/// redb's page cache per open file (redb's default is 1 GiB, which a node with several
+/// stores would fill with pages it has just written).
+const CACHE_BYTES: usize = 64 * 1024 * 1024;
+
 /// The first bytes of every redb file.
 const REDB_MAGIC: [u8; 9] = [b'r', b'e', b'd', b'b', 0x1A, 0x0A, 0xA9, 0x0D, 0x0A];
 
@@ -288,6 +292,13 @@ impl LedgerStore {
             .collect()
     }
 
+    /// The largest sequence number stored (whatever the recorded head says).
+    pub(crate) fn last_key(&self) -> Result<Option<u64>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(ENTRIES)?;
+        Ok(table.last()?.map(|(k, _)| k.value()))
+    }
+
     /// The last stored entry, if any.
     pub fn last(&self) -> Result<Option<Entry>, StoreError> {
         let txn = self.db.begin_read()?;
@@ -369,7 +380,10 @@ pub fn open_marked(path: &Path, format: &FileFormat) -> Result<(Database, bool),
             Err(e) => return Err(map_open_error(e, path)),
         }
     }
-    let db = Database::create(path).map_err(|e| map_open_error(e, path))?;
+    let db = redb::Builder::new()
+        .set_cache_size(CACHE_BYTES)
+        .create(path)
+        .map_err(|e| map_open_error(e, path))?;
     if fresh {
         let txn = db.begin_write()?;
         {

@@ -1,11 +1,14 @@
-//! `strongroom ledger …`: offline verification of a ledger and of receipts.
+//! `strongroom ledger …`: offline verification of a ledger, an export or a receipt,
+//! and streaming export.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use strongroom_crypto::provider::VerifyingKey;
-use strongroom_ledger::{LedgerStore, Receipt, verify_ledger};
+use strongroom_ledger::{EXPORT_MAGIC, LedgerStore, Receipt, verify_export, verify_ledger};
+
+use crate::output::AtomicFile;
 
 /// The ledger file inside a node's data directory.
 const LEDGER_FILE: &str = "ledger.redb";
@@ -18,6 +21,29 @@ pub enum LedgerCommand {
     Verify(LedgerVerifyArgs),
     /// Check one receipt: the entry, its Merkle path and the signed root.
     VerifyReceipt(ReceiptVerifyArgs),
+    /// Stream a ledger's entries to an export file, which `ledger verify` checks with
+    /// no store. The node must be stopped (the store is held exclusively).
+    Export(LedgerExportArgs),
+}
+
+/// Arguments of `ledger export`.
+#[derive(Debug, Args)]
+pub struct LedgerExportArgs {
+    /// The ledger: a node's data directory (holding ledger.redb) or the file itself.
+    #[arg(value_name = "DIR|FILE")]
+    path: PathBuf,
+    /// The export file to write.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    /// First sequence number (only exports from 1 verify on their own).
+    #[arg(long, default_value_t = 1)]
+    from: u64,
+    /// Last sequence number (default: the last entry).
+    #[arg(long)]
+    to: Option<u64>,
+    /// Overwrite an existing output file.
+    #[arg(long)]
+    force: bool,
 }
 
 /// The service key to pin signatures to.
@@ -33,7 +59,8 @@ pub struct ServiceKey {
 /// Arguments of `ledger verify`.
 #[derive(Debug, Args)]
 pub struct LedgerVerifyArgs {
-    /// The ledger: a node's data directory (holding ledger.redb) or the file itself.
+    /// The ledger: a node's data directory (holding ledger.redb), the store file
+    /// itself, or an export written by `ledger export`.
     #[arg(value_name = "DIR|FILE")]
     path: PathBuf,
     #[command(flatten)]
@@ -55,6 +82,7 @@ pub fn run(command: LedgerCommand) -> Result<()> {
     match command {
         LedgerCommand::Verify(args) => verify(&args),
         LedgerCommand::VerifyReceipt(args) => verify_receipt(&args),
+        LedgerCommand::Export(args) => export(&args),
     }
 }
 
@@ -101,13 +129,54 @@ fn ledger_file(path: &Path) -> Result<PathBuf> {
     Ok(file)
 }
 
-fn verify(args: &LedgerVerifyArgs) -> Result<()> {
-    let trusted = service_key(&args.key)?;
+fn is_export(file: &Path) -> Result<bool> {
+    use std::io::Read;
+    let mut magic = Vec::with_capacity(EXPORT_MAGIC.len());
+    std::fs::File::open(file)
+        .with_context(|| format!("cannot open {}", file.display()))?
+        .take(EXPORT_MAGIC.len() as u64)
+        .read_to_end(&mut magic)
+        .with_context(|| format!("cannot read {}", file.display()))?;
+    Ok(magic == EXPORT_MAGIC)
+}
+
+fn export(args: &LedgerExportArgs) -> Result<()> {
     let file = ledger_file(&args.path)?;
     let store =
         LedgerStore::open(&file).with_context(|| format!("cannot open {}", file.display()))?;
-    let summary = verify_ledger(&store, trusted.as_ref())
-        .with_context(|| format!("ledger {} is not valid", file.display()))?;
+    let mut out = AtomicFile::create(&args.out, args.force)?;
+    let written = {
+        let mut writer = out.writer();
+        store
+            .export(args.from..=args.to.unwrap_or(u64::MAX), &mut writer)
+            .with_context(|| format!("cannot export {}", file.display()))?
+    };
+    out.commit()?;
+    println!(
+        "exported {written} entries of {} to {}",
+        file.display(),
+        args.out.display()
+    );
+    Ok(())
+}
+
+fn verify(args: &LedgerVerifyArgs) -> Result<()> {
+    let trusted = service_key(&args.key)?;
+    let file = ledger_file(&args.path)?;
+    let summary = if is_export(&file)? {
+        let mut input = std::io::BufReader::with_capacity(
+            256 * 1024,
+            std::fs::File::open(&file)
+                .with_context(|| format!("cannot open {}", file.display()))?,
+        );
+        verify_export(&mut input, trusted.as_ref())
+            .with_context(|| format!("ledger export {} is not valid", file.display()))?
+    } else {
+        let store =
+            LedgerStore::open(&file).with_context(|| format!("cannot open {}", file.display()))?;
+        verify_ledger(&store, trusted.as_ref())
+            .with_context(|| format!("ledger {} is not valid", file.display()))?
+    };
     unpinned_warning(trusted.is_some());
     println!(
         "ledger ok: {} entries, {} signatures (last at {}), head {}, root {}",
