@@ -224,3 +224,111 @@ fn a_node_ledger_exports_and_the_export_verifies_offline() {
         "{stderr}"
     );
 }
+
+#[test]
+fn receipts_carry_the_service_certificate_and_it_must_certify_the_signer() {
+    use strongroom_identity::{Validity, service_certificate};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let provider = default_provider();
+    let key = provider.generate_signing_key(EcdsaCurve::P256).unwrap();
+    let other = provider.generate_signing_key(EcdsaCurve::P256).unwrap();
+    let validity = Validity::starting_now(time::Duration::days(30)).unwrap();
+    let cert = service_certificate(&key.to_pkcs8_der().unwrap(), "consortium", validity).unwrap();
+    let other_cert =
+        service_certificate(&other.to_pkcs8_der().unwrap(), "impostor", validity).unwrap();
+    let pem = |der: &[u8]| {
+        pkcs8::Document::try_from(der)
+            .unwrap()
+            .to_pem("CERTIFICATE", pkcs8::LineEnding::LF)
+            .unwrap()
+    };
+    std::fs::write(d.join("service.pem"), pem(&cert)).unwrap();
+    std::fs::write(d.join("impostor.pem"), pem(&other_cert)).unwrap();
+
+    // Entry timestamps must fall inside the certificate's validity: use now.
+    let now_ms = u64::try_from(time::OffsetDateTime::now_utc().unix_timestamp()).unwrap() * 1000;
+    let store = LedgerStore::open(d.join("ledger.redb")).unwrap();
+    let schedule = SignatureSchedule {
+        max_entries: 4,
+        max_interval_ms: 1_000_000,
+    };
+    let mut appender = Appender::new(key, schedule);
+    let mut entries = appender
+        .append(EntryKind::Genesis, b"genesis".to_vec(), now_ms)
+        .unwrap();
+    for i in 0..6u64 {
+        entries.extend(
+            appender
+                .append(EntryKind::Transaction, vec![i as u8; 10], now_ms + i)
+                .unwrap(),
+        );
+    }
+    entries.push(appender.sign_now(now_ms + 10).unwrap());
+    store.append_batch(&entries).unwrap();
+    let receipt = Receipt::from_store(&store, appender.tree(), 3).unwrap();
+    drop(store);
+
+    let good = d.join("good.json");
+    std::fs::write(
+        &good,
+        receipt.clone().with_certificate(&cert).encode().unwrap(),
+    )
+    .unwrap();
+    let out = strongroom(&["ledger", "verify-receipt", good.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("signed by service \"consortium\""));
+
+    // Pinned by the service certificate.
+    let service_pem = d.join("service.pem").to_string_lossy().into_owned();
+    let pinned = ["--service-cert", service_pem.as_str()];
+    let out = strongroom(
+        &[
+            &["ledger", "verify-receipt", good.to_str().unwrap()][..],
+            &pinned,
+        ]
+        .concat(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = strongroom(&[&["ledger", "verify", d.to_str().unwrap()][..], &pinned].concat());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Pinned to another service: refused.
+    let impostor_pem = d.join("impostor.pem").to_string_lossy().into_owned();
+    let impostor = ["--service-cert", impostor_pem.as_str()];
+    let out = strongroom(
+        &[
+            &["ledger", "verify-receipt", good.to_str().unwrap()][..],
+            &impostor,
+        ]
+        .concat(),
+    );
+    assert!(!out.status.success());
+
+    // A certificate of another key attached to the receipt: refused, saying so.
+    let swapped = d.join("swapped.json");
+    std::fs::write(
+        &swapped,
+        receipt.with_certificate(&other_cert).encode().unwrap(),
+    )
+    .unwrap();
+    let out = strongroom(&["ledger", "verify-receipt", swapped.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("does not certify the key that signed the root"),
+        "{stderr}"
+    );
+}

@@ -573,3 +573,39 @@ fn ip_from_bytes(bytes: &[u8]) -> Option<IpAddr> {
         None
     }
 }
+
+/// What a verified service certificate says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceIdentity {
+    /// The service name (CN).
+    pub name: String,
+    /// The service's public key: it signs the ledger's Merkle roots.
+    pub public_key: p256::PublicKey,
+}
+
+/// Checks a service certificate (see [`crate::service_certificate`]) at time `at`:
+/// self-issued and self-signed by the key it certifies, not a CA, within its validity,
+/// with a CN. Trust in it comes from the caller pinning it (or its key).
+pub fn verify_service_certificate(
+    cert_der: &[u8],
+    at: OffsetDateTime,
+) -> Result<ServiceIdentity, ChainError> {
+    let position = CertificatePosition::Leaf;
+    let cert = parse(cert_der, position)?;
+    if cert.issuer().as_raw() != cert.subject().as_raw() {
+        return Err(ChainError::WrongIssuer(IssuerFault::NameMismatch));
+    }
+    cert.verify_signature(None)
+        .map_err(|_| ChainError::WrongIssuer(IssuerFault::BadSignature))?;
+    check_time(&cert, position, at)?;
+    let name = single_attribute(cert.subject().iter_common_name(), "CN", position)?.ok_or(
+        ChainError::Malformed {
+            position,
+            reason: "no CN".into(),
+        },
+    )?;
+    Ok(ServiceIdentity {
+        name,
+        public_key: p256_key(&cert, position)?,
+    })
+}

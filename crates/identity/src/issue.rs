@@ -479,3 +479,26 @@ mod tests {
         assert!(Validity::new(now, now + time::Duration::seconds(1)).is_ok());
     }
 }
+
+/// A self-signed certificate for a service's root-signing key (CN = `service_name`,
+/// O = "strongroom service"): the certificate receipts carry, checked with
+/// [`crate::verify_service_certificate`]. `key_pkcs8_der` is the P-256 key (PKCS#8 DER).
+pub fn service_certificate(
+    key_pkcs8_der: &[u8],
+    service_name: &str,
+    validity: Validity,
+) -> Result<Vec<u8>, IssueError> {
+    use p256::pkcs8::DecodePrivateKey;
+    check_name("service name", service_name)?;
+    let key = SigningKey::from_pkcs8_der(key_pkcs8_der).map_err(|e| IssueError::Certificate {
+        reason: format!("service key: {e}"),
+    })?;
+    let mut params = leaf_params(validity);
+    params.use_authority_key_identifier_extension = false;
+    params.distinguished_name = subject("strongroom service", "service", service_name);
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    let cert = params
+        .self_signed(&RcgenSigner::new(&key))
+        .map_err(certificate_error)?;
+    Ok(cert.der().to_vec())
+}

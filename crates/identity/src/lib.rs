@@ -48,13 +48,17 @@ mod role;
 
 pub use chain::{
     CertificatePosition, ChainError, IssuerFault, KeyUsageFault, MemberIdentity, NodeIdentity,
-    RootFault, fingerprint, verify_member, verify_node, verify_root,
+    RootFault, ServiceIdentity, fingerprint, verify_member, verify_node, verify_root,
+    verify_service_certificate,
 };
 pub use envelope::{
     ENVELOPE_CONTEXT, EncodingError, EnvelopeError, EnvelopeField, MAX_CERT_LEN, MAX_PAYLOAD_LEN,
     MAX_SIGNATURE_LEN, SignedEnvelope, Signer, TrustStore,
 };
 pub use files::{CredentialError, read_certificate};
-pub use issue::{CA_FILE_STEM, IssueError, MAX_NAME_LEN, NODE_OU, OrgCa, SubjectAltName, Validity};
+pub use issue::{
+    CA_FILE_STEM, IssueError, MAX_NAME_LEN, NODE_OU, OrgCa, SubjectAltName, Validity,
+    service_certificate,
+};
 pub use member::{Member, Node};
 pub use role::{ParseRoleError, Role};

@@ -65,6 +65,12 @@ pub struct Receipt {
     pub signer: String,
     /// Sequence number of the signature entry that carried the signed root.
     pub signature_sequence: u64,
+    /// The signer's X.509 certificate, DER (hex), if the issuer attached it (see
+    /// [`Receipt::with_certificate`]). Whoever checks the receipt checks that it
+    /// certifies [`Receipt::signer`] and decides whether to trust it; this crate does
+    /// not parse X.509.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<String>,
 }
 
 /// What a verified receipt proves.
@@ -83,6 +89,8 @@ pub struct VerifiedReceipt {
     /// Whether the signer was checked against a trusted key (otherwise the caller
     /// must decide whether to trust [`VerifiedReceipt::signer`]).
     pub signer_trusted: bool,
+    /// The attached certificate (DER), unchecked here.
+    pub certificate: Option<Vec<u8>>,
 }
 
 impl Receipt {
@@ -102,7 +110,14 @@ impl Receipt {
             signature: hex::encode(&signed.signature),
             signer: hex::encode(&signed.signer),
             signature_sequence,
+            certificate: None,
         })
+    }
+
+    /// Attaches the signer's certificate (DER).
+    pub fn with_certificate(mut self, der: &[u8]) -> Self {
+        self.certificate = Some(hex::encode(der));
+        self
     }
 
     /// Builds the receipt of entry `sequence` from the store, using the first
@@ -187,6 +202,7 @@ impl Receipt {
             root,
             signer,
             signer_trusted: trusted_key.is_some(),
+            certificate: self.certificate.as_deref().map(unhex).transpose()?,
         })
     }
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
-use strongroom_crypto::provider::VerifyingKey;
+use strongroom_crypto::provider::{EcdsaCurve, VerifyingKey};
 use strongroom_ledger::{EXPORT_MAGIC, LedgerStore, Receipt, verify_export, verify_ledger};
 
 use crate::output::AtomicFile;
@@ -52,8 +52,12 @@ pub struct ServiceKey {
     /// The service's public key (SubjectPublicKeyInfo, DER or PEM). Without it,
     /// signatures are checked against the key they name, which proves integrity but
     /// not who signed.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "service_cert")]
     service_key: Option<PathBuf>,
+    /// The service's certificate (PEM): pins signatures to the key it certifies, after
+    /// checking it is a valid self-signed service certificate now.
+    #[arg(long, value_name = "FILE")]
+    service_cert: Option<PathBuf>,
 }
 
 /// Arguments of `ledger verify`.
@@ -86,7 +90,22 @@ pub fn run(command: LedgerCommand) -> Result<()> {
     }
 }
 
+/// The P-256 key a service certificate certifies, checked at `at`.
+fn certified_key(der: &[u8], at: time::OffsetDateTime) -> Result<(String, VerifyingKey)> {
+    use p256::elliptic_curve::sec1::ToEncodedPoint;
+    let identity = strongroom_identity::verify_service_certificate(der, at)?;
+    let sec1 = identity.public_key.to_encoded_point(false);
+    let key = VerifyingKey::from_sec1_bytes(EcdsaCurve::P256, sec1.as_bytes())?;
+    Ok((identity.name, key))
+}
+
 fn service_key(key: &ServiceKey) -> Result<Option<VerifyingKey>> {
+    if let Some(path) = &key.service_cert {
+        let der = strongroom_identity::read_certificate(path)?;
+        let (_, key) = certified_key(&der, time::OffsetDateTime::now_utc())
+            .with_context(|| format!("{} is not a valid service certificate", path.display()))?;
+        return Ok(Some(key));
+    }
     let Some(path) = &key.service_key else {
         return Ok(None);
     };
@@ -200,6 +219,25 @@ fn verify_receipt(args: &ReceiptVerifyArgs) -> Result<()> {
     let verified = receipt
         .verify(trusted.as_ref())
         .with_context(|| format!("receipt {} is not valid", args.receipt.display()))?;
+    if let Some(der) = &verified.certificate {
+        let at = time::OffsetDateTime::from_unix_timestamp(
+            i64::try_from(verified.entry.header.timestamp_ms / 1000).unwrap_or(i64::MAX),
+        )
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        let (name, certified) = certified_key(der, at).with_context(|| {
+            format!(
+                "receipt {}: the attached certificate is not valid",
+                args.receipt.display()
+            )
+        })?;
+        if certified.to_spki_der()? != verified.signer.to_spki_der()? {
+            bail!(
+                "receipt {}: the attached certificate does not certify the key that signed the root",
+                args.receipt.display()
+            );
+        }
+        println!("signed by service {name:?} (certificate attached and checked)");
+    }
     unpinned_warning(verified.signer_trusted);
     println!(
         "receipt ok: entry {} ({:?}) is in the ledger of {} entries with root {}",
