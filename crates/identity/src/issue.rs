@@ -460,26 +460,6 @@ impl rcgen::SigningKey for RcgenSigner<'_> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_are_restricted_to_file_safe_characters() {
-        assert!(check_name("member name", "alice.smith-2_x").is_ok());
-        for bad in ["", ".hidden", "a/b", "a b", "é", &"x".repeat(65)] {
-            assert!(check_name("member name", bad).is_err(), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn validity_must_end_after_it_starts() {
-        let now = OffsetDateTime::now_utc();
-        assert!(Validity::new(now, now).is_err());
-        assert!(Validity::new(now, now + time::Duration::seconds(1)).is_ok());
-    }
-}
-
 /// A self-signed certificate for a service's root-signing key (CN = `service_name`,
 /// O = "strongroom service"): the certificate receipts carry, checked with
 /// [`crate::verify_service_certificate`]. `key_pkcs8_der` is the P-256 key (PKCS#8 DER).
@@ -501,4 +481,24 @@ pub fn service_certificate(
         .self_signed(&RcgenSigner::new(&key))
         .map_err(certificate_error)?;
     Ok(cert.der().to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_restricted_to_file_safe_characters() {
+        assert!(check_name("member name", "alice.smith-2_x").is_ok());
+        for bad in ["", ".hidden", "a/b", "a b", "é", &"x".repeat(65)] {
+            assert!(check_name("member name", bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn validity_must_end_after_it_starts() {
+        let now = OffsetDateTime::now_utc();
+        assert!(Validity::new(now, now).is_err());
+        assert!(Validity::new(now, now + time::Duration::seconds(1)).is_ok());
+    }
 }
