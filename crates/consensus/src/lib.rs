@@ -41,7 +41,9 @@ mod types;
 pub use applier::{Applier, ApplyContext, ChainApplier, Outcome, Record};
 pub use error::{ApplierError, ConsensusError};
 pub use log_store::{LOG_STORE_FORMAT, LogReader, LogStore, RaftDatabase};
-pub use network::{Network, NoPeers, PeerClient, PeerTransport};
+pub use network::{
+    APPEND_PATH, Network, NoPeers, PeerClient, PeerTransport, SNAPSHOT_PATH, VOTE_PATH, serve_rpc,
+};
 pub use node::{ConsensusNode, LEDGER_FILE, MAX_PAYLOAD_BYTES, NodeConfig, RAFT_FILE};
 pub use state_machine::{SnapshotBuilder, StateMachine};
 pub use types::{

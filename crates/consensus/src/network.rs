@@ -10,7 +10,7 @@
 //! A single node is a one-member cluster and never calls its network. The transport it
 //! gets, [`NoPeers`], refuses every call, saying why.
 
-use openraft::error::{InstallSnapshotError, NetworkError, RPCError, RaftError};
+use openraft::error::{InstallSnapshotError, NetworkError, RPCError, RaftError, RemoteError};
 use openraft::network::RPCOption;
 use openraft::raft::{
     AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse,
@@ -18,7 +18,14 @@ use openraft::raft::{
 };
 use openraft::{AnyError, RaftNetwork, RaftNetworkFactory};
 
-use crate::types::{NodeAddr, NodeId, TypeConfig};
+use crate::types::{NodeAddr, NodeId, Raft, TypeConfig};
+
+/// The RPC paths.
+pub const APPEND_PATH: &str = "/raft/v1/append";
+/// See [`APPEND_PATH`].
+pub const VOTE_PATH: &str = "/raft/v1/vote";
+/// See [`APPEND_PATH`].
+pub const SNAPSHOT_PATH: &str = "/raft/v1/snapshot";
 
 /// Carries one RPC's bytes to a peer and brings back its answer.
 pub trait PeerTransport: Clone + Send + Sync + 'static {
@@ -91,7 +98,7 @@ impl<T: PeerTransport> PeerClient<T> {
     where
         Req: serde::Serialize,
         Resp: serde::de::DeserializeOwned,
-        E: std::error::Error,
+        E: std::error::Error + serde::de::DeserializeOwned,
     {
         let net = |e: String| {
             RPCError::Network(NetworkError::new(&AnyError::error(format!(
@@ -105,7 +112,9 @@ impl<T: PeerTransport> PeerClient<T> {
             .call(&self.addr, path, body)
             .await
             .map_err(net)?;
-        serde_json::from_slice(&answer).map_err(|e| net(format!("bad answer: {e}")))
+        let answer: Result<Resp, E> =
+            serde_json::from_slice(&answer).map_err(|e| net(format!("bad answer: {e}")))?;
+        answer.map_err(|e| RPCError::RemoteError(RemoteError::new(self.target, e)))
     }
 }
 
@@ -115,7 +124,7 @@ impl<T: PeerTransport> RaftNetwork<TypeConfig> for PeerClient<T> {
         rpc: AppendEntriesRequest<TypeConfig>,
         _option: RPCOption,
     ) -> Result<AppendEntriesResponse<NodeId>, RPCError<NodeId, NodeAddr, RaftError<NodeId>>> {
-        self.rpc("/raft/v1/append", &rpc).await
+        self.rpc(APPEND_PATH, &rpc).await
     }
 
     async fn install_snapshot(
@@ -126,7 +135,7 @@ impl<T: PeerTransport> RaftNetwork<TypeConfig> for PeerClient<T> {
         InstallSnapshotResponse<NodeId>,
         RPCError<NodeId, NodeAddr, RaftError<NodeId, InstallSnapshotError>>,
     > {
-        self.rpc("/raft/v1/snapshot", &rpc).await
+        self.rpc(SNAPSHOT_PATH, &rpc).await
     }
 
     async fn vote(
@@ -134,6 +143,23 @@ impl<T: PeerTransport> RaftNetwork<TypeConfig> for PeerClient<T> {
         rpc: VoteRequest<NodeId>,
         _option: RPCOption,
     ) -> Result<VoteResponse<NodeId>, RPCError<NodeId, NodeAddr, RaftError<NodeId>>> {
-        self.rpc("/raft/v1/vote", &rpc).await
+        self.rpc(VOTE_PATH, &rpc).await
     }
+}
+
+/// The receiving side of the transport: hands one RPC body to the local Raft and
+/// returns the answer body (`Result<response, error>` as JSON, so a remote Raft error
+/// reaches the sender as such). A malformed body or unknown path is an `Err` with the
+/// reason, for the transport to report as a client error.
+pub async fn serve_rpc(raft: &Raft, path: &str, body: &[u8]) -> Result<Vec<u8>, String> {
+    fn decode<T: serde::de::DeserializeOwned>(path: &str, body: &[u8]) -> Result<T, String> {
+        serde_json::from_slice(body).map_err(|e| format!("{path}: malformed request: {e}"))
+    }
+    let encoded = match path {
+        APPEND_PATH => serde_json::to_vec(&raft.append_entries(decode(path, body)?).await),
+        VOTE_PATH => serde_json::to_vec(&raft.vote(decode(path, body)?).await),
+        SNAPSHOT_PATH => serde_json::to_vec(&raft.install_snapshot(decode(path, body)?).await),
+        other => return Err(format!("unknown Raft RPC path {other:?}")),
+    };
+    encoded.map_err(|e| format!("{path}: encoding the answer: {e}"))
 }

@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 use crate::applier::Applier;
 use crate::error::ConsensusError;
 use crate::log_store::LogStore;
-use crate::network::{Network, NoPeers};
+use crate::network::{Network, NoPeers, PeerTransport};
 use crate::state_machine::StateMachine;
 use crate::types::{Applied, NodeAddr, NodeId, Proposal, Raft};
 
@@ -107,6 +107,34 @@ impl ConsensusNode {
         signer: impl RootSigner + 'static,
         applier: A,
     ) -> Result<Self, ConsensusError> {
+        let members = BTreeMap::from([(
+            config.id,
+            NodeAddr {
+                addr: config.addr.clone(),
+            },
+        )]);
+        let wait = config.election_timeout * 20;
+        let node = Self::start(config, Some(members), NoPeers, signer, applier).await?;
+        node.raft
+            .wait(Some(wait))
+            .state(ServerState::Leader, "single node becomes leader")
+            .await
+            .map_err(|e| ConsensusError::Raft(format!("no leader: {e}")))?;
+        Ok(node)
+    }
+
+    /// Opens the data directory and starts a node of a cluster whose peers `transport`
+    /// reaches. On a node that was never initialized, `bootstrap` (the initial members,
+    /// this node among them) initializes the cluster; give it on one node only, and
+    /// `None` on the others, which wait to be contacted. Does not wait for a leader
+    /// (see [`ConsensusNode::raft`] for metrics and waiting).
+    pub async fn start<A: Applier, T: PeerTransport>(
+        config: NodeConfig,
+        bootstrap: Option<BTreeMap<NodeId, NodeAddr>>,
+        transport: T,
+        signer: impl RootSigner + 'static,
+        applier: A,
+    ) -> Result<Self, ConsensusError> {
         std::fs::create_dir_all(&config.dir).map_err(|source| ConsensusError::Io {
             path: config.dir.clone(),
             source,
@@ -126,7 +154,7 @@ impl ConsensusNode {
         let raft = Raft::new(
             config.id,
             raft_config,
-            Network::new(NoPeers),
+            Network::new(transport),
             log_store,
             state_machine,
         )
@@ -136,21 +164,11 @@ impl ConsensusNode {
             .is_initialized()
             .await
             .map_err(|e| ConsensusError::Raft(e.to_string()))?;
-        if !initialized {
-            let members = BTreeMap::from([(
-                config.id,
-                NodeAddr {
-                    addr: config.addr.clone(),
-                },
-            )]);
+        if let (false, Some(members)) = (initialized, bootstrap) {
             raft.initialize(members)
                 .await
                 .map_err(|e| ConsensusError::Raft(e.to_string()))?;
         }
-        raft.wait(Some(config.election_timeout * 20))
-            .state(ServerState::Leader, "single node becomes leader")
-            .await
-            .map_err(|e| ConsensusError::Raft(format!("no leader: {e}")))?;
         let ticker = spawn_ticker(raft.clone(), config.schedule.max_interval_ms);
         let (proposals, queue) = mpsc::channel(MAX_BATCH_ENTRIES * 4);
         let batcher = tokio::spawn(batch_loop(raft.clone(), queue));
