@@ -23,9 +23,9 @@ pub enum ConsensusError {
     /// The ledger failed verification when the node opened it.
     #[error("ledger failed verification: {0}")]
     Ledger(#[from] strongroom_ledger::VerifyError),
-    /// The ledger store failed.
+    /// A store (the ledger or the Raft log) failed or was refused.
     #[error(transparent)]
-    LedgerStore(#[from] strongroom_ledger::StoreError),
+    Store(#[from] strongroom_ledger::StoreError),
     /// Building a ledger entry failed.
     #[error("ledger append: {0}")]
     Append(#[from] strongroom_ledger::AppendError),

@@ -87,7 +87,7 @@ fn a_second_process_is_refused_while_the_first_holds_the_stores() {
         other => panic!("ledger opened twice: {other:?}"),
     }
     match LogStore::open(node_dir.join(RAFT_FILE)) {
-        Err(ConsensusError::LedgerStore(StoreError::AlreadyOpen { path })) => {
+        Err(ConsensusError::Store(StoreError::AlreadyOpen { path })) => {
             assert!(path.ends_with(RAFT_FILE));
         }
         other => panic!("raft log opened twice: {other:?}"),
