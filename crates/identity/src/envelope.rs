@@ -203,6 +203,21 @@ impl TrustStore {
         self.roots.get(msp_id).map(Vec::as_slice)
     }
 
+    /// Checks a member certificate against the root of the MSP its O names, at time
+    /// `at` ([`verify_member`]), and returns who it certifies.
+    pub fn verify_member(
+        &self,
+        cert_der: &[u8],
+        at: OffsetDateTime,
+    ) -> Result<MemberIdentity, EnvelopeError> {
+        // A certificate without O cannot name a trusted MSP.
+        let msp_id = organization_of(cert_der)?.unwrap_or_default();
+        let root = self.root(&msp_id).ok_or_else(|| EnvelopeError::UnknownMsp {
+            msp_id: msp_id.clone(),
+        })?;
+        Ok(verify_member(cert_der, root, &msp_id, at)?)
+    }
+
     /// The trusted MSP ids, in order.
     pub fn msp_ids(&self) -> impl Iterator<Item = &str> {
         self.roots.keys().map(String::as_str)
@@ -240,14 +255,7 @@ impl SignedEnvelope {
     /// Verifies the envelope at time `at` against `trust`, and says who signed it.
     /// See the [module docs](self) for the checks.
     pub fn verify(&self, trust: &TrustStore, at: OffsetDateTime) -> Result<Signer, EnvelopeError> {
-        // A certificate without O cannot name a trusted MSP.
-        let msp_id = organization_of(&self.signer_cert_der)?.unwrap_or_default();
-        let root = trust
-            .root(&msp_id)
-            .ok_or_else(|| EnvelopeError::UnknownMsp {
-                msp_id: msp_id.clone(),
-            })?;
-        let identity = verify_member(&self.signer_cert_der, root, &msp_id, at)?;
+        let identity = trust.verify_member(&self.signer_cert_der, at)?;
         self.verify_signature(&identity)
     }
 

@@ -30,6 +30,11 @@ fn cached_identity_gives_the_same_answers_as_the_full_check() {
     trust.insert("Org1MSP", org1.cert_der().to_vec());
 
     let identity = verify_member(alice.cert_der(), org1.cert_der(), "Org1MSP", now).unwrap();
+    assert_eq!(trust.verify_member(alice.cert_der(), now).unwrap(), identity);
+    assert!(matches!(
+        TrustStore::new().verify_member(alice.cert_der(), now),
+        Err(EnvelopeError::UnknownMsp { .. })
+    ));
     let envelope = alice.sign(b"payload".to_vec()).unwrap();
 
     // Same signer as the full check.
