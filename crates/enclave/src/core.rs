@@ -17,8 +17,8 @@ use zeroize::{Zeroize, Zeroizing};
 use crate::entry::{self, entry_aad, snapshot_aad};
 use crate::error::EnclaveError;
 use crate::message::{
-    EnclaveRequest, EnclaveResponse, EvidenceMessage, ExecuteContext, JoinCollateral,
-    LedgerEntry, RecordKind,
+    EnclaveRequest, EnclaveResponse, EvidenceMessage, ExecuteContext, JoinCollateral, LedgerEntry,
+    RecordKind,
 };
 use crate::record::{Constitution, GENESIS_FORMAT, GenesisRecord, LedgerRecord};
 use crate::request::{
@@ -42,7 +42,11 @@ const ADMIN_ROLE: &str = "admin";
 pub fn evidence_report_data(public_keys: &PublicKeys, nonce: &[u8]) -> ReportData {
     report_data(
         EVIDENCE_DOMAIN,
-        &[&public_keys.signing_key, &public_keys.transaction_key, nonce],
+        &[
+            &public_keys.signing_key,
+            &public_keys.transaction_key,
+            nonce,
+        ],
     )
 }
 
@@ -135,11 +139,9 @@ impl Enclave {
                 joiner_key,
             } => self.join_request(&evidence, &collateral, &joiner_key),
             EnclaveRequest::PrepareJoin => self.prepare_join(),
-            EnclaveRequest::PublicKeys => self
-                .secrets()
-                .map(|s| EnclaveResponse::PublicKeys {
-                    public_keys: s.public.clone(),
-                }),
+            EnclaveRequest::PublicKeys => self.secrets().map(|s| EnclaveResponse::PublicKeys {
+                public_keys: s.public.clone(),
+            }),
             EnclaveRequest::Query { envelope } => self.query(&envelope),
             EnclaveRequest::Replay { entry } => self.replay(&entry),
             EnclaveRequest::Restore { snapshot } => self.restore(&snapshot),
@@ -172,9 +174,7 @@ impl Enclave {
             return Err(EnclaveError::AlreadyInitialized);
         }
         if constitution.organizations.is_empty() {
-            return Err(EnclaveError::InvalidConstitution(
-                "no organization".into(),
-            ));
+            return Err(EnclaveError::InvalidConstitution("no organization".into()));
         }
         let mut seen = std::collections::BTreeSet::new();
         for org in &constitution.organizations {
@@ -366,9 +366,8 @@ impl Enclave {
             let der = pem_to_der(&org.ca_cert_pem).map_err(|reason| {
                 EnclaveError::InvalidConstitution(format!("{}: {reason}", org.msp_id))
             })?;
-            verify_root(&der, &org.msp_id, at).map_err(|e| {
-                EnclaveError::InvalidConstitution(format!("{}: {e}", org.msp_id))
-            })?;
+            verify_root(&der, &org.msp_id, at)
+                .map_err(|e| EnclaveError::InvalidConstitution(format!("{}: {e}", org.msp_id)))?;
             organizations.insert(org.msp_id.clone(), der);
         }
         self.state.organizations = organizations;
@@ -436,7 +435,11 @@ impl Enclave {
     ) -> (LedgerRecord, Vec<u8>, Change) {
         let refuse_in_clear = |reason: String| {
             let response = clear_refusal(&reason);
-            (LedgerRecord::Refused { reason }, response, Change::default())
+            (
+                LedgerRecord::Refused { reason },
+                response,
+                Change::default(),
+            )
         };
         let (mut envelope, request) = match self.open_request(payload, Purpose::Transaction) {
             Ok(opened) => opened,
@@ -445,7 +448,11 @@ impl Enclave {
         let refuse_sealed = |reason: String| {
             let response = seal_reply(self.provider, &request, Err(&reason))
                 .unwrap_or_else(|| clear_refusal(&reason));
-            (LedgerRecord::Refused { reason }, response, Change::default())
+            (
+                LedgerRecord::Refused { reason },
+                response,
+                Change::default(),
+            )
         };
         let signer = match self.authenticate(&envelope, time_of(ctx.timestamp_ms)) {
             Ok(signer) => signer,
@@ -770,8 +777,8 @@ fn time_of(timestamp_ms: u64) -> OffsetDateTime {
 }
 
 fn pem_to_der(pem: &str) -> Result<Vec<u8>, String> {
-    let (label, document) = pkcs8::der::Document::from_pem(pem)
-        .map_err(|e| format!("not a PEM certificate: {e}"))?;
+    let (label, document) =
+        pkcs8::der::Document::from_pem(pem).map_err(|e| format!("not a PEM certificate: {e}"))?;
     if label != "CERTIFICATE" {
         return Err(format!("PEM label is {label:?}, expected \"CERTIFICATE\""));
     }

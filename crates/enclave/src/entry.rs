@@ -87,9 +87,9 @@ pub(crate) fn open(
     aad: &[u8],
     payload: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, EnclaveError> {
-    let rest = payload
-        .strip_prefix(&[VERSION])
-        .ok_or_else(|| EnclaveError::InvalidLedgerData("unknown encrypted payload version".into()))?;
+    let rest = payload.strip_prefix(&[VERSION]).ok_or_else(|| {
+        EnclaveError::InvalidLedgerData("unknown encrypted payload version".into())
+    })?;
     let (nonce, ciphertext) = rest
         .split_at_checked(NONCE_LEN)
         .ok_or_else(|| EnclaveError::InvalidLedgerData("encrypted payload too short".into()))?;

@@ -89,8 +89,8 @@ mod state;
 pub use crate::core::{Enclave, evidence_report_data, join_report_data};
 pub use error::EnclaveError;
 pub use message::{
-    EnclaveRequest, EnclaveResponse, EvidenceMessage, ExecuteContext, JoinCollateral,
-    LedgerEntry, RecordKind,
+    EnclaveRequest, EnclaveResponse, EvidenceMessage, ExecuteContext, JoinCollateral, LedgerEntry,
+    RecordKind,
 };
 pub use record::{Constitution, GENESIS_FORMAT, GenesisRecord, Organization};
 pub use secrets::PublicKeys;

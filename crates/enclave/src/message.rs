@@ -5,7 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 use strongroom_ledger::{Entry, EntryKind, Hash};
-use strongroom_tee::{Collateral, CollateralError, DcapCollateral, Evidence, PlatformKind, SnpCollateral};
+use strongroom_tee::{
+    Collateral, CollateralError, DcapCollateral, Evidence, PlatformKind, SnpCollateral,
+};
 
 use crate::codec::{hex_bytes, hex_hash};
 use crate::error::EnclaveError;

@@ -236,16 +236,13 @@ pub enum ClientError {
 pub struct PreparedRequest {
     /// The sealed request: the `payload` of `Execute`, or the `envelope` of `Query`.
     pub payload: Vec<u8>,
-    purpose: Purpose,
-    nonce: Vec<u8>,
-    response_key: Zeroizing<[u8; 32]>,
+    request: SignedRequest,
 }
 
 impl std::fmt::Debug for PreparedRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PreparedRequest")
-            .field("purpose", &self.purpose)
-            .field("nonce", &hex::encode(&self.nonce))
+            .field("request", &self.request)
             .finish_non_exhaustive()
     }
 }
@@ -276,12 +273,7 @@ impl PreparedRequest {
         };
         let envelope = member.sign(request.encode())?;
         let payload = seal_envelope(transaction_key, purpose, &envelope)?;
-        Ok(Self {
-            payload,
-            purpose,
-            nonce: request.nonce.clone(),
-            response_key: request.response_key.clone(),
-        })
+        Ok(Self { payload, request })
     }
 
     /// A contract transaction.
@@ -314,10 +306,17 @@ impl PreparedRequest {
 
     /// The request's nonce.
     pub fn nonce(&self) -> &[u8] {
-        &self.nonce
+        &self.request.nonce
     }
 
     /// Opens the core's response to this request.
+    pub fn open_response(&self, response: &[u8]) -> Result<Reply, ClientError> {
+        self.request.open_response(response)
+    }
+}
+
+impl SignedRequest {
+    /// Opens the core's response to this request (with its response key).
     pub fn open_response(&self, response: &[u8]) -> Result<Reply, ClientError> {
         let (&tag, rest) = response
             .split_first()
@@ -376,7 +375,10 @@ pub(crate) fn split_sealed(sealed: &[u8]) -> Option<(&[u8], &[u8])> {
 
 pub(crate) fn response_aad(purpose: Purpose, nonce: &[u8]) -> Vec<u8> {
     let mut writer = Writer::with_capacity(RESPONSE_DOMAIN.len() + 5 + nonce.len());
-    writer.raw(RESPONSE_DOMAIN).u8(purpose.to_byte()).bytes(nonce);
+    writer
+        .raw(RESPONSE_DOMAIN)
+        .u8(purpose.to_byte())
+        .bytes(nonce);
     writer.0
 }
 
@@ -386,7 +388,9 @@ pub(crate) fn seal_reply(
     request: &SignedRequest,
     reply: Result<&[u8], &str>,
 ) -> Option<Vec<u8>> {
-    let mut plain = Zeroizing::new(Vec::with_capacity(1 + reply.map_or_else(str::len, <[u8]>::len)));
+    let mut plain = Zeroizing::new(Vec::with_capacity(
+        1 + reply.map_or_else(str::len, <[u8]>::len),
+    ));
     match reply {
         Ok(result) => {
             plain.push(0);

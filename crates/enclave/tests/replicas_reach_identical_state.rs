@@ -40,7 +40,11 @@ fn joined_replica_writes_identical_entries_and_state() {
         let ea = execute(&mut a, &ctx, &request.payload);
         let eb = execute(&mut b, &ctx, &request.payload);
         assert_eq!(ea.kind, RecordKind::Transaction);
-        assert_eq!(ea.ledger_payload, eb.ledger_payload, "entry {}", ctx.sequence);
+        assert_eq!(
+            ea.ledger_payload, eb.ledger_payload,
+            "entry {}",
+            ctx.sequence
+        );
         assert_eq!(digest(&mut a), digest(&mut b));
         // Each core's response opens for the client, with the same answer.
         let (ra, rb) = (
@@ -49,7 +53,10 @@ fn joined_replica_writes_identical_entries_and_state() {
         );
         assert_eq!(ra, rb);
         if i == 2 {
-            assert_eq!(ra, Reply::Refuse("invalid invocation: asked to fail".into()));
+            assert_eq!(
+                ra,
+                Reply::Refuse("invalid invocation: asked to fail".into())
+            );
         } else {
             assert_eq!(ra, Reply::Accept(b"ok".to_vec()));
         }
@@ -74,7 +81,10 @@ fn joined_replica_writes_identical_entries_and_state() {
         }) else {
             panic!("query")
         };
-        assert_eq!(query.open_response(&response).unwrap(), Reply::Accept(b"9".to_vec()));
+        assert_eq!(
+            query.open_response(&response).unwrap(),
+            Reply::Accept(b"9".to_vec())
+        );
     }
     // The failed invocation's write was discarded: no "failed" key.
     let failed = PreparedRequest::query(key, &w.alice, "get failed").unwrap();
@@ -103,7 +113,10 @@ fn joined_replica_writes_identical_entries_and_state() {
     ));
     for entry in &ledger.entries[covered..] {
         let response = c.handle(EnclaveRequest::from(entry));
-        assert!(matches!(response, EnclaveResponse::Replayed { .. }), "{response:?}");
+        assert!(
+            matches!(response, EnclaveResponse::Replayed { .. }),
+            "{response:?}"
+        );
     }
     assert_eq!(digest(&mut c), final_digest);
 
@@ -112,7 +125,10 @@ fn joined_replica_writes_identical_entries_and_state() {
     d.handle(EnclaveRequest::Unseal { sealed: g.sealed });
     for entry in &ledger.entries {
         let response = d.handle(EnclaveRequest::from(entry));
-        assert!(matches!(response, EnclaveResponse::Replayed { .. }), "{response:?}");
+        assert!(
+            matches!(response, EnclaveResponse::Replayed { .. }),
+            "{response:?}"
+        );
     }
     assert_eq!(digest(&mut d), final_digest);
 
@@ -141,7 +157,16 @@ fn replay_detects_a_diverging_state_and_a_moved_entry() {
     c.handle(EnclaveRequest::Unseal { sealed: g.sealed });
     c.handle(EnclaveRequest::from(&ledger.entries[0]));
     let seed = PreparedRequest::transaction(&key, &w.alice, "put nothing=1").unwrap();
-    execute(&mut c, &ExecuteContext { log_index: 2, timestamp_ms: w.now_ms + 1, sequence: 2, prev_hash: ledger.entries[0].hash().unwrap() }, &seed.payload);
+    execute(
+        &mut c,
+        &ExecuteContext {
+            log_index: 2,
+            timestamp_ms: w.now_ms + 1,
+            sequence: 2,
+            prev_hash: ledger.entries[0].hash().unwrap(),
+        },
+        &seed.payload,
+    );
     let response = c.handle(EnclaveRequest::from(&ledger.entries[2]));
     assert!(matches!(
         common::error(response),

@@ -9,7 +9,9 @@ use strongroom_enclave::{
 };
 use strongroom_identity::{Member, OrgCa, Role, Validity};
 use strongroom_ledger::{Entry, EntryKind, MerkleTree};
-use strongroom_tee::{CodeIdentity, MeasurementPattern, Platform, PlatformKind, Policy, SimPlatform};
+use strongroom_tee::{
+    CodeIdentity, MeasurementPattern, Platform, PlatformKind, Policy, SimPlatform,
+};
 use time::{Duration, OffsetDateTime};
 
 pub const HOST_SECRET: [u8; 32] = [0x42; 32];
@@ -201,7 +203,12 @@ pub fn started(world: &World) -> (Enclave, Ledger, Genesis) {
 }
 
 /// Executes `payload` on `core` at the next position and records it.
-pub fn commit(core: &mut Enclave, ledger: &mut Ledger, timestamp_ms: u64, payload: &[u8]) -> Executed {
+pub fn commit(
+    core: &mut Enclave,
+    ledger: &mut Ledger,
+    timestamp_ms: u64,
+    payload: &[u8],
+) -> Executed {
     let ctx = ledger.next_ctx(timestamp_ms);
     let executed = execute(core, &ctx, payload);
     ledger.push(&ctx, executed.kind, executed.ledger_payload.clone());
