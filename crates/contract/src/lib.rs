@@ -92,7 +92,12 @@ pub trait Contract: Send + Sync {
 pub struct NoopContract;
 
 impl Contract for NoopContract {
-    fn execute(&self, _: &TxContext, _: &[u8], _: &mut dyn State) -> Result<Vec<u8>, ContractError> {
+    fn execute(
+        &self,
+        _: &TxContext,
+        _: &[u8],
+        _: &mut dyn State,
+    ) -> Result<Vec<u8>, ContractError> {
         Ok(Vec::new())
     }
 

@@ -212,9 +212,11 @@ impl TrustStore {
     ) -> Result<MemberIdentity, EnvelopeError> {
         // A certificate without O cannot name a trusted MSP.
         let msp_id = organization_of(cert_der)?.unwrap_or_default();
-        let root = self.root(&msp_id).ok_or_else(|| EnvelopeError::UnknownMsp {
-            msp_id: msp_id.clone(),
-        })?;
+        let root = self
+            .root(&msp_id)
+            .ok_or_else(|| EnvelopeError::UnknownMsp {
+                msp_id: msp_id.clone(),
+            })?;
         Ok(verify_member(cert_der, root, &msp_id, at)?)
     }
 

@@ -7,8 +7,7 @@
 mod common;
 
 use strongroom_identity::{
-    CertificatePosition, ChainError, EnvelopeError, Role, SignedEnvelope, TrustStore,
-    verify_member,
+    CertificatePosition, ChainError, EnvelopeError, Role, SignedEnvelope, TrustStore, verify_member,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -30,7 +29,10 @@ fn cached_identity_gives_the_same_answers_as_the_full_check() {
     trust.insert("Org1MSP", org1.cert_der().to_vec());
 
     let identity = verify_member(alice.cert_der(), org1.cert_der(), "Org1MSP", now).unwrap();
-    assert_eq!(trust.verify_member(alice.cert_der(), now).unwrap(), identity);
+    assert_eq!(
+        trust.verify_member(alice.cert_der(), now).unwrap(),
+        identity
+    );
     assert!(matches!(
         TrustStore::new().verify_member(alice.cert_der(), now),
         Err(EnvelopeError::UnknownMsp { .. })
@@ -53,7 +55,10 @@ fn cached_identity_gives_the_same_answers_as_the_full_check() {
             ..
         })
     ));
-    assert_eq!(envelope.verify_with(&identity, later).unwrap_err(), expected);
+    assert_eq!(
+        envelope.verify_with(&identity, later).unwrap_err(),
+        expected
+    );
     let earlier = now - Duration::days(2);
     assert_eq!(
         envelope.verify_with(&identity, earlier).unwrap_err(),
@@ -69,7 +74,10 @@ fn cached_identity_gives_the_same_answers_as_the_full_check() {
             ..
         })
     ));
-    assert_eq!(root_expired, envelope.verify(&trust, much_later).unwrap_err());
+    assert_eq!(
+        root_expired,
+        envelope.verify(&trust, much_later).unwrap_err()
+    );
 
     // Another member's envelope cannot ride on alice's cached identity.
     let from_bob = bob.sign(b"payload".to_vec()).unwrap();

@@ -52,7 +52,10 @@ const BATCH: usize = 512;
 /// Runs the benchmark.
 pub fn run(args: &EnclaveBenchArgs) -> Result<()> {
     let now = OffsetDateTime::now_utc();
-    let validity = Validity::new(now - time::Duration::days(1), now + time::Duration::days(30))?;
+    let validity = Validity::new(
+        now - time::Duration::days(1),
+        now + time::Duration::days(30),
+    )?;
     let ca = OrgCa::new("BenchMSP", validity)?;
     let member = ca.enroll_member("bench", Role::Analyst, validity)?;
     let platform = SimPlatform::new(&CodeIdentity::of_this_build(), &[0x5a; 32])?;
