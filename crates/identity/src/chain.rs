@@ -188,6 +188,34 @@ pub struct MemberIdentity {
     pub cert_fingerprint: [u8; 32],
     /// End of the certificate's validity.
     pub not_after: OffsetDateTime,
+    /// Start of the certificate's validity.
+    pub not_before: OffsetDateTime,
+    /// Start of the organization root's validity.
+    pub root_not_before: OffsetDateTime,
+    /// End of the organization root's validity.
+    pub root_not_after: OffsetDateTime,
+}
+
+impl MemberIdentity {
+    /// Repeats the time-dependent steps of [`verify_member`] for time `at`, with the
+    /// same errors in the same order (root first, then leaf). The other checks do not
+    /// depend on time, so an identity established once holds at `at` exactly when this
+    /// passes: it lets a caller cache the chain check and still check validity at the
+    /// time of every use.
+    pub fn check_time(&self, at: OffsetDateTime) -> Result<(), ChainError> {
+        check_window(
+            CertificatePosition::Root,
+            self.root_not_before,
+            self.root_not_after,
+            at,
+        )?;
+        check_window(
+            CertificatePosition::Leaf,
+            self.not_before,
+            self.not_after,
+            at,
+        )
+    }
 }
 
 /// A verified node certificate.
@@ -249,6 +277,9 @@ pub fn verify_member(
         public_key: leaf.public_key,
         cert_fingerprint: fingerprint(cert_der),
         not_after: leaf.not_after,
+        not_before: leaf.not_before,
+        root_not_before: leaf.root_not_before,
+        root_not_after: leaf.root_not_after,
     })
 }
 
@@ -356,6 +387,9 @@ struct Leaf {
     unit: Option<String>,
     public_key: p256::PublicKey,
     not_after: OffsetDateTime,
+    not_before: OffsetDateTime,
+    root_not_before: OffsetDateTime,
+    root_not_after: OffsetDateTime,
 }
 
 impl Leaf {
@@ -418,6 +452,9 @@ impl Leaf {
             unit,
             public_key: p256_key(&cert, position)?,
             not_after: cert.validity().not_after.to_datetime(),
+            not_before: cert.validity().not_before.to_datetime(),
+            root_not_before: root.validity().not_before.to_datetime(),
+            root_not_after: root.validity().not_after.to_datetime(),
         })
     }
 }
@@ -521,8 +558,20 @@ fn check_time(
     position: CertificatePosition,
     at: OffsetDateTime,
 ) -> Result<(), ChainError> {
-    let not_before = cert.validity().not_before.to_datetime();
-    let not_after = cert.validity().not_after.to_datetime();
+    check_window(
+        position,
+        cert.validity().not_before.to_datetime(),
+        cert.validity().not_after.to_datetime(),
+        at,
+    )
+}
+
+fn check_window(
+    position: CertificatePosition,
+    not_before: OffsetDateTime,
+    not_after: OffsetDateTime,
+    at: OffsetDateTime,
+) -> Result<(), ChainError> {
     if at < not_before {
         return Err(ChainError::NotYetValid {
             position,

@@ -44,7 +44,7 @@ use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use crate::chain::{ChainError, organization_of, verify_member};
+use crate::chain::{ChainError, MemberIdentity, fingerprint, organization_of, verify_member};
 use crate::role::Role;
 
 /// Domain-separation prefix signed before the payload.
@@ -138,6 +138,10 @@ pub enum EnvelopeError {
     /// The signature does not verify over this payload under the signer's key.
     #[error("envelope signature does not verify")]
     BadSignature,
+    /// The envelope's certificate is not the one the given [`MemberIdentity`] was
+    /// established for ([`SignedEnvelope::verify_with`]).
+    #[error("envelope certificate is not the one the cached identity was made from")]
+    CertificateMismatch,
     /// The signature's `s` is in the upper half of the group order (a malleated twin of
     /// a low-S signature).
     #[error("envelope signature is not low-S")]
@@ -199,6 +203,23 @@ impl TrustStore {
         self.roots.get(msp_id).map(Vec::as_slice)
     }
 
+    /// Checks a member certificate against the root of the MSP its O names, at time
+    /// `at` ([`verify_member`]), and returns who it certifies.
+    pub fn verify_member(
+        &self,
+        cert_der: &[u8],
+        at: OffsetDateTime,
+    ) -> Result<MemberIdentity, EnvelopeError> {
+        // A certificate without O cannot name a trusted MSP.
+        let msp_id = organization_of(cert_der)?.unwrap_or_default();
+        let root = self
+            .root(&msp_id)
+            .ok_or_else(|| EnvelopeError::UnknownMsp {
+                msp_id: msp_id.clone(),
+            })?;
+        Ok(verify_member(cert_der, root, &msp_id, at)?)
+    }
+
     /// The trusted MSP ids, in order.
     pub fn msp_ids(&self) -> impl Iterator<Item = &str> {
         self.roots.keys().map(String::as_str)
@@ -236,15 +257,32 @@ impl SignedEnvelope {
     /// Verifies the envelope at time `at` against `trust`, and says who signed it.
     /// See the [module docs](self) for the checks.
     pub fn verify(&self, trust: &TrustStore, at: OffsetDateTime) -> Result<Signer, EnvelopeError> {
-        // A certificate without O cannot name a trusted MSP.
-        let msp_id = organization_of(&self.signer_cert_der)?.unwrap_or_default();
-        let root = trust
-            .root(&msp_id)
-            .ok_or_else(|| EnvelopeError::UnknownMsp {
-                msp_id: msp_id.clone(),
-            })?;
-        let identity = verify_member(&self.signer_cert_der, root, &msp_id, at)?;
+        let identity = trust.verify_member(&self.signer_cert_der, at)?;
+        self.verify_signature(&identity)
+    }
 
+    /// Verifies the envelope at time `at` against a member identity that
+    /// [`verify_member`] established earlier for this envelope's certificate, for
+    /// callers that cache chain checks by certificate fingerprint.
+    ///
+    /// Checks that the certificate is the one `identity` was made from (its SHA-256,
+    /// else [`EnvelopeError::CertificateMismatch`]), that the root and the certificate
+    /// are valid at `at` ([`MemberIdentity::check_time`]), then the signature exactly as
+    /// [`SignedEnvelope::verify`] does. Costs one hash and one ECDSA verification. The
+    /// caller must drop cached identities when the trusted roots change.
+    pub fn verify_with(
+        &self,
+        identity: &MemberIdentity,
+        at: OffsetDateTime,
+    ) -> Result<Signer, EnvelopeError> {
+        if fingerprint(&self.signer_cert_der) != identity.cert_fingerprint {
+            return Err(EnvelopeError::CertificateMismatch);
+        }
+        identity.check_time(at)?;
+        self.verify_signature(identity)
+    }
+
+    fn verify_signature(&self, identity: &MemberIdentity) -> Result<Signer, EnvelopeError> {
         let signature = Signature::from_der(&self.signature_der)
             .map_err(|_| EnvelopeError::MalformedSignature)?;
         if signature.to_der().as_bytes() != self.signature_der.as_slice() {
@@ -258,8 +296,8 @@ impl SignedEnvelope {
             .map_err(|_| EnvelopeError::BadSignature)?;
 
         Ok(Signer {
-            msp_id: identity.msp_id,
-            name: identity.name,
+            msp_id: identity.msp_id.clone(),
+            name: identity.name.clone(),
             role: identity.role,
             cert_fingerprint: identity.cert_fingerprint,
         })

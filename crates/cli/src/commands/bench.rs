@@ -1,6 +1,7 @@
 //! `strongroom bench …`: speed on this machine, with references measured in the same
 //! run so that figures can be compared as ratios on a noisy machine.
 
+mod enclave;
 mod ledger;
 
 use std::io::{self, Read, Write};
@@ -24,6 +25,10 @@ pub enum BenchCommand {
     /// several concurrencies, with commit latency and peak memory, against raw redb
     /// appends measured in the same run.
     Ledger(ledger::LedgerBenchArgs),
+    /// Transactions per second executed by the trusted core (decrypt, verify the
+    /// signature, no-op contract, encrypt entry and response) against raw ECDSA P-256
+    /// verifications per second measured in the same run.
+    Enclave(enclave::EnclaveBenchArgs),
 }
 
 /// Arguments of `bench crypto`.
@@ -48,6 +53,7 @@ pub fn run(command: BenchCommand) -> Result<()> {
     match command {
         BenchCommand::Crypto(args) => crypto(&args),
         BenchCommand::Ledger(args) => ledger::run(&args),
+        BenchCommand::Enclave(args) => enclave::run(&args),
     }
 }
 

@@ -1,0 +1,233 @@
+//! The contract interface of strongroom: the logic the trusted core runs for each
+//! committed transaction and each query.
+//!
+//! A [`Contract`] is deterministic: it sees the caller (already authenticated by the
+//! core), the time and sequence number of the committed entry, the invocation bytes and
+//! a key-value [`State`]. It has no I/O, no clock, no randomness and no cryptography,
+//! so every replica that runs the same transactions in the same order reaches the same
+//! state. The data-sharing contract (catalog, consent, permissions, tasks) implements
+//! this trait in its own issue; [`NoopContract`] and [`KvContract`] are here for tests
+//! and benchmarks.
+//!
+//! ```
+//! use strongroom_contract::{Caller, Contract, KvContract, MemState, TxContext};
+//!
+//! let caller = Caller { msp_id: "Org1MSP".into(), name: "alice".into(), role: "owner".into() };
+//! let ctx = TxContext { caller: caller.clone(), timestamp_ms: 1_000, sequence: 2 };
+//! let mut state = MemState::new();
+//! KvContract.execute(&ctx, b"put color=blue", &mut state)?;
+//! assert_eq!(KvContract.query(&caller, b"get color", &state)?, b"blue");
+//! # Ok::<(), strongroom_contract::ContractError>(())
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod state;
+
+use serde::{Deserialize, Serialize};
+
+pub use state::{MemState, Overlay, State};
+
+/// Who invoked a transaction or query, as established by the core from the signer's
+/// member certificate (a plain copy, so that contracts need not know X.509).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Caller {
+    /// The caller's organization (MSP id).
+    pub msp_id: String,
+    /// The caller's name (certificate CN).
+    pub name: String,
+    /// The caller's role (certificate OU: `admin`, `analyst`, `auditor`, `executor`,
+    /// `owner`).
+    pub role: String,
+}
+
+/// Where a transaction runs: the caller and the position of the committed entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxContext {
+    /// The authenticated caller.
+    pub caller: Caller,
+    /// The ordering time of the committed entry, in milliseconds since the Unix epoch
+    /// (never a local clock).
+    pub timestamp_ms: u64,
+    /// The ledger sequence number of the entry that records the transaction.
+    pub sequence: u64,
+}
+
+/// Why a contract refused an invocation or query. Whatever the variant, the state
+/// changes of a refused transaction are discarded by the core.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum ContractError {
+    /// The invocation or query bytes are not something this contract understands.
+    #[error("invalid invocation: {0}")]
+    Invalid(String),
+    /// The caller may not do this, or the thing does not exist. The two are one answer
+    /// so that an unrelated party cannot learn whether something exists.
+    #[error("not found or not allowed")]
+    NotFoundOrDenied,
+}
+
+/// Deterministic contract logic. See the [crate docs](crate).
+pub trait Contract: Send + Sync {
+    /// Executes a committed transaction; returns the response for the caller. On error
+    /// the core discards every change made to `state`.
+    fn execute(
+        &self,
+        tx: &TxContext,
+        invocation: &[u8],
+        state: &mut dyn State,
+    ) -> Result<Vec<u8>, ContractError>;
+
+    /// Answers a read-only query.
+    fn query(
+        &self,
+        caller: &Caller,
+        query: &[u8],
+        state: &dyn State,
+    ) -> Result<Vec<u8>, ContractError>;
+}
+
+/// A contract that does nothing and answers with empty bytes (for benchmarks).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoopContract;
+
+impl Contract for NoopContract {
+    fn execute(
+        &self,
+        _: &TxContext,
+        _: &[u8],
+        _: &mut dyn State,
+    ) -> Result<Vec<u8>, ContractError> {
+        Ok(Vec::new())
+    }
+
+    fn query(&self, _: &Caller, _: &[u8], _: &dyn State) -> Result<Vec<u8>, ContractError> {
+        Ok(Vec::new())
+    }
+}
+
+/// A tiny key-value contract for tests. Invocations are text:
+///
+/// - `put <key>=<value>` stores `value` under `<msp_id>/<key>` and answers `ok`;
+/// - `del <key>` removes it (answers `ok`, or [`ContractError::NotFoundOrDenied`]);
+/// - `fail <anything>` writes `<msp_id>/failed` and then refuses, to show that a refused
+///   transaction changes nothing.
+///
+/// Queries are `get <key>`, answered from the caller's own organization's keys only.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct KvContract;
+
+impl KvContract {
+    fn key(caller: &Caller, key: &str) -> Vec<u8> {
+        format!("{}/{key}", caller.msp_id).into_bytes()
+    }
+}
+
+impl Contract for KvContract {
+    fn execute(
+        &self,
+        tx: &TxContext,
+        invocation: &[u8],
+        state: &mut dyn State,
+    ) -> Result<Vec<u8>, ContractError> {
+        let text = std::str::from_utf8(invocation)
+            .map_err(|_| ContractError::Invalid("invocation is not UTF-8".into()))?;
+        if let Some(rest) = text.strip_prefix("put ") {
+            let (key, value) = rest
+                .split_once('=')
+                .ok_or_else(|| ContractError::Invalid("expected `put key=value`".into()))?;
+            state.put(Self::key(&tx.caller, key), value.as_bytes().to_vec());
+            Ok(b"ok".to_vec())
+        } else if let Some(key) = text.strip_prefix("del ") {
+            let key = Self::key(&tx.caller, key);
+            if state.get(&key).is_none() {
+                return Err(ContractError::NotFoundOrDenied);
+            }
+            state.delete(&key);
+            Ok(b"ok".to_vec())
+        } else if text.starts_with("fail ") {
+            state.put(Self::key(&tx.caller, "failed"), b"yes".to_vec());
+            Err(ContractError::Invalid("asked to fail".into()))
+        } else {
+            Err(ContractError::Invalid("unknown operation".into()))
+        }
+    }
+
+    fn query(
+        &self,
+        caller: &Caller,
+        query: &[u8],
+        state: &dyn State,
+    ) -> Result<Vec<u8>, ContractError> {
+        let key = std::str::from_utf8(query)
+            .ok()
+            .and_then(|q| q.strip_prefix("get "))
+            .ok_or_else(|| ContractError::Invalid("expected `get key`".into()))?;
+        state
+            .get(&Self::key(caller, key))
+            .ok_or(ContractError::NotFoundOrDenied)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn ctx(msp: &str) -> TxContext {
+        TxContext {
+            caller: Caller {
+                msp_id: msp.into(),
+                name: "alice".into(),
+                role: "owner".into(),
+            },
+            timestamp_ms: 5,
+            sequence: 2,
+        }
+    }
+
+    #[test]
+    fn kv_contract_keeps_organizations_apart() {
+        let mut state = MemState::new();
+        KvContract
+            .execute(&ctx("Org1MSP"), b"put k=one", &mut state)
+            .unwrap();
+        KvContract
+            .execute(&ctx("Org2MSP"), b"put k=two", &mut state)
+            .unwrap();
+        assert_eq!(
+            KvContract
+                .query(&ctx("Org1MSP").caller, b"get k", &state)
+                .unwrap(),
+            b"one"
+        );
+        assert_eq!(
+            KvContract.query(&ctx("Org3MSP").caller, b"get k", &state),
+            Err(ContractError::NotFoundOrDenied)
+        );
+        KvContract
+            .execute(&ctx("Org1MSP"), b"del k", &mut state)
+            .unwrap();
+        assert_eq!(
+            KvContract.execute(&ctx("Org1MSP"), b"del k", &mut state),
+            Err(ContractError::NotFoundOrDenied)
+        );
+        assert!(matches!(
+            KvContract.execute(&ctx("Org1MSP"), b"jump", &mut state),
+            Err(ContractError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn noop_contract_changes_nothing() {
+        let mut state = MemState::new();
+        assert!(
+            NoopContract
+                .execute(&ctx("Org1MSP"), b"anything", &mut state)
+                .unwrap()
+                .is_empty()
+        );
+        assert!(state.is_empty());
+    }
+}

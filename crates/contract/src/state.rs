@@ -1,0 +1,190 @@
+//! The key-value state a contract reads and writes, an in-memory implementation, and an
+//! overlay that buffers a transaction's writes until it succeeds.
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+
+/// Ordered key-value state over byte strings.
+pub trait State {
+    /// The value under `key`.
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>>;
+    /// Stores `value` under `key`.
+    fn put(&mut self, key: Vec<u8>, value: Vec<u8>);
+    /// Removes `key` (nothing happens if it is absent).
+    fn delete(&mut self, key: &[u8]);
+    /// The entries with `start <= key < end` (no upper bound when `end` is `None`), in
+    /// key order.
+    fn range(&self, start: &[u8], end: Option<&[u8]>) -> Vec<(Vec<u8>, Vec<u8>)>;
+}
+
+/// State in a `BTreeMap`: ordered, so iteration (and anything hashed from it) is
+/// deterministic.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MemState {
+    entries: BTreeMap<Vec<u8>, Vec<u8>>,
+}
+
+impl MemState {
+    /// An empty state.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every entry, in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        self.entries
+            .iter()
+            .map(|(k, v)| (k.as_slice(), v.as_slice()))
+    }
+
+    /// How many entries there are.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the state is empty.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+impl FromIterator<(Vec<u8>, Vec<u8>)> for MemState {
+    fn from_iter<I: IntoIterator<Item = (Vec<u8>, Vec<u8>)>>(iter: I) -> Self {
+        Self {
+            entries: iter.into_iter().collect(),
+        }
+    }
+}
+
+impl State for MemState {
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        self.entries.get(key).cloned()
+    }
+
+    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.entries.insert(key, value);
+    }
+
+    fn delete(&mut self, key: &[u8]) {
+        self.entries.remove(key);
+    }
+
+    fn range(&self, start: &[u8], end: Option<&[u8]>) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let upper = end.map_or(Bound::Unbounded, Bound::Excluded);
+        self.entries
+            .range::<[u8], _>((Bound::Included(start), upper))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+}
+
+/// Buffers writes over a read-only base; [`Overlay::into_writes`] hands them over so the
+/// caller applies them only if the transaction succeeded.
+#[derive(Debug)]
+pub struct Overlay<'a> {
+    base: &'a MemState,
+    writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+}
+
+impl<'a> Overlay<'a> {
+    /// An overlay with no writes over `base`.
+    pub fn new(base: &'a MemState) -> Self {
+        Self {
+            base,
+            writes: BTreeMap::new(),
+        }
+    }
+
+    /// The buffered writes (`None` deletes), in key order.
+    pub fn into_writes(self) -> BTreeMap<Vec<u8>, Option<Vec<u8>>> {
+        self.writes
+    }
+}
+
+impl State for Overlay<'_> {
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        match self.writes.get(key) {
+            Some(written) => written.clone(),
+            None => self.base.get(key),
+        }
+    }
+
+    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.writes.insert(key, Some(value));
+    }
+
+    fn delete(&mut self, key: &[u8]) {
+        self.writes.insert(key.to_vec(), None);
+    }
+
+    fn range(&self, start: &[u8], end: Option<&[u8]>) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let mut merged: BTreeMap<Vec<u8>, Vec<u8>> =
+            self.base.range(start, end).into_iter().collect();
+        let upper = end.map_or(Bound::Unbounded, Bound::Excluded);
+        for (key, value) in self
+            .writes
+            .range::<[u8], _>((Bound::Included(start), upper))
+        {
+            match value {
+                Some(value) => merged.insert(key.clone(), value.clone()),
+                None => merged.remove(key),
+            };
+        }
+        merged.into_iter().collect()
+    }
+}
+
+impl MemState {
+    /// Applies writes produced by an [`Overlay`].
+    pub fn apply(&mut self, writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>) {
+        for (key, value) in writes {
+            match value {
+                Some(value) => self.entries.insert(key, value),
+                None => self.entries.remove(&key),
+            };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn range_is_half_open_and_ordered() {
+        let mut state = MemState::new();
+        for key in [b"a".as_slice(), b"b", b"c", b"d"] {
+            state.put(key.to_vec(), key.to_vec());
+        }
+        let keys: Vec<_> = state
+            .range(b"b", Some(b"d"))
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(keys, vec![b"b".to_vec(), b"c".to_vec()]);
+        assert_eq!(state.range(b"c", None).len(), 2);
+    }
+
+    #[test]
+    fn overlay_reads_its_writes_and_leaves_the_base_alone() {
+        let mut base = MemState::new();
+        base.put(b"a".to_vec(), b"1".to_vec());
+        base.put(b"b".to_vec(), b"2".to_vec());
+        let mut overlay = Overlay::new(&base);
+        overlay.put(b"c".to_vec(), b"3".to_vec());
+        overlay.delete(b"a");
+        assert_eq!(overlay.get(b"a"), None);
+        assert_eq!(overlay.get(b"c"), Some(b"3".to_vec()));
+        let keys: Vec<_> = overlay
+            .range(b"", None)
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(keys, vec![b"b".to_vec(), b"c".to_vec()]);
+        let writes = overlay.into_writes();
+        assert_eq!(base.len(), 2);
+        base.apply(writes);
+        assert_eq!(base.get(b"a"), None);
+        assert_eq!(base.get(b"c"), Some(b"3".to_vec()));
+    }
+}

@@ -1,0 +1,184 @@
+//! Two cores (the second joined through attested evidence) executing the same committed
+//! entries write byte-identical ledger entries and reach the same state digest; a core
+//! rebuilt from a snapshot plus the entries after it, or from the whole ledger, reaches
+//! the same digest. Time comes from the entries, so a replay months later agrees.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{Ledger, commit, core, digest, execute, genesis, join, world};
+use strongroom_enclave::request::{PreparedRequest, Reply};
+use strongroom_enclave::{EnclaveRequest, EnclaveResponse, ExecuteContext, RecordKind};
+
+#[test]
+fn joined_replica_writes_identical_entries_and_state() {
+    let w = world();
+    let mut a = core();
+    let mut b = core();
+    let g = genesis(&mut a, &w.constitution);
+    join(&mut a, &mut b);
+    let key = &g.public_keys.transaction_key;
+
+    let payloads = [
+        PreparedRequest::transaction(key, &w.alice, "put color=blue").unwrap(),
+        PreparedRequest::transaction(key, &w.bob, "put color=red").unwrap(),
+        PreparedRequest::transaction(key, &w.alice, "fail now").unwrap(),
+        PreparedRequest::transaction(key, &w.alice, "put size=9").unwrap(),
+        PreparedRequest::transaction(key, &w.alice, "del color").unwrap(),
+    ];
+    let mut ledger = Ledger::default();
+    let ctx = ledger.next_ctx(w.now_ms);
+    let ea = execute(&mut a, &ctx, &g.ledger_payload);
+    let eb = execute(&mut b, &ctx, &g.ledger_payload);
+    assert_eq!(ea.ledger_payload, eb.ledger_payload);
+    ledger.push(&ctx, ea.kind, ea.ledger_payload);
+    let empty = digest(&mut a);
+
+    let mut snapshot = None;
+    for (i, request) in payloads.iter().enumerate() {
+        let ctx = ledger.next_ctx(w.now_ms + 10 * i as u64);
+        let ea = execute(&mut a, &ctx, &request.payload);
+        let eb = execute(&mut b, &ctx, &request.payload);
+        assert_eq!(ea.kind, RecordKind::Transaction);
+        assert_eq!(
+            ea.ledger_payload, eb.ledger_payload,
+            "entry {}",
+            ctx.sequence
+        );
+        assert_eq!(digest(&mut a), digest(&mut b));
+        // Each core's response opens for the client, with the same answer.
+        let (ra, rb) = (
+            request.open_response(&ea.response).unwrap(),
+            request.open_response(&eb.response).unwrap(),
+        );
+        assert_eq!(ra, rb);
+        if i == 2 {
+            assert_eq!(
+                ra,
+                Reply::Refuse("invalid invocation: asked to fail".into())
+            );
+        } else {
+            assert_eq!(ra, Reply::Accept(b"ok".to_vec()));
+        }
+        ledger.push(&ctx, ea.kind, ea.ledger_payload);
+        if i == 1 {
+            ledger.sign(&mut a, w.now_ms + 15);
+            let EnclaveResponse::Snapshot { snapshot: s } = a.handle(EnclaveRequest::Snapshot)
+            else {
+                panic!("snapshot")
+            };
+            snapshot = Some((s, ledger.entries.len()));
+        }
+    }
+    let final_digest = digest(&mut a);
+    assert_ne!(final_digest, empty, "transactions changed the state");
+
+    // Queries read the state each core built.
+    let query = PreparedRequest::query(key, &w.alice, "get size").unwrap();
+    for core in [&mut a, &mut b] {
+        let EnclaveResponse::Answer { response } = core.handle(EnclaveRequest::Query {
+            envelope: query.payload.clone(),
+        }) else {
+            panic!("query")
+        };
+        assert_eq!(
+            query.open_response(&response).unwrap(),
+            Reply::Accept(b"9".to_vec())
+        );
+    }
+    // The failed invocation's write was discarded: no "failed" key.
+    let failed = PreparedRequest::query(key, &w.alice, "get failed").unwrap();
+    let EnclaveResponse::Answer { response } = a.handle(EnclaveRequest::Query {
+        envelope: failed.payload.clone(),
+    }) else {
+        panic!("query")
+    };
+    assert_eq!(
+        failed.open_response(&response).unwrap(),
+        Reply::Refuse("not found or not allowed".into())
+    );
+
+    // A restarted core: unseal, restore the snapshot, replay what follows it.
+    let (snapshot, covered) = snapshot.unwrap();
+    let mut c = core();
+    assert!(matches!(
+        c.handle(EnclaveRequest::Unseal {
+            sealed: g.sealed.clone()
+        }),
+        EnclaveResponse::PublicKeys { .. }
+    ));
+    assert!(matches!(
+        c.handle(EnclaveRequest::Restore { snapshot }),
+        EnclaveResponse::Replayed { .. }
+    ));
+    for entry in &ledger.entries[covered..] {
+        let response = c.handle(EnclaveRequest::from(entry));
+        assert!(
+            matches!(response, EnclaveResponse::Replayed { .. }),
+            "{response:?}"
+        );
+    }
+    assert_eq!(digest(&mut c), final_digest);
+
+    // A core rebuilt from the whole ledger, later (time is the entries' time).
+    let mut d = core();
+    d.handle(EnclaveRequest::Unseal { sealed: g.sealed });
+    for entry in &ledger.entries {
+        let response = d.handle(EnclaveRequest::from(entry));
+        assert!(
+            matches!(response, EnclaveResponse::Replayed { .. }),
+            "{response:?}"
+        );
+    }
+    assert_eq!(digest(&mut d), final_digest);
+
+    // Replay refuses to go backwards.
+    let response = d.handle(EnclaveRequest::from(&ledger.entries[1]));
+    assert!(matches!(
+        common::error(response),
+        strongroom_enclave::EnclaveError::OutOfOrder(_)
+    ));
+}
+
+#[test]
+fn replay_detects_a_diverging_state_and_a_moved_entry() {
+    let w = world();
+    let (mut a, mut ledger, g) = common::started(&w);
+    let key = g.public_keys.transaction_key.clone();
+    let first = PreparedRequest::transaction(&key, &w.alice, "put x=1").unwrap();
+    commit(&mut a, &mut ledger, w.now_ms + 1, &first.payload);
+    // The key does not exist on `a`: the recorded outcome is a refusal.
+    let del = PreparedRequest::transaction(&key, &w.alice, "del nothing").unwrap();
+    commit(&mut a, &mut ledger, w.now_ms + 2, &del.payload);
+
+    // A core with another history at sequence 2 (where "nothing" exists) disagrees
+    // when it re-executes entry 3.
+    let mut c = core();
+    c.handle(EnclaveRequest::Unseal { sealed: g.sealed });
+    c.handle(EnclaveRequest::from(&ledger.entries[0]));
+    let seed = PreparedRequest::transaction(&key, &w.alice, "put nothing=1").unwrap();
+    execute(
+        &mut c,
+        &ExecuteContext {
+            log_index: 2,
+            timestamp_ms: w.now_ms + 1,
+            sequence: 2,
+            prev_hash: ledger.entries[0].hash().unwrap(),
+        },
+        &seed.payload,
+    );
+    let response = c.handle(EnclaveRequest::from(&ledger.entries[2]));
+    assert!(matches!(
+        common::error(response),
+        strongroom_enclave::EnclaveError::Divergence { sequence: 3, .. }
+    ));
+
+    // Moved to another position, an entry no longer decrypts (its header is its AAD).
+    let mut moved = ledger.entries[2].clone();
+    moved.header.sequence = 4;
+    let response = c.handle(EnclaveRequest::from(&moved));
+    assert!(matches!(
+        common::error(response),
+        strongroom_enclave::EnclaveError::InvalidLedgerData(_)
+    ));
+}
