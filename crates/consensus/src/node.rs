@@ -255,7 +255,7 @@ const MAX_BATCH_ENTRIES: usize = 1024;
 /// Batches stop growing past this many payload bytes.
 const MAX_BATCH_BYTES: usize = 8 * 1024 * 1024;
 /// Batches in flight at once: while one is being applied, the next is appended.
-const MAX_IN_FLIGHT: usize = 3;
+const MAX_IN_FLIGHT: usize = 2;
 
 struct Pending {
     payload: Vec<u8>,
