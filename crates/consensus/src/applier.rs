@@ -45,11 +45,13 @@ pub struct Outcome {
 /// Every node applies the same proposals in the same order with the same
 /// [`ApplyContext`] and must reach the same state and outcomes: no clock, no
 /// randomness, no I/O that differs between nodes. A proposal the applier refuses is
-/// still an [`Outcome`] (a recorded rejection and a response saying why), never a
-/// failure of the state machine.
+/// still an [`Outcome`] (a recorded rejection and a response saying why).
 pub trait Applier: Send + Sync + 'static {
     /// Executes one committed proposal.
-    fn apply(&mut self, ctx: &ApplyContext, payload: &[u8]) -> Outcome;
+    ///
+    /// `Err` means this node cannot execute at all (for example, its enclave holds no
+    /// secrets): the state machine stops rather than let this replica diverge.
+    fn apply(&mut self, ctx: &ApplyContext, payload: &[u8]) -> Result<Outcome, ApplierError>;
 
     /// Re-executes what a recorded ledger entry did, to rebuild state on restart from
     /// the last snapshot and the ledger after it. Called for every non-signature entry
@@ -85,20 +87,20 @@ impl ChainApplier {
 }
 
 impl Applier for ChainApplier {
-    fn apply(&mut self, ctx: &ApplyContext, payload: &[u8]) -> Outcome {
+    fn apply(&mut self, ctx: &ApplyContext, payload: &[u8]) -> Result<Outcome, ApplierError> {
         self.absorb(payload);
         let kind = if ctx.sequence == 1 {
             EntryKind::Genesis
         } else {
             EntryKind::Transaction
         };
-        Outcome {
+        Ok(Outcome {
             record: Some(Record {
                 kind,
                 payload: payload.to_vec(),
             }),
             response: self.chain.to_vec(),
-        }
+        })
     }
 
     fn replay(&mut self, entry: &Entry) -> Result<(), ApplierError> {

@@ -199,7 +199,7 @@ impl<A: Applier> StateMachine<A> {
             sequence: self.appender.next_sequence(),
             prev_hash: *self.appender.last_hash(),
         };
-        let outcome = self.applier.apply(&ctx, payload);
+        let outcome = self.applier.apply(&ctx, payload)?;
         let sequence = match outcome.record {
             Some(record) => {
                 let sequence = self.appender.next_sequence();

@@ -73,6 +73,10 @@ pub enum SignedRootError {
     /// The version byte is not [`SIGNED_ROOT_VERSION`].
     #[error("unknown signed-root version {0}")]
     UnknownVersion(u8),
+    /// A [`RootSigner`] could not sign (for example, the enclave holding the key
+    /// refused).
+    #[error("root signer failed: {0}")]
+    Signer(String),
 }
 
 impl SignedRoot {
