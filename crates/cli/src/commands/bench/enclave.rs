@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde::Serialize;
 use strongroom_contract::NoopContract;
-use strongroom_crypto::provider::{EcdsaCurve, SignaturePolicy, default_provider};
+use strongroom_crypto::provider::{EcdsaCurve, default_provider};
 use strongroom_enclave::request::{PreparedRequest, Reply};
 use strongroom_enclave::{
     Constitution, Enclave, EnclaveRequest, EnclaveResponse, ExecuteContext, Organization,
@@ -167,16 +167,5 @@ fn raw_verify_rate(payload: usize, budget: Duration) -> Result<f64> {
     let key = provider.generate_signing_key(EcdsaCurve::P256)?;
     let message = vec![0x5au8; payload];
     let signature = provider.ecdsa_sign(&key, &message)?;
-    let verifying = key.verifying_key();
-    let start = Instant::now();
-    let mut verifies = 0u64;
-    while start.elapsed() < budget {
-        for _ in 0..64 {
-            provider
-                .ecdsa_verify(&verifying, &message, &signature, SignaturePolicy::LowS)
-                .context("benchmark signature did not verify")?;
-        }
-        verifies += 64;
-    }
-    Ok(verifies as f64 / start.elapsed().as_secs_f64())
+    super::verify_rate(&key.verifying_key(), &message, &signature, budget)
 }
