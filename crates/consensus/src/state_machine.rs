@@ -19,7 +19,7 @@ use openraft::{AnyError, EntryPayload, OptionalSend, RaftSnapshotBuilder, Storag
 use redb::{Database, ReadableDatabase, TableDefinition};
 use serde::{Deserialize, Serialize};
 use strongroom_ledger::{
-    Appender, Entry, EntryKind, Hash, LedgerStore, RootSigner, SignatureSchedule, verify_ledger,
+    Appender, Entry, EntryKind, LedgerStore, RootSigner, SignatureSchedule, verify_ledger_with,
 };
 use tokio::sync::oneshot;
 
@@ -31,9 +31,6 @@ use crate::types::{
 };
 
 const SNAPSHOT: TableDefinition<&str, &[u8]> = TableDefinition::new("snapshot");
-
-/// Entries read per chunk when replaying the ledger on open.
-const REPLAY_CHUNK: u64 = 4096;
 
 /// How far the state machine got, stored with every ledger write.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,7 +111,8 @@ impl<A: Applier> StateMachine<A> {
     ) -> Result<Self, ConsensusError> {
         let ledger = LedgerStore::open(ledger_path)?;
         let service_key = signer.verifying_key();
-        let summary = verify_ledger(&ledger, Some(&service_key))?;
+        // The recorded head; the walk below checks the entries end exactly there.
+        let ledger_end = ledger.head()?.map_or(0, |h| h.sequence);
         let position: Position = match ledger.position()? {
             Some(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
                 ConsensusError::Inconsistent(format!("ledger position record: {e}"))
@@ -126,10 +124,10 @@ impl<A: Applier> StateMachine<A> {
         if let Some((_, data)) = &stored {
             let (header, state) = split_snapshot(data)
                 .map_err(|e| ConsensusError::Inconsistent(format!("stored snapshot: {e}")))?;
-            if header.ledger_sequence > summary.entries {
+            if header.ledger_sequence > ledger_end {
                 return Err(ConsensusError::Inconsistent(format!(
                     "the snapshot covers ledger entries up to {}, but the ledger ends at {}",
-                    header.ledger_sequence, summary.entries
+                    header.ledger_sequence, ledger_end
                 )));
             }
             if header.position.last_applied > position.last_applied {
@@ -140,18 +138,15 @@ impl<A: Applier> StateMachine<A> {
             applier.restore(state)?;
             replay_from = header.ledger_sequence + 1;
         }
+        // One walk: verify every entry, rebuild the appender, replay after the snapshot.
         let mut appender = Appender::new(signer, schedule);
-        let mut start = 1;
-        while start <= summary.entries {
-            let end = start.saturating_add(REPLAY_CHUNK - 1).min(summary.entries);
-            for entry in ledger.range(start..=end)? {
-                appender.push_existing(&entry)?;
-                if entry.sequence() >= replay_from && entry.header.kind != EntryKind::Signature {
-                    applier.replay(&entry)?;
-                }
+        verify_ledger_with(&ledger, Some(&service_key), |entry| {
+            appender.push_existing(entry)?;
+            if entry.sequence() >= replay_from && entry.header.kind != EntryKind::Signature {
+                applier.replay(entry)?;
             }
-            start = end + 1;
-        }
+            Ok::<(), ConsensusError>(())
+        })?;
         Ok(Self {
             ledger: Arc::new(ledger),
             appender,
@@ -263,7 +258,7 @@ impl<A: Applier> StateMachine<A> {
         let head = self.ledger.head().map_err(|e| e.to_string())?;
         let header = SnapshotHeader {
             ledger_sequence: head.map_or(0, |h| h.sequence),
-            ledger_head: hex_hash(&head.map_or([0; 32], |h| h.hash)),
+            ledger_head: hex::encode(head.map_or([0; 32], |h| h.hash)),
             position: self.position.clone(),
         };
         let state = self.applier.snapshot().map_err(|e| e.to_string())?;
@@ -283,10 +278,6 @@ impl<A: Applier> StateMachine<A> {
         };
         Ok((meta, data))
     }
-}
-
-fn hex_hash(hash: &Hash) -> String {
-    hash.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// `header_len u32 || header JSON || applier state`.
@@ -402,7 +393,7 @@ impl<A: Applier> RaftStateMachine<TypeConfig> for StateMachine<A> {
         let (header, state) = split_snapshot(&data).map_err(snap_read)?;
         let head = self.ledger.head().map_err(sm_read)?;
         let local = head.map_or(0, |h| h.sequence);
-        let local_hash = hex_hash(&head.map_or([0; 32], |h| h.hash));
+        let local_hash = hex::encode(head.map_or([0; 32], |h| h.hash));
         if local != header.ledger_sequence || local_hash != header.ledger_head {
             // The entries between belong on this node's ledger before the state after
             // them: fetching them from peers comes with multi-node clusters.

@@ -155,20 +155,28 @@ impl Entry {
     /// `version u8 || kind u8 || sequence u64 || timestamp_ms u64 || prev_hash [32] ||
     /// payload_len u32 || payload`, integers big-endian.
     pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
+        let header = self.header_bytes()?;
+        let mut out = Vec::with_capacity(HEADER_LEN + self.payload.len());
+        out.extend_from_slice(&header);
+        out.extend_from_slice(&self.payload);
+        Ok(out)
+    }
+
+    /// The fixed part of the encoding (everything before the payload).
+    fn header_bytes(&self) -> Result<[u8; HEADER_LEN], EncodeError> {
         let len = self.payload.len();
         if len > MAX_PAYLOAD_LEN {
             return Err(EncodeError::PayloadTooLarge { len });
         }
         // MAX_PAYLOAD_LEN < u32::MAX, so this cannot fail once the check passed.
         let len32 = u32::try_from(len).map_err(|_| EncodeError::PayloadTooLarge { len })?;
-        let mut out = Vec::with_capacity(HEADER_LEN + len);
-        out.push(ENTRY_FORMAT_VERSION);
-        out.push(self.header.kind.to_byte());
-        out.extend_from_slice(&self.header.sequence.to_be_bytes());
-        out.extend_from_slice(&self.header.timestamp_ms.to_be_bytes());
-        out.extend_from_slice(&self.header.prev_hash);
-        out.extend_from_slice(&len32.to_be_bytes());
-        out.extend_from_slice(&self.payload);
+        let mut out = [0u8; HEADER_LEN];
+        out[0] = ENTRY_FORMAT_VERSION;
+        out[1] = self.header.kind.to_byte();
+        out[2..10].copy_from_slice(&self.header.sequence.to_be_bytes());
+        out[10..18].copy_from_slice(&self.header.timestamp_ms.to_be_bytes());
+        out[18..50].copy_from_slice(&self.header.prev_hash);
+        out[50..54].copy_from_slice(&len32.to_be_bytes());
         Ok(out)
     }
 
@@ -199,9 +207,14 @@ impl Entry {
         Ok(Self::new(sequence, prev_hash, kind, timestamp_ms, payload))
     }
 
-    /// The entry hash: SHA-256 over [`ENTRY_HASH_DOMAIN`] followed by the encoding.
+    /// The entry hash: SHA-256 over [`ENTRY_HASH_DOMAIN`] followed by the encoding
+    /// (computed without building the encoding).
     pub fn hash(&self) -> Result<Hash, EncodeError> {
-        Ok(hash_encoded(&self.encode()?))
+        let mut hasher = Sha256::new();
+        hasher.update(ENTRY_HASH_DOMAIN);
+        hasher.update(self.header_bytes()?);
+        hasher.update(&self.payload);
+        Ok(hasher.finalize().into())
     }
 }
 

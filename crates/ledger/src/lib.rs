@@ -65,4 +65,6 @@ pub use store::{
     BatchError, FileFormat, Head, LedgerStore, RawEntry, STORE_FORMAT_MARKER, STORE_FORMAT_VERSION,
     StoreError, open_marked,
 };
-pub use verify::{LedgerSummary, LedgerVerifier, VerifyError, verify_entries, verify_ledger};
+pub use verify::{
+    LedgerSummary, LedgerVerifier, VerifyError, verify_entries, verify_ledger, verify_ledger_with,
+};

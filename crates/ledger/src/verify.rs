@@ -139,8 +139,9 @@ impl LedgerVerifier {
         self.tree.size() + 1
     }
 
-    /// Checks the stored bytes under `key` (`entry_hash || encoded entry`).
-    pub fn push_stored(&mut self, key: u64, value: &[u8]) -> Result<(), VerifyError> {
+    /// Checks the stored bytes under `key` (`entry_hash || encoded entry`); returns
+    /// the entry.
+    pub fn push_stored(&mut self, key: u64, value: &[u8]) -> Result<Entry, VerifyError> {
         let expected = self.next_sequence();
         if key != expected {
             return Err(if key > expected {
@@ -168,7 +169,8 @@ impl LedgerVerifier {
         if hash != recorded {
             return Err(VerifyError::HashMismatch { sequence: key });
         }
-        self.check(&entry, hash)
+        self.check(&entry, hash)?;
+        Ok(entry)
     }
 
     /// Checks the next entry.
@@ -256,18 +258,33 @@ pub fn verify_ledger(
     store: &LedgerStore,
     trusted: Option<&VerifyingKey>,
 ) -> Result<LedgerSummary, VerifyError> {
-    let head = store.head()?;
+    verify_ledger_with(store, trusted, |_| Ok(()))
+}
+
+/// [`verify_ledger`], handing each entry, once verified, to `visit` in order: one walk
+/// for callers that rebuild state from the ledger. An error from `visit` stops the
+/// walk and is returned as is.
+pub fn verify_ledger_with<E: From<VerifyError>>(
+    store: &LedgerStore,
+    trusted: Option<&VerifyingKey>,
+    mut visit: impl FnMut(&Entry) -> Result<(), E>,
+) -> Result<LedgerSummary, E> {
+    let head = store.head().map_err(VerifyError::from)?;
     let mut verifier = LedgerVerifier::new(trusted.cloned());
     let mut start = 1u64;
     loop {
-        let chunk = store.raw_range(start..=start.saturating_add(CHUNK - 1))?;
+        let chunk = store
+            .raw_range(start..=start.saturating_add(CHUNK - 1))
+            .map_err(VerifyError::from)?;
         for raw in &chunk {
-            verifier.push_stored(raw.key, &raw.value)?;
+            visit(&verifier.push_stored(raw.key, &raw.value)?)?;
         }
         // A gap inside the chunk is reported by push_stored; an empty chunk ends the
         // walk unless entries continue after a gap of a whole chunk.
         if chunk.is_empty() {
-            let rest = store.raw_range(start..=u64::MAX)?;
+            let rest = store
+                .raw_range(start..=u64::MAX)
+                .map_err(VerifyError::from)?;
             if let Some(raw) = rest.first() {
                 verifier.push_stored(raw.key, &raw.value)?;
             }
@@ -275,10 +292,10 @@ pub fn verify_ledger(
         }
         start = start.saturating_add(CHUNK);
     }
-    verifier.finish(head.or(Some(Head {
+    Ok(verifier.finish(head.or(Some(Head {
         sequence: 0,
         hash: [0; 32],
-    })))
+    })))?)
 }
 
 /// Verifies entries from any source (no recorded hashes, no head).

@@ -5,13 +5,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
+use strongroom_consensus::LEDGER_FILE;
 use strongroom_crypto::provider::{EcdsaCurve, VerifyingKey};
 use strongroom_ledger::{EXPORT_MAGIC, LedgerStore, Receipt, verify_export, verify_ledger};
 
 use crate::output::AtomicFile;
-
-/// The ledger file inside a node's data directory.
-const LEDGER_FILE: &str = "ledger.redb";
 
 /// Offline ledger verification; needs no running node.
 #[derive(Debug, Subcommand)]
