@@ -45,7 +45,7 @@ pub use network::{
     APPEND_PATH, Network, NoPeers, PeerClient, PeerTransport, SNAPSHOT_PATH, VOTE_PATH, serve_rpc,
 };
 pub use node::{ConsensusNode, LEDGER_FILE, MAX_PAYLOAD_BYTES, NodeConfig, RAFT_FILE};
-pub use state_machine::{SnapshotBuilder, StateMachine};
+pub use state_machine::{Receipts, SnapshotBuilder, StateMachine};
 pub use types::{
     Applied, LogEntry, LogId, NodeAddr, NodeId, Proposal, Raft, Snapshot, SnapshotMeta,
     StorageError, StoredMembership, TypeConfig, Vote,

@@ -16,7 +16,7 @@ use crate::applier::Applier;
 use crate::error::ConsensusError;
 use crate::log_store::LogStore;
 use crate::network::{Network, NoPeers, PeerTransport};
-use crate::state_machine::StateMachine;
+use crate::state_machine::{Receipts, StateMachine};
 use crate::types::{Applied, NodeAddr, NodeId, Proposal, Raft};
 
 /// The files of a node's data directory.
@@ -76,6 +76,7 @@ pub struct ConsensusNode {
     proposals: mpsc::Sender<Pending>,
     batcher: JoinHandle<()>,
     ledger: Arc<LedgerStore>,
+    receipts: Receipts,
     ticker: JoinHandle<()>,
     dir: PathBuf,
     released: Vec<oneshot::Receiver<()>>,
@@ -150,6 +151,7 @@ impl ConsensusNode {
             config.schedule,
         )?;
         let ledger = state_machine.ledger();
+        let receipts = state_machine.receipts();
         released.push(state_machine.on_release());
         let raft = Raft::new(
             config.id,
@@ -177,6 +179,7 @@ impl ConsensusNode {
             proposals,
             batcher,
             ledger,
+            receipts,
             ticker,
             dir: config.dir,
             released,
@@ -206,6 +209,11 @@ impl ConsensusNode {
     /// The ledger (read-only use; the state machine writes it).
     pub fn ledger(&self) -> &Arc<LedgerStore> {
         &self.ledger
+    }
+
+    /// Issues receipts for this node's ledger.
+    pub fn receipts(&self) -> &Receipts {
+        &self.receipts
     }
 
     /// The openraft handle (metrics, membership changes).

@@ -12,14 +12,15 @@
 
 use std::io::Cursor;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use openraft::storage::RaftStateMachine;
 use openraft::{AnyError, EntryPayload, OptionalSend, RaftSnapshotBuilder, StorageIOError};
 use redb::{Database, ReadableDatabase, TableDefinition};
 use serde::{Deserialize, Serialize};
 use strongroom_ledger::{
-    Appender, Entry, EntryKind, LedgerStore, RootSigner, SignatureSchedule, verify_ledger_with,
+    Appender, Entry, EntryKind, LedgerStore, Receipt, ReceiptError, RootSigner,
+    SignatureSchedule, verify_ledger_with,
 };
 use tokio::sync::oneshot;
 
@@ -51,7 +52,8 @@ struct SnapshotHeader {
 /// The state machine over one ledger store.
 pub struct StateMachine<A: Applier> {
     ledger: Arc<LedgerStore>,
-    appender: Appender,
+    // Shared with [`Receipts`]; locked once per applied batch.
+    appender: Arc<Mutex<Appender>>,
     applier: A,
     position: Position,
     snapshots: Arc<RaftDatabase>,
@@ -149,7 +151,7 @@ impl<A: Applier> StateMachine<A> {
         })?;
         Ok(Self {
             ledger: Arc::new(ledger),
-            appender,
+            appender: Arc::new(Mutex::new(appender)),
             applier,
             position,
             snapshots,
@@ -171,6 +173,14 @@ impl<A: Applier> StateMachine<A> {
         rx
     }
 
+    /// A handle that issues receipts for this ledger while the state machine runs.
+    pub fn receipts(&self) -> Receipts {
+        Receipts {
+            ledger: Arc::clone(&self.ledger),
+            appender: Arc::clone(&self.appender),
+        }
+    }
+
     /// The applier.
     pub fn applier(&self) -> &A {
         &self.applier
@@ -183,6 +193,7 @@ impl<A: Applier> StateMachine<A> {
 
     fn apply_one(
         &mut self,
+        appender: &mut Appender,
         log_id: LogId,
         timestamp_ms: u64,
         payload: &[u8],
@@ -191,15 +202,14 @@ impl<A: Applier> StateMachine<A> {
         let ctx = ApplyContext {
             log_index: log_id.index,
             timestamp_ms,
-            sequence: self.appender.next_sequence(),
-            prev_hash: *self.appender.last_hash(),
+            sequence: appender.next_sequence(),
+            prev_hash: *appender.last_hash(),
         };
         let outcome = self.applier.apply(&ctx, payload)?;
         let sequence = match outcome.record {
             Some(record) => {
-                let sequence = self.appender.next_sequence();
-                let entries = self
-                    .appender
+                let sequence = appender.next_sequence();
+                let entries = appender
                     .append(record.kind, record.payload, timestamp_ms)
                     .map_err(|e| {
                         ConsensusError::Inconsistent(format!(
@@ -224,6 +234,8 @@ impl<A: Applier> StateMachine<A> {
     ) -> Result<Vec<Vec<Applied>>, ConsensusError> {
         let mut batch: Vec<Entry> = Vec::new();
         let mut replies = Vec::new();
+        let shared = Arc::clone(&self.appender);
+        let mut appender = lock(&shared);
         for entry in entries {
             let log_id = entry.log_id;
             self.position.last_applied = Some(log_id);
@@ -238,11 +250,17 @@ impl<A: Applier> StateMachine<A> {
                     self.position.timestamp_ms = timestamp_ms;
                     let mut applied = Vec::with_capacity(proposal.payloads.len());
                     for payload in &proposal.payloads {
-                        applied.push(self.apply_one(log_id, timestamp_ms, payload, &mut batch)?);
+                        applied.push(self.apply_one(
+                            &mut appender,
+                            log_id,
+                            timestamp_ms,
+                            payload,
+                            &mut batch,
+                        )?);
                     }
                     // Lets a time-due signature entry out; an empty batch (a tick) does
                     // only this.
-                    batch.extend(self.appender.tick(timestamp_ms)?);
+                    batch.extend(appender.tick(timestamp_ms)?);
                     applied
                 }
             };
@@ -277,6 +295,37 @@ impl<A: Applier> StateMachine<A> {
             snapshot_id,
         };
         Ok((meta, data))
+    }
+}
+
+fn lock(appender: &Mutex<Appender>) -> MutexGuard<'_, Appender> {
+    // A panic while holding the lock stops the node (the state machine errors out);
+    // the tree itself is only extended after the ledger write succeeds.
+    appender.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Issues receipts for a running ledger: an entry, its Merkle path and the first signed
+/// root after it. Cheap to clone.
+#[derive(Clone)]
+pub struct Receipts {
+    ledger: Arc<LedgerStore>,
+    appender: Arc<Mutex<Appender>>,
+}
+
+impl std::fmt::Debug for Receipts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Receipts")
+            .field("ledger", &self.ledger.path())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Receipts {
+    /// The receipt of entry `sequence`, or [`ReceiptError::NotCovered`] while no
+    /// signature entry covers it yet (or it does not exist).
+    pub fn issue(&self, sequence: u64) -> Result<Receipt, ReceiptError> {
+        let appender = lock(&self.appender);
+        Receipt::from_store(&self.ledger, appender.tree(), sequence)
     }
 }
 

@@ -1,0 +1,146 @@
+//! The JSON bodies of the strongroom node's HTTPS API (`/v1/...`), shared by the node
+//! and its clients. Binary fields are standard base64 (with padding) unless a field
+//! says hex. Every request body refuses unknown fields.
+//!
+//! | method and path | request | response |
+//! |---|---|---|
+//! | `GET /v1/attestation?nonce=HEX` | — | [`Attestation`] |
+//! | `POST /v1/transactions` | [`Submit`] | [`Submitted`] |
+//! | `POST /v1/queries` | [`Submit`] | [`Answered`] |
+//! | `GET /v1/receipts/{sequence}` | — | the receipt JSON (`docs/formats/ledger.md`) |
+//! | `GET /v1/ledger/export?from=&to=` | — | the binary export stream |
+//! | `PUT /v1/objects/{path}` | raw bytes (an encrypted object) | [`Stored`] |
+//! | `GET /v1/objects/{path}` | — | raw bytes |
+//! | `GET /healthz` | — | [`Health`] |
+//! | `GET /metrics` | — | Prometheus text |
+//! | `GET /v1/openapi.json` | — | the OpenAPI 3.1 document |
+//!
+//! Every error is a 4xx or 5xx status with an [`ErrorBody`].
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+use serde::{Deserialize, Serialize};
+
+/// Base64 (standard alphabet, padded) for `Vec<u8>` fields.
+pub mod b64 {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Encodes.
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    /// Decodes; the error names the problem.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        STANDARD
+            .decode(text.as_bytes())
+            .map_err(|e| serde::de::Error::custom(format!("invalid base64: {e}")))
+    }
+}
+
+/// An error, with a machine-readable code and a sentence for people.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorBody {
+    /// A stable code, such as `bad_request`, `payload_too_large`, `rate_limited`,
+    /// `not_found`, `not_leader`, `unavailable`.
+    pub code: String,
+    /// What was wrong, and where.
+    pub error: String,
+}
+
+/// The node's attestation: evidence that binds the service keys and the client's
+/// nonce, and the keys themselves.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Attestation {
+    /// The TEE platform: `sim`, `sgx`, `tdx` or `snp`.
+    pub platform: String,
+    /// True when the evidence comes from the INSECURE SIMULATION platform.
+    pub insecure: bool,
+    /// The evidence bytes.
+    #[serde(with = "b64")]
+    pub evidence: Vec<u8>,
+    /// The nonce the evidence binds, hex (echoed from the request).
+    pub nonce: String,
+    /// The service signing key (ECDSA P-256, SubjectPublicKeyInfo DER), hex.
+    pub signing_key: String,
+    /// The service transaction key (HPKE X25519, 32 bytes), hex.
+    pub transaction_key: String,
+}
+
+/// A sealed request: a transaction or a query encrypted to the transaction key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Submit {
+    /// The sealed request bytes.
+    #[serde(with = "b64")]
+    pub request: Vec<u8>,
+}
+
+/// A committed transaction.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Submitted {
+    /// The ledger entry that records it (a receipt is available once a signature
+    /// entry covers it).
+    pub sequence: Option<u64>,
+    /// The core's response, encrypted to the client's response key.
+    #[serde(with = "b64")]
+    pub response: Vec<u8>,
+}
+
+/// A query's answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Answered {
+    /// The core's response, encrypted to the client's response key.
+    #[serde(with = "b64")]
+    pub response: Vec<u8>,
+}
+
+/// An object stored by `PUT /v1/objects/{path}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stored {
+    /// Where it is.
+    pub location: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// SHA-256 of its bytes, hex.
+    pub sha256: String,
+}
+
+/// `GET /healthz`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Health {
+    /// `ok`.
+    pub status: String,
+    /// Whether this node leads the cluster (accepts transactions).
+    pub leader: bool,
+    /// The last ledger sequence number.
+    pub ledger_sequence: u64,
+    /// True when the node runs on the INSECURE SIMULATION platform.
+    pub insecure_simulation: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn unknown_fields_and_bad_base64_are_refused_with_a_reason() {
+        let err = serde_json::from_str::<Submit>(r#"{"request":"AAAA","extra":1}"#).unwrap_err();
+        assert!(err.to_string().contains("unknown field `extra`"), "{err}");
+        let err = serde_json::from_str::<Submit>(r#"{"request":"%%%"}"#).unwrap_err();
+        assert!(err.to_string().contains("invalid base64"), "{err}");
+        let ok: Submit = serde_json::from_str(r#"{"request":"AAEC"}"#).unwrap();
+        assert_eq!(ok.request, vec![0, 1, 2]);
+        assert_eq!(serde_json::to_string(&ok).unwrap(), r#"{"request":"AAEC"}"#);
+    }
+}
