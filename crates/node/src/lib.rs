@@ -1,11 +1,24 @@
-//! The strongroom node: wiring of consensus, the enclave core and storage. So far it
-//! holds the bridge between consensus and the enclave ([`EnclaveApplier`],
-//! [`EnclaveSigner`]); the HTTPS API, configuration and lifecycle come with the node
-//! issue.
+//! The strongroom node: the enclave core, consensus over the ledger, the dataset store,
+//! and the HTTPS API that serves them.
+//!
+//! ```text
+//! Node::open(settings, contract)   data directory, genesis or unseal, consensus
+//! RunningNode::start(node, ...)    the API over TLS (docs/api.md)
+//! RunningNode::shutdown()          graceful: requests in flight finish, files released
+//! ```
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 mod enclave_bridge;
+mod error;
+pub mod http;
+mod server;
+mod service;
+mod settings;
 
 pub use enclave_bridge::{EnclaveApplier, EnclaveSigner, SharedEnclave};
+pub use error::NodeError;
+pub use server::{RunningNode, TLS_CERT_FILE, TLS_KEY_FILE, load_or_create_tls};
+pub use service::{Node, OBJECTS_DIR};
+pub use settings::{GenesisOrg, NodeSettings};

@@ -1,0 +1,45 @@
+//! Why a node could not start or serve.
+
+use std::path::PathBuf;
+
+/// A node error. The message says what was wrong and where.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum NodeError {
+    /// A setting is wrong.
+    #[error("configuration: {reason}")]
+    Config {
+        /// What is wrong.
+        reason: String,
+    },
+    /// Another process runs a node on this data directory.
+    #[error(
+        "{dir} is in use by another strongroom node (lock file {lock}); stop it first or choose another data directory"
+    )]
+    Locked {
+        /// The data directory.
+        dir: PathBuf,
+        /// Its lock file.
+        lock: PathBuf,
+    },
+    /// A file of the data directory could not be read or written.
+    #[error("{path}: {reason}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The enclave core refused or failed.
+    #[error("enclave core: {0}")]
+    Enclave(String),
+    /// Consensus or the ledger failed.
+    #[error(transparent)]
+    Consensus(#[from] strongroom_consensus::ConsensusError),
+    /// TLS setup failed.
+    #[error("TLS: {0}")]
+    Tls(String),
+    /// The object store failed.
+    #[error(transparent)]
+    Store(#[from] strongroom_store::StoreError),
+}

@@ -1,0 +1,165 @@
+//! Serving the API over TLS, and stopping gracefully.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use zeroize::Zeroizing;
+
+use crate::error::NodeError;
+use crate::http::{Limits, router};
+use crate::service::{Node, write_private_atomic};
+use crate::settings::NodeSettings;
+
+/// TLS certificate file in the data directory.
+pub const TLS_CERT_FILE: &str = "tls/cert.pem";
+/// TLS key file in the data directory (mode 0600).
+pub const TLS_KEY_FILE: &str = "tls/key.pem";
+
+/// Loads the node's TLS certificate and key, creating a self-signed pair for `names` on
+/// first start. Returns the certificate PEM, its DER chain and the key.
+pub fn load_or_create_tls(
+    dir: &Path,
+    names: &[String],
+) -> Result<(String, Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), NodeError> {
+    let cert_path = dir.join(TLS_CERT_FILE);
+    let key_path = dir.join(TLS_KEY_FILE);
+    let file_err = |path: &Path, e: &dyn std::fmt::Display| NodeError::File {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
+    if !cert_path.exists() {
+        std::fs::create_dir_all(dir.join("tls")).map_err(|e| file_err(dir, &e))?;
+        let generated = rcgen::generate_simple_self_signed(names.to_vec())
+            .map_err(|e| NodeError::Tls(format!("cannot create the TLS certificate: {e}")))?;
+        let key_pem = Zeroizing::new(generated.signing_key.serialize_pem());
+        // Key first: a certificate without its key is never left behind.
+        if key_path.exists() {
+            std::fs::remove_file(&key_path).map_err(|e| file_err(&key_path, &e))?;
+        }
+        write_private_atomic(&key_path, key_pem.as_bytes())?;
+        write_private_atomic(&cert_path, generated.cert.pem().as_bytes())?;
+    }
+    let cert_pem = std::fs::read_to_string(&cert_path).map_err(|e| file_err(&cert_path, &e))?;
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(cert_pem.as_bytes())
+        .collect::<Result<_, _>>()
+        .map_err(|e| file_err(&cert_path, &e))?;
+    if certs.is_empty() {
+        return Err(file_err(&cert_path, &"holds no certificate"));
+    }
+    let key_pem = Zeroizing::new(std::fs::read(&key_path).map_err(|e| file_err(&key_path, &e))?);
+    let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| file_err(&key_path, &e))?;
+    Ok((cert_pem, certs, key))
+}
+
+/// A node serving its API.
+pub struct RunningNode {
+    addr: SocketAddr,
+    cert_pem: String,
+    handle: axum_server::Handle,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    node: Arc<Node>,
+    grace: Duration,
+}
+
+impl std::fmt::Debug for RunningNode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunningNode")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RunningNode {
+    /// Serves `node` on `settings.listen` (port 0 picks a free port) over TLS.
+    pub async fn start(node: Node, settings: &NodeSettings) -> Result<Self, NodeError> {
+        let (cert_pem, certs, key) = load_or_create_tls(node.dir(), &settings.tls_names)?;
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| NodeError::Tls(e.to_string()))?
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .map_err(|e| NodeError::Tls(e.to_string()))?;
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        let tls = axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(config));
+        let node = Arc::new(node);
+        let app = router(
+            node.clone(),
+            Limits {
+                max_body_bytes: settings.max_body_bytes,
+                max_object_bytes: settings.max_object_bytes,
+                rate_per_second: settings.rate_per_second,
+                rate_burst: settings.rate_burst,
+            },
+        );
+        let listener = std::net::TcpListener::bind(settings.listen).map_err(|e| {
+            NodeError::Config {
+                reason: format!("listen: cannot bind {}: {e}", settings.listen),
+            }
+        })?;
+        listener
+            .set_nonblocking(true)
+            .map_err(|e| NodeError::Config {
+                reason: format!("listen: {e}"),
+            })?;
+        let addr = listener.local_addr().map_err(|e| NodeError::Config {
+            reason: format!("listen: {e}"),
+        })?;
+        let handle = axum_server::Handle::new();
+        let server = tokio::spawn(
+            axum_server::from_tcp_rustls(listener, tls)
+                .handle(handle.clone())
+                .serve(app.into_make_service_with_connect_info::<SocketAddr>()),
+        );
+        tracing::info!(%addr, "serving the API over TLS");
+        Ok(Self {
+            addr,
+            cert_pem,
+            handle,
+            server,
+            node,
+            grace: Duration::from_millis(settings.shutdown_grace_ms),
+        })
+    }
+
+    /// The address the API listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The node's TLS certificate (PEM), for clients to trust.
+    pub fn cert_pem(&self) -> &str {
+        &self.cert_pem
+    }
+
+    /// The node.
+    pub fn node(&self) -> &Arc<Node> {
+        &self.node
+    }
+
+    /// Stops accepting connections, lets requests in flight finish (up to the grace
+    /// period), then stops consensus once everything acknowledged is on disk.
+    pub async fn shutdown(self) -> Result<(), NodeError> {
+        self.handle.graceful_shutdown(Some(self.grace));
+        let _ = self.server.await;
+        // Handlers hold clones while they run; after the server stopped they are gone,
+        // except for blocking tasks that are finishing.
+        let mut node = self.node;
+        for _ in 0..100 {
+            match Arc::try_unwrap(node) {
+                Ok(node) => return node.shutdown().await,
+                Err(shared) => {
+                    node = shared;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        }
+        Err(NodeError::Config {
+            reason: "shutdown: the node is still in use after 5 s".into(),
+        })
+    }
+}

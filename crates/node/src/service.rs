@@ -1,0 +1,328 @@
+//! A running node: the enclave core, consensus over the ledger, and the dataset store,
+//! opened from a data directory.
+//!
+//! Data directory layout:
+//!
+//! | file | what |
+//! |---|---|
+//! | `node.lock` | held (advisory lock) while a node runs on the directory |
+//! | `raft.redb`, `ledger.redb` | the Raft log and the ledger (crate `consensus`) |
+//! | `service-secrets.json` | the service secrets sealed to the platform, and the genesis transaction |
+//! | `sim-host-secret` | INSECURE SIMULATION only: the host secret the sim platform seals with |
+//! | `tls/cert.pem`, `tls/key.pem` | the node's TLS certificate and key |
+//! | `objects/` | encrypted dataset objects |
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+use strongroom_consensus::{Applied, ConsensusError, ConsensusNode, NodeConfig, Receipts};
+use strongroom_contract::Contract;
+use strongroom_crypto::provider::{VerifyingKey, default_provider};
+use strongroom_enclave::{
+    Constitution, Enclave, EnclaveRequest, EnclaveResponse, EvidenceMessage, Organization,
+    PublicKeys,
+};
+use strongroom_identity::read_certificate;
+use strongroom_ledger::{LedgerStore, SignatureSchedule};
+use strongroom_store::DatasetStore;
+use strongroom_tee::{CodeIdentity, Policy, SimPlatform};
+use zeroize::Zeroizing;
+
+use crate::enclave_bridge::{EnclaveApplier, EnclaveSigner, SharedEnclave};
+use crate::error::NodeError;
+use crate::settings::NodeSettings;
+
+const LOCK_FILE: &str = "node.lock";
+const SECRETS_FILE: &str = "service-secrets.json";
+const SIM_SECRET_FILE: &str = "sim-host-secret";
+/// Directory of dataset objects inside the data directory.
+pub const OBJECTS_DIR: &str = "objects";
+
+/// What `service-secrets.json` holds.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SecretsFile {
+    /// The service secrets sealed to the platform, hex.
+    sealed: String,
+    /// The genesis transaction, hex: proposed again if the node stopped before the
+    /// ledger recorded it.
+    genesis: String,
+}
+
+/// A running node. See the [module docs](self).
+pub struct Node {
+    consensus: ConsensusNode,
+    core: SharedEnclave,
+    public_keys: PublicKeys,
+    store: DatasetStore,
+    insecure: bool,
+    dir: PathBuf,
+    // Last: released after everything else.
+    _lock: File,
+}
+
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node")
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+fn file_err(path: &Path, e: impl std::fmt::Display) -> NodeError {
+    NodeError::File {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    }
+}
+
+/// Writes `bytes` to `path` atomically (temporary file, fsync, rename, fsync of the
+/// directory), mode 0600. Refuses to replace an existing file.
+pub(crate) fn write_private_atomic(path: &Path, bytes: &[u8]) -> Result<(), NodeError> {
+    if path.exists() {
+        return Err(file_err(path, "already exists; refusing to overwrite it"));
+    }
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("file")
+    ));
+    let _ = std::fs::remove_file(&tmp);
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)
+        .map_err(|e| file_err(&tmp, e))?;
+    file.write_all(bytes).map_err(|e| file_err(&tmp, e))?;
+    file.sync_all().map_err(|e| file_err(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| file_err(path, e))?;
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| file_err(dir, e))
+}
+
+fn lock_dir(dir: &Path) -> Result<File, NodeError> {
+    std::fs::create_dir_all(dir).map_err(|e| file_err(dir, e))?;
+    let path = dir.join(LOCK_FILE);
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| file_err(&path, e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(NodeError::Locked {
+            dir: dir.to_path_buf(),
+            lock: path,
+        }),
+        Err(std::fs::TryLockError::Error(e)) => Err(file_err(&path, e)),
+    }
+}
+
+fn sim_host_secret(dir: &Path) -> Result<Zeroizing<Vec<u8>>, NodeError> {
+    let path = dir.join(SIM_SECRET_FILE);
+    if path.exists() {
+        let secret = Zeroizing::new(std::fs::read(&path).map_err(|e| file_err(&path, e))?);
+        if secret.len() != 32 {
+            return Err(file_err(&path, "must hold exactly 32 bytes"));
+        }
+        return Ok(secret);
+    }
+    let mut secret = Zeroizing::new(vec![0u8; 32]);
+    default_provider()
+        .fill_random(&mut secret)
+        .map_err(|e| NodeError::Enclave(format!("randomness: {e}")))?;
+    write_private_atomic(&path, &secret)?;
+    Ok(secret)
+}
+
+fn lock_core(core: &SharedEnclave) -> std::sync::MutexGuard<'_, Enclave> {
+    core.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn constitution(settings: &NodeSettings) -> Result<Constitution, NodeError> {
+    if settings.organizations.is_empty() {
+        return Err(NodeError::Config {
+            reason: "organizations: the first start (genesis) needs at least one organization \
+                     (msp_id and ca_cert)"
+                .into(),
+        });
+    }
+    let mut organizations = Vec::new();
+    for org in &settings.organizations {
+        let der = read_certificate(&org.ca_cert).map_err(|e| file_err(&org.ca_cert, e))?;
+        organizations.push(
+            Organization::from_der(org.msp_id.clone(), &der)
+                .map_err(|e| file_err(&org.ca_cert, e))?,
+        );
+    }
+    Ok(Constitution { organizations })
+}
+
+impl Node {
+    /// Opens (or, on first start, creates) the node in `settings.data_dir` running
+    /// `contract`, and starts consensus. Fails with [`NodeError::Locked`] if another
+    /// node runs on the directory.
+    pub async fn open(
+        settings: &NodeSettings,
+        contract: Box<dyn Contract>,
+    ) -> Result<Self, NodeError> {
+        settings.validate()?;
+        let dir = settings.data_dir.clone();
+        let lock = lock_dir(&dir)?;
+        let host_secret = sim_host_secret(&dir)?;
+        // INSECURE SIMULATION: validated above, the only platform outside a TEE.
+        let platform = SimPlatform::new(&CodeIdentity::of_this_build(), &host_secret)
+            .map_err(|e| NodeError::Enclave(e.to_string()))?;
+        let core: SharedEnclave = Arc::new(Mutex::new(Enclave::new(
+            Box::new(platform),
+            contract,
+            Policy::new(),
+        )));
+        let secrets_path = dir.join(SECRETS_FILE);
+        let (public_keys, genesis) = if secrets_path.exists() {
+            let text = std::fs::read_to_string(&secrets_path)
+                .map_err(|e| file_err(&secrets_path, e))?;
+            let file: SecretsFile =
+                serde_json::from_str(&text).map_err(|e| file_err(&secrets_path, e))?;
+            let sealed = hex::decode(&file.sealed).map_err(|e| file_err(&secrets_path, e))?;
+            let genesis = hex::decode(&file.genesis).map_err(|e| file_err(&secrets_path, e))?;
+            match lock_core(&core).handle(EnclaveRequest::Unseal { sealed }) {
+                EnclaveResponse::PublicKeys { public_keys } => (public_keys, genesis),
+                EnclaveResponse::Error { error } => {
+                    return Err(NodeError::Enclave(format!(
+                        "cannot unseal {}: {error}",
+                        secrets_path.display()
+                    )));
+                }
+                other => return Err(NodeError::Enclave(format!("unseal: {other:?}"))),
+            }
+        } else {
+            let constitution = constitution(settings)?;
+            match lock_core(&core).handle(EnclaveRequest::Genesis { constitution }) {
+                EnclaveResponse::Genesis {
+                    ledger_payload,
+                    public_keys,
+                    sealed,
+                } => {
+                    let file = SecretsFile {
+                        sealed: hex::encode(&sealed),
+                        genesis: hex::encode(&ledger_payload),
+                    };
+                    let json = serde_json::to_vec_pretty(&file)
+                        .map_err(|e| file_err(&secrets_path, e))?;
+                    write_private_atomic(&secrets_path, &json)?;
+                    (public_keys, ledger_payload)
+                }
+                EnclaveResponse::Error { error } => {
+                    return Err(NodeError::Enclave(format!("genesis: {error}")));
+                }
+                other => return Err(NodeError::Enclave(format!("genesis: {other:?}"))),
+            }
+        };
+        let service = VerifyingKey::from_spki_der(&public_keys.signing_key)
+            .map_err(|e| NodeError::Enclave(format!("service signing key: {e}")))?;
+        let config = NodeConfig {
+            schedule: SignatureSchedule {
+                max_entries: settings.signature_every_entries,
+                max_interval_ms: settings.signature_every_ms,
+            },
+            ..NodeConfig::single(&dir)
+        };
+        let consensus = ConsensusNode::start_single(
+            config,
+            EnclaveSigner::new(core.clone(), service),
+            EnclaveApplier::new(core.clone()),
+        )
+        .await?;
+        if consensus.ledger().head().map_err(ConsensusError::from)?.is_none() {
+            consensus.propose(genesis).await?;
+        }
+        let store = DatasetStore::local(&dir.join(OBJECTS_DIR))?;
+        Ok(Self {
+            consensus,
+            core,
+            public_keys,
+            store,
+            insecure: true,
+            dir,
+            _lock: lock,
+        })
+    }
+
+    /// Orders a sealed transaction and waits for its result.
+    pub async fn submit(&self, sealed: Vec<u8>) -> Result<Applied, ConsensusError> {
+        self.consensus.propose(sealed).await
+    }
+
+    /// Answers a sealed query (not ordered, not recorded).
+    pub fn query(&self, sealed: Vec<u8>) -> Result<Vec<u8>, NodeError> {
+        match lock_core(&self.core).handle(EnclaveRequest::Query { envelope: sealed }) {
+            EnclaveResponse::Answer { response } => Ok(response),
+            EnclaveResponse::Error { error } => Err(NodeError::Enclave(error.to_string())),
+            other => Err(NodeError::Enclave(format!("query: {other:?}"))),
+        }
+    }
+
+    /// Evidence binding the service keys and `nonce`.
+    pub fn evidence(&self, nonce: Vec<u8>) -> Result<(EvidenceMessage, PublicKeys), NodeError> {
+        match lock_core(&self.core).handle(EnclaveRequest::Evidence { nonce }) {
+            EnclaveResponse::Evidence {
+                evidence,
+                public_keys,
+            } => Ok((evidence, public_keys)),
+            EnclaveResponse::Error { error } => Err(NodeError::Enclave(error.to_string())),
+            other => Err(NodeError::Enclave(format!("evidence: {other:?}"))),
+        }
+    }
+
+    /// The service public keys.
+    pub fn public_keys(&self) -> &PublicKeys {
+        &self.public_keys
+    }
+
+    /// Issues receipts.
+    pub fn receipts(&self) -> &Receipts {
+        self.consensus.receipts()
+    }
+
+    /// The ledger (read-only).
+    pub fn ledger(&self) -> &Arc<LedgerStore> {
+        self.consensus.ledger()
+    }
+
+    /// The dataset store.
+    pub fn store(&self) -> &DatasetStore {
+        &self.store
+    }
+
+    /// Whether this node leads (accepts transactions).
+    pub fn is_leader(&self) -> bool {
+        let metrics = self.consensus.raft().metrics();
+        let metrics = metrics.borrow();
+        metrics.current_leader == Some(metrics.id)
+    }
+
+    /// True on the INSECURE SIMULATION platform.
+    pub fn insecure(&self) -> bool {
+        self.insecure
+    }
+
+    /// The data directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Stops consensus once everything acknowledged is on disk, and releases the data
+    /// directory.
+    pub async fn shutdown(self) -> Result<(), NodeError> {
+        self.consensus.shutdown().await?;
+        Ok(())
+    }
+}

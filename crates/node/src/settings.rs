@@ -1,0 +1,107 @@
+//! Node settings: a TOML file, environment variables and command-line flags, in that
+//! order of increasing precedence (the `strongroom node start` command merges them).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::NodeError;
+
+/// An organization recorded in the genesis transaction (first start only).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisOrg {
+    /// The MSP id, such as `Org1MSP`.
+    pub msp_id: String,
+    /// Its CA certificate (PEM file).
+    pub ca_cert: PathBuf,
+}
+
+/// Every setting of a node, with its default.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NodeSettings {
+    /// Data directory: Raft log, ledger, sealed service secrets, TLS key, objects.
+    pub data_dir: PathBuf,
+    /// Address the HTTPS API listens on.
+    pub listen: SocketAddr,
+    /// TEE platform: only `sim` (INSECURE SIMULATION) runs outside a TEE.
+    pub platform: String,
+    /// DNS names and IP addresses the node's TLS certificate covers.
+    pub tls_names: Vec<String>,
+    /// Organizations of the consortium at genesis (ignored once the ledger exists).
+    pub organizations: Vec<GenesisOrg>,
+    /// Largest JSON request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Largest uploaded object, in bytes.
+    pub max_object_bytes: u64,
+    /// Requests per second allowed per client (token bucket refill rate).
+    pub rate_per_second: u32,
+    /// Burst size of the per-client token bucket.
+    pub rate_burst: u32,
+    /// A signature entry at least every this many ledger entries.
+    pub signature_every_entries: u64,
+    /// A signature entry at least every this many milliseconds.
+    pub signature_every_ms: u64,
+    /// How long a graceful shutdown waits for requests in flight, in milliseconds.
+    pub shutdown_grace_ms: u64,
+}
+
+impl Default for NodeSettings {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("strongroom-data"),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8443)),
+            platform: "sim".into(),
+            tls_names: vec!["localhost".into(), "127.0.0.1".into()],
+            organizations: Vec::new(),
+            max_body_bytes: 2 * 1024 * 1024,
+            max_object_bytes: 64 * 1024 * 1024 * 1024,
+            rate_per_second: 50_000,
+            rate_burst: 100_000,
+            signature_every_entries: 1000,
+            signature_every_ms: 200,
+            shutdown_grace_ms: 10_000,
+        }
+    }
+}
+
+impl NodeSettings {
+    /// Reads a TOML file; unknown keys and bad values are errors naming the file.
+    pub fn from_toml_file(path: &Path) -> Result<Self, NodeError> {
+        let text = std::fs::read_to_string(path).map_err(|e| NodeError::Config {
+            reason: format!("cannot read {}: {e}", path.display()),
+        })?;
+        toml::from_str(&text).map_err(|e| NodeError::Config {
+            reason: format!("{}: {e}", path.display()),
+        })
+    }
+
+    /// Checks the values that have limits.
+    pub fn validate(&self) -> Result<(), NodeError> {
+        let bad = |reason: &str| {
+            Err(NodeError::Config {
+                reason: reason.to_owned(),
+            })
+        };
+        if self.platform != "sim" {
+            return bad(
+                "platform: only `sim` is supported by this build outside a TEE (set platform = \"sim\")",
+            );
+        }
+        if self.max_body_bytes < 1024 {
+            return bad("max_body_bytes: must be at least 1024");
+        }
+        if self.rate_per_second == 0 || self.rate_burst == 0 {
+            return bad("rate_per_second and rate_burst: must be positive");
+        }
+        if self.signature_every_entries == 0 || self.signature_every_ms == 0 {
+            return bad("signature_every_entries and signature_every_ms: must be positive");
+        }
+        if self.tls_names.is_empty() {
+            return bad("tls_names: at least one name is needed");
+        }
+        Ok(())
+    }
+}
