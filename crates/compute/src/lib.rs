@@ -1,6 +1,6 @@
 //! The built-in analyses of strongroom (first part): [`describe`] a column and
-//! [`stratify`] a condition by demographics with small-cell suppression, over CSV
-//! datasets such as Synthea's export.
+//! [`stratify`](stratify()) a condition by demographics with small-cell suppression,
+//! over CSV datasets such as Synthea's export.
 //!
 //! Inputs are [`std::io::Read`] streams of plaintext CSV with a header row (the
 //! caller decrypts on the fly); they are read once, record by record, and never held

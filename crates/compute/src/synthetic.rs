@@ -247,10 +247,10 @@ const PLACES: [(&str, &str, &str); 8] = [
 ];
 /// (race, percent): cumulative weights of the generated population.
 const RACES: [(&str, u64); 5] = [
-    ("white", 80),
+    ("white", 81),
     ("black", 9),
     ("asian", 8),
-    ("native", 2),
+    ("native", 1),
     ("other", 1),
 ];
 
@@ -403,7 +403,9 @@ impl Generator {
             if condition.female_only && !female {
                 continue;
             }
-            let start = self.day_between(birth, end);
+            // Records cover about the last 30 years of a life, as an export of an
+            // electronic health record does, rather than a whole century.
+            let start = self.day_between(birth.max(end - 30 * 365), end);
             let stop = if condition.days == 0 {
                 String::new()
             } else {
