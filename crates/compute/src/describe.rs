@@ -145,4 +145,10 @@ mod tests {
             "column  x\ncount   1\nunique  1\ntop     a\nfreq    1\n"
         );
     }
+
+    #[test]
+    fn byte_order_mark_is_not_part_of_the_first_column() {
+        let d = describe("\u{feff}x,y\na,1\n".as_bytes(), "x").unwrap();
+        assert_eq!(d.count, 1);
+    }
 }
