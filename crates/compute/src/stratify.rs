@@ -1,0 +1,559 @@
+//! `stratify`: how many distinct patients have a condition, by gender, race, ethnicity
+//! and age band, with small-cell suppression.
+//!
+//! # Method
+//!
+//! Synthea's `patients.csv` (columns [`PATIENT_COLUMNS`]) is read first and kept in
+//! memory (one small entry per patient); `conditions.csv` (columns
+//! [`CONDITION_COLUMNS`] plus `CODE` or `DESCRIPTION`) is then streamed and joined on
+//! `PATIENT = Id`. A patient counts once, however many matching rows they have. Their
+//! age band is their age in completed years on the earliest `START` of a matching row
+//! (first onset): 0-17, 18-34, 35-49, 50-64 or 65+.
+//!
+//! Every row of both files is checked, matching or not: field count, dates, UTF-8 of
+//! the columns read, unique patient `Id`s, every `PATIENT` present in the patients
+//! file, no `START` before the patient's `BIRTHDATE`. Columns the analysis does not
+//! read are never decoded (so the result does not depend on them), except for the
+//! field count of each row.
+//!
+//! # Rows
+//!
+//! Gender, race and ethnicity list every value that occurs in the patients file (the
+//! population), sorted by value, not by count (an order by count would rank the
+//! suppressed cells); age bands are always the five bands above. A value with no
+//! matching patient has a count of 0, which is below `k` and so suppressed like any
+//! small count.
+//!
+//! # Suppression
+//!
+//! With threshold `k` (default [`DEFAULT_K`]):
+//! 1. if the total is below `k`, the total and every cell are suppressed;
+//! 2. otherwise each cell whose count is below `k` is suppressed (primary suppression);
+//! 3. if exactly one cell of a dimension is suppressed, it could be recovered as the
+//!    total minus the other cells, so the smallest remaining cell of that dimension
+//!    (the first in row order on a tie) is suppressed too (complementary suppression).
+//!
+//! Not stopped: this protects each one-dimensional table against exact recovery, not
+//! against interval inference. Knowing that a suppressed cell is below `k` and a
+//! complementary one is at least `k` bounds both (with two suppressed cells summing to
+//! `s`, the small one is at most `s - k`), which can pin a cell down when `s` is close
+//! to `k`. Nor does it stop differencing between several analyses over overlapping
+//! populations or conditions; limiting which analyses run is the permission layer's job.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io::Read;
+
+use serde::{Deserialize, Serialize};
+
+use crate::date::Date;
+use crate::error::{ComputeError, Problem};
+use crate::input::{CsvInput, Labeled};
+
+/// The default small-cell threshold: counts below 11 are suppressed.
+pub const DEFAULT_K: u32 = 11;
+
+/// The columns of the patients file that [`stratify`] reads.
+pub const PATIENT_COLUMNS: [&str; 5] = ["Id", "BIRTHDATE", "RACE", "ETHNICITY", "GENDER"];
+
+/// The columns of the conditions file that [`stratify`] always reads; it also reads
+/// the column of its [`ConditionMatch`].
+pub const CONDITION_COLUMNS: [&str; 2] = ["START", "PATIENT"];
+
+/// The age bands, in row order. A patient's band is their age in completed years on
+/// the first `START` of the condition.
+pub const AGE_BANDS: [&str; 5] = ["0-17", "18-34", "35-49", "50-64", "65+"];
+
+/// Which rows of `conditions.csv` are the condition.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConditionMatch {
+    /// Rows whose SNOMED-CT `CODE` is exactly this (for example `"444814009"`).
+    Code(String),
+    /// Rows whose `DESCRIPTION` is exactly this (for example
+    /// `"Viral sinusitis (disorder)"`).
+    Description(String),
+}
+
+impl ConditionMatch {
+    /// The conditions column compared: `CODE` or `DESCRIPTION`.
+    pub fn column(&self) -> &'static str {
+        match self {
+            Self::Code(_) => "CODE",
+            Self::Description(_) => "DESCRIPTION",
+        }
+    }
+
+    /// The value compared with.
+    pub fn value(&self) -> &str {
+        match self {
+            Self::Code(v) | Self::Description(v) => v,
+        }
+    }
+}
+
+impl fmt::Display for ConditionMatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} = {:?}", self.column(), self.value())
+    }
+}
+
+/// What to stratify and how strongly to suppress.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StratifyParams {
+    condition: ConditionMatch,
+    k: u32,
+}
+
+impl StratifyParams {
+    /// Stratifies `condition` with the default threshold [`DEFAULT_K`].
+    pub fn new(condition: ConditionMatch) -> Self {
+        Self {
+            condition,
+            k: DEFAULT_K,
+        }
+    }
+
+    /// Sets the threshold from the dataset owner's `owner_k` and the requester's
+    /// optional `requested` value. The requester may only raise it:
+    /// the result is `max(owner_k, requested)`.
+    ///
+    /// ```
+    /// use strongroom_compute::{ConditionMatch, StratifyParams};
+    ///
+    /// let p = StratifyParams::new(ConditionMatch::Code("444814009".into()));
+    /// assert_eq!(p.clone().with_requested_k(11, Some(5)).k(), 11);
+    /// assert_eq!(p.clone().with_requested_k(11, Some(20)).k(), 20);
+    /// assert_eq!(p.with_requested_k(15, None).k(), 15);
+    /// ```
+    #[must_use]
+    pub fn with_requested_k(mut self, owner_k: u32, requested: Option<u32>) -> Self {
+        self.k = owner_k.max(requested.unwrap_or(owner_k));
+        self
+    }
+
+    /// The condition counted.
+    pub fn condition(&self) -> &ConditionMatch {
+        &self.condition
+    }
+
+    /// The threshold: counts below it are suppressed.
+    pub fn k(&self) -> u32 {
+        self.k
+    }
+}
+
+/// One published count, or the fact that it was withheld. A suppressed cell carries
+/// no number, so a suppressed count cannot be read from the result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cell {
+    /// The number of distinct patients (at least `k`).
+    Count(u64),
+    /// Withheld: below `k`, or withheld so that another small cell cannot be
+    /// recovered.
+    Suppressed,
+}
+
+impl Cell {
+    /// The count, or `None` if suppressed.
+    pub fn count(self) -> Option<u64> {
+        match self {
+            Self::Count(n) => Some(n),
+            Self::Suppressed => None,
+        }
+    }
+
+    /// Whether this cell is withheld.
+    pub fn is_suppressed(self) -> bool {
+        self == Self::Suppressed
+    }
+}
+
+impl fmt::Display for Cell {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Count(n) => write!(f, "{n}"),
+            Self::Suppressed => f.write_str("suppressed"),
+        }
+    }
+}
+
+/// One row of a dimension: a value and its number of patients.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Row {
+    /// The value (`F`, `white`, `18-34`, ...; empty if the field was empty).
+    pub value: String,
+    /// The number of distinct patients with the condition and this value.
+    pub count: Cell,
+}
+
+/// The result of [`stratify`]: one table per dimension plus the total.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stratification {
+    /// The condition counted.
+    pub condition: ConditionMatch,
+    /// The suppression threshold applied.
+    pub k: u32,
+    /// The number of distinct patients with the condition.
+    pub total: Cell,
+    /// By `GENDER`.
+    pub gender: Vec<Row>,
+    /// By `RACE`.
+    pub race: Vec<Row>,
+    /// By `ETHNICITY`.
+    pub ethnicity: Vec<Row>,
+    /// By age band at first onset ([`AGE_BANDS`]).
+    pub age_band: Vec<Row>,
+}
+
+impl Stratification {
+    /// The dimensions as `(name, rows)`, in table order.
+    pub fn dimensions(&self) -> [(&'static str, &[Row]); 4] {
+        [
+            ("gender", &self.gender),
+            ("race", &self.race),
+            ("ethnicity", &self.ethnicity),
+            ("age_band", &self.age_band),
+        ]
+    }
+
+    /// Renders the result as a text table.
+    pub fn render_table(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl fmt::Display for Stratification {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "patients with {} (k = {})", self.condition, self.k)?;
+        let width = self
+            .dimensions()
+            .iter()
+            .flat_map(|(_, rows)| rows.iter().map(|r| r.value.len().max(7)))
+            .max()
+            .unwrap_or(7);
+        writeln!(f, "{:<10} {:<width$} patients", "dimension", "value")?;
+        writeln!(f, "{:<10} {:<width$} {}", "total", "", self.total)?;
+        for (name, rows) in self.dimensions() {
+            for row in rows {
+                let value = if row.value.is_empty() {
+                    "(empty)"
+                } else {
+                    &row.value
+                };
+                writeln!(f, "{name:<10} {value:<width$} {}", row.count)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Counts the distinct patients of `patients` (Synthea `patients.csv`) who have the
+/// condition of `params` in `conditions` (Synthea `conditions.csv`), by gender, race,
+/// ethnicity and age band, with small-cell suppression. See the [module
+/// docs](self) for the method.
+///
+/// Errors name the inputs `patients.csv` and `conditions.csv`; use
+/// [`stratify_labeled`] to name them otherwise.
+///
+/// ```
+/// use strongroom_compute::{Cell, ConditionMatch, StratifyParams, stratify};
+///
+/// let patients = "Id,BIRTHDATE,RACE,ETHNICITY,GENDER\np1,1980-01-01,white,nonhispanic,F\n";
+/// let conditions = "START,STOP,PATIENT,ENCOUNTER,CODE,DESCRIPTION\n\
+///                   2001-05-01,,p1,e1,444814009,Viral sinusitis (disorder)\n";
+/// let params = StratifyParams::new(ConditionMatch::Code("444814009".into()))
+///     .with_requested_k(1, None);
+/// let s = stratify(patients.as_bytes(), conditions.as_bytes(), &params)?;
+/// assert_eq!(s.total, Cell::Count(1));
+/// assert_eq!(s.age_band[1].value, "18-34");
+/// assert_eq!(s.age_band[1].count, Cell::Count(1));
+/// # Ok::<(), strongroom_compute::ComputeError>(())
+/// ```
+pub fn stratify(
+    patients: impl Read,
+    conditions: impl Read,
+    params: &StratifyParams,
+) -> Result<Stratification, ComputeError> {
+    stratify_labeled(
+        Labeled::new("patients.csv", patients),
+        Labeled::new("conditions.csv", conditions),
+        params,
+    )
+}
+
+/// [`stratify`] over labeled inputs.
+pub fn stratify_labeled(
+    patients: Labeled<impl Read>,
+    conditions: Labeled<impl Read>,
+    params: &StratifyParams,
+) -> Result<Stratification, ComputeError> {
+    let population = Population::read(patients)?;
+    let first_onset = first_onsets(&population, conditions, &params.condition)?;
+    Ok(population.tabulate(&first_onset, params))
+}
+
+/// A patient's attributes, with the categorical ones interned.
+struct Patient {
+    birth: Date,
+    gender: usize,
+    race: usize,
+    ethnicity: usize,
+}
+
+/// The patients file, indexed by `Id`.
+struct Population {
+    index: HashMap<Box<[u8]>, usize>,
+    patients: Vec<Patient>,
+    gender: Interner,
+    race: Interner,
+    ethnicity: Interner,
+}
+
+impl Population {
+    fn read(input: Labeled<impl Read>) -> Result<Self, ComputeError> {
+        let mut csv = CsvInput::open(input)?;
+        let [id, birth, race, ethnicity, gender] = PATIENT_COLUMNS.map(|c| csv.required(c));
+        let (id, birth, race, ethnicity, gender) = (id?, birth?, race?, ethnicity?, gender?);
+        let mut this = Self {
+            index: HashMap::new(),
+            patients: Vec::new(),
+            gender: Interner::default(),
+            race: Interner::default(),
+            ethnicity: Interner::default(),
+        };
+        while csv.advance()? {
+            let patient = Patient {
+                birth: csv.date(birth)?,
+                gender: this.gender.intern(&csv, gender)?,
+                race: this.race.intern(&csv, race)?,
+                ethnicity: this.ethnicity.intern(&csv, ethnicity)?,
+            };
+            csv.str(id)?;
+            let next = this.patients.len();
+            if this.index.insert(csv.bytes(id).into(), next).is_some() {
+                return Err(csv.malformed(Problem::DuplicateId {
+                    column: csv.column_name(id).to_owned(),
+                }));
+            }
+            this.patients.push(patient);
+        }
+        Ok(this)
+    }
+
+    /// Counts, suppresses and sorts.
+    fn tabulate(&self, first_onset: &[Option<Date>], params: &StratifyParams) -> Stratification {
+        let mut gender = vec![0u64; self.gender.values.len()];
+        let mut race = vec![0u64; self.race.values.len()];
+        let mut ethnicity = vec![0u64; self.ethnicity.values.len()];
+        let mut age_band = [0u64; AGE_BANDS.len()];
+        let mut total = 0u64;
+        for (patient, onset) in self.patients.iter().zip(first_onset) {
+            let Some(onset) = onset else { continue };
+            total += 1;
+            gender[patient.gender] += 1;
+            race[patient.race] += 1;
+            ethnicity[patient.ethnicity] += 1;
+            // Onsets before birth were rejected while reading.
+            let age = patient.birth.age_on(*onset).unwrap_or(0);
+            age_band[band(age)] += 1;
+        }
+        let k = u64::from(params.k);
+        let labels = AGE_BANDS.map(str::to_owned);
+        Stratification {
+            condition: params.condition.clone(),
+            k: params.k,
+            total: if total < k {
+                Cell::Suppressed
+            } else {
+                Cell::Count(total)
+            },
+            gender: dimension(&self.gender.values, &gender, total, k, true),
+            race: dimension(&self.race.values, &race, total, k, true),
+            ethnicity: dimension(&self.ethnicity.values, &ethnicity, total, k, true),
+            age_band: dimension(&labels, &age_band, total, k, false),
+        }
+    }
+}
+
+/// Streams the conditions file and returns, for each patient, the earliest `START`
+/// of a matching row.
+fn first_onsets(
+    population: &Population,
+    input: Labeled<impl Read>,
+    condition: &ConditionMatch,
+) -> Result<Vec<Option<Date>>, ComputeError> {
+    let mut csv = CsvInput::open(input)?;
+    let [start, patient] = CONDITION_COLUMNS.map(|c| csv.required(c));
+    let (start, patient) = (start?, patient?);
+    let matched = csv.required(condition.column())?;
+    let target = condition.value().as_bytes();
+    let mut first_onset = vec![None; population.patients.len()];
+    while csv.advance()? {
+        let date = csv.date(start)?;
+        // A hit in the index means the bytes equal a key that was checked as UTF-8.
+        let Some(&who) = population.index.get(csv.bytes(patient)) else {
+            csv.str(patient)?;
+            return Err(csv.malformed(Problem::UnknownPatient {
+                column: csv.column_name(patient).to_owned(),
+            }));
+        };
+        if date < population.patients[who].birth {
+            return Err(csv.malformed(Problem::StartBeforeBirth {
+                column: csv.column_name(start).to_owned(),
+            }));
+        }
+        let value = csv.bytes(matched);
+        if value == target {
+            let onset: &mut Option<Date> = &mut first_onset[who];
+            if onset.is_none_or(|d| date < d) {
+                *onset = Some(date);
+            }
+        } else {
+            csv.str(matched)?;
+        }
+    }
+    Ok(first_onset)
+}
+
+/// The index into [`AGE_BANDS`] of an age in completed years.
+fn band(age: u32) -> usize {
+    match age {
+        0..=17 => 0,
+        18..=34 => 1,
+        35..=49 => 2,
+        50..=64 => 3,
+        _ => 4,
+    }
+}
+
+/// Distinct values of one column, in first-seen order.
+#[derive(Default)]
+struct Interner {
+    ids: HashMap<Box<[u8]>, usize>,
+    values: Vec<String>,
+}
+
+impl Interner {
+    fn intern<R: Read>(&mut self, csv: &CsvInput<R>, column: usize) -> Result<usize, ComputeError> {
+        if let Some(&id) = self.ids.get(csv.bytes(column)) {
+            return Ok(id);
+        }
+        let value = csv.str(column)?.to_owned();
+        let id = self.values.len();
+        self.ids.insert(csv.bytes(column).into(), id);
+        self.values.push(value);
+        Ok(id)
+    }
+}
+
+/// One suppressed dimension: rows sorted by value if `sort`, else in label order.
+fn dimension(labels: &[String], counts: &[u64], total: u64, k: u64, sort: bool) -> Vec<Row> {
+    let mut order: Vec<usize> = (0..labels.len()).collect();
+    if sort {
+        order.sort_by(|&a, &b| labels[a].cmp(&labels[b]));
+    }
+    let sorted: Vec<u64> = order.iter().map(|&i| counts[i]).collect();
+    order
+        .iter()
+        .zip(suppress(&sorted, total, k))
+        .map(|(&i, count)| Row {
+            value: labels[i].clone(),
+            count,
+        })
+        .collect()
+}
+
+/// Applies the suppression rules of the module docs to one dimension's counts (in
+/// row order) given the dimension's total.
+pub(crate) fn suppress(counts: &[u64], total: u64, k: u64) -> Vec<Cell> {
+    if total < k {
+        return vec![Cell::Suppressed; counts.len()];
+    }
+    let mut cells: Vec<Cell> = counts
+        .iter()
+        .map(|&n| {
+            if n < k {
+                Cell::Suppressed
+            } else {
+                Cell::Count(n)
+            }
+        })
+        .collect();
+    if cells.iter().filter(|c| c.is_suppressed()).count() == 1 {
+        // The first smallest published cell (min_by_key keeps the first minimum).
+        let smallest = cells
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| c.count().map(|n| (i, n)))
+            .min_by_key(|&(_, n)| n);
+        if let Some((i, _)) = smallest {
+            cells[i] = Cell::Suppressed;
+        }
+    }
+    cells
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use Cell::{Count, Suppressed};
+
+    #[test]
+    fn small_total_suppresses_everything() {
+        assert_eq!(suppress(&[6, 4], 10, 11), vec![Suppressed, Suppressed]);
+    }
+
+    #[test]
+    fn single_small_cell_takes_the_next_smallest_with_it() {
+        assert_eq!(
+            suppress(&[100, 5, 40, 40], 185, 11),
+            vec![Count(100), Suppressed, Suppressed, Count(40)]
+        );
+    }
+
+    #[test]
+    fn two_small_cells_need_no_complement() {
+        assert_eq!(
+            suppress(&[100, 5, 0, 40], 145, 11),
+            vec![Count(100), Suppressed, Suppressed, Count(40)]
+        );
+    }
+
+    #[test]
+    fn no_small_cell_publishes_everything() {
+        assert_eq!(suppress(&[11, 12], 23, 11), vec![Count(11), Count(12)]);
+        assert_eq!(suppress(&[3], 3, 1), vec![Count(3)]);
+    }
+
+    #[test]
+    fn bands_have_the_documented_edges() {
+        let edges = [
+            (0, 0),
+            (17, 0),
+            (18, 1),
+            (34, 1),
+            (35, 2),
+            (49, 2),
+            (50, 3),
+            (64, 3),
+            (65, 4),
+            (120, 4),
+        ];
+        for (age, expected) in edges {
+            assert_eq!(band(age), expected, "age {age}");
+        }
+    }
+
+    #[test]
+    fn requester_cannot_lower_k() {
+        let p = StratifyParams::new(ConditionMatch::Code("1".into()));
+        assert_eq!(p.k(), DEFAULT_K);
+        assert_eq!(p.clone().with_requested_k(11, Some(0)).k(), 11);
+        assert_eq!(p.clone().with_requested_k(11, Some(10)).k(), 11);
+        assert_eq!(p.clone().with_requested_k(11, Some(12)).k(), 12);
+        assert_eq!(p.with_requested_k(5, None).k(), 5);
+    }
+}
