@@ -1,1 +1,422 @@
-//! placeholder
+//! The strongroom client SDK.
+//!
+//! [`Client::connect`] opens a TLS connection to a node (trusting the node's TLS
+//! certificate given by the caller), asks for attestation evidence over a fresh nonce,
+//! verifies it against the caller's [`Policy`] and checks that it binds the service
+//! keys. Only then does the client hold the service transaction key, and every
+//! transaction or query it sends afterwards is signed by the member and encrypted to
+//! that key (the node's host sees only ciphertext). Responses are decrypted with the
+//! per-request key; receipts are verified against the attested service signing key.
+//!
+//! ```no_run
+//! # async fn example(member: strongroom_identity::Member, cert_pem: String) -> Result<(), strongroom_client::ClientError> {
+//! use strongroom_client::Client;
+//! use strongroom_tee::Policy;
+//!
+//! let policy = Policy::new(); // a real deployment names the allowed measurements
+//! let client = Client::connect("https://127.0.0.1:8443", &cert_pem, &policy).await?;
+//! let committed = client.transact(&member, b"put color=blue").await?;
+//! let receipt = client.receipt(committed.sequence.unwrap_or(0)).await?;
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::{Stream, TryStreamExt};
+use serde::de::DeserializeOwned;
+use strongroom_api_types::{Answered, Attestation, ErrorBody, Health, Stored, Submit, Submitted};
+use strongroom_crypto::provider::{VerifyingKey, default_provider};
+use strongroom_enclave::request::{PreparedRequest, Reply};
+use strongroom_enclave::{PublicKeys, evidence_report_data};
+use strongroom_identity::Member;
+use strongroom_ledger::Receipt;
+use strongroom_tee::{Claims, Collateral, Evidence, PlatformKind, Policy, verify};
+use subtle::ConstantTimeEq;
+
+/// Constant-time equality (the lengths are public).
+fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    a.ct_eq(b).into()
+}
+
+/// Why a client operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// The URL or TLS certificate given is unusable.
+    #[error("client setup: {0}")]
+    Setup(String),
+    /// The node could not be reached, or the connection broke.
+    #[error("cannot reach the node at {url}: {reason}")]
+    Transport {
+        /// The URL.
+        url: String,
+        /// What failed.
+        reason: String,
+    },
+    /// The node answered with an error.
+    #[error("the node refused {what}: {status} {code}: {error}")]
+    Api {
+        /// What was asked.
+        what: String,
+        /// HTTP status.
+        status: u16,
+        /// The error code.
+        code: String,
+        /// The node's explanation.
+        error: String,
+    },
+    /// The node's evidence did not verify, or does not bind the keys it sent.
+    #[error("the node's attestation is not acceptable: {0}")]
+    Attestation(String),
+    /// A request could not be built, or a response not opened.
+    #[error(transparent)]
+    Request(#[from] strongroom_enclave::request::ClientError),
+    /// A receipt did not verify.
+    #[error("receipt: {0}")]
+    Receipt(String),
+    /// The node's answer is not what the API promises.
+    #[error("unexpected answer from the node: {0}")]
+    Protocol(String),
+}
+
+/// A committed transaction, opened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Committed {
+    /// The ledger entry that records it.
+    pub sequence: Option<u64>,
+    /// The core's reply.
+    pub reply: Reply,
+}
+
+/// A connection to an attested node.
+#[derive(Clone, Debug)]
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+    keys: PublicKeys,
+    service_key: VerifyingKey,
+    claims: Claims,
+}
+
+fn http_client(cert_pem: &str) -> Result<reqwest::Client, ClientError> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(cert_pem.as_bytes()) {
+        let cert = cert.map_err(|e| ClientError::Setup(format!("node TLS certificate: {e}")))?;
+        roots
+            .add(cert)
+            .map_err(|e| ClientError::Setup(format!("node TLS certificate: {e}")))?;
+    }
+    if roots.is_empty() {
+        return Err(ClientError::Setup(
+            "node TLS certificate: no certificate in the PEM given".into(),
+        ));
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ClientError::Setup(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    reqwest::Client::builder()
+        .use_preconfigured_tls(tls)
+        .pool_max_idle_per_host(256)
+        .build()
+        .map_err(|e| ClientError::Setup(e.to_string()))
+}
+
+impl Client {
+    /// Connects to the node at `base_url` (`https://host:port`), trusting
+    /// `tls_cert_pem` for TLS, and verifies its attestation under `policy` before
+    /// anything else. See the [crate docs](crate).
+    pub async fn connect(
+        base_url: &str,
+        tls_cert_pem: &str,
+        policy: &Policy,
+    ) -> Result<Self, ClientError> {
+        let base = base_url.trim_end_matches('/').to_owned();
+        if !base.starts_with("https://") {
+            return Err(ClientError::Setup(format!(
+                "{base_url}: the node URL must start with https://"
+            )));
+        }
+        let http = http_client(tls_cert_pem)?;
+        let mut nonce = [0u8; 32];
+        default_provider()
+            .fill_random(&mut nonce)
+            .map_err(|_| ClientError::Setup("random number generator failed".into()))?;
+        let url = format!("{base}/v1/attestation?nonce={}", hex::encode(nonce));
+        let attestation: Attestation =
+            read_json("attestation", &base, http.get(&url).send().await).await?;
+        let bad = |what: &str| ClientError::Attestation(what.to_owned());
+        if !ct_eq(
+            &hex::decode(&attestation.nonce).map_err(|_| bad("nonce is not hex"))?,
+            &nonce,
+        ) {
+            return Err(bad("the evidence is for another nonce (replayed?)"));
+        }
+        let keys = PublicKeys {
+            signing_key: hex::decode(&attestation.signing_key)
+                .map_err(|_| bad("signing key is not hex"))?,
+            transaction_key: hex::decode(&attestation.transaction_key)
+                .map_err(|_| bad("transaction key is not hex"))?,
+        };
+        let platform: PlatformKind = attestation
+            .platform
+            .parse()
+            .map_err(|e| ClientError::Attestation(format!("platform: {e}")))?;
+        let evidence = Evidence::new(platform, attestation.evidence);
+        let claims = verify(
+            &evidence,
+            &Collateral::None,
+            policy,
+            time::OffsetDateTime::now_utc(),
+        )
+        .map_err(|e| ClientError::Attestation(e.to_string()))?;
+        if !ct_eq(&claims.report_data, &evidence_report_data(&keys, &nonce)) {
+            return Err(bad(
+                "the evidence does not bind the service keys the node sent",
+            ));
+        }
+        let service_key = VerifyingKey::from_spki_der(&keys.signing_key)
+            .map_err(|e| ClientError::Attestation(format!("service signing key: {e}")))?;
+        Ok(Self {
+            http,
+            base,
+            keys,
+            service_key,
+            claims,
+        })
+    }
+
+    /// The verified claims of the node's evidence.
+    pub fn claims(&self) -> &Claims {
+        &self.claims
+    }
+
+    /// The attested service keys.
+    pub fn public_keys(&self) -> &PublicKeys {
+        &self.keys
+    }
+
+    /// The attested service signing key (receipts verify under it).
+    pub fn service_key(&self) -> &VerifyingKey {
+        &self.service_key
+    }
+
+    /// Signs `invocation` as `member`, encrypts it to the service, and waits for it to
+    /// be committed.
+    pub async fn transact(
+        &self,
+        member: &Member,
+        invocation: &[u8],
+    ) -> Result<Committed, ClientError> {
+        let prepared =
+            PreparedRequest::transaction(&self.keys.transaction_key, member, invocation)?;
+        self.submit_prepared(&prepared).await
+    }
+
+    /// Sends a prepared transaction (for callers that build requests themselves).
+    pub async fn submit_prepared(
+        &self,
+        prepared: &PreparedRequest,
+    ) -> Result<Committed, ClientError> {
+        let submitted: Submitted = self
+            .post(
+                "transaction",
+                "/v1/transactions",
+                &Submit {
+                    request: prepared.payload.clone(),
+                },
+            )
+            .await?;
+        Ok(Committed {
+            sequence: submitted.sequence,
+            reply: prepared.open_response(&submitted.response)?,
+        })
+    }
+
+    /// Signs `query` as `member`, encrypts it to the service, and opens the answer.
+    pub async fn query(&self, member: &Member, query: &[u8]) -> Result<Reply, ClientError> {
+        let prepared = PreparedRequest::query(&self.keys.transaction_key, member, query)?;
+        let answered: Answered = self
+            .post(
+                "query",
+                "/v1/queries",
+                &Submit {
+                    request: prepared.payload.clone(),
+                },
+            )
+            .await?;
+        Ok(prepared.open_response(&answered.response)?)
+    }
+
+    /// The receipt of entry `sequence`, verified against the attested service key.
+    /// Waits (up to 10 s) until a signature entry covers the entry.
+    pub async fn receipt(&self, sequence: u64) -> Result<Receipt, ClientError> {
+        let url = format!("{}/v1/receipts/{sequence}", self.base);
+        let mut delay = Duration::from_millis(20);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let response = self
+                .http
+                .get(&url)
+                .send()
+                .await
+                .map_err(|e| self.transport(e))?;
+            if response.status() == reqwest::StatusCode::NOT_FOUND
+                && tokio::time::Instant::now() < deadline
+            {
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_millis(500));
+                continue;
+            }
+            let text = checked("receipt", response)
+                .await?
+                .text()
+                .await
+                .map_err(|e| self.transport(e))?;
+            let receipt =
+                Receipt::decode(&text).map_err(|e| ClientError::Receipt(e.to_string()))?;
+            let verified = receipt
+                .verify(Some(&self.service_key))
+                .map_err(|e| ClientError::Receipt(e.to_string()))?;
+            if !verified.signer_trusted || verified.entry.sequence() != sequence {
+                return Err(ClientError::Receipt(format!(
+                    "the receipt is not for entry {sequence} under the attested service key"
+                )));
+            }
+            return Ok(receipt);
+        }
+    }
+
+    /// Uploads an object (already encrypted) to `location`; returns what the node
+    /// stored, with its size and SHA-256.
+    pub async fn put_object<S>(&self, location: &str, body: S) -> Result<Stored, ClientError>
+    where
+        S: Stream<Item = Result<Bytes, std::io::Error>> + Send + Sync + 'static,
+    {
+        let url = format!("{}/v1/objects/{location}", self.base);
+        let response = self
+            .http
+            .put(&url)
+            .header("content-type", "application/octet-stream")
+            .body(reqwest::Body::wrap_stream(body))
+            .send()
+            .await;
+        read_json("upload", &self.base, response).await
+    }
+
+    /// Downloads the object at `location` as a stream of chunks.
+    pub async fn get_object(
+        &self,
+        location: &str,
+    ) -> Result<impl Stream<Item = Result<Bytes, std::io::Error>> + Send + use<>, ClientError> {
+        let url = format!("{}/v1/objects/{location}", self.base);
+        let response = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| self.transport(e))?;
+        let response = checked("download", response).await?;
+        Ok(response.bytes_stream().map_err(std::io::Error::other))
+    }
+
+    /// The node's health.
+    pub async fn health(&self) -> Result<Health, ClientError> {
+        let url = format!("{}/healthz", self.base);
+        read_json("health", &self.base, self.http.get(&url).send().await).await
+    }
+
+    /// The ledger export (binary, `docs/formats/ledger.md`) of entries `from..=to`.
+    pub async fn export(&self, from: u64, to: u64) -> Result<Vec<u8>, ClientError> {
+        let url = format!("{}/v1/ledger/export?from={from}&to={to}", self.base);
+        let response = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| self.transport(e))?;
+        let response = checked("export", response).await?;
+        Ok(response
+            .bytes()
+            .await
+            .map_err(|e| self.transport(e))?
+            .to_vec())
+    }
+
+    async fn post<B: serde::Serialize, T: DeserializeOwned>(
+        &self,
+        what: &str,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ClientError> {
+        let url = format!("{}{path}", self.base);
+        read_json(
+            what,
+            &self.base,
+            self.http.post(&url).json(body).send().await,
+        )
+        .await
+    }
+
+    fn transport(&self, e: reqwest::Error) -> ClientError {
+        ClientError::Transport {
+            url: self.base.clone(),
+            reason: error_chain(&e),
+        }
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+async fn checked(
+    what: &str,
+    response: reqwest::Response,
+) -> Result<reqwest::Response, ClientError> {
+    let status = response.status();
+    if status.is_success() {
+        return Ok(response);
+    }
+    let text = response.text().await.unwrap_or_default();
+    let body: ErrorBody = serde_json::from_str(&text).unwrap_or(ErrorBody {
+        code: "unknown".into(),
+        error: text.chars().take(200).collect(),
+    });
+    Err(ClientError::Api {
+        what: what.to_owned(),
+        status: status.as_u16(),
+        code: body.code,
+        error: body.error,
+    })
+}
+
+async fn read_json<T: DeserializeOwned>(
+    what: &str,
+    base: &str,
+    response: Result<reqwest::Response, reqwest::Error>,
+) -> Result<T, ClientError> {
+    let transport = |e: reqwest::Error| ClientError::Transport {
+        url: base.to_owned(),
+        reason: error_chain(&e),
+    };
+    let response = checked(what, response.map_err(transport)?).await?;
+    let bytes = response.bytes().await.map_err(transport)?;
+    serde_json::from_slice(&bytes).map_err(|e| ClientError::Protocol(format!("{what}: {e}")))
+}

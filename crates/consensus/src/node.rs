@@ -171,7 +171,11 @@ impl ConsensusNode {
                 .await
                 .map_err(|e| ConsensusError::Raft(e.to_string()))?;
         }
-        let ticker = spawn_ticker(raft.clone(), config.schedule.max_interval_ms);
+        let ticker = spawn_ticker(
+            raft.clone(),
+            config.schedule.max_interval_ms,
+            receipts.clone(),
+        );
         let (proposals, queue) = mpsc::channel(MAX_BATCH_ENTRIES * 4);
         let batcher = tokio::spawn(batch_loop(raft.clone(), queue));
         Ok(Self {
@@ -337,17 +341,18 @@ async fn write(raft: &Raft, payloads: Vec<Vec<u8>>) -> Result<Vec<Applied>, Cons
 
 /// Proposes a tick (an empty batch) whenever entries were applied since the last
 /// one, so a time-due signature entry is written even when traffic stops.
-fn spawn_ticker(raft: Raft, interval_ms: u64) -> JoinHandle<()> {
+fn spawn_ticker(raft: Raft, interval_ms: u64, receipts: Receipts) -> JoinHandle<()> {
+    // While some ledger entries are unsigned, propose an empty batch every interval:
+    // applying it lets a time-due signature entry out. An idle, fully signed ledger
+    // writes nothing.
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(Duration::from_millis(interval_ms.max(1)));
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut last_seen = None;
         loop {
             interval.tick().await;
-            let applied = raft.metrics().borrow().last_applied;
-            if applied != last_seen {
+            if receipts.unsigned() > 0 {
                 match write(&raft, Vec::new()).await {
-                    Ok(_) => last_seen = raft.metrics().borrow().last_applied,
+                    Ok(_) => {}
                     Err(ConsensusError::Stopped) => return,
                     Err(_) => {}
                 }

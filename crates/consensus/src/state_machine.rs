@@ -19,8 +19,8 @@ use openraft::{AnyError, EntryPayload, OptionalSend, RaftSnapshotBuilder, Storag
 use redb::{Database, ReadableDatabase, TableDefinition};
 use serde::{Deserialize, Serialize};
 use strongroom_ledger::{
-    Appender, Entry, EntryKind, LedgerStore, Receipt, ReceiptError, RootSigner,
-    SignatureSchedule, verify_ledger_with,
+    Appender, Entry, EntryKind, LedgerStore, Receipt, ReceiptError, RootSigner, SignatureSchedule,
+    verify_ledger_with,
 };
 use tokio::sync::oneshot;
 
@@ -326,6 +326,11 @@ impl Receipts {
     pub fn issue(&self, sequence: u64) -> Result<Receipt, ReceiptError> {
         let appender = lock(&self.appender);
         Receipt::from_store(&self.ledger, appender.tree(), sequence)
+    }
+
+    /// How many ledger entries no signature entry covers yet.
+    pub fn unsigned(&self) -> u64 {
+        lock(&self.appender).unsigned()
     }
 }
 

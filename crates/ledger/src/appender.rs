@@ -76,6 +76,11 @@ impl Appender {
         Ok(())
     }
 
+    /// How many entries no signature entry covers yet.
+    pub fn unsigned(&self) -> u64 {
+        self.unsigned
+    }
+
     /// The Merkle tree over every entry so far.
     pub fn tree(&self) -> &MerkleTree {
         &self.tree

@@ -86,15 +86,19 @@ impl IntoResponse for ApiError {
 impl From<ConsensusError> for ApiError {
     fn from(e: ConsensusError) -> Self {
         match e {
-            ConsensusError::TooLarge { .. } => {
-                Self::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", e.to_string())
-            }
+            ConsensusError::TooLarge { .. } => Self::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                e.to_string(),
+            ),
             ConsensusError::NotLeader { .. } => {
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, "not_leader", e.to_string())
             }
-            ConsensusError::Stopped => {
-                Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", e.to_string())
-            }
+            ConsensusError::Stopped => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                e.to_string(),
+            ),
             other => Self::internal(other),
         }
     }
@@ -108,9 +112,11 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound { .. } => {
                 Self::new(StatusCode::NOT_FOUND, "not_found", e.to_string())
             }
-            StoreError::TooLarge { .. } => {
-                Self::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", e.to_string())
-            }
+            StoreError::TooLarge { .. } => Self::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                e.to_string(),
+            ),
             StoreError::Interrupted { .. } => Self::bad_request(e.to_string()),
             other => Self::internal(other),
         }
@@ -168,10 +174,22 @@ impl Metrics {
         }
         drop(requests);
         let counters = [
-            ("transactions_total", "Transactions committed.", &self.transactions),
+            (
+                "transactions_total",
+                "Transactions committed.",
+                &self.transactions,
+            ),
             ("queries_total", "Queries answered.", &self.queries),
-            ("uploaded_bytes_total", "Object bytes stored.", &self.uploaded_bytes),
-            ("rate_limited_total", "Requests refused by the rate limit.", &self.rate_limited),
+            (
+                "uploaded_bytes_total",
+                "Object bytes stored.",
+                &self.uploaded_bytes,
+            ),
+            (
+                "rate_limited_total",
+                "Requests refused by the rate limit.",
+                &self.rate_limited,
+            ),
         ];
         for (name, help, value) in counters {
             let _ = writeln!(
@@ -202,7 +220,12 @@ impl Metrics {
              strongroom_transaction_seconds_count {cumulative}",
             self.tx_latency_sum_us.load(Ordering::Relaxed) as f64 / 1e6
         );
-        let sequence = node.ledger().head().ok().flatten().map_or(0, |h| h.sequence);
+        let sequence = node
+            .ledger()
+            .head()
+            .ok()
+            .flatten()
+            .map_or(0, |h| h.sequence);
         let _ = writeln!(
             out,
             "# HELP strongroom_ledger_sequence Last ledger sequence number.\n\
@@ -364,18 +387,19 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Json<Health> {
     Json(Health {
         status: "ok".into(),
         leader: node.is_leader(),
-        ledger_sequence: node.ledger().head().ok().flatten().map_or(0, |h| h.sequence),
+        ledger_sequence: node
+            .ledger()
+            .head()
+            .ok()
+            .flatten()
+            .map_or(0, |h| h.sequence),
         insecure_simulation: node.insecure(),
     })
 }
 
 async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     let text = state.metrics.render(&state.node);
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        text,
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
 async fn openapi() -> Response {
@@ -393,7 +417,9 @@ async fn attestation(
     query: Result<Query<NonceQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Attestation>, ApiError> {
     let Query(query) = query.map_err(|e| {
-        ApiError::bad_request(format!("query string: {e} (expected ?nonce=HEX, 16 to 32 bytes)"))
+        ApiError::bad_request(format!(
+            "query string: {e} (expected ?nonce=HEX, 16 to 32 bytes)"
+        ))
     })?;
     let nonce = hex::decode(&query.nonce)
         .map_err(|e| ApiError::bad_request(format!("nonce: not hex: {e}")))?;

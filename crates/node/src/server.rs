@@ -96,11 +96,10 @@ impl RunningNode {
                 rate_burst: settings.rate_burst,
             },
         );
-        let listener = std::net::TcpListener::bind(settings.listen).map_err(|e| {
-            NodeError::Config {
+        let listener =
+            std::net::TcpListener::bind(settings.listen).map_err(|e| NodeError::Config {
                 reason: format!("listen: cannot bind {}: {e}", settings.listen),
-            }
-        })?;
+            })?;
         listener
             .set_nonblocking(true)
             .map_err(|e| NodeError::Config {

@@ -187,8 +187,8 @@ impl Node {
         )));
         let secrets_path = dir.join(SECRETS_FILE);
         let (public_keys, genesis) = if secrets_path.exists() {
-            let text = std::fs::read_to_string(&secrets_path)
-                .map_err(|e| file_err(&secrets_path, e))?;
+            let text =
+                std::fs::read_to_string(&secrets_path).map_err(|e| file_err(&secrets_path, e))?;
             let file: SecretsFile =
                 serde_json::from_str(&text).map_err(|e| file_err(&secrets_path, e))?;
             let sealed = hex::decode(&file.sealed).map_err(|e| file_err(&secrets_path, e))?;
@@ -215,8 +215,8 @@ impl Node {
                         sealed: hex::encode(&sealed),
                         genesis: hex::encode(&ledger_payload),
                     };
-                    let json = serde_json::to_vec_pretty(&file)
-                        .map_err(|e| file_err(&secrets_path, e))?;
+                    let json =
+                        serde_json::to_vec_pretty(&file).map_err(|e| file_err(&secrets_path, e))?;
                     write_private_atomic(&secrets_path, &json)?;
                     (public_keys, ledger_payload)
                 }
@@ -241,7 +241,12 @@ impl Node {
             EnclaveApplier::new(core.clone()),
         )
         .await?;
-        if consensus.ledger().head().map_err(ConsensusError::from)?.is_none() {
+        if consensus
+            .ledger()
+            .head()
+            .map_err(ConsensusError::from)?
+            .is_none()
+        {
             consensus.propose(genesis).await?;
         }
         let store = DatasetStore::local(&dir.join(OBJECTS_DIR))?;

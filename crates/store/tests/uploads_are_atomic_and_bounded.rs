@@ -23,7 +23,14 @@ fn files_under(dir: &std::path::Path) -> Vec<String> {
             if entry.file_type().unwrap().is_dir() {
                 stack.push(entry.path());
             } else {
-                out.push(entry.path().strip_prefix(dir).unwrap().display().to_string());
+                out.push(
+                    entry
+                        .path()
+                        .strip_prefix(dir)
+                        .unwrap()
+                        .display()
+                        .to_string(),
+                );
             }
         }
     }
@@ -38,7 +45,11 @@ async fn a_whole_upload_is_stored_with_its_digest() {
     // Spans several parts.
     let data: Vec<u8> = (0..20 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
     let stored = store
-        .put("org1/ds/a.sro", stream::iter(chunks(&data, 1 << 20)), u64::MAX)
+        .put(
+            "org1/ds/a.sro",
+            stream::iter(chunks(&data, 1 << 20)),
+            u64::MAX,
+        )
         .await
         .unwrap();
     assert_eq!(stored.size, data.len() as u64);
@@ -68,12 +79,20 @@ async fn failed_uploads_leave_nothing_and_existing_objects_stay() {
 
     // Oversized.
     let err = store
-        .put("x/big", stream::iter(chunks(&data, 1 << 20)), 5 * 1024 * 1024)
+        .put(
+            "x/big",
+            stream::iter(chunks(&data, 1 << 20)),
+            5 * 1024 * 1024,
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::TooLarge { .. }), "{err}");
     assert!(!store.exists("x/big").await.unwrap());
-    assert!(files_under(dir.path()).is_empty(), "{:?}", files_under(dir.path()));
+    assert!(
+        files_under(dir.path()).is_empty(),
+        "{:?}",
+        files_under(dir.path())
+    );
 
     // Never over an existing object.
     store
@@ -100,12 +119,24 @@ async fn failed_uploads_leave_nothing_and_existing_objects_stay() {
 async fn bad_locations_are_refused_before_anything_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let store = DatasetStore::local(dir.path()).unwrap();
-    for bad in ["", "../etc/passwd", "a//b", "a/./b", ".hidden", "a b", "a/\u{e9}", &"x".repeat(600)] {
+    for bad in [
+        "",
+        "../etc/passwd",
+        "a//b",
+        "a/./b",
+        ".hidden",
+        "a b",
+        "a/\u{e9}",
+        &"x".repeat(600),
+    ] {
         let err = store
             .put(bad, stream::iter(chunks(b"data", 2)).boxed(), 100)
             .await
             .unwrap_err();
-        assert!(matches!(err, StoreError::InvalidLocation { .. }), "{bad:?}: {err}");
+        assert!(
+            matches!(err, StoreError::InvalidLocation { .. }),
+            "{bad:?}: {err}"
+        );
     }
     assert!(files_under(dir.path()).is_empty());
 }

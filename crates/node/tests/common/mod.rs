@@ -1,0 +1,68 @@
+//! A node on a temporary directory, serving its API on a free port, with one org.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+
+use strongroom_client::Client;
+use strongroom_contract::KvContract;
+use strongroom_identity::{Member, OrgCa, Role, Validity};
+use strongroom_node::{GenesisOrg, Node, NodeSettings, RunningNode};
+use strongroom_tee::{CodeIdentity, MeasurementPattern, PlatformKind, Policy};
+
+pub struct Org {
+    pub ca: OrgCa,
+    pub dir: PathBuf,
+}
+
+pub fn org(base: &Path, msp: &str) -> Org {
+    let validity = Validity::starting_now(time::Duration::days(30)).unwrap();
+    let ca = OrgCa::new(msp, validity).unwrap();
+    let dir = base.join(msp);
+    std::fs::create_dir_all(&dir).unwrap();
+    ca.save(&dir, None).unwrap();
+    Org { ca, dir }
+}
+
+pub fn member(org: &Org, name: &str, role: Role) -> Member {
+    let validity = Validity::starting_now(time::Duration::days(30)).unwrap();
+    org.ca.enroll_member(name, role, validity).unwrap()
+}
+
+pub fn settings(data: &Path, orgs: &[&Org]) -> NodeSettings {
+    NodeSettings {
+        data_dir: data.to_path_buf(),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        organizations: orgs
+            .iter()
+            .map(|o| GenesisOrg {
+                msp_id: o.ca.msp_id().to_owned(),
+                ca_cert: o.dir.join("ca.pem"),
+            })
+            .collect(),
+        signature_every_ms: 20,
+        ..NodeSettings::default()
+    }
+}
+
+/// The policy a client of a sim node uses (INSECURE SIMULATION allowed, this build).
+pub fn sim_policy() -> Policy {
+    Policy::new().with_allow_simulated(true).with_allowed(
+        PlatformKind::Sim,
+        MeasurementPattern::Exact(CodeIdentity::of_this_build().measurement()),
+    )
+}
+
+pub async fn start(settings: &NodeSettings) -> RunningNode {
+    let node = Node::open(settings, Box::new(KvContract)).await.unwrap();
+    RunningNode::start(node, settings).await.unwrap()
+}
+
+pub async fn client(running: &RunningNode) -> Client {
+    Client::connect(
+        &format!("https://localhost:{}", running.addr().port()),
+        running.cert_pem(),
+        &sim_policy(),
+    )
+    .await
+    .unwrap()
+}
