@@ -22,6 +22,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod data;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -78,6 +80,9 @@ pub enum ClientError {
     /// A receipt did not verify.
     #[error("receipt: {0}")]
     Receipt(String),
+    /// Encrypting, decrypting, uploading or downloading data failed.
+    #[error("{0}")]
+    Data(String),
     /// The node's answer is not what the API promises.
     #[error("unexpected answer from the node: {0}")]
     Protocol(String),

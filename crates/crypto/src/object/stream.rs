@@ -23,7 +23,7 @@ pub fn encrypt_stream<S>(
     key: &DataKey,
     options: ObjectOptions,
     input: S,
-) -> Result<impl Stream<Item = Result<Bytes, ObjectError>>, ObjectError>
+) -> Result<impl Stream<Item = Result<Bytes, ObjectError>> + use<S>, ObjectError>
 where
     S: Stream<Item = io::Result<Bytes>> + Unpin,
 {
