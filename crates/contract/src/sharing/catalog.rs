@@ -114,42 +114,66 @@ pub(crate) fn search(
     if filters.is_empty() {
         filters.push(ALL.to_owned());
     }
-    // Walk the shortest list; check the others by point lookups.
+    // Walk the shortest list in id order. Check each other list either by merging the
+    // same slice of it (when it is not much longer) or by point lookups.
     let mut counted: Vec<(u64, String)> =
         filters.into_iter().map(|p| (count(state, &p), p)).collect();
     counted.sort();
     counted.dedup_by(|a, b| a.1 == b.1);
     let (driver_len, driver) = counted.remove(0);
-    let others: Vec<String> = counted.into_iter().map(|(_, p)| p).collect();
+    let sliced = driver_len > ONE_RANGE;
+    let (merged, probed): (Vec<_>, Vec<_>) = counted
+        .into_iter()
+        .partition(|(len, _)| sliced && *len <= driver_len.saturating_mul(8));
 
     let mut ids: Vec<String> = Vec::new();
     let mut more = false;
-    let mut visit = |posting_id: &[u8], end: &[u8]| -> bool {
-        if be_u64(end) <= now {
-            return true;
+    'slices: for (from, to) in slices(query.after.as_deref(), sliced) {
+        let entries = state.range(
+            format!("{driver}{from}").as_bytes(),
+            Some(format!("{driver}{to}").as_bytes()),
+        );
+        if entries.is_empty() {
+            continue;
         }
-        let Ok(id) = std::str::from_utf8(posting_id) else {
-            return true;
-        };
-        if others
+        let others: Vec<Vec<Vec<u8>>> = merged
             .iter()
-            .all(|p| state.get(format!("{p}{id}").as_bytes()).is_some())
-        {
-            if ids.len() == limit {
-                more = true;
-                return false;
+            .map(|(_, prefix)| {
+                state
+                    .range(
+                        format!("{prefix}{from}").as_bytes(),
+                        Some(format!("{prefix}{to}").as_bytes()),
+                    )
+                    .into_iter()
+                    .map(|(key, _)| posting_id(&key).to_vec())
+                    .collect()
+            })
+            .collect();
+        for (key, end) in entries {
+            if be_u64(&end) <= now {
+                continue;
             }
-            ids.push(id.to_owned());
+            let id = posting_id(&key);
+            let in_merged = others.iter().all(|list| {
+                list.binary_search_by(|other| other.as_slice().cmp(id))
+                    .is_ok()
+            });
+            let Ok(id) = std::str::from_utf8(id) else {
+                continue;
+            };
+            if in_merged
+                && probed
+                    .iter()
+                    .all(|(_, p)| state.get(format!("{p}{id}").as_bytes()).is_some())
+            {
+                if ids.len() == limit {
+                    more = true;
+                    break 'slices;
+                }
+                ids.push(id.to_owned());
+            }
         }
-        true
-    };
-    walk(
-        state,
-        &driver,
-        query.after.as_deref(),
-        driver_len,
-        &mut visit,
-    );
+    }
 
     let mut items = Vec::with_capacity(ids.len());
     for id in &ids {
@@ -161,55 +185,39 @@ pub(crate) fn search(
     Ok(CatalogPage { items, next })
 }
 
-/// Visits the postings under `prefix` after `after`, in id order, until `visit` answers
-/// false.
-fn walk(
-    state: &dyn State,
-    prefix: &str,
-    after: Option<&str>,
-    len: u64,
-    visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
-) {
-    let start = match after {
-        Some(after) => format!("{prefix}{after}\u{0}"),
-        None => prefix.to_owned(),
-    };
-    // The list ends before the first key that is not `<prefix>ds-…`.
-    let end = format!("{prefix}ds.");
-    let mut each = |entries: Vec<(Vec<u8>, Vec<u8>)>| -> bool {
-        for (key, value) in entries {
-            let Some(id) = key.get(key.len().saturating_sub(DS_ID_LEN)..) else {
-                continue;
-            };
-            if !visit(id, &value) {
-                return false;
-            }
-        }
-        true
-    };
-    if len <= ONE_RANGE {
-        each(state.range(start.as_bytes(), Some(end.as_bytes())));
-        return;
+/// The dataset id at the end of a posting key.
+fn posting_id(key: &[u8]) -> &[u8] {
+    key.get(key.len().saturating_sub(DS_ID_LEN)..)
+        .unwrap_or(key)
+}
+
+/// The key ranges, relative to a list's prefix, to walk in order: the whole list after
+/// `after`, or the same in 256 slices by the id's first two hex digits.
+fn slices(after: Option<&str>, sliced: bool) -> Vec<(String, String)> {
+    // Every posting of a list sorts before `<prefix>ds.` ('.' follows '-').
+    let start = after.map_or(String::new(), |a| format!("{a}\u{0}"));
+    if !sliced {
+        return vec![(start, "ds.".to_owned())];
     }
     let first = after
         .and_then(|a| a.get(3..5))
-        .and_then(|h| u8::from_str_radix(h, 16).ok())
+        .and_then(|h| u16::from_str_radix(h, 16).ok())
         .unwrap_or(0);
-    for slice in u16::from(first)..256 {
-        let from = if slice == u16::from(first) {
-            start.clone()
-        } else {
-            format!("{prefix}ds-{slice:02x}")
-        };
-        let to = if slice == 255 {
-            end.clone()
-        } else {
-            format!("{prefix}ds-{:02x}", slice + 1)
-        };
-        if !each(state.range(from.as_bytes(), Some(to.as_bytes()))) {
-            return;
-        }
-    }
+    (first..256)
+        .map(|slice| {
+            let from = if slice == first && after.is_some() {
+                start.clone()
+            } else {
+                format!("ds-{slice:02x}")
+            };
+            let to = if slice == 255 {
+                "ds.".to_owned()
+            } else {
+                format!("ds-{:02x}", slice + 1)
+            };
+            (from, to)
+        })
+        .collect()
 }
 
 /// A dataset's catalog entry.
