@@ -5,15 +5,15 @@
 //! core), the time and sequence number of the committed entry, the invocation bytes and
 //! a key-value [`State`]. It has no I/O, no clock, no randomness and no cryptography,
 //! so every replica that runs the same transactions in the same order reaches the same
-//! state. The data-sharing contract (catalog, consent, permissions, tasks) implements
-//! this trait in its own issue; [`NoopContract`] and [`KvContract`] are here for tests
+//! state. The data-sharing contract (catalog, consent, permissions, tasks) is
+//! [`sharing::SharingContract`]; [`NoopContract`] and [`KvContract`] are here for tests
 //! and benchmarks.
 //!
 //! ```
 //! use strongroom_contract::{Caller, Contract, KvContract, MemState, TxContext};
 //!
 //! let caller = Caller { msp_id: "Org1MSP".into(), name: "alice".into(), role: "owner".into() };
-//! let ctx = TxContext { caller: caller.clone(), timestamp_ms: 1_000, sequence: 2 };
+//! let ctx = TxContext { caller: caller.clone(), timestamp_ms: 1_000, sequence: 2, attestation: None };
 //! let mut state = MemState::new();
 //! KvContract.execute(&ctx, b"put color=blue", &mut state)?;
 //! assert_eq!(KvContract.query(&caller, b"get color", &state)?, b"blue");
@@ -22,6 +22,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod sharing;
 mod state;
 
 use serde::{Deserialize, Serialize};
@@ -51,6 +52,50 @@ pub struct TxContext {
     pub timestamp_ms: u64,
     /// The ledger sequence number of the entry that records the transaction.
     pub sequence: u64,
+    /// The caller's TEE attestation: set by the core only after it verified the caller's
+    /// evidence under policy; `None` otherwise (and always `None` for callers that are
+    /// not TEE workers).
+    #[serde(default)]
+    pub attestation: Option<Attestation>,
+}
+
+/// What the core verified about a caller running inside a TEE (a worker enclave).
+///
+/// The contract trusts these values as they are: the core sets them only after it
+/// verified the evidence (quote or report, certificate chain, TCB level) under the
+/// consortium's attestation policy and checked that the evidence's key is the one that
+/// signed the transaction.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attestation {
+    /// The measurement of the code running in the TEE (MRENCLAVE, or the SNP launch
+    /// digest reduced to 32 bytes by the core), hex in JSON.
+    #[serde(with = "hex_array")]
+    pub measurement: [u8; 32],
+    /// The report data the code bound into its evidence, hex in JSON.
+    #[serde(with = "hex_array")]
+    pub report_data: [u8; 64],
+}
+
+/// Serde for fixed-size byte arrays as lowercase hex strings.
+mod hex_array {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer, const N: usize>(
+        bytes: &[u8; N],
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&hex::encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>, const N: usize>(
+        deserializer: D,
+    ) -> Result<[u8; N], D::Error> {
+        let text = String::deserialize(deserializer)?;
+        let bytes = hex::decode(&text).map_err(D::Error::custom)?;
+        bytes
+            .try_into()
+            .map_err(|_| D::Error::custom(format!("expected {N} bytes")))
+    }
 }
 
 /// Why a contract refused an invocation or query. Whatever the variant, the state
@@ -65,6 +110,12 @@ pub enum ContractError {
     /// so that an unrelated party cannot learn whether something exists.
     #[error("not found or not allowed")]
     NotFoundOrDenied,
+    /// The caller is a party to the thing and the invocation is well formed, but the
+    /// thing's state does not allow the operation now (a request already decided, a
+    /// privacy budget spent, consent withdrawn). Only ever returned to a party that may
+    /// see the thing.
+    #[error("refused: {0}")]
+    Refused(String),
 }
 
 /// Deterministic contract logic. See the [crate docs](crate).
@@ -184,6 +235,7 @@ mod tests {
             },
             timestamp_ms: 5,
             sequence: 2,
+            attestation: None,
         }
     }
 

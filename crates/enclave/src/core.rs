@@ -562,6 +562,7 @@ impl Enclave {
                     caller: caller.clone(),
                     timestamp_ms,
                     sequence,
+                    attestation: None,
                 };
                 let mut overlay = Overlay::new(&self.state.contract);
                 let result = self.contract.execute(&tx, invocation, &mut overlay);

@@ -1,0 +1,73 @@
+//! Each dataset's audit trail: who did what touching it, and when.
+
+use super::store::{DatasetCore, encode, load};
+use super::view::{Actor, AuditAction, AuditEvent, AuditTrail};
+use super::{Tx, check, reply};
+use crate::{Caller, ContractError, State};
+
+/// The key of a dataset's event in a transaction (one per transaction and dataset).
+fn event_key(dataset: &str, sequence: u64) -> Vec<u8> {
+    format!("au/{dataset}/{sequence:016x}").into_bytes()
+}
+
+/// Records an event on `dataset` for the current transaction.
+pub(crate) fn record(
+    tx: &Tx<'_>,
+    state: &mut dyn State,
+    dataset: &str,
+    action: AuditAction,
+    subject: &str,
+) -> Result<(), ContractError> {
+    let caller = tx.caller();
+    let event = AuditEvent {
+        sequence: tx.ctx.sequence,
+        at_ms: tx.now,
+        actor: Actor {
+            msp_id: caller.msp_id.clone(),
+            name: caller.name.clone(),
+            role: caller.role.clone(),
+        },
+        action,
+        subject: subject.to_owned(),
+    };
+    state.put(event_key(dataset, tx.ctx.sequence), encode(&event)?);
+    Ok(())
+}
+
+/// `audit_trail`: the dataset organization's admins, owners and auditors only.
+pub(crate) fn trail(
+    caller: &Caller,
+    state: &dyn State,
+    dataset: &str,
+    after: Option<u64>,
+    limit: Option<u32>,
+) -> Result<Vec<u8>, ContractError> {
+    check::id("dataset", dataset, "ds")?;
+    let limit = check::limit(limit, 100, 1000)?;
+    let core: DatasetCore =
+        load(state, format!("d/{dataset}").as_bytes())?.ok_or(ContractError::NotFoundOrDenied)?;
+    if !core.org_reader(caller) {
+        return Err(ContractError::NotFoundOrDenied);
+    }
+    let start = match after {
+        Some(after) => format!("au/{dataset}/{after:016x}\u{0}"),
+        None => format!("au/{dataset}/"),
+    };
+    let end = format!("au/{dataset}0");
+    let mut events = Vec::new();
+    let mut next = None;
+    for (_, value) in state.range(start.as_bytes(), Some(end.as_bytes())) {
+        if events.len() == limit {
+            next = events.last().map(|e: &AuditEvent| e.sequence);
+            break;
+        }
+        let event: AuditEvent = serde_json::from_slice(&value)
+            .map_err(|e| ContractError::Invalid(format!("state: audit event: {e}")))?;
+        events.push(event);
+    }
+    reply(&AuditTrail {
+        dataset: dataset.to_owned(),
+        events,
+        next,
+    })
+}

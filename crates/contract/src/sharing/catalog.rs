@@ -1,0 +1,241 @@
+//! The catalog index: postings per kind, label and word, so that a search reads only
+//! small index entries and decodes just the datasets it returns.
+//!
+//! Each posting is `<prefix><dataset id>` → the consent end time (u64 big-endian,
+//! `u64::MAX` for none), so expired consent is filtered without decoding anything; a
+//! withdrawn dataset has no postings. `cn/<prefix>` counts a prefix's postings: a search
+//! walks the smallest of its filters' posting lists and checks the others by point
+//! lookups. Long lists are walked in 256 slices (by the id's first two hex digits) so a
+//! page never copies a whole list.
+
+use super::api::CatalogSearch;
+use super::check::{self, invalid};
+use super::store::{DatasetCore, ID_HEX_LEN, be_u64, load};
+use super::view::{CatalogPage, DatasetSummary};
+use crate::{ContractError, State};
+
+const ALL: &str = "ca/";
+/// Length of a dataset id (`ds-` and 16 hex digits).
+const DS_ID_LEN: usize = 3 + ID_HEX_LEN;
+/// Lists at most this long are read in one range.
+const ONE_RANGE: u64 = 1024;
+/// Most words a dataset is indexed under.
+const MAX_WORDS: usize = 256;
+
+/// The posting prefixes of a dataset.
+fn prefixes(core: &DatasetCore) -> Vec<String> {
+    let mut out = vec![ALL.to_owned(), format!("ck/{}/", core.kind.as_str())];
+    out.extend(core.labels.iter().map(|l| format!("cl/{l}/")));
+    let mut text = String::new();
+    for part in [&core.name, &core.description]
+        .into_iter()
+        .chain(&core.labels)
+        .chain(&core.columns)
+    {
+        text.push_str(part);
+        text.push(' ');
+    }
+    out.extend(
+        check::words(&text)
+            .into_iter()
+            .take(MAX_WORDS)
+            .map(|w| format!("ct/{w}/")),
+    );
+    out
+}
+
+fn count_key(prefix: &str) -> Vec<u8> {
+    format!("cn/{prefix}").into_bytes()
+}
+
+fn count(state: &dyn State, prefix: &str) -> u64 {
+    state.get(&count_key(prefix)).map_or(0, |b| be_u64(&b))
+}
+
+fn set_count(state: &mut dyn State, prefix: &str, n: u64) {
+    if n == 0 {
+        state.delete(&count_key(prefix));
+    } else {
+        state.put(count_key(prefix), n.to_be_bytes().to_vec());
+    }
+}
+
+/// Puts a dataset in the catalog.
+pub(crate) fn add(state: &mut dyn State, id: &str, core: &DatasetCore) {
+    let end = core.consent.expires_at_ms.unwrap_or(u64::MAX).to_be_bytes();
+    for prefix in prefixes(core) {
+        let n = count(state, &prefix);
+        set_count(state, &prefix, n.saturating_add(1));
+        state.put(format!("{prefix}{id}").into_bytes(), end.to_vec());
+    }
+}
+
+/// Takes a dataset out of the catalog.
+pub(crate) fn remove(state: &mut dyn State, id: &str, core: &DatasetCore) {
+    for prefix in prefixes(core) {
+        let n = count(state, &prefix);
+        set_count(state, &prefix, n.saturating_sub(1));
+        state.delete(format!("{prefix}{id}").as_bytes());
+    }
+}
+
+/// Answers a catalog search at ledger time `now`.
+pub(crate) fn search(
+    state: &dyn State,
+    query: &CatalogSearch,
+    now: u64,
+) -> Result<CatalogPage, ContractError> {
+    let limit = check::limit(query.limit, 20, 100)?;
+    check::count("labels", query.labels.len(), 0, 8)?;
+    for (i, label) in query.labels.iter().enumerate() {
+        check::label(&format!("labels[{i}]"), label)?;
+    }
+    if let Some(after) = &query.after {
+        check::id("after", after, "ds")?;
+    }
+    let mut filters: Vec<String> = Vec::new();
+    if let Some(kind) = query.kind {
+        filters.push(format!("ck/{}/", kind.as_str()));
+    }
+    filters.extend(query.labels.iter().map(|l| format!("cl/{l}/")));
+    if let Some(text) = &query.text {
+        check::text("text", text, 0, 256, false)?;
+        let words = check::words(text);
+        if words.is_empty() && !text.trim().is_empty() {
+            return Err(invalid(
+                "text",
+                "needs a word of at least 2 letters or digits",
+            ));
+        }
+        check::count("text", words.len(), 0, 8)
+            .map_err(|_| invalid("text", "has more than 8 words"))?;
+        filters.extend(words.into_iter().map(|w| format!("ct/{w}/")));
+    }
+    if filters.is_empty() {
+        filters.push(ALL.to_owned());
+    }
+    // Walk the shortest list in id order. Check each other list either by merging the
+    // same slice of it (when it is not much longer) or by point lookups.
+    let mut counted: Vec<(u64, String)> =
+        filters.into_iter().map(|p| (count(state, &p), p)).collect();
+    counted.sort();
+    counted.dedup_by(|a, b| a.1 == b.1);
+    let (driver_len, driver) = counted.remove(0);
+    let sliced = driver_len > ONE_RANGE;
+    let (merged, probed): (Vec<_>, Vec<_>) = counted
+        .into_iter()
+        .partition(|(len, _)| sliced && *len <= driver_len.saturating_mul(8));
+
+    let mut ids: Vec<String> = Vec::new();
+    let mut more = false;
+    'slices: for (from, to) in slices(query.after.as_deref(), sliced) {
+        let entries = state.range(
+            format!("{driver}{from}").as_bytes(),
+            Some(format!("{driver}{to}").as_bytes()),
+        );
+        if entries.is_empty() {
+            continue;
+        }
+        let others: Vec<Vec<Vec<u8>>> = merged
+            .iter()
+            .map(|(_, prefix)| {
+                state
+                    .range(
+                        format!("{prefix}{from}").as_bytes(),
+                        Some(format!("{prefix}{to}").as_bytes()),
+                    )
+                    .into_iter()
+                    .map(|(key, _)| posting_id(&key).to_vec())
+                    .collect()
+            })
+            .collect();
+        for (key, end) in entries {
+            if be_u64(&end) <= now {
+                continue;
+            }
+            let id = posting_id(&key);
+            let in_merged = others.iter().all(|list| {
+                list.binary_search_by(|other| other.as_slice().cmp(id))
+                    .is_ok()
+            });
+            let Ok(id) = std::str::from_utf8(id) else {
+                continue;
+            };
+            if in_merged
+                && probed
+                    .iter()
+                    .all(|(_, p)| state.get(format!("{p}{id}").as_bytes()).is_some())
+            {
+                if ids.len() == limit {
+                    more = true;
+                    break 'slices;
+                }
+                ids.push(id.to_owned());
+            }
+        }
+    }
+
+    let mut items = Vec::with_capacity(ids.len());
+    for id in &ids {
+        if let Some(core) = load::<DatasetCore>(state, format!("d/{id}").as_bytes())? {
+            items.push(summary(id, &core));
+        }
+    }
+    let next = if more { ids.last().cloned() } else { None };
+    Ok(CatalogPage { items, next })
+}
+
+/// The dataset id at the end of a posting key.
+fn posting_id(key: &[u8]) -> &[u8] {
+    key.get(key.len().saturating_sub(DS_ID_LEN)..)
+        .unwrap_or(key)
+}
+
+/// The key ranges, relative to a list's prefix, to walk in order: the whole list after
+/// `after`, or the same in 256 slices by the id's first two hex digits.
+fn slices(after: Option<&str>, sliced: bool) -> Vec<(String, String)> {
+    // Every posting of a list sorts before `<prefix>ds.` ('.' follows '-').
+    let start = after.map_or(String::new(), |a| format!("{a}\u{0}"));
+    if !sliced {
+        return vec![(start, "ds.".to_owned())];
+    }
+    let first = after
+        .and_then(|a| a.get(3..5))
+        .and_then(|h| u16::from_str_radix(h, 16).ok())
+        .unwrap_or(0);
+    (first..256)
+        .map(|slice| {
+            let from = if slice == first && after.is_some() {
+                start.clone()
+            } else {
+                format!("ds-{slice:02x}")
+            };
+            let to = if slice == 255 {
+                "ds.".to_owned()
+            } else {
+                format!("ds-{:02x}", slice + 1)
+            };
+            (from, to)
+        })
+        .collect()
+}
+
+/// A dataset's catalog entry.
+pub(crate) fn summary(id: &str, core: &DatasetCore) -> DatasetSummary {
+    DatasetSummary {
+        id: id.to_owned(),
+        name: core.name.clone(),
+        kind: core.kind,
+        owner_msp: core.owner_msp.clone(),
+        description: core.description.clone(),
+        labels: core.labels.clone(),
+        columns: core.columns.clone(),
+        time_column: core.time_column.clone(),
+        consent: core.consent.clone(),
+        size_bytes: core.size_bytes,
+        epsilon_budget_micro: core.epsilon_budget_micro,
+        epsilon_spent_micro: core.epsilon_spent_micro,
+        min_cell_size: core.min_cell_size,
+        registered_at_ms: core.registered_at_ms,
+    }
+}

@@ -1,0 +1,418 @@
+//! How the sharing contract lays out its state: keys, stored records, identifiers.
+//!
+//! Every key is ASCII. Records are JSON (`serde_json`, struct fields in declaration
+//! order, so the bytes are a deterministic function of the record). Per-member and
+//! per-organization index keys use a 16-hex-digit digest of the member or organization
+//! name instead of the name, so names need no escaping; whoever reads an index entry
+//! re-checks the record it points to.
+//!
+//! | key | value |
+//! |---|---|
+//! | `s/now` | latest ledger time seen, u64 big-endian |
+//! | `d/<ds>` | [`DatasetCore`] (policy and catalog metadata) |
+//! | `db/<ds>` | [`DatasetBody`] (files, wrapped keys) |
+//! | `ca/<ds>`, `ck/<kind>/<ds>`, `cl/<label>/<ds>`, `ct/<word>/<ds>` | catalog postings: consent end, u64 big-endian |
+//! | `cn/<posting prefix>` | number of postings under the prefix, u64 big-endian |
+//! | `a/<alg>` | [`AlgorithmView`] |
+//! | `r/<req>` | [`RequestRecord`] |
+//! | `g/<grant>` | [`GrantRecord`] |
+//! | `gi/<ds>/<member>/<grant>` | empty: the member's grants on a dataset |
+//! | `mr/<member>/<req>` | empty: requests a member made |
+//! | `or/<org>/<req>` | empty: pending requests on an organization's datasets |
+//! | `t/<task>` | [`TaskRecord`] |
+//! | `mt/<member>/<task>` | empty: tasks a member requested |
+//! | `oa/<org>/<task>` | empty: tasks awaiting an organization's approval |
+//! | `ex/<org>/<task>` | empty: approved or running owner-side tasks of an organization |
+//! | `xc/<member>/<task>` | empty: running tasks a member claimed |
+//! | `res/<task>` | [`ResultRecord`] |
+//! | `au/<ds>/<sequence, 16 hex>` | [`AuditEvent`] |
+
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use sha2::{Digest, Sha256};
+
+use super::api::{
+    Consent, DatasetFile, DatasetKind, ExecutionMode, Recipient, Scope, TimeRange, WrappedKey,
+};
+use super::view::{AlgorithmView, ClaimEvidence, DatasetStatus, Party, TaskAlgorithm, TaskStatus};
+use crate::{Caller, ContractError, State};
+
+/// The key of the latest ledger time.
+pub(crate) const NOW_KEY: &[u8] = b"s/now";
+
+/// Length of every id's hex part.
+pub(crate) const ID_HEX_LEN: usize = 16;
+
+/// The latest ledger time recorded in the state (0 before the first transaction).
+pub(crate) fn now(state: &dyn State) -> u64 {
+    state.get(NOW_KEY).map_or(0, |bytes| be_u64(&bytes))
+}
+
+/// Reads a big-endian u64 (0 if the bytes are not 8 long).
+pub(crate) fn be_u64(bytes: &[u8]) -> u64 {
+    <[u8; 8]>::try_from(bytes).map_or(0, u64::from_be_bytes)
+}
+
+/// The id a transaction assigns: `<prefix>-` and the hex of the first 8 bytes of
+/// SHA-256(prefix ‖ sequence as 8 bytes big-endian).
+pub(crate) fn new_id(prefix: &str, sequence: u64) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(prefix.as_bytes());
+    hasher.update(sequence.to_be_bytes());
+    let digest = hasher.finalize();
+    format!("{prefix}-{}", hex::encode(&digest[..8]))
+}
+
+fn short_digest(parts: &[&[u8]]) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update((part.len() as u64).to_be_bytes());
+        hasher.update(part);
+    }
+    hex::encode(&hasher.finalize()[..8])
+}
+
+/// The index name of a member.
+pub(crate) fn member_key(msp_id: &str, name: &str) -> String {
+    short_digest(&[b"member", msp_id.as_bytes(), name.as_bytes()])
+}
+
+/// The index name of an organization.
+pub(crate) fn org_key(msp_id: &str) -> String {
+    short_digest(&[b"org", msp_id.as_bytes()])
+}
+
+/// Loads and decodes a record.
+pub(crate) fn load<T: DeserializeOwned>(
+    state: &dyn State,
+    key: &[u8],
+) -> Result<Option<T>, ContractError> {
+    match state.get(key) {
+        None => Ok(None),
+        Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+            ContractError::Invalid(format!(
+                "state: record {} does not decode: {e}",
+                String::from_utf8_lossy(key)
+            ))
+        }),
+    }
+}
+
+/// Encodes a record.
+pub(crate) fn encode<T: Serialize>(record: &T) -> Result<Vec<u8>, ContractError> {
+    serde_json::to_vec(record)
+        .map_err(|e| ContractError::Invalid(format!("state: record does not encode: {e}")))
+}
+
+/// The ids under an index prefix (`<prefix>/<id>` keys), after `after`, at most
+/// `limit + 1` of them (so that the caller knows whether there is a next page).
+pub(crate) fn index_ids(
+    state: &dyn State,
+    prefix: &str,
+    after: Option<&str>,
+    limit: usize,
+) -> Vec<String> {
+    let start = match after {
+        Some(after) => format!("{prefix}/{after}\u{0}"),
+        None => format!("{prefix}/"),
+    };
+    let end = format!("{prefix}0"); // '0' is the byte after '/'
+    state
+        .range(start.as_bytes(), Some(end.as_bytes()))
+        .into_iter()
+        .filter_map(|(k, _)| {
+            let k = String::from_utf8(k).ok()?;
+            k.rsplit('/').next().map(str::to_owned)
+        })
+        .take(limit.saturating_add(1))
+        .collect()
+}
+
+/// One page over the ids of several index prefixes, merged in id order: the ids after
+/// `after` for which `view` answers something, at most `limit` of them, and the cursor
+/// of the next page (`None` when there is none).
+pub(crate) fn page<T>(
+    state: &dyn State,
+    prefixes: &[String],
+    after: Option<&str>,
+    limit: usize,
+    mut view: impl FnMut(&str) -> Result<Option<T>, ContractError>,
+) -> Result<(Vec<T>, Option<String>), ContractError> {
+    let mut items = Vec::new();
+    let mut last: Option<String> = None;
+    let mut cursor: Option<String> = after.map(str::to_owned);
+    loop {
+        // Ids past the end of a truncated window are not known to be in order yet.
+        let mut bound: Option<String> = None;
+        let mut ids: Vec<String> = Vec::new();
+        for prefix in prefixes {
+            let window = index_ids(state, prefix, cursor.as_deref(), limit);
+            if window.len() > limit
+                && let Some(end) = window.last()
+                && bound.as_ref().is_none_or(|b| end < b)
+            {
+                bound = Some(end.clone());
+            }
+            ids.extend(window);
+        }
+        ids.sort();
+        ids.dedup();
+        for id in ids {
+            if bound.as_ref().is_some_and(|b| &id > b) {
+                break;
+            }
+            cursor = Some(id.clone());
+            if let Some(item) = view(&id)? {
+                if items.len() == limit {
+                    return Ok((items, last));
+                }
+                items.push(item);
+                last = Some(id);
+            }
+        }
+        if bound.is_none() {
+            return Ok((items, None));
+        }
+    }
+}
+
+/// Who the caller is, as a [`Party`].
+pub(crate) fn party(caller: &Caller) -> Party {
+    Party {
+        msp_id: caller.msp_id.clone(),
+        name: caller.name.clone(),
+    }
+}
+
+/// Whether `caller` is `party`.
+pub(crate) fn is(caller: &Caller, party: &Party) -> bool {
+    caller.msp_id == party.msp_id && caller.name == party.name
+}
+
+/// A dataset's policy and catalog metadata: what authorization and the catalog need,
+/// without its files and keys.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct DatasetCore {
+    pub name: String,
+    pub kind: DatasetKind,
+    pub owner_msp: String,
+    pub registered_by: Party,
+    pub description: String,
+    pub labels: Vec<String>,
+    pub columns: Vec<String>,
+    pub time_column: Option<String>,
+    pub consent: Consent,
+    pub size_bytes: u64,
+    pub epsilon_budget_micro: Option<u64>,
+    pub epsilon_spent_micro: u64,
+    pub min_cell_size: u32,
+    pub registered_at_ms: u64,
+    pub withdrawn: bool,
+}
+
+impl DatasetCore {
+    /// Whether the dataset may be used at ledger time `now`.
+    pub fn status(&self, now: u64) -> DatasetStatus {
+        if self.withdrawn {
+            DatasetStatus::Withdrawn
+        } else if self.consent.expires_at_ms.is_some_and(|end| end <= now) {
+            DatasetStatus::Expired
+        } else {
+            DatasetStatus::Active
+        }
+    }
+
+    /// Whether `caller` is an admin, owner or auditor of the owning organization.
+    pub fn org_reader(&self, caller: &Caller) -> bool {
+        caller.msp_id == self.owner_msp && matches!(caller.role.as_str(), ADMIN | OWNER | AUDITOR)
+    }
+
+    /// Whether `caller` decides on requests and tasks for this dataset.
+    pub fn org_decider(&self, caller: &Caller) -> bool {
+        caller.msp_id == self.owner_msp && matches!(caller.role.as_str(), ADMIN | OWNER)
+    }
+}
+
+/// A dataset's files and wrapped keys.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct DatasetBody {
+    pub files: Vec<DatasetFile>,
+    pub wrapped_keys: Vec<WrappedKey>,
+}
+
+/// A permission request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct RequestRecord {
+    pub dataset: String,
+    pub owner_msp: String,
+    pub requester: Party,
+    pub purpose: String,
+    pub algorithms: Vec<String>,
+    pub scope: Scope,
+    pub requested_at_ms: u64,
+    pub decided_by: Option<Party>,
+    pub decided_at_ms: Option<u64>,
+    pub reason: Option<String>,
+    pub grant: Option<String>,
+}
+
+/// A grant.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct GrantRecord {
+    pub request: String,
+    pub dataset: String,
+    pub grantee: Party,
+    pub purpose: String,
+    pub algorithms: Vec<String>,
+    pub scope: Scope,
+    pub approved_by: Party,
+    pub approved_at_ms: u64,
+    pub revoked_by: Option<Party>,
+    pub revoked_at_ms: Option<u64>,
+    pub revoke_reason: Option<String>,
+}
+
+impl GrantRecord {
+    /// Whether the grant is in force at ledger time `now` (not revoked, not past its end;
+    /// the dataset's own status is checked separately).
+    pub fn in_force(&self, now: u64) -> bool {
+        self.revoked_by.is_none() && self.scope.expires_at_ms.is_none_or(|end| now < end)
+    }
+}
+
+/// One input of a task.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct InputRecord {
+    pub dataset: String,
+    pub owner_msp: String,
+    pub grant: Option<String>,
+    pub rows: Option<TimeRange>,
+    pub approved_by: Option<Party>,
+    pub approved_at_ms: Option<u64>,
+}
+
+impl InputRecord {
+    /// Whether a grant or its owner's approval covers this input.
+    pub fn covered(&self) -> bool {
+        self.grant.is_some() || self.approved_by.is_some()
+    }
+}
+
+/// A task.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct TaskRecord {
+    pub requester: Party,
+    pub status: TaskStatus,
+    pub mode: ExecutionMode,
+    pub algorithm: TaskAlgorithm,
+    pub inputs: Vec<InputRecord>,
+    pub parameters: serde_json::Value,
+    pub columns: Vec<String>,
+    pub recipients: Vec<Recipient>,
+    pub epsilon_micro: Option<u64>,
+    pub min_cell_size: u32,
+    pub config_hash: String,
+    pub requested_at_ms: u64,
+    pub claimant: Option<Party>,
+    pub claimed_at_ms: Option<u64>,
+    pub evidence: Option<ClaimEvidence>,
+    pub rejected_by: Option<Party>,
+    pub reject_reason: Option<String>,
+}
+
+impl TaskRecord {
+    /// The organizations owning the inputs, each once, in input order.
+    pub fn owner_orgs(&self) -> Vec<&str> {
+        let mut orgs: Vec<&str> = Vec::new();
+        for input in &self.inputs {
+            if !orgs.contains(&input.owner_msp.as_str()) {
+                orgs.push(&input.owner_msp);
+            }
+        }
+        orgs
+    }
+
+    /// Whether `caller` is an admin, owner or auditor of an input's organization.
+    pub fn owner_reader(&self, caller: &Caller) -> bool {
+        matches!(caller.role.as_str(), ADMIN | OWNER | AUDITOR)
+            && self.inputs.iter().any(|i| i.owner_msp == caller.msp_id)
+    }
+
+    /// Whether `caller` is an admin or owner of an input's organization.
+    pub fn owner_decider(&self, caller: &Caller) -> bool {
+        matches!(caller.role.as_str(), ADMIN | OWNER)
+            && self.inputs.iter().any(|i| i.owner_msp == caller.msp_id)
+    }
+
+    /// Whether `caller` is one of the result's recipients.
+    pub fn recipient(&self, caller: &Caller) -> bool {
+        self.recipients
+            .iter()
+            .any(|r| r.msp_id == caller.msp_id && r.name == caller.name)
+    }
+
+    /// Whether `caller` is an executor of the organization of an owner-side task that
+    /// has been approved.
+    pub fn owner_executor(&self, caller: &Caller) -> bool {
+        self.mode == ExecutionMode::OwnerSide
+            && caller.role == EXECUTOR
+            && self.inputs.iter().all(|i| i.owner_msp == caller.msp_id)
+            && !matches!(
+                self.status,
+                TaskStatus::PendingApproval | TaskStatus::Rejected
+            )
+    }
+
+    /// Whether `caller` is a party to the task: it may see it.
+    pub fn party(&self, caller: &Caller) -> bool {
+        is(caller, &self.requester)
+            || self.owner_reader(caller)
+            || self.recipient(caller)
+            || self.claimant.as_ref().is_some_and(|c| is(caller, c))
+            || self.owner_executor(caller)
+    }
+}
+
+/// A task's outcome.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct ResultRecord {
+    pub status: TaskStatus,
+    pub ciphertext: Option<String>,
+    pub ciphertext_sha256: Option<String>,
+    pub size_bytes: Option<u64>,
+    pub executor: Party,
+    pub evidence_ref: Option<String>,
+    pub reason: Option<String>,
+    pub written_at_ms: u64,
+}
+
+/// Stored algorithm records are their public view.
+pub(crate) type AlgorithmRecord = AlgorithmView;
+
+/// The `admin` role.
+pub(crate) const ADMIN: &str = "admin";
+/// The `analyst` role.
+pub(crate) const ANALYST: &str = "analyst";
+/// The `auditor` role.
+pub(crate) const AUDITOR: &str = "auditor";
+/// The `executor` role.
+pub(crate) const EXECUTOR: &str = "executor";
+/// The `owner` role.
+pub(crate) const OWNER: &str = "owner";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_depend_on_kind_and_sequence_only() {
+        assert_eq!(new_id("ds", 7), new_id("ds", 7));
+        assert_ne!(new_id("ds", 7), new_id("ds", 8));
+        assert_ne!(new_id("ds", 7)[3..], new_id("req", 7)[4..]);
+        assert_eq!(new_id("task", 1).len(), "task-".len() + ID_HEX_LEN);
+    }
+
+    #[test]
+    fn member_keys_do_not_collide_across_the_separator() {
+        assert_ne!(member_key("Org1", "ab"), member_key("Org1a", "b"));
+    }
+}

@@ -1,0 +1,484 @@
+//! The JSON the contract answers with. Each reply is one of these structs; a client
+//! decodes it with `serde_json::from_slice::<TaskView>(&reply)`.
+
+use serde::{Deserialize, Serialize};
+
+use super::api::{
+    AlgorithmKind, Consent, DatasetFile, DatasetKind, ExecutionMode, Port, Recipient, Scope,
+    TimeRange, WrappedKey,
+};
+
+/// The answer to an invocation that created something: its id.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Created {
+    /// The new id (`ds-…`, `alg-…`, `req-…`, `grant-…`, `task-…`).
+    pub id: String,
+}
+
+/// A member of an organization.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Party {
+    /// The organization (MSP id).
+    pub msp_id: String,
+    /// The member's name.
+    pub name: String,
+}
+
+/// Whether a dataset may be used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DatasetStatus {
+    /// Consented and in the catalog.
+    Active,
+    /// The consent's end time has passed (ledger time).
+    Expired,
+    /// The owner withdrew consent.
+    Withdrawn,
+}
+
+/// A catalog entry: a dataset's public metadata.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetSummary {
+    /// The dataset id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// What its files hold.
+    pub kind: DatasetKind,
+    /// The owning organization.
+    pub owner_msp: String,
+    /// Free text.
+    pub description: String,
+    /// Catalog labels.
+    pub labels: Vec<String>,
+    /// Every column of its files, in order of first appearance.
+    pub columns: Vec<String>,
+    /// The column a grant's row time range applies to.
+    pub time_column: Option<String>,
+    /// The consent terms.
+    pub consent: Consent,
+    /// Total plaintext size of its files.
+    pub size_bytes: u64,
+    /// The privacy budget in millionths of ε, if it has one.
+    pub epsilon_budget_micro: Option<u64>,
+    /// How much of the budget tasks have taken.
+    pub epsilon_spent_micro: u64,
+    /// Small-cell suppression threshold.
+    pub min_cell_size: u32,
+    /// When it was registered (ledger time).
+    pub registered_at_ms: u64,
+}
+
+/// One dataset, with its files.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetView {
+    /// Public metadata.
+    pub summary: DatasetSummary,
+    /// Whether it may be used.
+    pub status: DatasetStatus,
+    /// Its encrypted files.
+    pub files: Vec<DatasetFile>,
+    /// Its wrapped data keys: filled for the owning organization's admins, owners and
+    /// auditors only, empty for everyone else.
+    pub wrapped_keys: Vec<WrappedKey>,
+    /// Who registered it (owning organization only; `None` for others).
+    pub registered_by: Option<Party>,
+}
+
+/// A page of catalog results.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogPage {
+    /// Matching datasets, by id.
+    pub items: Vec<DatasetSummary>,
+    /// Pass as `after` for the next page; `None` when this page is the last.
+    pub next: Option<String>,
+}
+
+/// An algorithm's public metadata.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlgorithmView {
+    /// The algorithm id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Built-in or WebAssembly.
+    pub kind: AlgorithmKind,
+    /// The measurement a worker must attest to (hex).
+    pub measurement: String,
+    /// Free text.
+    pub description: String,
+    /// Input ports.
+    pub inputs: Vec<Port>,
+    /// Output ports.
+    pub outputs: Vec<Port>,
+    /// Whether its output holds aggregates only.
+    pub aggregate_only: bool,
+    /// Whether it is differentially private.
+    pub differentially_private: bool,
+    /// The organization that registered it.
+    pub registered_by_msp: String,
+    /// When (ledger time).
+    pub registered_at_ms: u64,
+}
+
+/// A page of algorithms.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlgorithmList {
+    /// Algorithms, by id.
+    pub items: Vec<AlgorithmView>,
+    /// Pass as `after` for the next page; `None` when this page is the last.
+    pub next: Option<String>,
+}
+
+/// Where a permission request stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestStatus {
+    /// Approved: a grant exists (see its own status).
+    Approved,
+    /// Awaiting the owner's decision.
+    Pending,
+    /// Rejected by the owner.
+    Rejected,
+}
+
+/// Whether a grant may cover new tasks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantStatus {
+    /// In force.
+    Active,
+    /// Its end time, or its dataset's consent end time, has passed (ledger time).
+    Expired,
+    /// Revoked by the owner.
+    Revoked,
+}
+
+/// A grant: an approved request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrantView {
+    /// The grant id.
+    pub id: String,
+    /// The request it came from.
+    pub request: String,
+    /// The dataset.
+    pub dataset: String,
+    /// Who may use it.
+    pub grantee: Party,
+    /// The purpose.
+    pub purpose: String,
+    /// The algorithms it allows.
+    pub algorithms: Vec<String>,
+    /// What it covers.
+    pub scope: Scope,
+    /// Whether it is in force.
+    pub status: GrantStatus,
+    /// Who approved it.
+    pub approved_by: Party,
+    /// When (ledger time).
+    pub approved_at_ms: u64,
+    /// Who revoked it.
+    pub revoked_by: Option<Party>,
+    /// When (ledger time).
+    pub revoked_at_ms: Option<u64>,
+    /// Why.
+    pub revoke_reason: Option<String>,
+}
+
+/// A permission request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestView {
+    /// The request id.
+    pub id: String,
+    /// The dataset.
+    pub dataset: String,
+    /// The dataset's organization.
+    pub owner_msp: String,
+    /// Who asked.
+    pub requester: Party,
+    /// Why.
+    pub purpose: String,
+    /// The algorithms asked for.
+    pub algorithms: Vec<String>,
+    /// What is asked for.
+    pub scope: Scope,
+    /// Where it stands.
+    pub status: RequestStatus,
+    /// When it was made (ledger time).
+    pub requested_at_ms: u64,
+    /// Who decided.
+    pub decided_by: Option<Party>,
+    /// When (ledger time).
+    pub decided_at_ms: Option<u64>,
+    /// The rejection reason.
+    pub reason: Option<String>,
+    /// The grant, once approved.
+    pub grant: Option<GrantView>,
+}
+
+/// A page of requests.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestList {
+    /// Requests, by id.
+    pub items: Vec<RequestView>,
+    /// Pass as `after` for the next page; `None` when this page is the last.
+    pub next: Option<String>,
+}
+
+/// Where a task stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStatus {
+    /// Every input is covered; an executor may claim it.
+    Approved,
+    /// Ran and failed; nothing was released.
+    Failed,
+    /// Some inputs await their owner's approval.
+    PendingApproval,
+    /// An owner rejected it.
+    Rejected,
+    /// Claimed; the claimant is running it.
+    Running,
+    /// Ran; the result is encrypted to the recipients.
+    Succeeded,
+}
+
+/// The algorithm a task runs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskAlgorithm {
+    /// The algorithm id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Built-in or WebAssembly.
+    pub kind: AlgorithmKind,
+    /// Its measurement (hex).
+    pub measurement: String,
+    /// Whether its output holds aggregates only.
+    pub aggregate_only: bool,
+    /// Whether it is differentially private.
+    pub differentially_private: bool,
+}
+
+/// One input of a task, with everything an executor needs to load it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskInput {
+    /// The dataset id.
+    pub dataset: String,
+    /// Its organization.
+    pub owner_msp: String,
+    /// Its name.
+    pub name: String,
+    /// What its files hold.
+    pub kind: DatasetKind,
+    /// Its files (locations and digests).
+    pub files: Vec<DatasetFile>,
+    /// Its column of row times.
+    pub time_column: Option<String>,
+    /// Its wrapped data keys: filled only for the claimant of a running task while every
+    /// input is still consented and covered, empty otherwise.
+    pub wrapped_keys: Vec<WrappedKey>,
+    /// The grant that covers it, if one did at request time.
+    pub grant: Option<String>,
+    /// Rows the executor must restrict to (from the grant).
+    pub rows: Option<TimeRange>,
+    /// Who of its organization approved this task, if that is what covers it.
+    pub approved_by: Option<Party>,
+    /// When (ledger time).
+    pub approved_at_ms: Option<u64>,
+}
+
+/// What the claimant's evidence showed (TEE mode).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimEvidence {
+    /// The attested measurement (hex).
+    pub measurement: String,
+    /// The attested report data (hex): the task config hash, then 32 bytes of the
+    /// worker's choosing (e.g. the hash of its key-release public key).
+    pub report_data: String,
+}
+
+/// A task's result as parties other than its recipients see it: no ciphertext.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResultSummary {
+    /// `succeeded` or `failed`.
+    pub status: TaskStatus,
+    /// SHA-256 of the ciphertext (hex), on success.
+    pub ciphertext_sha256: Option<String>,
+    /// Ciphertext size in bytes, on success.
+    pub size_bytes: Option<u64>,
+    /// Who wrote it.
+    pub executor: Party,
+    /// The executor's evidence reference.
+    pub evidence_ref: Option<String>,
+    /// The failure reason.
+    pub reason: Option<String>,
+    /// When (ledger time).
+    pub written_at_ms: u64,
+}
+
+/// A task: everything an executor needs to run it, and where it stands.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskView {
+    /// The task id.
+    pub id: String,
+    /// Who asked for it.
+    pub requester: Party,
+    /// Where it stands.
+    pub status: TaskStatus,
+    /// Where it runs.
+    pub mode: ExecutionMode,
+    /// The algorithm.
+    pub algorithm: TaskAlgorithm,
+    /// The inputs.
+    pub inputs: Vec<TaskInput>,
+    /// Algorithm parameters (a JSON object).
+    pub parameters: serde_json::Value,
+    /// The columns the algorithm reads.
+    pub columns: Vec<String>,
+    /// Who may decrypt the result.
+    pub recipients: Vec<Recipient>,
+    /// ε spent from each input's budget, in millionths.
+    pub epsilon_micro: Option<u64>,
+    /// The small-cell suppression threshold the executor must apply: the largest of the
+    /// inputs' thresholds and the parameters' `min_cell_size`.
+    pub min_cell_size: u32,
+    /// SHA-256 of the canonical task definition (hex), which a TEE worker binds in its
+    /// report data; see [`TaskDefinition`](super::TaskDefinition).
+    pub config_hash: String,
+    /// When it was requested (ledger time).
+    pub requested_at_ms: u64,
+    /// Who claimed it.
+    pub claimant: Option<Party>,
+    /// When (ledger time).
+    pub claimed_at_ms: Option<u64>,
+    /// What the claimant's evidence showed (TEE mode).
+    pub evidence: Option<ClaimEvidence>,
+    /// Who rejected it.
+    pub rejected_by: Option<Party>,
+    /// Why.
+    pub reject_reason: Option<String>,
+    /// Its result, once written (without the ciphertext).
+    pub result: Option<ResultSummary>,
+}
+
+/// A page of tasks.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskList {
+    /// Tasks, by id.
+    pub items: Vec<TaskView>,
+    /// Pass as `after` for the next page; `None` when this page is the last.
+    pub next: Option<String>,
+}
+
+/// A task's result, for its recipients.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResultView {
+    /// The task id.
+    pub task: String,
+    /// `succeeded` or `failed`.
+    pub status: TaskStatus,
+    /// The encrypted result (hex), on success.
+    pub ciphertext: Option<String>,
+    /// Its SHA-256 (hex), on success.
+    pub ciphertext_sha256: Option<String>,
+    /// Who wrote it.
+    pub executor: Party,
+    /// What the executor's evidence showed at claim time (TEE mode).
+    pub evidence: Option<ClaimEvidence>,
+    /// The executor's evidence reference.
+    pub evidence_ref: Option<String>,
+    /// The failure reason.
+    pub reason: Option<String>,
+    /// When (ledger time).
+    pub written_at_ms: u64,
+}
+
+/// What happened, in an audit event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditAction {
+    /// Consent withdrawn.
+    ConsentWithdrawn,
+    /// Dataset registered.
+    DatasetRegistered,
+    /// Dataset metadata, consent or keys changed.
+    DatasetUpdated,
+    /// A grant was revoked.
+    GrantRevoked,
+    /// A permission request was approved (the subject is the grant).
+    PermissionApproved,
+    /// A permission request was rejected.
+    PermissionRejected,
+    /// A permission was requested.
+    PermissionRequested,
+    /// A task's result was written.
+    ResultWritten,
+    /// An owner approved a task.
+    TaskApproved,
+    /// An executor claimed a task.
+    TaskClaimed,
+    /// A task failed.
+    TaskFailed,
+    /// An owner rejected a task.
+    TaskRejected,
+    /// A task naming the dataset was requested.
+    TaskRequested,
+}
+
+/// Who did something, as the core authenticated them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Actor {
+    /// The organization.
+    pub msp_id: String,
+    /// The member.
+    pub name: String,
+    /// The role.
+    pub role: String,
+}
+
+/// One event in a dataset's audit trail.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditEvent {
+    /// The ledger sequence number of the transaction.
+    pub sequence: u64,
+    /// Its ledger time.
+    pub at_ms: u64,
+    /// Who.
+    pub actor: Actor,
+    /// What.
+    pub action: AuditAction,
+    /// The request, grant or task id (or the dataset id).
+    pub subject: String,
+}
+
+/// A dataset's audit trail, oldest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditTrail {
+    /// The dataset.
+    pub dataset: String,
+    /// Events, by sequence number.
+    pub events: Vec<AuditEvent>,
+    /// Pass as `after` for the next page; `None` when this page is the last.
+    pub next: Option<u64>,
+}

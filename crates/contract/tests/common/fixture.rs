@@ -1,0 +1,216 @@
+//! The fixture of the authorization tests: callers of every kind, and one state with a
+//! dataset, a grant, a pending request and tasks at every stage.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use serde_json::{Value, json};
+use strongroom_contract::{Attestation, Caller};
+
+use super::{
+    BAD_MEASUREMENT, GOOD_MEASUREMENT, World, algorithm, attestation, caller, dataset, permission,
+    success, task,
+};
+
+pub const KINDS: [&str; 10] = [
+    "owner",
+    "owner_admin",
+    "owner_org_member",
+    "executor",
+    "requester",
+    "requester_org_member",
+    "unrelated",
+    "observer",
+    "worker",
+    "worker_wrong",
+];
+
+pub fn who(kind: &str) -> Caller {
+    match kind {
+        "owner" => caller("Org1MSP", "alice", "owner"),
+        "owner_admin" => caller("Org1MSP", "olga", "admin"),
+        "owner_org_member" => caller("Org1MSP", "oscar", "analyst"),
+        "executor" => caller("Org1MSP", "exec1", "executor"),
+        "requester" => caller("Org2MSP", "bob", "analyst"),
+        "requester_org_member" => caller("Org2MSP", "carol", "analyst"),
+        "unrelated" => caller("Org3MSP", "mallory", "analyst"),
+        "observer" => caller("Org4MSP", "olivia", "auditor"),
+        "worker" => caller("Org5MSP", "worker1", "executor"),
+        "worker_wrong" => caller("Org5MSP", "worker2", "executor"),
+        _ => unreachable!(),
+    }
+}
+
+pub struct Fixture {
+    pub world: World,
+    pub dataset: String,
+    pub algorithm: String,
+    pub pending_request: String,
+    pub grant: String,
+    pub pending_task: String,
+    pub approved_task: String,
+    pub approved_tee_task: String,
+    pub running_task: String,
+    pub running_tee_task: String,
+    pub done_task: String,
+    pub tee_hash: String,
+}
+
+pub fn fixture() -> Fixture {
+    let mut w = World::new();
+    let (alice, bob, carol) = (who("owner"), who("requester"), who("requester_org_member"));
+    let (exec1, worker) = (who("executor"), who("worker"));
+    let ds = w.create(&alice, &dataset("genomes", json!({})));
+    let alg = w.create(&bob, &algorithm("describe", false));
+    let req = w.create(&bob, &permission(&ds, &alg));
+    let grant = w.create(&alice, &json!({"op": "approve_permission", "request": req}));
+    let pending_request = w.create(&bob, &permission(&ds, &alg));
+    let pending_task = w.create(&carol, &task(&[&ds], &alg, "owner_side", &carol));
+    let approved_task = w.create(&bob, &task(&[&ds], &alg, "owner_side", &bob));
+    let approved_tee_task = w.create(&bob, &task(&[&ds], &alg, "tee", &bob));
+    let running_task = w.create(&bob, &task(&[&ds], &alg, "owner_side", &bob));
+    w.ok::<Value>(&exec1, &json!({"op": "claim_task", "task": running_task}));
+    let running_tee_task = w.create(&bob, &task(&[&ds], &alg, "tee", &bob));
+    let hash = w.task(&bob, &running_tee_task).config_hash;
+    w.exec_as(
+        &worker,
+        Some(attestation(GOOD_MEASUREMENT, &hash)),
+        &json!({"op": "claim_task", "task": running_tee_task}),
+    )
+    .unwrap();
+    let done_task = w.create(&bob, &task(&[&ds], &alg, "owner_side", &bob));
+    w.ok::<Value>(&exec1, &json!({"op": "claim_task", "task": done_task}));
+    w.ok::<Value>(&exec1, &success(&done_task, b"sealed"));
+    let tee_hash = w.task(&bob, &approved_tee_task).config_hash;
+    Fixture {
+        world: w,
+        dataset: ds,
+        algorithm: alg,
+        pending_request,
+        grant,
+        pending_task,
+        approved_task,
+        approved_tee_task,
+        running_task,
+        running_tee_task,
+        done_task,
+        tee_hash,
+    }
+}
+
+/// What an operation does: a transaction or a query, and the id a listing must show.
+pub enum Op {
+    Tx(Value),
+    Query(Value),
+    List(Value, String),
+}
+
+pub fn operations(f: &Fixture) -> Vec<(&'static str, Op)> {
+    let ds = &f.dataset;
+    vec![
+        ("register_dataset", Op::Tx(dataset("more", json!({})))),
+        (
+            "update_dataset",
+            Op::Tx(json!({"op": "update_dataset", "id": ds, "labels": ["genomics"]})),
+        ),
+        (
+            "withdraw_consent",
+            Op::Tx(json!({"op": "withdraw_consent", "id": ds})),
+        ),
+        ("register_algorithm", Op::Tx(algorithm("stratify", false))),
+        ("request_permission", Op::Tx(permission(ds, &f.algorithm))),
+        (
+            "approve_permission",
+            Op::Tx(json!({"op": "approve_permission", "request": f.pending_request})),
+        ),
+        (
+            "reject_permission",
+            Op::Tx(json!({"op": "reject_permission", "request": f.pending_request})),
+        ),
+        (
+            "revoke_grant",
+            Op::Tx(json!({"op": "revoke_grant", "grant": f.grant})),
+        ),
+        (
+            "request_task",
+            Op::Tx(task(&[ds], &f.algorithm, "owner_side", &who("requester"))),
+        ),
+        (
+            "approve_task",
+            Op::Tx(json!({"op": "approve_task", "task": f.pending_task})),
+        ),
+        (
+            "reject_task",
+            Op::Tx(json!({"op": "reject_task", "task": f.pending_task})),
+        ),
+        (
+            "claim_task (owner-side)",
+            Op::Tx(json!({"op": "claim_task", "task": f.approved_task})),
+        ),
+        (
+            "claim_task (tee)",
+            Op::Tx(json!({"op": "claim_task", "task": f.approved_tee_task})),
+        ),
+        (
+            "write_result (owner-side)",
+            Op::Tx(success(&f.running_task, b"out")),
+        ),
+        (
+            "write_result (tee)",
+            Op::Tx(success(&f.running_tee_task, b"out")),
+        ),
+        (
+            "search_catalog",
+            Op::List(
+                json!({"op": "search_catalog", "text": "genomes"}),
+                ds.clone(),
+            ),
+        ),
+        (
+            "get_dataset",
+            Op::Query(json!({"op": "get_dataset", "id": ds})),
+        ),
+        (
+            "get_algorithm",
+            Op::Query(json!({"op": "get_algorithm", "id": f.algorithm})),
+        ),
+        (
+            "get_request",
+            Op::Query(json!({"op": "get_request", "id": f.pending_request})),
+        ),
+        (
+            "list_my_requests",
+            Op::List(json!({"op": "list_my_requests"}), f.pending_request.clone()),
+        ),
+        (
+            "get_task (owner-side)",
+            Op::Query(json!({"op": "get_task", "id": f.approved_task})),
+        ),
+        (
+            "get_task (tee, running)",
+            Op::Query(json!({"op": "get_task", "id": f.running_tee_task})),
+        ),
+        (
+            "list_my_tasks (pending)",
+            Op::List(json!({"op": "list_my_tasks"}), f.pending_task.clone()),
+        ),
+        (
+            "list_my_tasks (approved)",
+            Op::List(json!({"op": "list_my_tasks"}), f.approved_task.clone()),
+        ),
+        (
+            "read_result",
+            Op::Query(json!({"op": "read_result", "task": f.done_task})),
+        ),
+        (
+            "audit_trail",
+            Op::Query(json!({"op": "audit_trail", "dataset": ds})),
+        ),
+    ]
+}
+
+pub fn attestation_of(kind: &str, f: &Fixture) -> Option<Attestation> {
+    match kind {
+        "worker" => Some(attestation(GOOD_MEASUREMENT, &f.tee_hash)),
+        "worker_wrong" => Some(attestation(BAD_MEASUREMENT, &f.tee_hash)),
+        _ => None,
+    }
+}
