@@ -23,6 +23,7 @@
 #![deny(missing_docs)]
 
 pub mod data;
+pub mod sharing;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -80,6 +81,13 @@ pub enum ClientError {
     /// A receipt did not verify.
     #[error("receipt: {0}")]
     Receipt(String),
+    /// The contract (or the core) refused the request. For a party that may not see
+    /// something, "not found or not allowed" is one answer.
+    #[error("refused: {reason}")]
+    Refused {
+        /// The core's reason.
+        reason: String,
+    },
     /// Encrypting, decrypting, uploading or downloading data failed.
     #[error("{0}")]
     Data(String),

@@ -208,7 +208,7 @@ fn verify(args: &LedgerVerifyArgs) -> Result<()> {
     Ok(())
 }
 
-fn verify_receipt(args: &ReceiptVerifyArgs) -> Result<()> {
+pub(crate) fn verify_receipt(args: &ReceiptVerifyArgs) -> Result<()> {
     let trusted = service_key(&args.key)?;
     let json = std::fs::read_to_string(&args.receipt)
         .with_context(|| format!("cannot read {}", args.receipt.display()))?;

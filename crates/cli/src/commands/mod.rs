@@ -3,8 +3,13 @@
 mod attest;
 mod bench;
 mod crypto;
+mod demo;
+mod flow;
 mod identity;
 mod ledger;
+mod net;
+mod node;
+mod sharing;
 
 use anyhow::Result;
 use clap::Subcommand;
@@ -12,6 +17,37 @@ use clap::Subcommand;
 /// What `strongroom` can do.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the whole data-sharing flow on this machine: a node, three organizations,
+    /// encrypted patient data, permission, two analyses, an unrelated organization
+    /// refused at every step, and the ledger verified offline.
+    Demo(demo::DemoArgs),
+    /// Run a node.
+    #[command(subcommand)]
+    Node(node::NodeCommand),
+    /// Store encrypted datasets and register them with consent.
+    #[command(subcommand)]
+    Data(sharing::DataCommand),
+    /// Search the catalog of consented datasets.
+    #[command(subcommand)]
+    Catalog(sharing::CatalogCommand),
+    /// Register and list the algorithms tasks may run.
+    #[command(subcommand)]
+    Algorithm(sharing::AlgorithmCommand),
+    /// Request, grant, refuse and revoke permissions.
+    #[command(subcommand)]
+    Access(sharing::AccessCommand),
+    /// Request, approve, reject and inspect analyses.
+    #[command(subcommand)]
+    Task(sharing::TaskCommand),
+    /// Read and decrypt a task's result.
+    #[command(subcommand)]
+    Result(sharing::ResultCommand),
+    /// Run the owner-side analyzer that executes approved tasks at the data owner.
+    #[command(subcommand)]
+    Analyzer(sharing::AnalyzerCommand),
+    /// Fetch and verify receipts.
+    #[command(subcommand)]
+    Receipt(sharing::ReceiptCommand),
     /// Verify TEE attestation evidence against a policy.
     #[command(subcommand)]
     Attest(attest::AttestCommand),
@@ -35,6 +71,16 @@ pub enum Command {
 /// Runs one subcommand.
 pub fn run(command: Command) -> Result<()> {
     match command {
+        Command::Demo(args) => demo::run(args),
+        Command::Node(command) => node::run(command),
+        Command::Data(command) => sharing::run_data(command),
+        Command::Catalog(command) => sharing::run_catalog(command),
+        Command::Algorithm(command) => sharing::run_algorithm(command),
+        Command::Access(command) => sharing::run_access(command),
+        Command::Task(command) => sharing::run_task(command),
+        Command::Result(command) => sharing::run_result(command),
+        Command::Analyzer(command) => sharing::run_analyzer(command),
+        Command::Receipt(command) => sharing::run_receipt(command),
         Command::Attest(command) => attest::run(command),
         Command::Bench(command) => bench::run(command),
         Command::Crypto(command) => crypto::run(command),

@@ -1,0 +1,185 @@
+//! `strongroom node start`: run a node.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, anyhow};
+use clap::{Args, Subcommand};
+use strongroom_contract::sharing::SharingContract;
+use strongroom_node::{GenesisOrg, Node, NodeSettings, RunningNode};
+
+use super::net::block_on;
+
+/// Nodes.
+#[derive(Debug, Subcommand)]
+pub enum NodeCommand {
+    /// Start a node: one-member Raft cluster, TEE core (sim: INSECURE SIMULATION),
+    /// HTTPS API. Settings come from the defaults, then the TOML file of --config, then
+    /// STRONGROOM_* environment variables, then flags. Stops gracefully on Ctrl-C or
+    /// SIGTERM: requests in flight finish and everything acknowledged is durable.
+    Start(NodeStartArgs),
+    /// Print the settings a start would use (defaults, file, environment, flags), as
+    /// TOML, and exit.
+    Config(NodeStartArgs),
+}
+
+/// Settings of `node start`. Each flag overrides the file's value.
+#[derive(Debug, Args)]
+pub struct NodeStartArgs {
+    /// A TOML file of settings (keys as the flags, with underscores).
+    #[arg(long, env = "STRONGROOM_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Data directory: Raft log, ledger, sealed secrets, TLS key, objects
+    /// [default: strongroom-data].
+    #[arg(long, env = "STRONGROOM_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Address of the HTTPS API [default: 127.0.0.1:8443; port 0 picks one].
+    #[arg(long, env = "STRONGROOM_LISTEN", value_name = "ADDR")]
+    listen: Option<SocketAddr>,
+    /// TEE platform [default: sim, an INSECURE SIMULATION].
+    #[arg(long, env = "STRONGROOM_PLATFORM")]
+    platform: Option<String>,
+    /// A DNS name or IP address for the TLS certificate (repeatable)
+    /// [default: localhost, 127.0.0.1].
+    #[arg(long = "tls-name", env = "STRONGROOM_TLS_NAMES", value_delimiter = ',')]
+    tls_names: Vec<String>,
+    /// An organization of the consortium, `MSP=CA_CERT.pem` (repeatable; first start
+    /// only: recorded in the genesis transaction).
+    #[arg(long = "org", env = "STRONGROOM_ORGS", value_delimiter = ',', value_name = "MSP=PEM")]
+    orgs: Vec<String>,
+    /// Largest JSON request body in bytes [default: 2097152].
+    #[arg(long, env = "STRONGROOM_MAX_BODY_BYTES")]
+    max_body_bytes: Option<usize>,
+    /// Largest uploaded object in bytes [default: 68719476736].
+    #[arg(long, env = "STRONGROOM_MAX_OBJECT_BYTES")]
+    max_object_bytes: Option<u64>,
+    /// Requests per second per client address [default: 50000].
+    #[arg(long, env = "STRONGROOM_RATE_PER_SECOND")]
+    rate_per_second: Option<u32>,
+    /// Burst of requests per client address [default: 100000].
+    #[arg(long, env = "STRONGROOM_RATE_BURST")]
+    rate_burst: Option<u32>,
+    /// A signature entry at least every this many entries [default: 1000].
+    #[arg(long, env = "STRONGROOM_SIGNATURE_EVERY_ENTRIES")]
+    signature_every_entries: Option<u64>,
+    /// A signature entry at least every this many milliseconds [default: 200].
+    #[arg(long, env = "STRONGROOM_SIGNATURE_EVERY_MS")]
+    signature_every_ms: Option<u64>,
+    /// Grace period for requests in flight at shutdown, ms [default: 10000].
+    #[arg(long, env = "STRONGROOM_SHUTDOWN_GRACE_MS")]
+    shutdown_grace_ms: Option<u64>,
+}
+
+impl NodeStartArgs {
+    /// Defaults, then the file, then environment and flags (clap merges those two).
+    pub fn settings(&self) -> Result<NodeSettings> {
+        let mut s = match &self.config {
+            Some(path) => NodeSettings::from_toml_file(path)?,
+            None => NodeSettings::default(),
+        };
+        if let Some(v) = &self.data_dir {
+            s.data_dir = v.clone();
+        }
+        if let Some(v) = self.listen {
+            s.listen = v;
+        }
+        if let Some(v) = &self.platform {
+            s.platform = v.clone();
+        }
+        if !self.tls_names.is_empty() {
+            s.tls_names = self.tls_names.clone();
+        }
+        if !self.orgs.is_empty() {
+            s.organizations = self
+                .orgs
+                .iter()
+                .map(|org| {
+                    let (msp, pem) = org
+                        .split_once('=')
+                        .ok_or_else(|| anyhow!("--org {org}: expected MSP=CA_CERT.pem"))?;
+                    Ok(GenesisOrg {
+                        msp_id: msp.to_owned(),
+                        ca_cert: PathBuf::from(pem),
+                    })
+                })
+                .collect::<Result<_>>()?;
+        }
+        macro_rules! set {
+            ($($field:ident),*) => { $( if let Some(v) = self.$field { s.$field = v; } )* };
+        }
+        set!(
+            max_body_bytes,
+            max_object_bytes,
+            rate_per_second,
+            rate_burst,
+            signature_every_entries,
+            signature_every_ms,
+            shutdown_grace_ms
+        );
+        s.validate()?;
+        Ok(s)
+    }
+}
+
+/// Runs one `node` subcommand.
+pub fn run(command: NodeCommand) -> Result<()> {
+    match command {
+        NodeCommand::Config(args) => {
+            let settings = args.settings()?;
+            print!(
+                "{}",
+                toml::to_string(&settings).context("cannot render the settings")?
+            );
+            Ok(())
+        }
+        NodeCommand::Start(args) => {
+            let settings = args.settings()?;
+            init_logs();
+            block_on(start(settings))?
+        }
+    }
+}
+
+/// Structured logs on stderr; `RUST_LOG` filters (default `info`).
+pub fn init_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn start(settings: NodeSettings) -> Result<()> {
+    if settings.platform == "sim" {
+        eprintln!(
+            "strongroom: WARNING: INSECURE SIMULATION: this node runs no TEE; its evidence is simulated and protects nothing"
+        );
+    }
+    let node = Node::open(&settings, Box::new(SharingContract))
+        .await
+        .with_context(|| format!("cannot start a node on {}", settings.data_dir.display()))?;
+    let running = RunningNode::start(node, &settings)
+        .await
+        .context("cannot serve the API")?;
+    println!(
+        "strongroom node listening on https://{} (data {}, TLS certificate {})",
+        running.addr(),
+        settings.data_dir.display(),
+        settings.data_dir.join("tls").join("cert.pem").display()
+    );
+    wait_for_stop().await?;
+    eprintln!("strongroom: stopping: finishing requests in flight");
+    running.shutdown().await.context("unclean shutdown")?;
+    eprintln!("strongroom: stopped");
+    Ok(())
+}
+
+async fn wait_for_stop() -> Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
+    tokio::select! {
+        result = tokio::signal::ctrl_c() => result.context("cannot watch Ctrl-C"),
+        _ = term.recv() => Ok(()),
+    }
+}

@@ -1,0 +1,70 @@
+//! Typed calls of the data-sharing contract (`strongroom_contract::sharing`): JSON
+//! invocations and queries in, typed views out.
+
+use serde::de::DeserializeOwned;
+use strongroom_contract::sharing::{Invocation, Query};
+use strongroom_enclave::request::Reply;
+use strongroom_identity::Member;
+
+use crate::{Client, ClientError};
+
+/// The answer of a committed invocation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invoked<T> {
+    /// The contract's typed answer.
+    pub value: T,
+    /// The ledger entry that records the transaction.
+    pub sequence: Option<u64>,
+}
+
+fn accepted<T: DeserializeOwned>(what: &str, reply: Reply) -> Result<T, ClientError> {
+    match reply {
+        Reply::Accept(bytes) => serde_json::from_slice(&bytes)
+            .map_err(|e| ClientError::Protocol(format!("{what}: the contract's answer: {e}"))),
+        Reply::Refuse(reason) => Err(ClientError::Refused { reason }),
+        Reply::RefuseUnauthenticated(reason) => Err(ClientError::Refused {
+            reason: format!("{reason} (unauthenticated: the core could not read the request)"),
+        }),
+    }
+}
+
+fn op_name(value: &serde_json::Value) -> String {
+    value
+        .get("op")
+        .and_then(|v| v.as_str())
+        .unwrap_or("request")
+        .to_owned()
+}
+
+impl Client {
+    /// Commits `invocation` as `member` and decodes the contract's answer.
+    pub async fn invoke<T: DeserializeOwned>(
+        &self,
+        member: &Member,
+        invocation: &Invocation,
+    ) -> Result<Invoked<T>, ClientError> {
+        let json = serde_json::to_value(invocation)
+            .map_err(|e| ClientError::Protocol(format!("encoding the invocation: {e}")))?;
+        let bytes = serde_json::to_vec(&json)
+            .map_err(|e| ClientError::Protocol(format!("encoding the invocation: {e}")))?;
+        let committed = self.transact(member, &bytes).await?;
+        Ok(Invoked {
+            value: accepted(&op_name(&json), committed.reply)?,
+            sequence: committed.sequence,
+        })
+    }
+
+    /// Asks `query` as `member` and decodes the answer.
+    pub async fn ask<T: DeserializeOwned>(
+        &self,
+        member: &Member,
+        query: &Query,
+    ) -> Result<T, ClientError> {
+        let json = serde_json::to_value(query)
+            .map_err(|e| ClientError::Protocol(format!("encoding the query: {e}")))?;
+        let bytes = serde_json::to_vec(&json)
+            .map_err(|e| ClientError::Protocol(format!("encoding the query: {e}")))?;
+        let reply = self.query(member, &bytes).await?;
+        accepted(&op_name(&json), reply)
+    }
+}
