@@ -43,8 +43,8 @@ fn data_err(what: impl Into<String>) -> ClientError {
 pub fn load_or_create_x25519(path: &Path) -> Result<PrivateKey, ClientError> {
     use std::os::unix::fs::PermissionsExt;
     if path.exists() {
-        let file = std::fs::File::open(path)
-            .map_err(|e| data_err(format!("{}: {e}", path.display())))?;
+        let file =
+            std::fs::File::open(path).map_err(|e| data_err(format!("{}: {e}", path.display())))?;
         let mode = file
             .metadata()
             .map_err(|e| data_err(format!("{}: {e}", path.display())))?
@@ -296,8 +296,8 @@ pub fn open_result(
     label: &str,
     key: &PrivateKey,
 ) -> Result<Vec<u8>, ClientError> {
-    let envelope: ResultEnvelope = serde_json::from_slice(envelope)
-        .map_err(|e| data_err(format!("result envelope: {e}")))?;
+    let envelope: ResultEnvelope =
+        serde_json::from_slice(envelope).map_err(|e| data_err(format!("result envelope: {e}")))?;
     let wrapped = envelope
         .keys
         .iter()
@@ -307,8 +307,11 @@ pub fn open_result(
         &hex::decode(&wrapped.key).map_err(|e| data_err(format!("result key: {e}")))?,
     )
     .map_err(|e| data_err(format!("result key: {e}")))?;
-    let dek = hpke::unwrap_key(key, &result_info(task), &wrapped)
-        .map_err(|_| data_err(format!("the result key for {label} does not open with this key")))?;
+    let dek = hpke::unwrap_key(key, &result_info(task), &wrapped).map_err(|_| {
+        data_err(format!(
+            "the result key for {label} does not open with this key"
+        ))
+    })?;
     let dek = DataKey::from_slice(&dek).map_err(|e| data_err(format!("result key: {e}")))?;
     let object =
         hex::decode(&envelope.object).map_err(|e| data_err(format!("result object: {e}")))?;

@@ -140,6 +140,10 @@ fn http_client(cert_pem: &str) -> Result<reqwest::Client, ClientError> {
     reqwest::Client::builder()
         .use_preconfigured_tls(tls)
         .pool_max_idle_per_host(256)
+        // Large windows: object uploads stream gigabytes over one HTTP/2 stream.
+        .http2_adaptive_window(true)
+        .http2_initial_stream_window_size(4 * 1024 * 1024)
+        .http2_initial_connection_window_size(4 * 1024 * 1024)
         .build()
         .map_err(|e| ClientError::Setup(e.to_string()))
 }

@@ -55,6 +55,9 @@ pub fn load_or_create_tls(
     Ok((cert_pem, certs, key))
 }
 
+/// Initial HTTP/2 flow-control window, per stream and per connection.
+const H2_WINDOW: u32 = 4 * 1024 * 1024;
+
 /// A node serving its API.
 pub struct RunningNode {
     addr: SocketAddr,
@@ -109,11 +112,17 @@ impl RunningNode {
             reason: format!("listen: {e}"),
         })?;
         let handle = axum_server::Handle::new();
-        let server = tokio::spawn(
-            axum_server::from_tcp_rustls(listener, tls)
-                .handle(handle.clone())
-                .serve(app.into_make_service_with_connect_info::<SocketAddr>()),
-        );
+        let mut server = axum_server::from_tcp_rustls(listener, tls).handle(handle.clone());
+        // HTTP/2's default 64 KiB flow-control windows throttle large uploads to a
+        // fraction of the link; let the windows grow with the measured bandwidth.
+        server
+            .http_builder()
+            .http2()
+            .adaptive_window(true)
+            .initial_stream_window_size(H2_WINDOW)
+            .initial_connection_window_size(H2_WINDOW);
+        let server =
+            tokio::spawn(server.serve(app.into_make_service_with_connect_info::<SocketAddr>()));
         tracing::info!(%addr, "serving the API over TLS");
         Ok(Self {
             addr,

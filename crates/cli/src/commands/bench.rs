@@ -1,6 +1,7 @@
 //! `strongroom bench …`: speed on this machine, with references measured in the same
 //! run so that figures can be compared as ratios on a noisy machine.
 
+mod api;
 mod enclave;
 mod ledger;
 
@@ -29,6 +30,10 @@ pub enum BenchCommand {
     /// signature, no-op contract, encrypt entry and response) against raw ECDSA P-256
     /// verifications per second measured in the same run.
     Enclave(enclave::EnclaveBenchArgs),
+    /// Transactions per second through the HTTPS API (request_permission-sized) with
+    /// several concurrent clients, p50/p99 latency, the time of the demo flow, and
+    /// `data put` of a large file against the object format's speed in the same run.
+    Api(api::ApiBenchArgs),
 }
 
 /// Arguments of `bench crypto`.
@@ -54,6 +59,7 @@ pub fn run(command: BenchCommand) -> Result<()> {
         BenchCommand::Crypto(args) => crypto(&args),
         BenchCommand::Ledger(args) => ledger::run(&args),
         BenchCommand::Enclave(args) => enclave::run(&args),
+        BenchCommand::Api(args) => api::run(&args),
     }
 }
 

@@ -121,10 +121,7 @@ async fn answer(client: &Client, member: &Member, query: &Query) -> String {
 
 async fn demo(args: &DemoArgs, base: &Path) -> Result<()> {
     let started = Instant::now();
-    let mut step = Step {
-        number: 0,
-        started,
-    };
+    let mut step = Step { number: 0, started };
     println!("strongroom demo: three organizations share and analyse patient data");
     println!("working directory: {}", base.display());
 
@@ -159,7 +156,15 @@ async fn demo(args: &DemoArgs, base: &Path) -> Result<()> {
     let url = format!("https://localhost:{}", running.addr().port());
     step.say(&format!("listening on {url}"));
     step.say("WARNING: INSECURE SIMULATION: no TEE on this machine; the evidence is simulated");
-    let outcome = flow_steps(args, base, &mut step, &running, &url, [&alice, &analyzer, &bob, &eve]).await;
+    let outcome = flow_steps(
+        args,
+        base,
+        &mut step,
+        &running,
+        &url,
+        [&alice, &analyzer, &bob, &eve],
+    )
+    .await;
     running.shutdown().await?;
     outcome?;
     println!(
@@ -199,7 +204,10 @@ async fn flow_steps(
             dir
         }
     };
-    let files = vec![data_dir.join("patients.csv"), data_dir.join("conditions.csv")];
+    let files = vec![
+        data_dir.join("patients.csv"),
+        data_dir.join("conditions.csv"),
+    ];
     for file in &files {
         ensure!(file.is_file(), "{} is missing", file.display());
     }
@@ -325,7 +333,9 @@ async fn flow_steps(
     )
     .await?;
     for task in [&describe_task, &stratify_task] {
-        let view: TaskView = client.ask(bob, &Query::GetTask { id: task.clone() }).await?;
+        let view: TaskView = client
+            .ask(bob, &Query::GetTask { id: task.clone() })
+            .await?;
         step.say(&format!(
             "task {} ({}): {:?}, covered by the grant; config hash {}",
             view.id,

@@ -268,7 +268,10 @@ pub fn csv_columns(path: &Path) -> Result<Vec<String>> {
     let line = line.strip_prefix('\u{feff}').unwrap_or(line);
     let columns: Vec<String> = line.split(',').map(|c| c.trim().to_owned()).collect();
     if columns.iter().any(String::is_empty) {
-        bail!("{}: line 1: the header has an empty column name", path.display());
+        bail!(
+            "{}: line 1: the header has an empty column name",
+            path.display()
+        );
     }
     Ok(columns)
 }
@@ -395,7 +398,10 @@ pub fn task_analysis(algorithm: &str, parameters: &serde_json::Value) -> Result<
         .cloned()
         .ok_or_else(|| anyhow!("the parameters are not a JSON object"))?;
     object.remove("min_cell_size");
-    object.insert("name".into(), serde_json::Value::String(algorithm.to_owned()));
+    object.insert(
+        "name".into(),
+        serde_json::Value::String(algorithm.to_owned()),
+    );
     serde_json::from_value(serde_json::Value::Object(object))
         .map_err(|e| anyhow!("the parameters do not describe a {algorithm} analysis: {e}"))
 }
@@ -693,8 +699,7 @@ pub async fn get_result(
         .await?;
     let plaintext = match (&view.status, &view.ciphertext) {
         (TaskStatus::Succeeded, Some(ciphertext)) => {
-            let envelope =
-                hex::decode(ciphertext).context("the result ciphertext is not hex")?;
+            let envelope = hex::decode(ciphertext).context("the result ciphertext is not hex")?;
             Some(data::open_result(
                 task,
                 &envelope,

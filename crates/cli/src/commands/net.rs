@@ -17,7 +17,11 @@ use super::identity::passphrase_from_env;
 #[derive(Clone, Debug, Args)]
 pub struct NodeArgs {
     /// The node's API URL.
-    #[arg(long, env = "STRONGROOM_NODE", default_value = "https://localhost:8443")]
+    #[arg(
+        long,
+        env = "STRONGROOM_NODE",
+        default_value = "https://localhost:8443"
+    )]
     pub node: String,
     /// The node's TLS certificate (PEM), pinned for this connection. The node writes it
     /// to `DATA_DIR/tls/cert.pem`; trust in the node itself comes from its attestation.

@@ -45,7 +45,12 @@ pub struct NodeStartArgs {
     tls_names: Vec<String>,
     /// An organization of the consortium, `MSP=CA_CERT.pem` (repeatable; first start
     /// only: recorded in the genesis transaction).
-    #[arg(long = "org", env = "STRONGROOM_ORGS", value_delimiter = ',', value_name = "MSP=PEM")]
+    #[arg(
+        long = "org",
+        env = "STRONGROOM_ORGS",
+        value_delimiter = ',',
+        value_name = "MSP=PEM"
+    )]
     orgs: Vec<String>,
     /// Largest JSON request body in bytes [default: 2097152].
     #[arg(long, env = "STRONGROOM_MAX_BODY_BYTES")]

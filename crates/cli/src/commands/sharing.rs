@@ -205,7 +205,11 @@ fn summaries_table(items: &[DatasetSummary]) -> String {
     )
 }
 
-async fn catalog_all(client: &Client, member: &Member, mut search: CatalogSearch) -> Result<Vec<DatasetSummary>> {
+async fn catalog_all(
+    client: &Client,
+    member: &Member,
+    mut search: CatalogSearch,
+) -> Result<Vec<DatasetSummary>> {
     let mut items = Vec::new();
     search.limit = Some(100);
     loop {
@@ -255,7 +259,9 @@ fn dataset_text(view: &DatasetView) -> String {
 
 async fn data_show(args: IdArgs) -> Result<()> {
     let (client, member) = args.common.open().await?;
-    let view: DatasetView = client.ask(&member, &Query::GetDataset { id: args.id }).await?;
+    let view: DatasetView = client
+        .ask(&member, &Query::GetDataset { id: args.id })
+        .await?;
     print(args.common.node.json, &view, dataset_text)
 }
 
@@ -320,7 +326,9 @@ pub fn run_catalog(command: CatalogCommand) -> Result<()> {
             },
         )
         .await?;
-        print(args.common.node.json, &items, |items| summaries_table(items))
+        print(args.common.node.json, &items, |items| {
+            summaries_table(items)
+        })
     })?
 }
 
@@ -358,12 +366,16 @@ pub fn run_algorithm(command: AlgorithmCommand) -> Result<()> {
             AlgorithmCommand::RegisterBuiltins(args) => {
                 let (client, member) = args.common.open().await?;
                 let items = flow::register_builtins(&client, &member).await?;
-                print(args.common.node.json, &items, |items| algorithms_table(items))
+                print(args.common.node.json, &items, |items| {
+                    algorithms_table(items)
+                })
             }
             AlgorithmCommand::List(args) => {
                 let (client, member) = args.common.open().await?;
                 let items = flow::list_algorithms(&client, &member).await?;
-                print(args.common.node.json, &items, |items| algorithms_table(items))
+                print(args.common.node.json, &items, |items| {
+                    algorithms_table(items)
+                })
             }
         }
     })?
@@ -496,8 +508,9 @@ pub fn run_access(command: AccessCommand) -> Result<()> {
             }
             AccessCommand::Show(args) => {
                 let (client, member) = args.common.open().await?;
-                let view: RequestView =
-                    client.ask(&member, &Query::GetRequest { id: args.id }).await?;
+                let view: RequestView = client
+                    .ask(&member, &Query::GetRequest { id: args.id })
+                    .await?;
                 print(args.common.node.json, &view, |v| {
                     requests_table(std::slice::from_ref(v))
                 })
@@ -615,8 +628,8 @@ pub fn run_task(command: TaskCommand) -> Result<()> {
         match command {
             TaskCommand::Request(args) => {
                 let (client, member) = args.common.open().await?;
-                let parameters: serde_json::Value = serde_json::from_str(&args.parameters)
-                    .context("--parameters is not JSON")?;
+                let parameters: serde_json::Value =
+                    serde_json::from_str(&args.parameters).context("--parameters is not JSON")?;
                 let algorithm = flow::find_algorithm(&client, &member, &args.algorithm).await?;
                 let key = args.common.member.result_key()?;
                 let (id, sequence) = flow::request_builtin_task(
@@ -646,7 +659,10 @@ pub fn run_task(command: TaskCommand) -> Result<()> {
                 )
                 .await?;
                 print(args.common.node.json, &view, |v| {
-                    format!("approved {} (ledger entry {sequence}): {:?}\n", v.id, v.status)
+                    format!(
+                        "approved {} (ledger entry {sequence}): {:?}\n",
+                        v.id, v.status
+                    )
                 })
             }
             TaskCommand::Reject(args) => {
