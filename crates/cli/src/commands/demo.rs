@@ -355,23 +355,17 @@ async fn flow_steps(
     let work = base.join("analyzer");
     let executed = flow::analyzer_pass(&client, analyzer, &org_key, &work).await?;
     for e in &executed {
-        step.say(&format!(
-            "{} ({}): {}{} (ledger entry {})",
-            e.task,
-            e.algorithm,
-            e.status,
-            e.reason
-                .as_ref()
-                .map(|r| format!(": {r}"))
-                .unwrap_or_default(),
-            e.sequence
-        ));
+        step.say(&flow::executed_line(e));
     }
     ensure!(
         executed.len() == 2 && executed.iter().all(|e| e.status == "succeeded"),
         "the analyzer did not complete both tasks"
     );
-    let last_sequence = executed.iter().map(|e| e.sequence).max().unwrap_or(0);
+    let last_sequence = executed
+        .iter()
+        .filter_map(|e| e.sequence)
+        .max()
+        .unwrap_or(0);
 
     step.next("Org2 reads and decrypts its results");
     for task in [&describe_task, &stratify_task] {

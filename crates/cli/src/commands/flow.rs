@@ -455,12 +455,13 @@ pub struct Executed {
     pub task: String,
     /// The algorithm's name.
     pub algorithm: String,
-    /// `succeeded` or `failed`.
+    /// `succeeded`, `failed` (recorded on the ledger) or `deferred` (not handled this
+    /// pass: retried on the next).
     pub status: String,
-    /// Why it failed.
+    /// Why it failed or was deferred.
     pub reason: Option<String>,
     /// The ledger entry recording the outcome.
-    pub sequence: u64,
+    pub sequence: Option<u64>,
 }
 
 /// One pass of the owner-side analyzer: claims every approved owner-side task of the
@@ -482,25 +483,62 @@ pub async fn analyzer_pass(
             .claimant
             .as_ref()
             .is_some_and(|c| c.msp_id == executor.msp_id() && c.name == executor.name());
-        let task = match task.status {
+        let (id, algorithm) = (task.id.clone(), task.algorithm.name.clone());
+        let attempt = match task.status {
             TaskStatus::Approved => {
-                let (claimed, _): (TaskView, u64) = invoke(
-                    client,
-                    executor,
-                    Invocation::ClaimTask(ClaimTask {
-                        task: task.id.clone(),
-                    }),
-                )
-                .await
-                .with_context(|| format!("cannot claim {}", task.id))?;
-                claimed
+                claim_and_execute(client, executor, org_key, work_dir, &id).await
             }
-            TaskStatus::Running if mine => task,
+            TaskStatus::Running if mine => {
+                execute(client, executor, org_key, work_dir, &task).await
+            }
             _ => continue,
         };
-        done.push(execute(client, executor, org_key, work_dir, &task).await?);
+        // A task that could not be handled now (the node unreachable, another analyzer
+        // claimed it first) is reported and left for the next pass; the others go on.
+        done.push(attempt.unwrap_or_else(|error| Executed {
+            task: id,
+            algorithm,
+            status: "deferred".into(),
+            reason: Some(format!("{error:#}")),
+            sequence: None,
+        }));
     }
     Ok(done)
+}
+
+async fn claim_and_execute(
+    client: &Client,
+    executor: &Member,
+    org_key: &PrivateKey,
+    work_dir: &Path,
+    id: &str,
+) -> Result<Executed> {
+    let (claimed, _): (TaskView, u64) = invoke(
+        client,
+        executor,
+        Invocation::ClaimTask(ClaimTask {
+            task: id.to_owned(),
+        }),
+    )
+    .await
+    .with_context(|| format!("cannot claim {id}"))?;
+    execute(client, executor, org_key, work_dir, &claimed).await
+}
+
+/// One line about what the analyzer did with a task.
+pub fn executed_line(e: &Executed) -> String {
+    let reason = e
+        .reason
+        .as_ref()
+        .map(|r| format!(": {r}"))
+        .unwrap_or_default();
+    match e.sequence {
+        Some(sequence) => format!(
+            "{} ({}): {}{reason} (ledger entry {sequence})",
+            e.task, e.algorithm, e.status
+        ),
+        None => format!("{} ({}): {}{reason}", e.task, e.algorithm, e.status),
+    }
 }
 
 /// Why a task failed: reported on the ledger (at most 1 KiB).
@@ -517,14 +555,16 @@ fn failure_reason(error: &anyhow::Error) -> String {
     reason
 }
 
-/// Whether an error is the node or the network (retry later) rather than the task.
+/// Whether an error is the node or the network (retry later) rather than the task. A
+/// missing object (404) is the task's: its input is gone.
 fn is_infrastructure(error: &anyhow::Error) -> bool {
-    error.chain().any(|cause| {
-        matches!(
-            cause.downcast_ref::<ClientError>(),
-            Some(ClientError::Transport { .. } | ClientError::Api { .. })
-        )
-    })
+    error
+        .chain()
+        .any(|cause| match cause.downcast_ref::<ClientError>() {
+            Some(ClientError::Transport { .. }) => true,
+            Some(ClientError::Api { status, .. }) => *status != 404,
+            _ => false,
+        })
 }
 
 async fn execute(
@@ -591,7 +631,7 @@ async fn execute(
         algorithm: task.algorithm.name.clone(),
         status,
         reason,
-        sequence,
+        sequence: Some(sequence),
     })
 }
 

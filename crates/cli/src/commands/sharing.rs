@@ -798,21 +798,14 @@ pub fn run_analyzer(command: AnalyzerCommand) -> Result<()> {
                 if args.common.node.json {
                     println!("{}", serde_json::to_string(executed)?);
                 } else {
-                    println!(
-                        "{} {} {}{} (ledger entry {})",
-                        executed.task,
-                        executed.algorithm,
-                        executed.status,
-                        executed
-                            .reason
-                            .as_ref()
-                            .map(|r| format!(": {r}"))
-                            .unwrap_or_default(),
-                        executed.sequence
-                    );
+                    println!("{}", flow::executed_line(executed));
                 }
             }
             if args.once {
+                let deferred = done.iter().filter(|e| e.status == "deferred").count();
+                if deferred > 0 {
+                    bail!("{deferred} task(s) could not be handled now; run the analyzer again");
+                }
                 return Ok(());
             }
             tokio::select! {
