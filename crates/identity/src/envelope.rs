@@ -39,8 +39,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use p256::ecdsa::signature::{DigestSigner, DigestVerifier};
-use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
+use p256::ecdsa::signature::DigestSigner;
+use p256::ecdsa::{Signature, SigningKey};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
@@ -291,9 +291,20 @@ impl SignedEnvelope {
         if signature.normalize_s().is_some() {
             return Err(EnvelopeError::HighS);
         }
-        VerifyingKey::from(&identity.public_key)
-            .verify_digest(digest(&self.payload), &signature)
-            .map_err(|_| EnvelopeError::BadSignature)?;
+        // The checks above are RustCrypto's; the verification itself is ring's
+        // (BoringSSL's P-256 assembly, several times faster: ADR 0004). ring hashes
+        // the message with SHA-256, so it gets the context and the payload.
+        use p256::elliptic_curve::sec1::ToEncodedPoint;
+        let point = identity.public_key.to_encoded_point(false);
+        let mut message = Vec::with_capacity(ENVELOPE_CONTEXT.len() + self.payload.len());
+        message.extend_from_slice(ENVELOPE_CONTEXT);
+        message.extend_from_slice(&self.payload);
+        ring::signature::UnparsedPublicKey::new(
+            &ring::signature::ECDSA_P256_SHA256_ASN1,
+            point.as_bytes(),
+        )
+        .verify(&message, &self.signature_der)
+        .map_err(|_| EnvelopeError::BadSignature)?;
 
         Ok(Signer {
             msp_id: identity.msp_id.clone(),

@@ -8,7 +8,7 @@ use cbc::cipher::block_padding::{NoPadding, Pkcs7};
 use cbc::cipher::{BlockCipher, BlockDecryptMut, BlockEncryptMut, BlockSizeUser, KeyIvInit};
 use hkdf::SimpleHkdf;
 use hmac::{Mac, SimpleHmac};
-use p256::ecdsa::signature::{Signer, Verifier};
+use p256::ecdsa::signature::Signer;
 use rand_core::{OsRng, RngCore};
 use sha2::digest::Digest;
 use sha2::{Sha256, Sha384};
@@ -209,7 +209,12 @@ impl CryptoProvider for SoftwareProvider {
                 };
                 signature.to_der().as_bytes() == signature_der
                     && !(reject_high_s && signature.normalize_s().is_some())
-                    && key.verify(message, &signature).is_ok()
+                    && ring_verify(
+                        &ring::signature::ECDSA_P256_SHA256_ASN1,
+                        key.to_encoded_point(false).as_bytes(),
+                        message,
+                        signature_der,
+                    )
             }
             VerifyingKeyInner::P384(key) => {
                 let Ok(signature) = p384::ecdsa::Signature::from_der(signature_der) else {
@@ -217,7 +222,12 @@ impl CryptoProvider for SoftwareProvider {
                 };
                 signature.to_der().as_bytes() == signature_der
                     && !(reject_high_s && signature.normalize_s().is_some())
-                    && key.verify(message, &signature).is_ok()
+                    && ring_verify(
+                        &ring::signature::ECDSA_P384_SHA384_ASN1,
+                        key.to_encoded_point(false).as_bytes(),
+                        message,
+                        signature_der,
+                    )
             }
         };
         if valid {
@@ -408,4 +418,17 @@ mod tests {
         assert_eq!(pkcs7_unpadded_len(&[17u8; 16]), Err(CryptoError::Decrypt));
         assert_eq!(pkcs7_unpadded_len(&[1u8; 15]), Err(CryptoError::Decrypt));
     }
+}
+
+/// ECDSA verification by ring (BoringSSL's assembly; ADR 0004), after the strict DER
+/// and low-S checks above.
+fn ring_verify(
+    algorithm: &'static ring::signature::EcdsaVerificationAlgorithm,
+    sec1_point: &[u8],
+    message: &[u8],
+    signature_der: &[u8],
+) -> bool {
+    ring::signature::UnparsedPublicKey::new(algorithm, sec1_point)
+        .verify(message, signature_der)
+        .is_ok()
 }
