@@ -114,7 +114,7 @@ pub enum ContractError {
     /// thing's state does not allow the operation now (a request already decided, a
     /// privacy budget spent, consent withdrawn). Only ever returned to a party that may
     /// see the thing.
-    #[error("refused: {0}")]
+    #[error("{0}")]
     Refused(String),
 }
 

@@ -132,9 +132,15 @@ pub fn validate_location(location: &str) -> Result<ObjectPath, StoreError> {
 
 impl DatasetStore {
     /// A store in the local directory `dir` (created if missing).
+    ///
+    /// The caller must hold the directory exclusively (the node's lock): opening removes
+    /// the staging files of uploads that a crash cut short (`NAME#N`), which never
+    /// became objects.
     pub fn local(dir: &Path) -> Result<Self, StoreError> {
         std::fs::create_dir_all(dir)
             .map_err(|e| StoreError::Backend(format!("cannot create {}: {e}", dir.display())))?;
+        remove_staging_files(dir)
+            .map_err(|e| StoreError::Backend(format!("cleaning {}: {e}", dir.display())))?;
         let fs = LocalFileSystem::new_with_prefix(dir)?;
         Ok(Self::new(Arc::new(fs)))
     }
@@ -235,4 +241,31 @@ impl DatasetStore {
 /// Hex of a digest (for messages and the API).
 pub fn hex_digest(digest: &[u8; 32]) -> String {
     hex::encode(digest)
+}
+
+/// Removes `object_store`'s local multipart staging files (`NAME#DIGITS`) under `dir`.
+/// Valid object names never contain `#` ([`validate_location`]), so no object matches.
+fn remove_staging_files(dir: &Path) -> std::io::Result<u64> {
+    let mut removed = 0;
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(current) = pending.pop() {
+        for entry in std::fs::read_dir(&current)? {
+            let entry = entry?;
+            let path = entry.path();
+            if entry.file_type()?.is_dir() {
+                pending.push(path);
+                continue;
+            }
+            let staging = entry
+                .file_name()
+                .to_str()
+                .and_then(|name| name.rsplit_once('#'))
+                .is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+            if staging {
+                std::fs::remove_file(&path)?;
+                removed += 1;
+            }
+        }
+    }
+    Ok(removed)
 }
