@@ -288,6 +288,15 @@ pub async fn put_dataset(
     if spec.files.is_empty() {
         bail!("a dataset needs at least one file");
     }
+    // Checked before uploading anything (the contract checks it again), so that a
+    // refused registration leaves no orphaned ciphertext on the node.
+    if member.role() != strongroom_identity::Role::Owner {
+        bail!(
+            "{} is a member with the {} role; only owners register datasets",
+            member_label(member.msp_id(), member.name()),
+            member.role()
+        );
+    }
     let mut names = BTreeSet::new();
     let mut prepared = Vec::new();
     for path in &spec.files {
