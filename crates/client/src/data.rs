@@ -182,7 +182,8 @@ fn take(hash: &Arc<Mutex<(Sha256, u64)>>) -> ([u8; 32], u64) {
 
 /// Downloads the object at `location`, checks its SHA-256 against
 /// `expected_ciphertext_sha256`, decrypts it under `dek` and writes the plaintext to
-/// `dest` (a new file). On any failure `dest` is removed: no partial plaintext is left.
+/// `dest`, which must not exist. If anything fails after `dest` was created, it is
+/// removed: no partial plaintext is left. An existing file is never touched.
 pub async fn fetch_file(
     client: &Client,
     location: &str,
@@ -190,7 +191,13 @@ pub async fn fetch_file(
     dek: &DataKey,
     dest: &Path,
 ) -> Result<u64, ClientError> {
-    let result = fetch_inner(client, location, expected_ciphertext_sha256, dek, dest).await;
+    let out = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(dest)
+        .map_err(|e| data_err(format!("{}: {e}", dest.display())))?;
+    let result = fetch_inner(client, location, expected_ciphertext_sha256, dek, dest, out).await;
     if result.is_err() {
         let _ = std::fs::remove_file(dest);
     }
@@ -203,6 +210,7 @@ async fn fetch_inner(
     expected: &str,
     dek: &DataKey,
     dest: &Path,
+    mut out: std::fs::File,
 ) -> Result<u64, ClientError> {
     let cipher_hash = Arc::new(Mutex::new((Sha256::new(), 0u64)));
     let ch = cipher_hash.clone();
@@ -212,12 +220,6 @@ async fn fetch_inner(
         guard.1 += chunk.len() as u64;
     });
     let mut plaintext = std::pin::pin!(decrypt_stream(dek, Box::pin(body)));
-    let mut out = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(dest)
-        .map_err(|e| data_err(format!("{}: {e}", dest.display())))?;
     let mut written = 0u64;
     while let Some(piece) = plaintext.next().await {
         let piece = piece.map_err(|e| data_err(format!("{location}: {e}")))?;
@@ -228,7 +230,7 @@ async fn fetch_inner(
     let (digest, _) = take(&cipher_hash);
     if hex::encode(digest) != expected {
         return Err(data_err(format!(
-            "{location}: the object's SHA-256 is {}, the ledger records {expected}",
+            "{location}: the object's SHA-256 is {}, expected {expected}",
             hex::encode(digest)
         )));
     }

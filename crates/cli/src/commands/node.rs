@@ -73,6 +73,9 @@ pub struct NodeStartArgs {
     /// Grace period for requests in flight at shutdown, ms [default: 10000].
     #[arg(long, env = "STRONGROOM_SHUTDOWN_GRACE_MS")]
     shutdown_grace_ms: Option<u64>,
+    /// Log one JSON object per line on stderr (filter with RUST_LOG, default info).
+    #[arg(long, env = "STRONGROOM_LOG_JSON")]
+    log_json: bool,
 }
 
 impl NodeStartArgs {
@@ -139,20 +142,25 @@ pub fn run(command: NodeCommand) -> Result<()> {
         }
         NodeCommand::Start(args) => {
             let settings = args.settings()?;
-            init_logs();
+            init_logs(args.log_json);
             block_on(start(settings))?
         }
     }
 }
 
-/// Structured logs on stderr; `RUST_LOG` filters (default `info`).
-pub fn init_logs() {
+/// Structured logs on stderr, as text or as one JSON object per line; `RUST_LOG`
+/// filters (default `info`).
+pub fn init_logs(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
 }
 
 async fn start(settings: NodeSettings) -> Result<()> {
