@@ -211,6 +211,11 @@ fn mistakes_get_clear_errors_and_change_nothing() {
         before,
         "a mistake changed the state"
     );
+    assert_eq!(
+        objects(&node_dir),
+        objects_before,
+        "a mistake stored an object"
+    );
     let status = node.stop();
     assert!(status.success(), "the node stopped with {status}");
 }
