@@ -53,7 +53,8 @@ struct SecretsFile {
     genesis: String,
 }
 
-/// A running node. See the [module docs](self).
+/// A running node: consensus, the enclave core and the object store on one data
+/// directory, held exclusively.
 pub struct Node {
     consensus: ConsensusNode,
     core: SharedEnclave,

@@ -29,7 +29,7 @@
 //!
 //! # Operations
 //!
-//! Roles are the `role` of the [`Caller`](crate::Caller): `admin`, `analyst`,
+//! Roles are the `role` of the [`Caller`]: `admin`, `analyst`,
 //! `auditor`, `executor`, `owner`. "The dataset's organization" is the MSP id of the
 //! member who registered it.
 //!
@@ -92,7 +92,7 @@
 //!
 //! For a caller that is not a party to a dataset, request, grant, task or result, "does
 //! not exist" and "not allowed" are the same reply, byte for byte:
-//! [`ContractError::NotFoundOrDenied`](crate::ContractError::NotFoundOrDenied). The rules
+//! [`ContractError::NotFoundOrDenied`]. The rules
 //! that make this hold:
 //!
 //! 1. Field validation (`Invalid`) comes first and depends on the invocation only, never

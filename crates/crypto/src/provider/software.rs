@@ -393,6 +393,19 @@ fn x25519_scalar(scalar: &[u8]) -> Result<Zeroizing<[u8; 32]>, CryptoError> {
     Ok(Zeroizing::new(scalar))
 }
 
+/// ECDSA verification by ring (BoringSSL's assembly; ADR 0004), after the strict DER
+/// and low-S checks above.
+fn ring_verify(
+    algorithm: &'static ring::signature::EcdsaVerificationAlgorithm,
+    sec1_point: &[u8],
+    message: &[u8],
+    signature_der: &[u8],
+) -> bool {
+    ring::signature::UnparsedPublicKey::new(algorithm, sec1_point)
+        .verify(message, signature_der)
+        .is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -418,17 +431,4 @@ mod tests {
         assert_eq!(pkcs7_unpadded_len(&[17u8; 16]), Err(CryptoError::Decrypt));
         assert_eq!(pkcs7_unpadded_len(&[1u8; 15]), Err(CryptoError::Decrypt));
     }
-}
-
-/// ECDSA verification by ring (BoringSSL's assembly; ADR 0004), after the strict DER
-/// and low-S checks above.
-fn ring_verify(
-    algorithm: &'static ring::signature::EcdsaVerificationAlgorithm,
-    sec1_point: &[u8],
-    message: &[u8],
-    signature_der: &[u8],
-) -> bool {
-    ring::signature::UnparsedPublicKey::new(algorithm, sec1_point)
-        .verify(message, signature_der)
-        .is_ok()
 }
