@@ -112,7 +112,12 @@ impl RunningNode {
             reason: format!("listen: {e}"),
         })?;
         let handle = axum_server::Handle::new();
-        let mut server = axum_server::from_tcp_rustls(listener, tls).handle(handle.clone());
+        // TCP_NODELAY: small answers must not wait for Nagle and delayed ACKs (~40 ms).
+        let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(tls)
+            .acceptor(axum_server::accept::NoDelayAcceptor::new());
+        let mut server = axum_server::from_tcp(listener)
+            .acceptor(acceptor)
+            .handle(handle.clone());
         // HTTP/2's default 64 KiB flow-control windows throttle large uploads to a
         // fraction of the link; let the windows grow with the measured bandwidth.
         server

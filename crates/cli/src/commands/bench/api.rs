@@ -103,6 +103,12 @@ pub fn run(args: &ApiBenchArgs) -> Result<()> {
     }
     let figures = runtime.block_on(async {
         let bench = setup(base.path()).await?;
+        // The upload first, while the process holds nothing else.
+        let put = if args.put_mib > 0 {
+            Some(measure_put(&bench, base.path(), args.put_mib).await?)
+        } else {
+            None
+        };
         let mut levels = Vec::new();
         let mut transaction_bytes = 0;
         for &clients in &args.clients {
@@ -113,11 +119,6 @@ pub fn run(args: &ApiBenchArgs) -> Result<()> {
             }
             levels.push(level);
         }
-        let put = if args.put_mib > 0 {
-            Some(measure_put(&bench, base.path(), args.put_mib).await?)
-        } else {
-            None
-        };
         bench.running.shutdown().await?;
         anyhow::Ok(ApiFigures {
             transaction_bytes,
