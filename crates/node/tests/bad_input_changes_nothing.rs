@@ -202,41 +202,21 @@ async fn api_edge_refusals(f: &Fixture, before: Snapshot) -> Snapshot {
     let json_type = Some("application/json");
 
     for path in ["/v1/transactions", "/v1/queries"] {
-        let what = format!("malformed JSON to {path}");
-        f.expect_error(
-            path,
-            json_type,
-            truncated.clone(),
-            400,
-            "bad_request",
-            "EOF while parsing",
-        )
-        .await;
-        f.assert_unchanged(before, &what).await;
-
-        let what = format!("unknown field to {path}");
-        f.expect_error(
-            path,
-            json_type,
-            extra.clone(),
-            400,
-            "bad_request",
-            "unknown field `extra`",
-        )
-        .await;
-        f.assert_unchanged(before, &what).await;
-
-        let what = format!("not base64 to {path}");
-        f.expect_error(
-            path,
-            json_type,
-            r#"{"request":"not base64!"}"#,
-            400,
-            "bad_request",
-            "invalid base64",
-        )
-        .await;
-        f.assert_unchanged(before, &what).await;
+        let bodies: [(&str, String, &str); 3] = [
+            ("malformed JSON", truncated.clone(), "EOF while parsing"),
+            ("unknown field", extra.clone(), "unknown field `extra`"),
+            (
+                "not base64",
+                r#"{"request":"not base64!"}"#.to_owned(),
+                "invalid base64",
+            ),
+        ];
+        for (mistake, body, needle) in bodies {
+            f.expect_error(path, json_type, body, 400, "bad_request", needle)
+                .await;
+            f.assert_unchanged(before, &format!("{mistake} to {path}"))
+                .await;
+        }
 
         let what = format!("wrong content type to {path}");
         f.expect_error(
