@@ -15,6 +15,17 @@ pub trait State {
     /// The entries with `start <= key < end` (no upper bound when `end` is `None`), in
     /// key order.
     fn range(&self, start: &[u8], end: Option<&[u8]>) -> Vec<(Vec<u8>, Vec<u8>)>;
+
+    /// Calls `visit` with the entries of [`State::range`], in key order, until it
+    /// returns `false`. Implementations override it to lend their entries instead of
+    /// copying them; the default copies through `range`.
+    fn scan(&self, start: &[u8], end: Option<&[u8]>, visit: &mut dyn FnMut(&[u8], &[u8]) -> bool) {
+        for (key, value) in self.range(start, end) {
+            if !visit(&key, &value) {
+                break;
+            }
+        }
+    }
 }
 
 /// State in a `BTreeMap`: ordered, so iteration (and anything hashed from it) is
@@ -75,6 +86,18 @@ impl State for MemState {
             .range::<[u8], _>((Bound::Included(start), upper))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect()
+    }
+
+    fn scan(&self, start: &[u8], end: Option<&[u8]>, visit: &mut dyn FnMut(&[u8], &[u8]) -> bool) {
+        let upper = end.map_or(Bound::Unbounded, Bound::Excluded);
+        for (key, value) in self
+            .entries
+            .range::<[u8], _>((Bound::Included(start), upper))
+        {
+            if !visit(key, value) {
+                break;
+            }
+        }
     }
 }
 

@@ -128,43 +128,47 @@ pub(crate) fn search(
 
     let mut ids: Vec<String> = Vec::new();
     let mut more = false;
+    // Borrowed scans into fixed-size ids: no allocation per posting.
+    let mut entries: Vec<(PostingId, u64)> = Vec::new();
+    let mut others: Vec<Vec<PostingId>> = vec![Vec::new(); merged.len()];
     'slices: for (from, to) in slices(query.after.as_deref(), sliced) {
-        let entries = state.range(
+        entries.clear();
+        state.scan(
             format!("{driver}{from}").as_bytes(),
             Some(format!("{driver}{to}").as_bytes()),
+            &mut |key, end| {
+                if let Some(id) = posting(key) {
+                    entries.push((id, be_u64(end)));
+                }
+                true
+            },
         );
         if entries.is_empty() {
             continue;
         }
-        let others: Vec<Vec<Vec<u8>>> = merged
-            .iter()
-            .map(|(_, prefix)| {
-                state
-                    .range(
-                        format!("{prefix}{from}").as_bytes(),
-                        Some(format!("{prefix}{to}").as_bytes()),
-                    )
-                    .into_iter()
-                    .map(|(key, _)| posting_id(&key).to_vec())
-                    .collect()
-            })
-            .collect();
-        for (key, end) in entries {
-            if be_u64(&end) <= now {
+        for (list, (_, prefix)) in others.iter_mut().zip(&merged) {
+            list.clear();
+            state.scan(
+                format!("{prefix}{from}").as_bytes(),
+                Some(format!("{prefix}{to}").as_bytes()),
+                &mut |key, _| {
+                    if let Some(id) = posting(key) {
+                        list.push(id);
+                    }
+                    true
+                },
+            );
+        }
+        for (id, end) in &entries {
+            if *end <= now || !others.iter().all(|list| list.binary_search(id).is_ok()) {
                 continue;
             }
-            let id = posting_id(&key);
-            let in_merged = others.iter().all(|list| {
-                list.binary_search_by(|other| other.as_slice().cmp(id))
-                    .is_ok()
-            });
             let Ok(id) = std::str::from_utf8(id) else {
                 continue;
             };
-            if in_merged
-                && probed
-                    .iter()
-                    .all(|(_, p)| state.get(format!("{p}{id}").as_bytes()).is_some())
+            if probed
+                .iter()
+                .all(|(_, p)| state.get(format!("{p}{id}").as_bytes()).is_some())
             {
                 if ids.len() == limit {
                     more = true;
@@ -186,9 +190,14 @@ pub(crate) fn search(
 }
 
 /// The dataset id at the end of a posting key.
-fn posting_id(key: &[u8]) -> &[u8] {
-    key.get(key.len().saturating_sub(DS_ID_LEN)..)
-        .unwrap_or(key)
+/// A dataset id as stored at the end of a posting key.
+type PostingId = [u8; DS_ID_LEN];
+
+/// The dataset id a posting key ends with.
+fn posting(key: &[u8]) -> Option<PostingId> {
+    key.get(key.len().checked_sub(DS_ID_LEN)?..)?
+        .try_into()
+        .ok()
 }
 
 /// The key ranges, relative to a list's prefix, to walk in order: the whole list after
