@@ -364,6 +364,11 @@ async fn read_json<T: serde::de::DeserializeOwned>(
         .and_then(|v| v.parse::<u64>().ok())
         && len > limit as u64
     {
+        // An HTTP/1.1 client reads the answer only after sending its body: read a
+        // bounded amount of it, so that it sees the 413 rather than a broken pipe.
+        if len <= DRAIN_LIMIT {
+            let _ = tokio::time::timeout(DRAIN_TIME, collect_bounded(body, 0)).await;
+        }
         return Err(too_large());
     }
     match headers.get(header::CONTENT_TYPE).map(HeaderValue::as_bytes) {
@@ -376,10 +381,48 @@ async fn read_json<T: serde::de::DeserializeOwned>(
             ));
         }
     }
-    let bytes = axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| too_large())?;
+    let bytes = collect_bounded(body, limit).await?.ok_or_else(too_large)?;
     serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_request(format!("request body: {e}")))
+}
+
+/// How much of an oversized body is read (and dropped) before answering 413.
+const DRAIN_LIMIT: u64 = 16 * 1024 * 1024;
+/// How long reading an oversized body's rest may take before answering 413.
+const DRAIN_TIME: Duration = Duration::from_secs(2);
+
+/// The body if it is at most `limit` bytes; `None` if it is larger, after reading up
+/// to [`DRAIN_LIMIT`] bytes of it (within [`DRAIN_TIME`]) so that the client can
+/// read the answer.
+async fn collect_bounded(body: Body, limit: usize) -> Result<Option<Vec<u8>>, ApiError> {
+    let mut stream = body.into_data_stream();
+    let mut bytes = Vec::new();
+    let mut seen = 0u64;
+    let mut over = false;
+    let deadline = tokio::time::Instant::now() + DRAIN_TIME;
+    loop {
+        let next = if over {
+            match tokio::time::timeout_at(deadline, stream.next()).await {
+                Ok(next) => next,
+                Err(_) => break,
+            }
+        } else {
+            stream.next().await
+        };
+        let Some(chunk) = next else { break };
+        let chunk = chunk.map_err(|e| ApiError::bad_request(format!("request body: {e}")))?;
+        seen += chunk.len() as u64;
+        if over {
+            if seen > DRAIN_LIMIT {
+                break;
+            }
+        } else if bytes.len() + chunk.len() > limit {
+            over = true;
+            bytes = Vec::new();
+        } else {
+            bytes.extend_from_slice(&chunk);
+        }
+    }
+    Ok((!over).then_some(bytes))
 }
 
 async fn healthz(State(state): State<Arc<AppState>>) -> Json<Health> {

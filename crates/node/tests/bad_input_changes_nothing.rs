@@ -72,7 +72,8 @@ async fn bad_input_changes_nothing() {
 
     let running = start(&settings).await;
     let client = common::client(&running).await;
-    let http = raw_http(running.cert_pem());
+    let http = raw_http(running.cert_pem(), b"h2");
+    let http1 = raw_http(running.cert_pem(), b"http/1.1");
     let base_url = format!("https://localhost:{}", running.addr().port());
 
     // State to protect: an uploaded encrypted file, a dataset that names it, an
@@ -147,6 +148,7 @@ async fn bad_input_changes_nothing() {
         running,
         client,
         http,
+        http1,
         base: base_url,
         owner,
         analyst,
@@ -252,6 +254,11 @@ async fn api_edge_refusals(f: &Fixture, before: Snapshot) -> Snapshot {
             &limit,
         )
         .await;
+        // Larger than the socket buffers, so that the client is still sending when the
+        // node decides.
+        let bigger = format!(r#"{{"request":"{}"}}"#, "A".repeat(8 << 20));
+        f.expect_error_http1(path, bigger, 413, "payload_too_large", &limit)
+            .await;
         let streamed = reqwest::Body::wrap_stream(futures_util::stream::iter(
             big.into_bytes()
                 .chunks(8 * 1024)
@@ -643,6 +650,8 @@ struct Fixture {
     running: RunningNode,
     client: Client,
     http: reqwest::Client,
+    /// The same over HTTP/1.1, where an early answer races the client's upload.
+    http1: reqwest::Client,
     base: String,
     owner: Member,
     analyst: Member,
@@ -775,6 +784,24 @@ impl Fixture {
         check_error(request.send().await.unwrap(), status, code, needle).await;
     }
 
+    /// [`Fixture::expect_error`] over HTTP/1.1: the client sends its whole body before
+    /// it reads the answer, so the node must read enough of it to be heard.
+    async fn expect_error_http1(
+        &self,
+        path: &str,
+        body: String,
+        status: u16,
+        code: &str,
+        needle: &str,
+    ) {
+        let request = self
+            .http1
+            .post(self.url(path))
+            .header("content-type", "application/json")
+            .body(body);
+        check_error(request.send().await.unwrap(), status, code, needle).await;
+    }
+
     /// Posts a sealed transaction the SDK would not build, as the SDK would.
     async fn post_transaction(&self, payload: Vec<u8>) -> Submitted {
         let response = self
@@ -876,7 +903,7 @@ async fn download(client: &Client, location: &str) -> Vec<u8> {
 
 /// A plain HTTPS client trusting the node's certificate, for requests the SDK never
 /// sends.
-fn raw_http(cert_pem: &str) -> reqwest::Client {
+fn raw_http(cert_pem: &str, alpn: &[u8]) -> reqwest::Client {
     use rustls::pki_types::CertificateDer;
     use rustls::pki_types::pem::PemObject;
     let mut roots = rustls::RootCertStore::empty();
@@ -889,9 +916,7 @@ fn raw_http(cert_pem: &str) -> reqwest::Client {
         .unwrap()
         .with_root_certificates(roots)
         .with_no_client_auth();
-    // HTTP/2 as the SDK negotiates it. (Over HTTP/1.1 an early 413 races the body
-    // upload: the node closes the connection and the client may see a broken pipe.)
-    tls.alpn_protocols = vec![b"h2".to_vec()];
+    tls.alpn_protocols = vec![alpn.to_vec()];
     reqwest::Client::builder()
         .use_preconfigured_tls(tls)
         .build()
