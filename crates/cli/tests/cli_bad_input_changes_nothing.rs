@@ -8,7 +8,7 @@ mod common;
 
 use serde_json::Value;
 
-use common::{NodeProcess, Org, error_line, failed, output, strongroom};
+use common::{NodeProcess, Org, error_line, failed, output, strongroom, task_request};
 
 /// What a member can see of the node's state, as JSON text, plus the ledger head.
 fn snapshot(node: &NodeProcess, members: &[&common::Member]) -> Vec<String> {
@@ -97,35 +97,18 @@ fn mistakes_get_clear_errors_and_change_nothing() {
     assert!(error_line(&stderr).contains("no header line"), "{stderr}");
 
     // Parameters that are not JSON, and parameters with an unknown field.
-    let stderr = node.refused(
-        &bob,
-        &[
-            "task",
-            "request",
-            "--dataset",
-            &dataset,
-            "--algorithm",
-            "describe",
-            "--parameters",
-            "{file:",
-        ],
-    );
+    let stderr = node.refused(&bob, &task_request(&dataset, "describe", "{file:"));
     assert!(
         error_line(&stderr).contains("--parameters is not JSON"),
         "{stderr}"
     );
     let stderr = node.refused(
         &bob,
-        &[
-            "task",
-            "request",
-            "--dataset",
+        &task_request(
             &dataset,
-            "--algorithm",
             "describe",
-            "--parameters",
             r#"{"file":"conditions.csv","column":"CODE","colour":"red"}"#,
-        ],
+        ),
     );
     assert!(
         error_line(&stderr).contains("unknown field `colour`"),
@@ -160,35 +143,27 @@ fn mistakes_get_clear_errors_and_change_nothing() {
     );
     node.refused(&alice, &["access", "approve", "req-0000000000000000"]);
 
+    // `catalog search` as bob with connection flags of our own.
+    let catalog_search = |flags: &[&str], cert: &std::path::Path| {
+        output(
+            strongroom(["catalog", "search", "--node", &node.url])
+                .args(flags)
+                .arg("--node-cert")
+                .arg(cert)
+                .arg("--identity")
+                .arg(&bob.identity)
+                .args(["--member", &bob.name]),
+        )
+    };
     // No policy: nothing is sent to a node whose evidence was not checked.
-    let out = output(
-        strongroom(["catalog", "search", "--node", &node.url, "--node-cert"])
-            .arg(node.cert())
-            .arg("--identity")
-            .arg(&bob.identity)
-            .args(["--member", &bob.name]),
-    );
+    let out = catalog_search(&[], &node.cert());
     let stderr = failed("a command without a policy", &out);
     assert!(
         error_line(&stderr).contains("no attestation policy"),
         "{stderr}"
     );
-
     // A wrong pinned certificate: the TLS handshake fails, clearly.
-    let out = output(
-        strongroom([
-            "catalog",
-            "search",
-            "--node",
-            &node.url,
-            "--allow-insecure-simulation",
-            "--node-cert",
-        ])
-        .arg(org1.dir.join("ca.pem"))
-        .arg("--identity")
-        .arg(&bob.identity)
-        .args(["--member", &bob.name]),
-    );
+    let out = catalog_search(&["--allow-insecure-simulation"], &org1.dir.join("ca.pem"));
     let stderr = failed("a command pinning the wrong certificate", &out);
     assert!(
         error_line(&stderr).contains("cannot connect to"),

@@ -15,8 +15,8 @@ use std::process::{Child, Stdio};
 use serde_json::{Value, json};
 
 use common::{
-    Member, NodeProcess, Org, error_line, failed, output, text, verify_ledger, wait_for_exit,
-    wait_until,
+    Member, NodeProcess, Org, error_line, failed, output, task_request, text, verify_ledger,
+    wait_for_exit, wait_until,
 };
 
 /// Size of the upload cut short by SIGKILL (a sparse file: a CSV header, then zeros).
@@ -327,16 +327,11 @@ fn task_claimed_before_sigkill_is_resumed_by_its_analyzer_after_restart() {
     node.json(&c.alice, &["access", "approve", text(&request["id"])]);
     let task = node.json(
         &c.bob,
-        &[
-            "task",
-            "request",
-            "--dataset",
+        &task_request(
             &dataset,
-            "--algorithm",
             "describe",
-            "--parameters",
             r#"{"file":"large.csv","column":"VALUE"}"#,
-        ],
+        ),
     );
     assert_eq!(task["status"], "approved", "{task}");
     let task = text(&task["id"]).to_owned();

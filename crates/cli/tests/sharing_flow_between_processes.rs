@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use common::{
-    NodeProcess, Org, REFUSAL, bogus_id, error_line, failed, output, strongroom, succeeded, text,
-    verify_ledger, wait_until,
+    NodeProcess, Org, REFUSAL, bogus_id, error_line, failed, output, strongroom, succeeded,
+    task_request, text, verify_ledger, wait_until,
 };
 
 /// The condition stratified: viral sinusitis (SNOMED-CT 444814009).
@@ -198,16 +198,11 @@ fn three_organizations_share_and_analyse_synthea_between_processes() {
     // Org2 asks for both analyses, covered by the grant.
     let describe = node.json(
         &bob,
-        &[
-            "task",
-            "request",
-            "--dataset",
+        &task_request(
             &dataset,
-            "--algorithm",
             "describe",
-            "--parameters",
             r#"{"file":"conditions.csv","column":"DESCRIPTION"}"#,
-        ],
+        ),
     );
     let stratify_parameters = json!({
         "patients_file": "patients.csv",
@@ -217,16 +212,7 @@ fn three_organizations_share_and_analyse_synthea_between_processes() {
     .to_string();
     let stratify = node.json(
         &bob,
-        &[
-            "task",
-            "request",
-            "--dataset",
-            &dataset,
-            "--algorithm",
-            "stratify",
-            "--parameters",
-            &stratify_parameters,
-        ],
+        &task_request(&dataset, "stratify", &stratify_parameters),
     );
     for task in [&describe, &stratify] {
         assert_eq!(task["status"], "approved", "{task}");

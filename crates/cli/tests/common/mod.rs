@@ -105,6 +105,20 @@ pub fn wait_for_exit(what: &str, child: &mut Child) -> ExitStatus {
     }
 }
 
+/// The arguments of `task request` over one dataset.
+pub fn task_request<'a>(dataset: &'a str, algorithm: &'a str, parameters: &'a str) -> [&'a str; 8] {
+    [
+        "task",
+        "request",
+        "--dataset",
+        dataset,
+        "--algorithm",
+        algorithm,
+        "--parameters",
+        parameters,
+    ]
+}
+
 /// A JSON string's text.
 pub fn text(value: &Value) -> &str {
     value
