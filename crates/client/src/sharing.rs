@@ -17,23 +17,15 @@ pub struct Invoked<T> {
     pub sequence: Option<u64>,
 }
 
-fn accepted<T: DeserializeOwned>(what: &str, reply: Reply) -> Result<T, ClientError> {
+fn accepted<T: DeserializeOwned>(reply: Reply) -> Result<T, ClientError> {
     match reply {
         Reply::Accept(bytes) => serde_json::from_slice(&bytes)
-            .map_err(|e| ClientError::Protocol(format!("{what}: the contract's answer: {e}"))),
+            .map_err(|e| ClientError::Protocol(format!("the contract's answer: {e}"))),
         Reply::Refuse(reason) => Err(ClientError::Refused { reason }),
         Reply::RefuseUnauthenticated(reason) => Err(ClientError::Refused {
             reason: format!("{reason} (unauthenticated: the core could not read the request)"),
         }),
     }
-}
-
-fn op_name(value: &serde_json::Value) -> String {
-    value
-        .get("op")
-        .and_then(|v| v.as_str())
-        .unwrap_or("request")
-        .to_owned()
 }
 
 impl Client {
@@ -43,13 +35,11 @@ impl Client {
         member: &Member,
         invocation: &Invocation,
     ) -> Result<Invoked<T>, ClientError> {
-        let json = serde_json::to_value(invocation)
-            .map_err(|e| ClientError::Protocol(format!("encoding the invocation: {e}")))?;
-        let bytes = serde_json::to_vec(&json)
+        let bytes = serde_json::to_vec(invocation)
             .map_err(|e| ClientError::Protocol(format!("encoding the invocation: {e}")))?;
         let committed = self.transact(member, &bytes).await?;
         Ok(Invoked {
-            value: accepted(&op_name(&json), committed.reply)?,
+            value: accepted(committed.reply)?,
             sequence: committed.sequence,
         })
     }
@@ -60,11 +50,9 @@ impl Client {
         member: &Member,
         query: &Query,
     ) -> Result<T, ClientError> {
-        let json = serde_json::to_value(query)
-            .map_err(|e| ClientError::Protocol(format!("encoding the query: {e}")))?;
-        let bytes = serde_json::to_vec(&json)
+        let bytes = serde_json::to_vec(query)
             .map_err(|e| ClientError::Protocol(format!("encoding the query: {e}")))?;
         let reply = self.query(member, &bytes).await?;
-        accepted(&op_name(&json), reply)
+        accepted(reply)
     }
 }

@@ -81,11 +81,12 @@ impl State for MemState {
     }
 
     fn range(&self, start: &[u8], end: Option<&[u8]>) -> Vec<(Vec<u8>, Vec<u8>)> {
-        let upper = end.map_or(Bound::Unbounded, Bound::Excluded);
-        self.entries
-            .range::<[u8], _>((Bound::Included(start), upper))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect()
+        let mut out = Vec::new();
+        self.scan(start, end, &mut |key, value| {
+            out.push((key.to_vec(), value.to_vec()));
+            true
+        });
+        out
     }
 
     fn scan(&self, start: &[u8], end: Option<&[u8]>, visit: &mut dyn FnMut(&[u8], &[u8]) -> bool) {

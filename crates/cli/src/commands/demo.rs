@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, anyhow, bail, ensure};
 use clap::Args;
 use serde_json::json;
-use strongroom_client::{Client, ClientError};
+use strongroom_client::Client;
 use strongroom_contract::sharing::{
     ApprovePermission, CatalogPage, CatalogSearch, Created, DatasetKind, Invocation, Query,
     RequestPermission, Scope, SharingContract, TaskStatus, TaskView,
@@ -114,8 +114,8 @@ fn bogus_id(id: &str) -> String {
 async fn answer(client: &Client, member: &Member, query: &Query) -> String {
     match client.ask::<serde_json::Value>(member, query).await {
         Ok(value) => format!("answered {value}"),
-        Err(ClientError::Refused { reason }) => format!("refused: {reason}"),
-        Err(other) => format!("error: {other}"),
+        // A refusal displays as `refused: REASON`; anything else as its own error.
+        Err(error) => error.to_string(),
     }
 }
 

@@ -12,10 +12,10 @@ use strongroom_client::data::{self, Uploaded};
 use strongroom_client::{Client, ClientError};
 use strongroom_compute::{Analysis, AnalysisOutput, ComputeError};
 use strongroom_contract::sharing::{
-    AlgorithmKind, AlgorithmList, AlgorithmView, ClaimTask, Consent, Created, DatasetFile,
-    DatasetKind, ExecutionMode, Invocation, Outcome, Port, Query, Recipient, RegisterAlgorithm,
-    RegisterDataset, RequestList, RequestTask, ResultView, TaskList, TaskStatus, TaskView,
-    WrappedKey, WriteResult,
+    AlgorithmKind, AlgorithmList, AlgorithmView, CatalogPage, CatalogSearch, ClaimTask, Consent,
+    Created, DatasetFile, DatasetKind, DatasetSummary, ExecutionMode, Invocation, Outcome, Port,
+    Query, Recipient, RegisterAlgorithm, RegisterDataset, RequestList, RequestTask, ResultView,
+    TaskList, TaskStatus, TaskView, WrappedKey, WriteResult,
 };
 use strongroom_crypto::hpke::PrivateKey;
 use strongroom_crypto::key::DataKey;
@@ -81,6 +81,27 @@ async fn all_pages<P: DeserializeOwned, T>(
             None => return Ok(items),
         }
     }
+}
+
+/// Every catalog entry matching `search`, all pages.
+pub async fn search_catalog(
+    client: &Client,
+    member: &Member,
+    search: CatalogSearch,
+) -> Result<Vec<DatasetSummary>> {
+    all_pages(
+        client,
+        member,
+        |after| {
+            Query::SearchCatalog(CatalogSearch {
+                limit: Some(100),
+                after,
+                ..search.clone()
+            })
+        },
+        |p: CatalogPage| (p.items, p.next),
+    )
+    .await
 }
 
 /// All registered algorithms.

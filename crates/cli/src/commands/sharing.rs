@@ -10,9 +10,9 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Subcommand};
 use strongroom_client::Client;
 use strongroom_contract::sharing::{
-    AlgorithmView, ApprovePermission, ApproveTask, CatalogPage, CatalogSearch, Created,
-    DatasetKind, DatasetSummary, DatasetView, GrantView, Invocation, Query, RejectPermission,
-    RejectTask, RequestPermission, RequestView, RevokeGrant, Scope, TaskView, WithdrawConsent,
+    AlgorithmView, ApprovePermission, ApproveTask, CatalogSearch, Created, DatasetKind,
+    DatasetSummary, DatasetView, GrantView, Invocation, Query, RejectPermission, RejectTask,
+    RequestPermission, RequestView, RevokeGrant, Scope, TaskView, WithdrawConsent,
 };
 use strongroom_identity::Member;
 
@@ -205,32 +205,14 @@ fn summaries_table(items: &[DatasetSummary]) -> String {
     )
 }
 
-async fn catalog_all(
-    client: &Client,
-    member: &Member,
-    mut search: CatalogSearch,
-) -> Result<Vec<DatasetSummary>> {
-    let mut items = Vec::new();
-    search.limit = Some(100);
-    loop {
-        let page: CatalogPage = client
-            .ask(member, &Query::SearchCatalog(search.clone()))
-            .await?;
-        items.extend(page.items);
-        match page.next {
-            Some(next) => search.after = Some(next),
-            None => return Ok(items),
-        }
-    }
-}
-
 async fn data_list(args: ListArgs) -> Result<()> {
     let (client, member) = args.common.open().await?;
-    let mine: Vec<DatasetSummary> = catalog_all(&client, &member, CatalogSearch::default())
-        .await?
-        .into_iter()
-        .filter(|d| d.owner_msp == member.msp_id())
-        .collect();
+    let mine: Vec<DatasetSummary> =
+        flow::search_catalog(&client, &member, CatalogSearch::default())
+            .await?
+            .into_iter()
+            .filter(|d| d.owner_msp == member.msp_id())
+            .collect();
     print(args.common.node.json, &mine, |items| summaries_table(items))
 }
 
@@ -314,7 +296,7 @@ pub fn run_catalog(command: CatalogCommand) -> Result<()> {
     let CatalogCommand::Search(args) = command;
     block_on(async move {
         let (client, member) = args.common.open().await?;
-        let items = catalog_all(
+        let items = flow::search_catalog(
             &client,
             &member,
             CatalogSearch {
@@ -740,13 +722,7 @@ pub fn run_result(command: ResultCommand) -> Result<()> {
             );
         };
         if let Some(out) = &args.out {
-            let mut file = AtomicFile::create(out, args.force)?;
-            {
-                let mut writer = file.writer();
-                writer.write_all(&plaintext)?;
-                writer.flush()?;
-            }
-            file.commit()?;
+            write_file(out, &plaintext, args.force)?;
             println!("wrote the result of {} to {}", args.task, out.display());
         } else if args.common.node.json {
             std::io::stdout().write_all(&plaintext)?;

@@ -189,7 +189,6 @@ pub(crate) fn search(
     Ok(CatalogPage { items, next })
 }
 
-/// The dataset id at the end of a posting key.
 /// A dataset id as stored at the end of a posting key.
 type PostingId = [u8; DS_ID_LEN];
 
