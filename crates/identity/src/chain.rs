@@ -238,6 +238,14 @@ pub struct NodeIdentity {
     pub not_after: OffsetDateTime,
 }
 
+/// The P-256 public key a certificate certifies, after the structural checks every
+/// certificate gets (one DER certificate, v3, ECDSA with SHA-256, no unknown critical
+/// extension). Nothing about its issuer, time or subject is checked.
+pub(crate) fn leaf_public_key(cert_der: &[u8]) -> Result<p256::PublicKey, ChainError> {
+    let cert = parse(cert_der, CertificatePosition::Leaf)?;
+    p256_key(&cert, CertificatePosition::Leaf)
+}
+
 /// SHA-256 of a certificate's DER encoding.
 pub fn fingerprint(cert_der: &[u8]) -> [u8; 32] {
     Sha256::digest(cert_der).into()

@@ -44,7 +44,9 @@ use p256::ecdsa::{Signature, SigningKey};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use crate::chain::{ChainError, MemberIdentity, fingerprint, organization_of, verify_member};
+use crate::chain::{
+    ChainError, MemberIdentity, fingerprint, leaf_public_key, organization_of, verify_member,
+};
 use crate::role::Role;
 
 /// Domain-separation prefix signed before the payload.
@@ -174,6 +176,26 @@ pub struct Signer {
     pub cert_fingerprint: [u8; 32],
 }
 
+impl Signer {
+    fn of(identity: &MemberIdentity) -> Self {
+        Self {
+            msp_id: identity.msp_id.clone(),
+            name: identity.name.clone(),
+            role: identity.role,
+            cert_fingerprint: identity.cert_fingerprint,
+        }
+    }
+}
+
+/// That an envelope's signature verifies under its signer certificate's key: made by
+/// [`SignedEnvelope::check_signature`], used by [`SignedEnvelope::verify_checked`].
+/// It binds the envelope's exact bytes; it says nothing about the certificate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckedSignature {
+    cert_fingerprint: [u8; 32],
+    envelope_digest: [u8; 32],
+}
+
 /// The organization roots an envelope verifier trusts: MSP id → root certificate (DER).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TrustStore {
@@ -282,7 +304,62 @@ impl SignedEnvelope {
         self.verify_signature(identity)
     }
 
+    /// Verifies the signature under the key of the envelope's own signer certificate,
+    /// without checking the certificate's chain, time or role: the part of
+    /// [`SignedEnvelope::verify`] that depends on neither the trusted roots nor the time,
+    /// so that a verifier can do it ahead of time, on any thread. The returned
+    /// [`CheckedSignature`] stands in for the signature check in
+    /// [`SignedEnvelope::verify_checked`], which still checks the certificate.
+    ///
+    /// Fails as [`SignedEnvelope::verify`] would on the signature
+    /// ([`EnvelopeError::MalformedSignature`], [`EnvelopeError::HighS`],
+    /// [`EnvelopeError::BadSignature`]), and with [`EnvelopeError::SignerCertificate`]
+    /// if the certificate is not one DER certificate with a P-256 key.
+    pub fn check_signature(&self) -> Result<CheckedSignature, EnvelopeError> {
+        let public_key = leaf_public_key(&self.signer_cert_der)?;
+        self.signature_verifies(&public_key)?;
+        Ok(CheckedSignature {
+            cert_fingerprint: fingerprint(&self.signer_cert_der),
+            envelope_digest: self.digest(),
+        })
+    }
+
+    /// [`SignedEnvelope::verify_with`] with the signature check done earlier by
+    /// [`SignedEnvelope::check_signature`] on this very envelope: checks that `checked`
+    /// was made for these bytes and that `identity` is its certificate's (else
+    /// [`EnvelopeError::CertificateMismatch`]), then the time as `verify_with` does.
+    /// Costs one hash.
+    pub fn verify_checked(
+        &self,
+        checked: &CheckedSignature,
+        identity: &MemberIdentity,
+        at: OffsetDateTime,
+    ) -> Result<Signer, EnvelopeError> {
+        if checked.envelope_digest != self.digest()
+            || checked.cert_fingerprint != identity.cert_fingerprint
+        {
+            return Err(EnvelopeError::CertificateMismatch);
+        }
+        identity.check_time(at)?;
+        Ok(Signer::of(identity))
+    }
+
+    /// SHA-256 over the three fields, each after its length.
+    fn digest(&self) -> [u8; 32] {
+        let mut hasher = Sha256::new();
+        for field in [&self.payload, &self.signer_cert_der, &self.signature_der] {
+            hasher.update((field.len() as u64).to_be_bytes());
+            hasher.update(field);
+        }
+        hasher.finalize().into()
+    }
+
     fn verify_signature(&self, identity: &MemberIdentity) -> Result<Signer, EnvelopeError> {
+        self.signature_verifies(&identity.public_key)?;
+        Ok(Signer::of(identity))
+    }
+
+    fn signature_verifies(&self, public_key: &p256::PublicKey) -> Result<(), EnvelopeError> {
         let signature = Signature::from_der(&self.signature_der)
             .map_err(|_| EnvelopeError::MalformedSignature)?;
         if signature.to_der().as_bytes() != self.signature_der.as_slice() {
@@ -295,7 +372,7 @@ impl SignedEnvelope {
         // (BoringSSL's P-256 assembly, several times faster: ADR 0004). ring hashes
         // the message with SHA-256, so it gets the context and the payload.
         use p256::elliptic_curve::sec1::ToEncodedPoint;
-        let point = identity.public_key.to_encoded_point(false);
+        let point = public_key.to_encoded_point(false);
         let mut message = Vec::with_capacity(ENVELOPE_CONTEXT.len() + self.payload.len());
         message.extend_from_slice(ENVELOPE_CONTEXT);
         message.extend_from_slice(&self.payload);
@@ -304,14 +381,7 @@ impl SignedEnvelope {
             point.as_bytes(),
         )
         .verify(&message, &self.signature_der)
-        .map_err(|_| EnvelopeError::BadSignature)?;
-
-        Ok(Signer {
-            msp_id: identity.msp_id.clone(),
-            name: identity.name.clone(),
-            role: identity.role,
-            cert_fingerprint: identity.cert_fingerprint,
-        })
+        .map_err(|_| EnvelopeError::BadSignature)
     }
 
     /// The byte encoding described in the [module docs](self).

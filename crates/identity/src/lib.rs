@@ -52,8 +52,8 @@ pub use chain::{
     verify_service_certificate,
 };
 pub use envelope::{
-    ENVELOPE_CONTEXT, EncodingError, EnvelopeError, EnvelopeField, MAX_CERT_LEN, MAX_PAYLOAD_LEN,
-    MAX_SIGNATURE_LEN, SignedEnvelope, Signer, TrustStore,
+    CheckedSignature, ENVELOPE_CONTEXT, EncodingError, EnvelopeError, EnvelopeField, MAX_CERT_LEN,
+    MAX_PAYLOAD_LEN, MAX_SIGNATURE_LEN, SignedEnvelope, Signer, TrustStore,
 };
 pub use files::{CredentialError, read_certificate};
 pub use issue::{

@@ -1,0 +1,111 @@
+//! `SignedEnvelope::check_signature` (done ahead, without the trusted roots or a time)
+//! followed by `verify_checked` accepts exactly what the full `verify` accepts: the
+//! signature must verify under the certificate's own key, the proof must be for these
+//! exact bytes and this certificate, and the certificate must be valid at the time of
+//! use.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use strongroom_identity::{
+    CertificatePosition, ChainError, EnvelopeError, Role, SignedEnvelope, TrustStore, verify_member,
+};
+use time::{Duration, OffsetDateTime};
+
+use common::{org, validity, year};
+
+#[test]
+fn a_signature_checked_ahead_gives_the_same_answers_as_the_full_check() {
+    let now = OffsetDateTime::now_utc();
+    let org1 = org("Org1MSP", now);
+    let alice = org1
+        .enroll_member(
+            "alice",
+            Role::Analyst,
+            validity(now, Duration::days(-1), Duration::days(10)),
+        )
+        .unwrap();
+    let bob = org1.enroll_member("bob", Role::Owner, year(now)).unwrap();
+    let mut trust = TrustStore::new();
+    trust.insert("Org1MSP", org1.cert_der().to_vec());
+    let identity = verify_member(alice.cert_der(), org1.cert_der(), "Org1MSP", now).unwrap();
+    let bob_identity = verify_member(bob.cert_der(), org1.cert_der(), "Org1MSP", now).unwrap();
+
+    let envelope = alice.sign(b"payload".to_vec()).unwrap();
+    let checked = envelope.check_signature().unwrap();
+    assert_eq!(
+        envelope.verify_checked(&checked, &identity, now).unwrap(),
+        envelope.verify(&trust, now).unwrap()
+    );
+
+    // The time is still checked at use.
+    let later = now + Duration::days(20);
+    let expired = envelope
+        .verify_checked(&checked, &identity, later)
+        .unwrap_err();
+    assert!(matches!(
+        expired,
+        EnvelopeError::SignerCertificate(ChainError::Expired {
+            position: CertificatePosition::Leaf,
+            ..
+        })
+    ));
+    assert_eq!(expired, envelope.verify(&trust, later).unwrap_err());
+
+    // A bad signature, a changed payload or a high-S twin never gets a proof.
+    let from_bob = bob.sign(b"payload".to_vec()).unwrap();
+    let forged = SignedEnvelope {
+        signature_der: from_bob.signature_der.clone(),
+        ..envelope.clone()
+    };
+    assert_eq!(
+        forged.check_signature().unwrap_err(),
+        EnvelopeError::BadSignature
+    );
+    let changed = SignedEnvelope {
+        payload: b"payloaD".to_vec(),
+        ..envelope.clone()
+    };
+    assert_eq!(
+        changed.check_signature().unwrap_err(),
+        EnvelopeError::BadSignature
+    );
+    let garbage_cert = SignedEnvelope {
+        signer_cert_der: b"not a certificate".to_vec(),
+        ..envelope.clone()
+    };
+    assert!(matches!(
+        garbage_cert.check_signature(),
+        Err(EnvelopeError::SignerCertificate(
+            ChainError::Malformed { .. }
+        ))
+    ));
+
+    // A proof made for one envelope does not stand in for another's signature, even
+    // one by the same signer, nor under another member's identity.
+    let other = alice.sign(b"other payload".to_vec()).unwrap();
+    assert_eq!(
+        other.verify_checked(&checked, &identity, now).unwrap_err(),
+        EnvelopeError::CertificateMismatch
+    );
+    assert_eq!(
+        changed
+            .verify_checked(&checked, &identity, now)
+            .unwrap_err(),
+        EnvelopeError::CertificateMismatch
+    );
+    let bob_checked = from_bob.check_signature().unwrap();
+    assert_eq!(
+        from_bob
+            .verify_checked(&bob_checked, &identity, now)
+            .unwrap_err(),
+        EnvelopeError::CertificateMismatch
+    );
+    assert_eq!(
+        from_bob
+            .verify_checked(&bob_checked, &bob_identity, now)
+            .unwrap()
+            .name,
+        "bob"
+    );
+}
