@@ -88,6 +88,7 @@ use ::hpke::{Deserializable, HpkeError as LibError, Kem, OpModeR, OpModeS, Seria
 use rand_core::{CryptoRngCore, OsRng};
 use zeroize::Zeroizing;
 
+mod base_x25519;
 mod error;
 mod wrapped_key;
 
@@ -296,6 +297,8 @@ impl Default for Suite {
 pub struct PrivateKey {
     secret: SecretInner,
     public: PublicKey,
+    /// The same X25519 key for [`open`]'s fast path with the default suite.
+    fast: Option<base_x25519::Recipient>,
 }
 
 enum SecretInner {
@@ -316,17 +319,11 @@ impl PrivateKey {
         match kem.into() {
             KemId::DhKemP256HkdfSha256 => {
                 let (sk, pk) = DhP256HkdfSha256::gen_keypair(&mut RngCompat(rng));
-                Self {
-                    secret: SecretInner::P256(sk),
-                    public: PublicKey(PublicInner::P256(pk)),
-                }
+                Self::assemble(SecretInner::P256(sk), PublicKey(PublicInner::P256(pk)))
             }
             KemId::DhKemX25519HkdfSha256 => {
                 let (sk, pk) = X25519HkdfSha256::gen_keypair(&mut RngCompat(rng));
-                Self {
-                    secret: SecretInner::X25519(sk),
-                    public: PublicKey(PublicInner::X25519(pk)),
-                }
+                Self::assemble(SecretInner::X25519(sk), PublicKey(PublicInner::X25519(pk)))
             }
         }
     }
@@ -348,17 +345,11 @@ impl PrivateKey {
         Ok(match kem {
             KemId::DhKemP256HkdfSha256 => {
                 let (sk, pk) = DhP256HkdfSha256::derive_keypair(ikm);
-                Self {
-                    secret: SecretInner::P256(sk),
-                    public: PublicKey(PublicInner::P256(pk)),
-                }
+                Self::assemble(SecretInner::P256(sk), PublicKey(PublicInner::P256(pk)))
             }
             KemId::DhKemX25519HkdfSha256 => {
                 let (sk, pk) = X25519HkdfSha256::derive_keypair(ikm);
-                Self {
-                    secret: SecretInner::X25519(sk),
-                    public: PublicKey(PublicInner::X25519(pk)),
-                }
+                Self::assemble(SecretInner::X25519(sk), PublicKey(PublicInner::X25519(pk)))
             }
         })
     }
@@ -375,21 +366,27 @@ impl PrivateKey {
                 let sk =
                     <DhP256HkdfSha256 as Kem>::PrivateKey::from_bytes(bytes).map_err(invalid)?;
                 let pk = DhP256HkdfSha256::sk_to_pk(&sk);
-                Self {
-                    secret: SecretInner::P256(sk),
-                    public: PublicKey(PublicInner::P256(pk)),
-                }
+                Self::assemble(SecretInner::P256(sk), PublicKey(PublicInner::P256(pk)))
             }
             KemId::DhKemX25519HkdfSha256 => {
                 let sk =
                     <X25519HkdfSha256 as Kem>::PrivateKey::from_bytes(bytes).map_err(invalid)?;
                 let pk = X25519HkdfSha256::sk_to_pk(&sk);
-                Self {
-                    secret: SecretInner::X25519(sk),
-                    public: PublicKey(PublicInner::X25519(pk)),
-                }
+                Self::assemble(SecretInner::X25519(sk), PublicKey(PublicInner::X25519(pk)))
             }
         })
+    }
+
+    fn assemble(secret: SecretInner, public: PublicKey) -> Self {
+        let mut key = Self {
+            secret,
+            public,
+            fast: None,
+        };
+        if let SecretInner::X25519(_) = key.secret {
+            key.fast = base_x25519::Recipient::new(&key.to_bytes(), &key.public.to_bytes());
+        }
+        key
     }
 
     /// Serializes the secret (`SerializePrivateKey`) into a buffer zeroized on drop.
@@ -557,6 +554,10 @@ pub fn open(
     ciphertext: &[u8],
     sender_pk: Option<&PublicKey>,
 ) -> Result<Zeroizing<Vec<u8>>, HpkeError> {
+    if let (true, None, Some(fast)) = (suite == Suite::default(), sender_pk, &recipient_sk.fast) {
+        check_kem(suite, recipient_sk.kem())?;
+        return fast.open(enc, info, aad, ciphertext);
+    }
     let mut ctx = setup_receiver(suite, recipient_sk, enc, info, sender_pk)?;
     ctx.open(aad, ciphertext)
 }
