@@ -5,9 +5,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use sha2::{Digest, Sha256};
 use strongroom_contract::{Caller, Contract, Overlay, TxContext};
-use strongroom_crypto::hpke::{self, KemId, PrivateKey, PublicKey, Suite, WrappedKey};
+use strongroom_crypto::hpke::{self, KemId, PrivateKey, PublicKey, WrappedKey};
 use strongroom_crypto::provider::{CryptoProvider, default_provider};
-use strongroom_identity::{MemberIdentity, SignedEnvelope, Signer, fingerprint, verify_root};
+use strongroom_identity::{MemberIdentity, Signer, fingerprint, verify_root};
 use strongroom_ledger::{Entry, EntryKind, Hash, SignedRoot};
 use strongroom_tee::{Evidence, Platform, PlatformKind, Policy, ReportData, SIM_WARNING};
 use subtle::ConstantTimeEq;
@@ -20,10 +20,9 @@ use crate::message::{
     EnclaveRequest, EnclaveResponse, EvidenceMessage, ExecuteContext, JoinCollateral, LedgerEntry,
     RecordKind,
 };
+use crate::prepare::{Opened, Preparer, open_sealed};
 use crate::record::{Constitution, GENESIS_FORMAT, GenesisRecord, LedgerRecord};
-use crate::request::{
-    Body, MAX_REQUEST_LEN, Purpose, SignedRequest, clear_refusal, seal_reply, split_sealed,
-};
+use crate::request::{Body, MAX_REQUEST_LEN, Purpose, clear_refusal, seal_reply};
 use crate::secrets::{PublicKeys, Secrets};
 use crate::state::{Applied, CoreState};
 
@@ -79,6 +78,7 @@ pub struct Enclave {
     pending_join: Option<PrivateKey>,
     state: CoreState,
     members: HashMap<[u8; 32], MemberIdentity>,
+    preparer: Option<Preparer>,
 }
 
 impl std::fmt::Debug for Enclave {
@@ -116,6 +116,7 @@ impl Enclave {
             pending_join: None,
             state: CoreState::default(),
             members: HashMap::new(),
+            preparer: None,
         }
     }
 
@@ -165,6 +166,17 @@ impl Enclave {
         .to_bytes()
     }
 
+    /// Opens sealed requests ahead of ordering, on other threads ([`Preparer`]); `None`
+    /// until the core holds the service secrets.
+    pub fn preparer(&self) -> Option<Preparer> {
+        self.preparer.clone()
+    }
+
+    fn install(&mut self, secrets: Secrets) {
+        self.preparer = Some(Preparer::new(secrets.transaction_key.clone()));
+        self.secrets = Some(secrets);
+    }
+
     fn secrets(&self) -> Result<&Secrets, EnclaveError> {
         self.secrets.as_ref().ok_or(EnclaveError::NoSecrets)
     }
@@ -198,7 +210,7 @@ impl Enclave {
             .map_err(|e| EnclaveError::InvalidConstitution(e.to_string()))?;
         let sealed = self.seal_secrets(&secrets)?;
         let public_keys = secrets.public.clone();
-        self.secrets = Some(secrets);
+        self.install(secrets);
         Ok(EnclaveResponse::Genesis {
             ledger_payload,
             public_keys,
@@ -223,7 +235,7 @@ impl Enclave {
         );
         let secrets = Secrets::decode(self.provider, &plain)?;
         let public_keys = secrets.public.clone();
-        self.secrets = Some(secrets);
+        self.install(secrets);
         Ok(EnclaveResponse::PublicKeys { public_keys })
     }
 
@@ -306,7 +318,7 @@ impl Enclave {
         let secrets = Secrets::decode(self.provider, &plain)?;
         let sealed = self.seal_secrets(&secrets)?;
         let public_keys = secrets.public.clone();
-        self.secrets = Some(secrets);
+        self.install(secrets);
         self.pending_join = None;
         Ok(EnclaveResponse::Joined {
             public_keys,
@@ -441,12 +453,13 @@ impl Enclave {
                 Change::default(),
             )
         };
-        let (mut envelope, request) = match self.open_request(payload, Purpose::Transaction) {
+        let mut opened = match self.open_request(payload, Purpose::Transaction) {
             Ok(opened) => opened,
             Err(reason) => return refuse_in_clear(reason),
         };
+        let request = &opened.request;
         let refuse_sealed = |reason: String| {
-            let response = seal_reply(self.provider, &request, Err(&reason))
+            let response = seal_reply(self.provider, request, Err(&reason))
                 .unwrap_or_else(|| clear_refusal(&reason));
             (
                 LedgerRecord::Refused { reason },
@@ -454,11 +467,12 @@ impl Enclave {
                 Change::default(),
             )
         };
-        let signer = match self.authenticate(&envelope, time_of(ctx.timestamp_ms)) {
+        let signer = match self.authenticate(&opened, time_of(ctx.timestamp_ms)) {
             Ok(signer) => signer,
             Err(reason) => return refuse_sealed(reason),
         };
-        envelope.payload.zeroize();
+        opened.envelope.payload.zeroize();
+        let request = &opened.request;
         if request.purpose != Purpose::Transaction {
             return refuse_sealed("a query cannot be executed as a transaction".into());
         }
@@ -477,7 +491,7 @@ impl Enclave {
             Ok(result) => Ok(result.as_slice()),
             Err(reason) => Err(reason.as_str()),
         };
-        let response = seal_reply(self.provider, &request, reply)
+        let response = seal_reply(self.provider, request, reply)
             .unwrap_or_else(|| clear_refusal("the response could not be encrypted"));
         let record = LedgerRecord::Executed {
             caller,
@@ -490,56 +504,46 @@ impl Enclave {
     }
 
     /// Decrypts a sealed request and decodes the envelope and the signed request in
-    /// it, without checking the signature.
-    fn open_request(
-        &self,
-        sealed: &[u8],
-        purpose: Purpose,
-    ) -> Result<(SignedEnvelope, SignedRequest), String> {
+    /// it: taken as the [`Preparer`] left it if it prepared this request (its
+    /// signature then checked), else opened here (its signature not yet checked).
+    fn open_request(&self, sealed: &[u8], purpose: Purpose) -> Result<Opened, String> {
         if sealed.len() > MAX_REQUEST_LEN {
             return Err(format!(
                 "request of {} bytes exceeds the limit of {MAX_REQUEST_LEN}",
                 sealed.len()
             ));
         }
+        if let Some(opened) = self
+            .preparer
+            .as_ref()
+            .and_then(|preparer| preparer.take(sealed, purpose))
+        {
+            return Ok(opened);
+        }
         let secrets = self.secrets().map_err(|e| e.to_string())?;
-        let (enc, ciphertext) =
-            split_sealed(sealed).ok_or("malformed sealed request (version or length)")?;
-        let plain = hpke::open(
-            Suite::default(),
-            &secrets.transaction_key,
-            enc,
-            purpose.info(),
-            &[],
-            ciphertext,
-            None,
-        )
-        .map_err(|_| "request does not decrypt with the service transaction key".to_owned())?;
-        let envelope = SignedEnvelope::from_bytes(&plain)
-            .map_err(|e| format!("malformed signed envelope: {e}"))?;
-        let request = SignedRequest::decode(&envelope.payload)
-            .map_err(|e| format!("malformed signed request: {e}"))?;
-        Ok((envelope, request))
+        open_sealed(&secrets.transaction_key, sealed, purpose)
     }
 
     /// Checks the envelope's signer against the organizations on the ledger at `at`:
-    /// one ECDSA verification when the certificate's chain check is cached.
-    fn authenticate(
-        &mut self,
-        envelope: &SignedEnvelope,
-        at: OffsetDateTime,
-    ) -> Result<Signer, String> {
+    /// one ECDSA verification when the certificate's chain check is cached, none when
+    /// the [`Preparer`] checked the signature already.
+    fn authenticate(&mut self, opened: &Opened, at: OffsetDateTime) -> Result<Signer, String> {
         let reason = |e: strongroom_identity::EnvelopeError| format!("signer rejected: {e}");
+        let envelope = &opened.envelope;
+        let verify = |identity: &MemberIdentity| match &opened.checked {
+            Some(checked) => envelope.verify_checked(checked, identity, at),
+            None => envelope.verify_with(identity, at),
+        };
         let key = fingerprint(&envelope.signer_cert_der);
         if let Some(identity) = self.members.get(&key) {
-            return envelope.verify_with(identity, at).map_err(reason);
+            return verify(identity).map_err(reason);
         }
         let identity = self
             .state
             .organizations
             .verify_member(&envelope.signer_cert_der, at)
             .map_err(reason)?;
-        let signer = envelope.verify_with(&identity, at).map_err(reason)?;
+        let signer = verify(&identity).map_err(reason)?;
         if self.members.len() >= MEMBER_CACHE_LIMIT {
             self.members.clear();
         }
@@ -681,7 +685,7 @@ impl Enclave {
                 )
             })?
             .timestamp_ms;
-        let (mut envelope, request) = match self.open_request(sealed, Purpose::Query) {
+        let mut opened = match self.open_request(sealed, Purpose::Query) {
             Ok(opened) => opened,
             Err(reason) => {
                 return Ok(EnclaveResponse::Answer {
@@ -689,7 +693,8 @@ impl Enclave {
                 });
             }
         };
-        let reply = match self.authenticate(&envelope, time_of(at)) {
+        let request = &opened.request;
+        let reply = match self.authenticate(&opened, time_of(at)) {
             Err(reason) => Err(reason),
             Ok(_) if request.purpose != Purpose::Query => {
                 Err("a transaction cannot be sent as a query".to_owned())
@@ -708,10 +713,11 @@ impl Enclave {
                 Body::AddOrganization { .. } => Err("not a query".to_owned()),
             },
         };
-        envelope.payload.zeroize();
+        opened.envelope.payload.zeroize();
+        let request = &opened.request;
         let response = match &reply {
-            Ok(result) => seal_reply(self.provider, &request, Ok(result)),
-            Err(reason) => seal_reply(self.provider, &request, Err(reason)),
+            Ok(result) => seal_reply(self.provider, request, Ok(result)),
+            Err(reason) => seal_reply(self.provider, request, Err(reason)),
         }
         .unwrap_or_else(|| clear_refusal("the response could not be encrypted"));
         Ok(EnclaveResponse::Answer { response })

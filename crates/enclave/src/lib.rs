@@ -81,6 +81,7 @@ mod core;
 pub mod entry;
 mod error;
 mod message;
+pub mod prepare;
 mod record;
 pub mod request;
 mod secrets;
@@ -92,5 +93,6 @@ pub use message::{
     EnclaveRequest, EnclaveResponse, EvidenceMessage, ExecuteContext, JoinCollateral, LedgerEntry,
     RecordKind,
 };
+pub use prepare::Preparer;
 pub use record::{Constitution, GENESIS_FORMAT, GenesisRecord, Organization};
 pub use secrets::PublicKeys;

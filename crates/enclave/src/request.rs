@@ -65,7 +65,7 @@ pub enum Purpose {
 }
 
 impl Purpose {
-    fn to_byte(self) -> u8 {
+    pub(crate) fn to_byte(self) -> u8 {
         match self {
             Self::Transaction => 1,
             Self::Query => 2,

@@ -6,6 +6,8 @@
 //! `version 0x01 || ledger secret (32) || signing key PKCS#8 (u32 length + DER) ||
 //! transaction key (32, X25519)`.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use strongroom_crypto::hpke::{KemId, PrivateKey};
 use strongroom_crypto::provider::{CryptoProvider, EcdsaCurve, HashAlgorithm, SigningKey};
@@ -37,7 +39,7 @@ pub struct PublicKeys {
 pub(crate) struct Secrets {
     ledger_secret: Zeroizing<[u8; 32]>,
     pub(crate) signing_key: SigningKey,
-    pub(crate) transaction_key: PrivateKey,
+    pub(crate) transaction_key: Arc<PrivateKey>,
     pub(crate) entry_key: Zeroizing<Vec<u8>>,
     pub(crate) nonce_key: Zeroizing<Vec<u8>>,
     pub(crate) snapshot_key: Zeroizing<Vec<u8>>,
@@ -96,7 +98,7 @@ impl Secrets {
             snapshot_key: derive(SNAPSHOT_KEY_INFO)?,
             ledger_secret,
             signing_key,
-            transaction_key,
+            transaction_key: Arc::new(transaction_key),
             public,
         })
     }

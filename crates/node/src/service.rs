@@ -22,9 +22,10 @@ use serde::{Deserialize, Serialize};
 use strongroom_consensus::{Applied, ConsensusError, ConsensusNode, NodeConfig, Receipts};
 use strongroom_contract::Contract;
 use strongroom_crypto::provider::{VerifyingKey, default_provider};
+use strongroom_enclave::request::Purpose;
 use strongroom_enclave::{
     Constitution, Enclave, EnclaveRequest, EnclaveResponse, EvidenceMessage, Organization,
-    PublicKeys,
+    Preparer, PublicKeys,
 };
 use strongroom_identity::read_certificate;
 use strongroom_ledger::{LedgerStore, SignatureSchedule};
@@ -58,6 +59,7 @@ struct SecretsFile {
 pub struct Node {
     consensus: ConsensusNode,
     core: SharedEnclave,
+    preparer: Option<Preparer>,
     public_keys: PublicKeys,
     store: DatasetStore,
     insecure: bool,
@@ -251,9 +253,11 @@ impl Node {
             consensus.propose(genesis).await?;
         }
         let store = DatasetStore::local(&dir.join(OBJECTS_DIR))?;
+        let preparer = lock_core(&core).preparer();
         Ok(Self {
             consensus,
             core,
+            preparer,
             public_keys,
             store,
             insecure: true,
@@ -263,12 +267,25 @@ impl Node {
     }
 
     /// Orders a sealed transaction and waits for its result.
+    ///
+    /// The core opens the request and checks its signature first, on this thread and
+    /// in parallel with other submissions ([`Preparer`]), so that the ordered part of
+    /// its execution is short.
     pub async fn submit(&self, sealed: Vec<u8>) -> Result<Applied, ConsensusError> {
+        if let Some(preparer) = &self.preparer {
+            preparer.prepare(&sealed, Purpose::Transaction);
+        }
         self.consensus.propose(sealed).await
     }
 
-    /// Answers a sealed query (not ordered, not recorded).
+    /// Answers a sealed query (not ordered, not recorded). Blocks: call it where
+    /// blocking is allowed.
     pub fn query(&self, sealed: Vec<u8>) -> Result<Vec<u8>, NodeError> {
+        // Opened and checked before the core's lock is taken, so that queries and
+        // transactions do their cryptography in parallel.
+        if let Some(preparer) = &self.preparer {
+            preparer.prepare(&sealed, Purpose::Query);
+        }
         match lock_core(&self.core).handle(EnclaveRequest::Query { envelope: sealed }) {
             EnclaveResponse::Answer { response } => Ok(response),
             EnclaveResponse::Error { error } => Err(NodeError::Enclave(error.to_string())),

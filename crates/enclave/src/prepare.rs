@@ -1,0 +1,179 @@
+//! Opening sealed requests ahead of ordering.
+//!
+//! Decrypting a sealed request (one X25519 HPKE decapsulation) and checking its
+//! signature (one ECDSA verification) are most of the core's work per transaction, and
+//! neither depends on the ledger: not on the state, not on the time, not on the
+//! organizations. So the host hands each sealed request to [`Preparer::prepare`] as it
+//! arrives, on any thread and in parallel, before it orders it. When the committed
+//! request reaches [`Enclave::handle`](crate::Enclave::handle), the core finds it opened
+//! and its signature checked, and does only what depends on the ledger, in order: the
+//! certificate's chain against the organizations at the entry's time, the nonce, the
+//! contract.
+//!
+//! Preparing changes how fast a request is decided, never what is decided: a request
+//! that was not prepared, whose preparation failed, or that was evicted, is opened and
+//! checked in full when it is executed, with the same outcome. Prepared requests stay
+//! inside the core (a second entry point, on its own enclave threads in a TEE); the
+//! host only learns that a request was prepared. At most [`PREPARED_LIMIT`] are kept,
+//! the oldest dropped first, and each one's plaintext is zeroized when it is dropped.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use sha2::{Digest, Sha256};
+use strongroom_crypto::hpke::{self, PrivateKey, Suite};
+use strongroom_identity::{CheckedSignature, SignedEnvelope};
+use zeroize::Zeroize;
+
+use crate::request::{MAX_REQUEST_LEN, Purpose, SignedRequest, split_sealed};
+
+/// Prepared requests kept at most; the oldest is dropped to make room.
+pub const PREPARED_LIMIT: usize = 8192;
+
+/// A sealed request, decrypted and decoded, and with its signature checked when
+/// `checked` is set.
+pub(crate) struct Opened {
+    pub envelope: SignedEnvelope,
+    pub request: SignedRequest,
+    pub checked: Option<CheckedSignature>,
+}
+
+impl Drop for Opened {
+    fn drop(&mut self) {
+        self.envelope.payload.zeroize();
+    }
+}
+
+/// Decrypts a sealed request with the service transaction key and decodes the
+/// envelope and the signed request in it, without checking the signature. The error
+/// says what was wrong, for a recorded refusal.
+pub(crate) fn open_sealed(
+    transaction_key: &PrivateKey,
+    sealed: &[u8],
+    purpose: Purpose,
+) -> Result<Opened, String> {
+    if sealed.len() > MAX_REQUEST_LEN {
+        return Err(format!(
+            "request of {} bytes exceeds the limit of {MAX_REQUEST_LEN}",
+            sealed.len()
+        ));
+    }
+    let (enc, ciphertext) =
+        split_sealed(sealed).ok_or("malformed sealed request (version or length)")?;
+    let plain = hpke::open(
+        Suite::default(),
+        transaction_key,
+        enc,
+        purpose.info(),
+        &[],
+        ciphertext,
+        None,
+    )
+    .map_err(|_| "request does not decrypt with the service transaction key".to_owned())?;
+    let envelope = SignedEnvelope::from_bytes(&plain)
+        .map_err(|e| format!("malformed signed envelope: {e}"))?;
+    let request = SignedRequest::decode(&envelope.payload)
+        .map_err(|e| format!("malformed signed request: {e}"))?;
+    Ok(Opened {
+        envelope,
+        request,
+        checked: None,
+    })
+}
+
+/// Opens and checks sealed requests ahead of ordering; see the [module docs](self).
+/// Cheap to clone; every clone shares one set of prepared requests.
+#[derive(Clone)]
+pub struct Preparer {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    transaction_key: Arc<PrivateKey>,
+    prepared: Mutex<Prepared>,
+}
+
+#[derive(Default)]
+struct Prepared {
+    by_digest: HashMap<[u8; 32], Opened>,
+    order: VecDeque<[u8; 32]>,
+}
+
+impl std::fmt::Debug for Preparer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Preparer")
+            .field("prepared", &self.lock().by_digest.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Preparer {
+    pub(crate) fn new(transaction_key: Arc<PrivateKey>) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                transaction_key,
+                prepared: Mutex::new(Prepared::default()),
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Prepared> {
+        // Nothing panics while holding the lock; a poisoned map is still whole.
+        self.inner
+            .prepared
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Decrypts `sealed` as a request for `purpose` and checks its signature under its
+    /// signer certificate's key, and keeps the result for the core. Answers whether it
+    /// was kept: a request that does not open or whose signature does not verify is
+    /// not (the core refuses it, with the reason, when it executes it).
+    pub fn prepare(&self, sealed: &[u8], purpose: Purpose) -> bool {
+        let digest = digest(sealed, purpose);
+        if self.lock().by_digest.contains_key(&digest) {
+            return true;
+        }
+        let Ok(mut opened) = open_sealed(&self.inner.transaction_key, sealed, purpose) else {
+            return false;
+        };
+        let Ok(checked) = opened.envelope.check_signature() else {
+            return false;
+        };
+        opened.checked = Some(checked);
+        let mut prepared = self.lock();
+        if prepared.by_digest.insert(digest, opened).is_none() {
+            prepared.order.push_back(digest);
+        }
+        // `order` also holds the digests of requests taken since (so that taking is
+        // cheap); every kept request is in it, so this bounds both.
+        while prepared.order.len() > PREPARED_LIMIT {
+            if let Some(oldest) = prepared.order.pop_front() {
+                prepared.by_digest.remove(&oldest);
+            }
+        }
+        true
+    }
+
+    /// Takes the prepared form of `sealed` for `purpose`, if there is one.
+    pub(crate) fn take(&self, sealed: &[u8], purpose: Purpose) -> Option<Opened> {
+        self.lock().by_digest.remove(&digest(sealed, purpose))
+    }
+
+    /// How many prepared requests are waiting.
+    pub fn len(&self) -> usize {
+        self.lock().by_digest.len()
+    }
+
+    /// Whether no prepared request is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+fn digest(sealed: &[u8], purpose: Purpose) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update([purpose.to_byte()]);
+    hasher.update(sealed);
+    hasher.finalize().into()
+}

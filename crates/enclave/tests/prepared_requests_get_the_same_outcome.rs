@@ -1,0 +1,116 @@
+//! Requests the `Preparer` opened and signature-checked ahead of ordering get exactly
+//! the outcome they get when the core opens them itself: the same ledger record, the
+//! same reply, the same state. A request whose signature does not verify is never
+//! prepared, and a prepared request is used once, for its own purpose only.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{Ledger, core, digest, execute, started, world};
+use strongroom_enclave::request::{PreparedRequest, Purpose, Reply, seal_envelope};
+use strongroom_enclave::{Enclave, EnclaveRequest, EnclaveResponse, Preparer};
+use strongroom_identity::{Role, SignedEnvelope, Validity};
+use time::{Duration, OffsetDateTime};
+
+/// A second core holding the same secrets and state as the first, that never prepares.
+fn twin(sealed: &[u8], ledger: &Ledger) -> Enclave {
+    let mut twin = core();
+    twin.handle(EnclaveRequest::Unseal {
+        sealed: sealed.to_vec(),
+    });
+    for entry in &ledger.entries {
+        assert!(matches!(
+            twin.handle(EnclaveRequest::from(entry)),
+            EnclaveResponse::Replayed { .. }
+        ));
+    }
+    twin
+}
+
+fn reply(request: &PreparedRequest, response: &[u8]) -> Reply {
+    request.open_response(response).unwrap()
+}
+
+#[test]
+fn prepared_and_unprepared_requests_are_decided_alike() {
+    let w = world();
+    let (mut fast, mut ledger, g) = started(&w);
+    let mut slow = twin(&g.sealed, &ledger);
+    let preparer: Preparer = fast.preparer().unwrap();
+    let key = g.public_keys.transaction_key.clone();
+
+    let now = OffsetDateTime::now_utc();
+    let expired = w
+        .org1
+        .enroll_member(
+            "old",
+            Role::Owner,
+            Validity::new(now - Duration::days(20), now - Duration::days(10)).unwrap(),
+        )
+        .unwrap();
+    let put = PreparedRequest::transaction(&key, &w.alice, "put n=1").unwrap();
+    let del = PreparedRequest::transaction(&key, &w.alice, "del missing").unwrap();
+    let unknown_org = PreparedRequest::transaction(&key, &w.carol, "put n=2").unwrap();
+    let too_old = PreparedRequest::transaction(&key, &expired, "put n=3").unwrap();
+    let as_query = PreparedRequest::query(&key, &w.alice, "get n").unwrap();
+    // bob's signature under alice's certificate.
+    let honest = w.alice.sign(b"anything".to_vec()).unwrap();
+    let forged_envelope = SignedEnvelope {
+        signature_der: w.bob.sign(b"anything".to_vec()).unwrap().signature_der,
+        ..honest
+    };
+    let forged = seal_envelope(&key, Purpose::Transaction, &forged_envelope).unwrap();
+
+    // What opens and verifies is prepared; a forged signature and garbage are not.
+    for request in [&put, &del, &unknown_org, &too_old] {
+        assert!(preparer.prepare(&request.payload, Purpose::Transaction));
+    }
+    assert!(preparer.prepare(&as_query.payload, Purpose::Query));
+    assert!(!preparer.prepare(&forged, Purpose::Transaction));
+    assert!(!preparer.prepare(b"garbage", Purpose::Transaction));
+    assert_eq!(preparer.len(), 5);
+
+    // Each committed payload, on both cores: identical records and replies.
+    let payloads: Vec<(&[u8], Option<&PreparedRequest>)> = vec![
+        (&put.payload, Some(&put)),
+        (&del.payload, Some(&del)),
+        (&unknown_org.payload, Some(&unknown_org)),
+        (&too_old.payload, Some(&too_old)),
+        // A query's payload committed as a transaction: prepared as a query, so not
+        // taken here; both cores refuse it alike.
+        (&as_query.payload, Some(&as_query)),
+        (&forged, None),
+        (b"garbage", None),
+        // The same bytes again: the prepared form was used up; refused as a replay.
+        (&put.payload, Some(&put)),
+    ];
+    for (at, (payload, request)) in payloads.into_iter().enumerate() {
+        let ctx = ledger.next_ctx(w.now_ms + 1 + at as u64);
+        let expected = execute(&mut slow, &ctx, payload);
+        let got = execute(&mut fast, &ctx, payload);
+        ledger.push(&ctx, got.kind, got.ledger_payload.clone());
+        assert_eq!(got.kind, expected.kind, "payload {at}");
+        assert_eq!(got.ledger_payload, expected.ledger_payload, "payload {at}");
+        if let Some(request) = request {
+            assert_eq!(
+                reply(request, &got.response),
+                reply(request, &expected.response),
+                "payload {at}"
+            );
+        } else {
+            assert_eq!(got.response, expected.response, "payload {at}");
+        }
+        assert_eq!(digest(&mut fast), digest(&mut slow), "payload {at}");
+    }
+    // The query is still waiting, for its own purpose.
+    assert_eq!(preparer.len(), 1);
+    let answer = |core: &mut Enclave| match core.handle(EnclaveRequest::Query {
+        envelope: as_query.payload.clone(),
+    }) {
+        EnclaveResponse::Answer { response } => reply(&as_query, &response),
+        other => panic!("query: {other:?}"),
+    };
+    assert_eq!(answer(&mut fast), Reply::Accept(b"1".to_vec()));
+    assert_eq!(answer(&mut slow), Reply::Accept(b"1".to_vec()));
+    assert!(preparer.is_empty());
+}
