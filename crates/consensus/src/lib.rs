@@ -32,6 +32,7 @@
 mod applier;
 pub mod codec;
 mod error;
+mod ledger_writer;
 mod log_store;
 mod network;
 mod node;
@@ -40,6 +41,7 @@ mod types;
 
 pub use applier::{Applier, ApplyContext, ChainApplier, Outcome, Record};
 pub use error::{ApplierError, ConsensusError};
+pub use ledger_writer::Durable;
 pub use log_store::{LOG_STORE_FORMAT, LogReader, LogStore, RaftDatabase};
 pub use network::{
     APPEND_PATH, Network, NoPeers, PeerClient, PeerTransport, SNAPSHOT_PATH, VOTE_PATH, serve_rpc,

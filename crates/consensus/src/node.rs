@@ -14,6 +14,7 @@ use tokio::task::JoinHandle;
 
 use crate::applier::Applier;
 use crate::error::ConsensusError;
+use crate::ledger_writer::Durable;
 use crate::log_store::LogStore;
 use crate::network::{Network, NoPeers, PeerTransport};
 use crate::state_machine::{Receipts, StateMachine};
@@ -152,6 +153,7 @@ impl ConsensusNode {
         )?;
         let ledger = state_machine.ledger();
         let receipts = state_machine.receipts();
+        let durable = state_machine.durable();
         released.push(state_machine.on_release());
         let raft = Raft::new(
             config.id,
@@ -175,9 +177,10 @@ impl ConsensusNode {
             raft.clone(),
             config.schedule.max_interval_ms,
             receipts.clone(),
+            durable.clone(),
         );
         let (proposals, queue) = mpsc::channel(MAX_BATCH_ENTRIES * 4);
-        let batcher = tokio::spawn(batch_loop(raft.clone(), queue));
+        let batcher = tokio::spawn(batch_loop(raft.clone(), durable, queue));
         Ok(Self {
             raft,
             proposals,
@@ -274,7 +277,7 @@ struct Pending {
     reply: oneshot::Sender<Result<Applied, ConsensusError>>,
 }
 
-async fn batch_loop(raft: Raft, mut queue: mpsc::Receiver<Pending>) {
+async fn batch_loop(raft: Raft, durable: Durable, mut queue: mpsc::Receiver<Pending>) {
     let slots = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
     loop {
         // Wait for a free slot first: proposals pile up in the queue meanwhile.
@@ -296,10 +299,11 @@ async fn batch_loop(raft: Raft, mut queue: mpsc::Receiver<Pending>) {
             }
         }
         let raft = raft.clone();
+        let durable = durable.clone();
         tokio::spawn(async move {
             let (payloads, replies): (Vec<_>, Vec<_>) =
                 batch.into_iter().map(|p| (p.payload, p.reply)).unzip();
-            match write(&raft, payloads).await {
+            match write(&raft, &durable, payloads).await {
                 Ok(results) if results.len() == replies.len() => {
                     for (reply, result) in replies.into_iter().zip(results) {
                         let _ = reply.send(Ok(result));
@@ -322,13 +326,23 @@ async fn batch_loop(raft: Raft, mut queue: mpsc::Receiver<Pending>) {
     }
 }
 
-async fn write(raft: &Raft, payloads: Vec<Vec<u8>>) -> Result<Vec<Applied>, ConsensusError> {
+/// Commits one batch and waits until its ledger entries are durable.
+async fn write(
+    raft: &Raft,
+    durable: &Durable,
+    payloads: Vec<Vec<u8>>,
+) -> Result<Vec<Applied>, ConsensusError> {
     let proposal = Proposal {
         timestamp_ms: now_ms(),
         payloads,
     };
     match raft.client_write(proposal).await {
-        Ok(response) => Ok(response.data),
+        Ok(response) => {
+            if let Some(last) = response.data.iter().filter_map(|a| a.sequence).max() {
+                durable.wait_for(last).await?;
+            }
+            Ok(response.data)
+        }
         Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f))) => {
             Err(ConsensusError::NotLeader {
                 leader: f.leader_id,
@@ -341,7 +355,12 @@ async fn write(raft: &Raft, payloads: Vec<Vec<u8>>) -> Result<Vec<Applied>, Cons
 
 /// Proposes a tick (an empty batch) whenever entries were applied since the last
 /// one, so a time-due signature entry is written even when traffic stops.
-fn spawn_ticker(raft: Raft, interval_ms: u64, receipts: Receipts) -> JoinHandle<()> {
+fn spawn_ticker(
+    raft: Raft,
+    interval_ms: u64,
+    receipts: Receipts,
+    durable: Durable,
+) -> JoinHandle<()> {
     // While some ledger entries are unsigned, propose an empty batch every interval:
     // applying it lets a time-due signature entry out. An idle, fully signed ledger
     // writes nothing.
@@ -351,7 +370,7 @@ fn spawn_ticker(raft: Raft, interval_ms: u64, receipts: Receipts) -> JoinHandle<
         loop {
             interval.tick().await;
             if receipts.unsigned() > 0 {
-                match write(&raft, Vec::new()).await {
+                match write(&raft, &durable, Vec::new()).await {
                     Ok(_) => {}
                     Err(ConsensusError::Stopped) => return,
                     Err(_) => {}

@@ -1,11 +1,13 @@
 //! The Raft state machine: hands committed proposals to the [`Applier`] and writes the
 //! resulting ledger entries.
 //!
-//! The ledger store is the state machine's durable state. Each `apply` call becomes one
-//! ledger transaction that holds the new entries and the position (last applied log
-//! id, membership, ordering time), fsynced before openraft acknowledges anything. The
-//! applier's state lives in memory: on open it is restored from the last snapshot and
-//! the ledger entries after it are replayed.
+//! The ledger store is the state machine's durable state. Each `apply` call hands the
+//! new entries and the position (last applied log id, membership, ordering time) to the
+//! [`LedgerWriter`](crate::ledger_writer), which writes them in one ledger transaction,
+//! often with those of the next calls, while the state machine goes on applying. A
+//! proposer is answered only once its entries are fsynced. The applier's state lives in
+//! memory: on open it is restored from the last snapshot and the ledger entries after it
+//! are replayed; committed log entries applied but not yet written are applied again.
 //!
 //! A snapshot is the applier's state plus the ledger position it corresponds to; it is
 //! kept in the Raft log store's database.
@@ -26,6 +28,7 @@ use tokio::sync::oneshot;
 
 use crate::applier::{Applier, ApplyContext};
 use crate::error::ConsensusError;
+use crate::ledger_writer::{Durable, LedgerWriter};
 use crate::log_store::RaftDatabase;
 use crate::types::{
     Applied, LogEntry, LogId, Snapshot, SnapshotMeta, StorageError, StoredMembership, TypeConfig,
@@ -58,6 +61,8 @@ pub struct StateMachine<A: Applier> {
     position: Position,
     snapshots: Arc<RaftDatabase>,
     snapshot_counter: u64,
+    // Dropped (written out and joined) before `released` fires.
+    writer: LedgerWriter,
     // Last: dropped after the ledger store (fields drop in declaration order).
     released: Option<oneshot::Sender<()>>,
 }
@@ -149,15 +154,23 @@ impl<A: Applier> StateMachine<A> {
             }
             Ok::<(), ConsensusError>(())
         })?;
+        let ledger = Arc::new(ledger);
+        let writer = LedgerWriter::start(Arc::clone(&ledger), ledger_end)?;
         Ok(Self {
-            ledger: Arc::new(ledger),
+            ledger,
             appender: Arc::new(Mutex::new(appender)),
             applier,
             position,
             snapshots,
             snapshot_counter: 0,
+            writer,
             released: None,
         })
+    }
+
+    /// Waits for applied entries to be durable: a proposer is answered only after.
+    pub fn durable(&self) -> Durable {
+        self.writer.durable()
     }
 
     /// The ledger store (shared; reads only: the state machine is its only writer).
@@ -266,13 +279,13 @@ impl<A: Applier> StateMachine<A> {
             };
             replies.push(reply);
         }
-        let position = self.encoded_position();
-        let ledger = &self.ledger;
-        blocking(|| ledger.append_batch_at(&batch, Some(&position)))?;
+        drop(appender);
+        self.writer.submit(batch, self.encoded_position())?;
         Ok(replies)
     }
 
     fn make_snapshot(&mut self) -> Result<(SnapshotMeta, Vec<u8>), String> {
+        blocking(|| self.writer.flush()).map_err(|e| e.to_string())?;
         let head = self.ledger.head().map_err(|e| e.to_string())?;
         let header = SnapshotHeader {
             ledger_sequence: head.map_or(0, |h| h.sequence),
@@ -445,6 +458,7 @@ impl<A: Applier> RaftStateMachine<TypeConfig> for StateMachine<A> {
     ) -> Result<(), StorageError> {
         let data = snapshot.into_inner();
         let (header, state) = split_snapshot(&data).map_err(snap_read)?;
+        blocking(|| self.writer.flush()).map_err(sm_write)?;
         let head = self.ledger.head().map_err(sm_read)?;
         let local = head.map_or(0, |h| h.sequence);
         let local_hash = hex::encode(head.map_or([0; 32], |h| h.hash));

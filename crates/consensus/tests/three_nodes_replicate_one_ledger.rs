@@ -125,11 +125,23 @@ async fn three_nodes_write_identical_ledgers() {
             .await
             .unwrap();
     }
+    // Applied entries reach each node's ledger file a moment later (its ledger writer
+    // fsyncs in the background): wait until every ledger has the leader's length.
     let service = key.verifying_key();
-    let summaries: Vec<_> = nodes
-        .iter()
-        .map(|n| verify_ledger(n.ledger(), Some(&service)).unwrap())
-        .collect();
+    let expected = verify_ledger(leader_node.ledger(), Some(&service))
+        .unwrap()
+        .entries;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let summaries = loop {
+        let summaries: Vec<_> = nodes
+            .iter()
+            .map(|n| verify_ledger(n.ledger(), Some(&service)).unwrap())
+            .collect();
+        if summaries.iter().all(|s| s.entries >= expected) || std::time::Instant::now() > deadline {
+            break summaries;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
     assert!(summaries[0].entries >= 20 + 20 / 5);
     for s in &summaries[1..] {
         assert_eq!(s.head_hash, summaries[0].head_hash, "ledgers differ");
