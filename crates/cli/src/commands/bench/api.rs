@@ -322,8 +322,9 @@ async fn setup(base: &Path) -> Result<Bench> {
     })
 }
 
-/// `clients` concurrent clients each commit `per_client` request_permission
-/// transactions, prepared (signed and encrypted) beforehand.
+/// `clients` concurrent clients, each with its own connection, each commit
+/// `per_client` request_permission transactions, prepared (signed and encrypted)
+/// beforehand.
 async fn measure(bench: &Bench, clients: usize, per_client: usize) -> Result<(Level, usize)> {
     let invocation = serde_json::to_vec(&json!({
         "op": "request_permission",
@@ -349,10 +350,17 @@ async fn measure(bench: &Bench, clients: usize, per_client: usize) -> Result<(Le
         .first()
         .and_then(|b| b.first())
         .map_or(0, |p| p.payload.len());
+    // Each client is its own SDK instance with its own connection (and attestation
+    // check), as separate users would be.
+    let url = format!("https://localhost:{}", bench.running.addr().port());
+    let mut connected = Vec::with_capacity(clients);
+    for _ in 0..clients {
+        connected
+            .push(Client::connect(&url, bench.running.cert_pem(), &insecure_sim_policy()).await?);
+    }
     let start = Instant::now();
     let mut handles = Vec::with_capacity(clients);
-    for batch in batches {
-        let client = bench.client.clone();
+    for (batch, client) in batches.into_iter().zip(connected) {
         handles.push(tokio::spawn(async move {
             let mut latencies = Vec::with_capacity(batch.len());
             let mut refused = 0usize;
