@@ -21,6 +21,7 @@ use strongroom_ledger::{Entry, LedgerStore};
 use tokio::sync::watch;
 
 use crate::error::ConsensusError;
+use crate::types::Applied;
 
 /// What is durable: the last ledger sequence number written and fsynced, or why the
 /// writer stopped.
@@ -67,6 +68,16 @@ impl Durable {
             State::Failed(reason) => Err(ConsensusError::Inconsistent(format!(
                 "the ledger write failed, nothing after it is acknowledged: {reason}"
             ))),
+        }
+    }
+}
+
+impl Durable {
+    /// Returns once the ledger entries of all of `applied` are durable.
+    pub async fn wait_for_all(&self, applied: &[Applied]) -> Result<(), ConsensusError> {
+        match applied.iter().filter_map(|a| a.sequence).max() {
+            Some(last) => self.wait_for(last).await,
+            None => Ok(()),
         }
     }
 }

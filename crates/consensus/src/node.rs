@@ -177,7 +177,6 @@ impl ConsensusNode {
             raft.clone(),
             config.schedule.max_interval_ms,
             receipts.clone(),
-            durable.clone(),
         );
         let (proposals, queue) = mpsc::channel(MAX_BATCH_ENTRIES * 4);
         let batcher = tokio::spawn(batch_loop(raft.clone(), durable, queue));
@@ -303,7 +302,15 @@ async fn batch_loop(raft: Raft, durable: Durable, mut queue: mpsc::Receiver<Pend
         tokio::spawn(async move {
             let (payloads, replies): (Vec<_>, Vec<_>) =
                 batch.into_iter().map(|p| (p.payload, p.reply)).unzip();
-            match write(&raft, &durable, payloads).await {
+            let committed = commit(&raft, payloads).await;
+            // The next batch may be appended and applied while this one's ledger
+            // entries are written; its proposers wait for the fsync below.
+            drop(slot);
+            let durable = match committed {
+                Ok(results) => durable.wait_for_all(&results).await.map(|()| results),
+                Err(e) => Err(e),
+            };
+            match durable {
                 Ok(results) if results.len() == replies.len() => {
                     for (reply, result) in replies.into_iter().zip(results) {
                         let _ = reply.send(Ok(result));
@@ -321,28 +328,18 @@ async fn batch_loop(raft: Raft, durable: Durable, mut queue: mpsc::Receiver<Pend
                     }
                 }
             }
-            drop(slot);
         });
     }
 }
 
-/// Commits one batch and waits until its ledger entries are durable.
-async fn write(
-    raft: &Raft,
-    durable: &Durable,
-    payloads: Vec<Vec<u8>>,
-) -> Result<Vec<Applied>, ConsensusError> {
+/// Commits and applies one batch (its ledger entries may not be durable yet).
+async fn commit(raft: &Raft, payloads: Vec<Vec<u8>>) -> Result<Vec<Applied>, ConsensusError> {
     let proposal = Proposal {
         timestamp_ms: now_ms(),
         payloads,
     };
     match raft.client_write(proposal).await {
-        Ok(response) => {
-            if let Some(last) = response.data.iter().filter_map(|a| a.sequence).max() {
-                durable.wait_for(last).await?;
-            }
-            Ok(response.data)
-        }
+        Ok(response) => Ok(response.data),
         Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f))) => {
             Err(ConsensusError::NotLeader {
                 leader: f.leader_id,
@@ -355,12 +352,7 @@ async fn write(
 
 /// Proposes a tick (an empty batch) whenever entries were applied since the last
 /// one, so a time-due signature entry is written even when traffic stops.
-fn spawn_ticker(
-    raft: Raft,
-    interval_ms: u64,
-    receipts: Receipts,
-    durable: Durable,
-) -> JoinHandle<()> {
+fn spawn_ticker(raft: Raft, interval_ms: u64, receipts: Receipts) -> JoinHandle<()> {
     // While some ledger entries are unsigned, propose an empty batch every interval:
     // applying it lets a time-due signature entry out. An idle, fully signed ledger
     // writes nothing.
@@ -370,7 +362,7 @@ fn spawn_ticker(
         loop {
             interval.tick().await;
             if receipts.unsigned() > 0 {
-                match write(&raft, &durable, Vec::new()).await {
+                match commit(&raft, Vec::new()).await {
                     Ok(_) => {}
                     Err(ConsensusError::Stopped) => return,
                     Err(_) => {}
