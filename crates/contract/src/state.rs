@@ -1,6 +1,7 @@
 //! The key-value state a contract reads and writes, an in-memory implementation, and an
 //! overlay that buffers a transaction's writes until it succeeds.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::ops::Bound;
 
@@ -8,6 +9,11 @@ use std::ops::Bound;
 pub trait State {
     /// The value under `key`.
     fn get(&self, key: &[u8]) -> Option<Vec<u8>>;
+    /// The value under `key`, lent when the implementation can (the default copies
+    /// through [`State::get`]).
+    fn get_ref(&self, key: &[u8]) -> Option<Cow<'_, [u8]>> {
+        self.get(key).map(Cow::Owned)
+    }
     /// Stores `value` under `key`.
     fn put(&mut self, key: Vec<u8>, value: Vec<u8>);
     /// Removes `key` (nothing happens if it is absent).
@@ -72,6 +78,10 @@ impl State for MemState {
         self.entries.get(key).cloned()
     }
 
+    fn get_ref(&self, key: &[u8]) -> Option<Cow<'_, [u8]>> {
+        self.entries.get(key).map(|v| Cow::Borrowed(v.as_slice()))
+    }
+
     fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
         self.entries.insert(key, value);
     }
@@ -133,6 +143,13 @@ impl State for Overlay<'_> {
         }
     }
 
+    fn get_ref(&self, key: &[u8]) -> Option<Cow<'_, [u8]>> {
+        match self.writes.get(key) {
+            Some(written) => written.as_deref().map(Cow::Borrowed),
+            None => self.base.get_ref(key),
+        }
+    }
+
     fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
         self.writes.insert(key, Some(value));
     }
@@ -142,19 +159,53 @@ impl State for Overlay<'_> {
     }
 
     fn range(&self, start: &[u8], end: Option<&[u8]>) -> Vec<(Vec<u8>, Vec<u8>)> {
-        let mut merged: BTreeMap<Vec<u8>, Vec<u8>> =
-            self.base.range(start, end).into_iter().collect();
+        let mut out = Vec::new();
+        self.scan(start, end, &mut |key, value| {
+            out.push((key.to_vec(), value.to_vec()));
+            true
+        });
+        out
+    }
+
+    /// Merges the base's entries with the buffered writes as it walks them: a write
+    /// replaces (or, for a delete, hides) the base entry under its key.
+    fn scan(&self, start: &[u8], end: Option<&[u8]>, visit: &mut dyn FnMut(&[u8], &[u8]) -> bool) {
         let upper = end.map_or(Bound::Unbounded, Bound::Excluded);
-        for (key, value) in self
+        let mut writes = self
             .writes
             .range::<[u8], _>((Bound::Included(start), upper))
-        {
-            match value {
-                Some(value) => merged.insert(key.clone(), value.clone()),
-                None => merged.remove(key),
+            .peekable();
+        let mut going = true;
+        self.base.scan(start, end, &mut |key, value| {
+            while let Some((written_key, written)) = writes.next_if(|(k, _)| k.as_slice() < key) {
+                if let Some(written) = written
+                    && !visit(written_key, written)
+                {
+                    going = false;
+                    return false;
+                }
+            }
+            let shown = match writes.next_if(|(k, _)| k.as_slice() == key) {
+                Some((_, written)) => written.as_deref(),
+                None => Some(value),
             };
+            if let Some(shown) = shown
+                && !visit(key, shown)
+            {
+                going = false;
+                return false;
+            }
+            true
+        });
+        if going {
+            for (key, written) in writes {
+                if let Some(written) = written
+                    && !visit(key, written)
+                {
+                    break;
+                }
+            }
         }
-        merged.into_iter().collect()
     }
 }
 
@@ -205,10 +256,52 @@ mod tests {
             .map(|(k, _)| k)
             .collect();
         assert_eq!(keys, vec![b"b".to_vec(), b"c".to_vec()]);
+        assert_eq!(overlay.get_ref(b"b").as_deref(), Some(b"2".as_slice()));
+        assert_eq!(overlay.get_ref(b"a"), None);
         let writes = overlay.into_writes();
         assert_eq!(base.len(), 2);
         base.apply(writes);
         assert_eq!(base.get(b"a"), None);
         assert_eq!(base.get(b"c"), Some(b"3".to_vec()));
+    }
+
+    #[test]
+    fn overlay_scan_merges_writes_in_key_order_and_stops_when_asked() {
+        let mut base = MemState::new();
+        for key in [b"b".as_slice(), b"d", b"f", b"h"] {
+            base.put(key.to_vec(), b"base".to_vec());
+        }
+        let mut overlay = Overlay::new(&base);
+        overlay.put(b"a".to_vec(), b"new".to_vec());
+        overlay.put(b"d".to_vec(), b"new".to_vec());
+        overlay.delete(b"f");
+        overlay.put(b"g".to_vec(), b"new".to_vec());
+        overlay.put(b"z".to_vec(), b"new".to_vec());
+        let mut seen = Vec::new();
+        overlay.scan(b"", None, &mut |k, v| {
+            seen.push((k.to_vec(), v.to_vec()));
+            true
+        });
+        let expected: Vec<(Vec<u8>, Vec<u8>)> = [
+            ("a", "new"),
+            ("b", "base"),
+            ("d", "new"),
+            ("g", "new"),
+            ("h", "base"),
+            ("z", "new"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.as_bytes().to_vec(), v.as_bytes().to_vec()))
+        .collect();
+        assert_eq!(seen, expected);
+        assert_eq!(overlay.range(b"c", Some(b"h")).len(), 2);
+        for stop in 1..=expected.len() {
+            let mut seen = Vec::new();
+            overlay.scan(b"", None, &mut |k, _| {
+                seen.push(k.to_vec());
+                seen.len() < stop
+            });
+            assert_eq!(seen.len(), stop);
+        }
     }
 }

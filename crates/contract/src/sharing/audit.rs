@@ -1,6 +1,6 @@
 //! Each dataset's audit trail: who did what touching it, and when.
 
-use super::store::{DatasetCore, encode, load};
+use super::store::{DatasetCore, decode, encode, load};
 use super::view::{Actor, AuditAction, AuditEvent, AuditTrail};
 use super::{Tx, check, reply};
 use crate::{Caller, ContractError, State};
@@ -54,16 +54,27 @@ pub(crate) fn trail(
         None => format!("au/{dataset}/"),
     };
     let end = format!("au/{dataset}0");
-    let mut events = Vec::new();
+    let mut events: Vec<AuditEvent> = Vec::new();
     let mut next = None;
-    for (_, value) in state.range(start.as_bytes(), Some(end.as_bytes())) {
+    let mut failed = None;
+    state.scan(start.as_bytes(), Some(end.as_bytes()), &mut |key, value| {
         if events.len() == limit {
-            next = events.last().map(|e: &AuditEvent| e.sequence);
-            break;
+            next = events.last().map(|e| e.sequence);
+            return false;
         }
-        let event: AuditEvent = serde_json::from_slice(&value)
-            .map_err(|e| ContractError::Invalid(format!("state: audit event: {e}")))?;
-        events.push(event);
+        match decode(key, value) {
+            Ok(event) => {
+                events.push(event);
+                true
+            }
+            Err(e) => {
+                failed = Some(e);
+                false
+            }
+        }
+    });
+    if let Some(e) = failed {
+        return Err(e);
     }
     reply(&AuditTrail {
         dataset: dataset.to_owned(),

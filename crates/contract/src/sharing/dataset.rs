@@ -154,7 +154,7 @@ pub(crate) fn register(
         return Err(ContractError::NotFoundOrDenied);
     }
     let id = new_id("ds", tx.ctx.sequence);
-    if state.get(&core_key(&id)).is_some() {
+    if state.get_ref(&core_key(&id)).is_some() {
         return Err(ContractError::Refused(format!("id {id} is taken")));
     }
     let core = DatasetCore {

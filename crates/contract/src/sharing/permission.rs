@@ -129,7 +129,7 @@ pub(crate) fn request(
         }
     }
     let id = new_id("req", tx.ctx.sequence);
-    if state.get(&request_key(&id)).is_some() {
+    if state.get_ref(&request_key(&id)).is_some() {
         return Err(ContractError::Refused(format!("id {id} is taken")));
     }
     let record = RequestRecord {
@@ -204,7 +204,7 @@ pub(crate) fn approve(
         )));
     }
     let id = new_id("grant", tx.ctx.sequence);
-    if state.get(&grant_key(&id)).is_some() {
+    if state.get_ref(&grant_key(&id)).is_some() {
         return Err(ContractError::Refused(format!("id {id} is taken")));
     }
     let grant = GrantRecord {

@@ -1,7 +1,11 @@
 //! How the sharing contract lays out its state: keys, stored records, identifiers.
 //!
-//! Every key is ASCII. Records are JSON (`serde_json`, struct fields in declaration
-//! order, so the bytes are a deterministic function of the record). Per-member and
+//! Every key is ASCII. Records are [postcard](https://docs.rs/postcard): a compact binary
+//! encoding of the serde data model (struct fields in declaration order, no field
+//! names, integers as varints, enums as variant indexes, `Option` as a 0/1 byte), so
+//! the bytes are a deterministic function of the record. A record that does not decode,
+//! or leaves bytes over, is refused with [`ContractError::Invalid`]. A task's parameters
+//! are stored as their JSON text (postcard cannot carry an untyped JSON value). Per-member and
 //! per-organization index keys use a 16-hex-digit digest of the member or organization
 //! name instead of the name, so names need no escaping; whoever reads an index entry
 //! re-checks the record it points to.
@@ -44,7 +48,7 @@ pub(crate) const ID_HEX_LEN: usize = 16;
 
 /// The latest ledger time recorded in the state (0 before the first transaction).
 pub(crate) fn now(state: &dyn State) -> u64 {
-    state.get(NOW_KEY).map_or(0, |bytes| be_u64(&bytes))
+    state.get_ref(NOW_KEY).map_or(0, |bytes| be_u64(&bytes))
 }
 
 /// Reads a big-endian u64 (0 if the bytes are not 8 long).
@@ -86,20 +90,30 @@ pub(crate) fn load<T: DeserializeOwned>(
     state: &dyn State,
     key: &[u8],
 ) -> Result<Option<T>, ContractError> {
-    match state.get(key) {
+    match state.get_ref(key) {
         None => Ok(None),
-        Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-            ContractError::Invalid(format!(
-                "state: record {} does not decode: {e}",
-                String::from_utf8_lossy(key)
-            ))
-        }),
+        Some(bytes) => decode(key, &bytes).map(Some),
+    }
+}
+
+/// Decodes a record stored under `key`: the whole of `bytes` must be one record.
+pub(crate) fn decode<T: DeserializeOwned>(key: &[u8], bytes: &[u8]) -> Result<T, ContractError> {
+    let corrupt = |what: String| {
+        ContractError::Invalid(format!(
+            "state: record {} does not decode: {what}",
+            String::from_utf8_lossy(key)
+        ))
+    };
+    match postcard::take_from_bytes(bytes) {
+        Ok((record, [])) => Ok(record),
+        Ok((_, rest)) => Err(corrupt(format!("{} bytes left over", rest.len()))),
+        Err(e) => Err(corrupt(e.to_string())),
     }
 }
 
 /// Encodes a record.
 pub(crate) fn encode<T: Serialize>(record: &T) -> Result<Vec<u8>, ContractError> {
-    serde_json::to_vec(record)
+    postcard::to_allocvec(record)
         .map_err(|e| ContractError::Invalid(format!("state: record does not encode: {e}")))
 }
 
@@ -116,15 +130,17 @@ pub(crate) fn index_ids(
         None => format!("{prefix}/"),
     };
     let end = format!("{prefix}0"); // '0' is the byte after '/'
-    state
-        .range(start.as_bytes(), Some(end.as_bytes()))
-        .into_iter()
-        .filter_map(|(k, _)| {
-            let k = String::from_utf8(k).ok()?;
-            k.rsplit('/').next().map(str::to_owned)
-        })
-        .take(limit.saturating_add(1))
-        .collect()
+    let wanted = limit.saturating_add(1);
+    let mut ids = Vec::new();
+    state.scan(start.as_bytes(), Some(end.as_bytes()), &mut |key, _| {
+        if let Ok(key) = std::str::from_utf8(key)
+            && let Some(id) = key.rsplit('/').next()
+        {
+            ids.push(id.to_owned());
+        }
+        ids.len() < wanted
+    });
+    ids
 }
 
 /// One page over the ids of several index prefixes, merged in id order: the ids after
@@ -298,14 +314,15 @@ impl InputRecord {
 }
 
 /// A task.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct TaskRecord {
     pub requester: Party,
     pub status: TaskStatus,
     pub mode: ExecutionMode,
     pub algorithm: TaskAlgorithm,
     pub inputs: Vec<InputRecord>,
-    pub parameters: serde_json::Value,
+    /// The parameters object, as JSON text (`serde_json` of the request's value).
+    pub parameters: String,
     pub columns: Vec<String>,
     pub recipients: Vec<Recipient>,
     pub epsilon_micro: Option<u64>,
@@ -414,5 +431,58 @@ mod tests {
     #[test]
     fn member_keys_do_not_collide_across_the_separator() {
         assert_ne!(member_key("Org1", "ab"), member_key("Org1a", "b"));
+    }
+
+    #[test]
+    fn corrupt_records_are_refused_not_panicked_on() {
+        let record = GrantRecord {
+            request: "req-0011223344556677".into(),
+            dataset: "ds-0011223344556677".into(),
+            grantee: Party {
+                msp_id: "Org1MSP".into(),
+                name: "alice".into(),
+            },
+            purpose: "research".into(),
+            algorithms: vec!["alg-0011223344556677".into()],
+            scope: Scope {
+                columns: vec!["age".into()],
+                rows: None,
+                expires_at_ms: Some(9),
+            },
+            approved_by: Party {
+                msp_id: "Org2MSP".into(),
+                name: "bob".into(),
+            },
+            approved_at_ms: 7,
+            revoked_by: None,
+            revoked_at_ms: None,
+            revoke_reason: None,
+        };
+        let bytes = encode(&record).unwrap();
+        assert_eq!(encode(&record).unwrap(), bytes);
+        assert_eq!(decode::<GrantRecord>(b"g/x", &bytes).unwrap(), record);
+        for cut in 0..bytes.len() {
+            assert!(matches!(
+                decode::<GrantRecord>(b"g/x", &bytes[..cut]),
+                Err(ContractError::Invalid(_))
+            ));
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(matches!(
+            decode::<GrantRecord>(b"g/x", &longer),
+            Err(ContractError::Invalid(_))
+        ));
+        for i in 0..bytes.len() {
+            for flip in [0x01, 0x80, 0xff] {
+                let mut bad = bytes.clone();
+                bad[i] ^= flip;
+                let _ = decode::<GrantRecord>(b"g/x", &bad);
+                let _ = decode::<TaskRecord>(b"t/x", &bad);
+                let _ = decode::<DatasetCore>(b"d/x", &bad);
+            }
+        }
+        let huge = [0xff, 0xff, 0xff, 0xff, 0x0f];
+        assert!(decode::<DatasetBody>(b"db/x", &huge).is_err());
     }
 }

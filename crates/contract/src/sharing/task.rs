@@ -45,8 +45,9 @@ fn load_task(state: &dyn State, id: &str) -> Result<TaskRecord, ContractError> {
     load(state, &task_key(id))?.ok_or(ContractError::NotFoundOrDenied)
 }
 
-/// Checks a task request's fields; answers the parameters' `min_cell_size`, if any.
-fn check_request(inv: &RequestTask) -> Result<Option<u32>, ContractError> {
+/// Checks a task request's fields; answers the parameters' `min_cell_size`, if any, and
+/// the parameters' JSON text.
+fn check_request(inv: &RequestTask) -> Result<(Option<u32>, String), ContractError> {
     check::count("inputs", inv.inputs.len(), 1, check::MAX_INPUTS)?;
     for (i, input) in inv.inputs.iter().enumerate() {
         check::id(&format!("inputs[{i}]"), input, "ds")?;
@@ -56,9 +57,8 @@ fn check_request(inv: &RequestTask) -> Result<Option<u32>, ContractError> {
     let Value::Object(parameters) = &inv.parameters else {
         return Err(invalid("parameters", "must be a JSON object"));
     };
-    let size = serde_json::to_vec(&inv.parameters)
-        .map_err(|e| invalid("parameters", e))?
-        .len();
+    let text = serde_json::to_string(&inv.parameters).map_err(|e| invalid("parameters", e))?;
+    let size = text.len();
     if size > check::MAX_PARAMETERS {
         return Err(invalid(
             "parameters",
@@ -121,7 +121,7 @@ fn check_request(inv: &RequestTask) -> Result<Option<u32>, ContractError> {
     if inv.epsilon_micro == Some(0) {
         return Err(invalid("epsilon_micro", "must be at least 1"));
     }
-    Ok(min_cell_size)
+    Ok((min_cell_size, text))
 }
 
 /// The requester's first in-force grant on `dataset` that allows `algorithm` and every
@@ -159,7 +159,7 @@ pub(crate) fn request(
     state: &mut dyn State,
     inv: &RequestTask,
 ) -> Result<Vec<u8>, ContractError> {
-    let parameter_min_cell_size = check_request(inv)?;
+    let (parameter_min_cell_size, parameters) = check_request(inv)?;
     let caller = tx.caller();
     if caller.role != ANALYST {
         return Err(ContractError::NotFoundOrDenied);
@@ -285,7 +285,7 @@ pub(crate) fn request(
         TaskStatus::PendingApproval
     };
     let id = new_id("task", tx.ctx.sequence);
-    if state.get(&task_key(&id)).is_some() {
+    if state.get_ref(&task_key(&id)).is_some() {
         return Err(ContractError::Refused(format!("id {id} is taken")));
     }
     let record = TaskRecord {
@@ -301,7 +301,7 @@ pub(crate) fn request(
             differentially_private: alg.differentially_private,
         },
         inputs,
-        parameters: inv.parameters.clone(),
+        parameters,
         columns: inv.columns.clone(),
         recipients: inv.recipients.clone(),
         epsilon_micro: inv.epsilon_micro,
@@ -702,7 +702,8 @@ fn view(
         mode: task.mode,
         algorithm: task.algorithm,
         inputs,
-        parameters: task.parameters,
+        parameters: serde_json::from_str(&task.parameters)
+            .map_err(|e| ContractError::Invalid(format!("state: task {id}: parameters: {e}")))?,
         columns: task.columns,
         recipients: task.recipients,
         epsilon_micro: task.epsilon_micro,
