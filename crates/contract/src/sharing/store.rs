@@ -23,12 +23,12 @@
 //! | `gi/<ds>/<member>/<grant>` | empty: the member's grants on a dataset |
 //! | `mr/<member>/<req>` | empty: requests a member made |
 //! | `or/<org>/<req>` | empty: pending requests on an organization's datasets |
-//! | `t/<task>` | [`TaskRecord`] |
+//! | `t/<task>` | [`TaskRecord`] (with a copy of its inputs' immutable dataset fields) |
 //! | `mt/<member>/<task>` | empty: tasks a member requested |
 //! | `oa/<org>/<task>` | empty: tasks awaiting an organization's approval |
 //! | `ex/<org>/<task>` | empty: approved or running owner-side tasks of an organization |
 //! | `xc/<member>/<task>` | empty: running tasks a member claimed |
-//! | `res/<task>` | [`ResultRecord`] |
+//! | `res/<task>` | [`ResultRecord`] (exactly when the task succeeded or failed) |
 //! | `au/<ds>/<sequence, 16 hex>` | [`AuditEvent`] |
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
@@ -295,11 +295,17 @@ impl GrantRecord {
     }
 }
 
-/// One input of a task.
+/// One input of a task. It keeps a copy of the dataset's name, kind, time column and
+/// files, which never change once the dataset is registered, so that showing a task
+/// needs no dataset record.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct InputRecord {
     pub dataset: String,
     pub owner_msp: String,
+    pub name: String,
+    pub kind: DatasetKind,
+    pub time_column: Option<String>,
+    pub files: Vec<DatasetFile>,
     pub grant: Option<String>,
     pub rows: Option<TimeRange>,
     pub approved_by: Option<Party>,

@@ -258,6 +258,10 @@ pub(crate) fn request(
         inputs.push(InputRecord {
             dataset: input.clone(),
             owner_msp: core.owner_msp.clone(),
+            name: core.name.clone(),
+            kind: core.kind,
+            time_column: core.time_column.clone(),
+            files: body.files,
             grant: grant.map(|(id, _)| id),
             rows,
             approved_by: None,
@@ -666,27 +670,33 @@ fn view(
         && inputs_usable(state, &task, now).is_ok();
     let mut inputs = Vec::with_capacity(task.inputs.len());
     for input in task.inputs {
-        let core = load_core(state, &input.dataset)?;
-        let body = load_body(state, &input.dataset)?;
+        let wrapped_keys = if release {
+            load_body(state, &input.dataset)?.wrapped_keys
+        } else {
+            Vec::new()
+        };
         inputs.push(TaskInput {
             dataset: input.dataset,
             owner_msp: input.owner_msp,
-            name: core.name,
-            kind: core.kind,
-            files: body.files,
-            time_column: core.time_column,
-            wrapped_keys: if release {
-                body.wrapped_keys
-            } else {
-                Vec::new()
-            },
+            name: input.name,
+            kind: input.kind,
+            files: input.files,
+            time_column: input.time_column,
+            wrapped_keys,
             grant: input.grant,
             rows: input.rows,
             approved_by: input.approved_by,
             approved_at_ms: input.approved_at_ms,
         });
     }
-    let result = load::<ResultRecord>(state, &result_key(id))?.map(|r| ResultSummary {
+    // write_result stores the result and the final status together.
+    let finished = matches!(task.status, TaskStatus::Succeeded | TaskStatus::Failed);
+    let stored = if finished {
+        load::<ResultRecord>(state, &result_key(id))?
+    } else {
+        None
+    };
+    let result = stored.map(|r| ResultSummary {
         status: r.status,
         ciphertext_sha256: r.ciphertext_sha256,
         size_bytes: r.size_bytes,
