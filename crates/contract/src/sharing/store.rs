@@ -113,8 +113,12 @@ pub(crate) fn decode<T: DeserializeOwned>(key: &[u8], bytes: &[u8]) -> Result<T,
 
 /// Encodes a record.
 pub(crate) fn encode<T: Serialize>(record: &T) -> Result<Vec<u8>, ContractError> {
-    postcard::to_allocvec(record)
-        .map_err(|e| ContractError::Invalid(format!("state: record does not encode: {e}")))
+    // One allocation for most records instead of a doubling series; the value is then
+    // cut to size, since it is kept in the state.
+    let mut bytes = postcard::to_extend(record, Vec::with_capacity(512))
+        .map_err(|e| ContractError::Invalid(format!("state: record does not encode: {e}")))?;
+    bytes.shrink_to_fit();
+    Ok(bytes)
 }
 
 /// The ids under an index prefix (`<prefix>/<id>` keys), after `after`, at most
