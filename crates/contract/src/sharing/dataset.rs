@@ -4,10 +4,13 @@ use super::api::{
     Consent, DatasetFile, RegisterDataset, UpdateDataset, WithdrawConsent, WrappedKey,
 };
 use super::check::{self, invalid};
-use super::store::{DatasetBody, DatasetCore, OWNER, encode, load, new_id, party};
+use super::store::{
+    DatasetBody, DatasetCore, DatasetCoreRef, OWNER, decode, encode, load, new_id, party,
+};
 use super::view::{AuditAction, Created, DatasetStatus, DatasetView};
 use super::{Tx, audit, catalog, reply};
 use crate::{Caller, ContractError, State};
+use std::borrow::Cow;
 
 /// The key of a dataset's core record.
 pub(crate) fn core_key(id: &str) -> Vec<u8> {
@@ -22,6 +25,25 @@ pub(crate) fn body_key(id: &str) -> Vec<u8> {
 /// Loads a dataset's core record (`NotFoundOrDenied` when absent).
 pub(crate) fn load_core(state: &dyn State, id: &str) -> Result<DatasetCore, ContractError> {
     load(state, &core_key(id))?.ok_or(ContractError::NotFoundOrDenied)
+}
+
+/// The stored bytes of a dataset's core record (`NotFoundOrDenied` when absent), to
+/// read in place with [`read_core`].
+pub(crate) fn core_bytes<'s>(
+    state: &'s dyn State,
+    id: &str,
+) -> Result<Cow<'s, [u8]>, ContractError> {
+    state
+        .get_ref(&core_key(id))
+        .ok_or(ContractError::NotFoundOrDenied)
+}
+
+/// Reads a dataset's core record in place.
+pub(crate) fn read_core<'b>(
+    id: &str,
+    bytes: &'b [u8],
+) -> Result<DatasetCoreRef<'b>, ContractError> {
+    decode(&core_key(id), bytes)
 }
 
 /// Loads a dataset's files and keys.

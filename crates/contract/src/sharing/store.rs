@@ -31,7 +31,10 @@
 //! | `res/<task>` | [`ResultRecord`] (exactly when the task succeeded or failed) |
 //! | `au/<ds>/<sequence, 16 hex>` | [`AuditEvent`] |
 
-use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use std::fmt;
+
+use serde::de::{DeserializeOwned, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::api::{
@@ -97,7 +100,10 @@ pub(crate) fn load<T: DeserializeOwned>(
 }
 
 /// Decodes a record stored under `key`: the whole of `bytes` must be one record.
-pub(crate) fn decode<T: DeserializeOwned>(key: &[u8], bytes: &[u8]) -> Result<T, ContractError> {
+pub(crate) fn decode<'b, T: Deserialize<'b>>(
+    key: &[u8],
+    bytes: &'b [u8],
+) -> Result<T, ContractError> {
     let corrupt = |what: String| {
         ContractError::Invalid(format!(
             "state: record {} does not decode: {what}",
@@ -229,16 +235,21 @@ pub(crate) struct DatasetCore {
     pub withdrawn: bool,
 }
 
+/// Whether a dataset may be used at ledger time `now`.
+fn dataset_status(withdrawn: bool, consent_end: Option<u64>, now: u64) -> DatasetStatus {
+    if withdrawn {
+        DatasetStatus::Withdrawn
+    } else if consent_end.is_some_and(|end| end <= now) {
+        DatasetStatus::Expired
+    } else {
+        DatasetStatus::Active
+    }
+}
+
 impl DatasetCore {
     /// Whether the dataset may be used at ledger time `now`.
     pub fn status(&self, now: u64) -> DatasetStatus {
-        if self.withdrawn {
-            DatasetStatus::Withdrawn
-        } else if self.consent.expires_at_ms.is_some_and(|end| end <= now) {
-            DatasetStatus::Expired
-        } else {
-            DatasetStatus::Active
-        }
+        dataset_status(self.withdrawn, self.consent.expires_at_ms, now)
     }
 
     /// Whether `caller` is an admin, owner or auditor of the owning organization.
@@ -249,6 +260,60 @@ impl DatasetCore {
     /// Whether `caller` decides on requests and tasks for this dataset.
     pub fn org_decider(&self, caller: &Caller) -> bool {
         caller.msp_id == self.owner_msp && matches!(caller.role.as_str(), ADMIN | OWNER)
+    }
+}
+
+/// A [`DatasetCore`] read in place, for the checks that only read one: the same fields
+/// in the same order, hence the same encoding (nested structs spelled out field by
+/// field), with the strings borrowed from the stored bytes and the unused lists skipped.
+#[derive(Debug, Deserialize)]
+pub(crate) struct DatasetCoreRef<'a> {
+    pub name: &'a str,
+    pub kind: DatasetKind,
+    pub owner_msp: &'a str,
+    _registered_by_msp: &'a str,
+    _registered_by_name: &'a str,
+    _description: &'a str,
+    _labels: SkipStrs,
+    #[serde(borrow)]
+    pub columns: Vec<&'a str>,
+    #[serde(borrow)]
+    pub time_column: Option<&'a str>,
+    _consent_purposes: SkipStrs,
+    pub consent_expires_at_ms: Option<u64>,
+    _size_bytes: u64,
+    pub epsilon_budget_micro: Option<u64>,
+    pub epsilon_spent_micro: u64,
+    pub min_cell_size: u32,
+    _registered_at_ms: u64,
+    pub withdrawn: bool,
+}
+
+impl DatasetCoreRef<'_> {
+    /// Whether the dataset may be used at ledger time `now`.
+    pub fn status(&self, now: u64) -> DatasetStatus {
+        dataset_status(self.withdrawn, self.consent_expires_at_ms, now)
+    }
+}
+
+/// A list of strings, read and dropped.
+#[derive(Debug)]
+struct SkipStrs;
+
+impl<'de> Deserialize<'de> for SkipStrs {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Skip;
+        impl<'de> Visitor<'de> for Skip {
+            type Value = SkipStrs;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list of strings")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<SkipStrs, A::Error> {
+                while seq.next_element::<&'de str>()?.is_some() {}
+                Ok(SkipStrs)
+            }
+        }
+        deserializer.deserialize_seq(Skip)
     }
 }
 
@@ -494,5 +559,58 @@ mod tests {
         }
         let huge = [0xff, 0xff, 0xff, 0xff, 0x0f];
         assert!(decode::<DatasetBody>(b"db/x", &huge).is_err());
+    }
+
+    #[test]
+    fn a_dataset_core_reads_the_same_in_place() {
+        let core = DatasetCore {
+            name: "cohort \u{e9}".into(),
+            kind: DatasetKind::Parquet,
+            owner_msp: "Org1MSP".into(),
+            registered_by: Party {
+                msp_id: "Org1MSP".into(),
+                name: "alice".into(),
+            },
+            description: "visits".into(),
+            labels: vec!["a".into(), "b".into()],
+            columns: vec!["age".into(), "sex".into(), "t".into()],
+            time_column: Some("t".into()),
+            consent: Consent {
+                purposes: vec!["research".into(), "care".into()],
+                expires_at_ms: Some(1_000),
+            },
+            size_bytes: 1 << 40,
+            epsilon_budget_micro: Some(5_000_000),
+            epsilon_spent_micro: 12,
+            min_cell_size: 11,
+            registered_at_ms: 77,
+            withdrawn: false,
+        };
+        let bytes = encode(&core).unwrap();
+        let read: DatasetCoreRef<'_> = decode(b"d/x", &bytes).unwrap();
+        assert_eq!(read.name, core.name);
+        assert_eq!(read.kind, core.kind);
+        assert_eq!(read.owner_msp, core.owner_msp);
+        assert_eq!(read.columns, core.columns);
+        assert_eq!(read.time_column, core.time_column.as_deref());
+        assert_eq!(read.consent_expires_at_ms, core.consent.expires_at_ms);
+        assert_eq!(read.epsilon_budget_micro, core.epsilon_budget_micro);
+        assert_eq!(read.epsilon_spent_micro, core.epsilon_spent_micro);
+        assert_eq!(read.min_cell_size, core.min_cell_size);
+        assert_eq!(read.withdrawn, core.withdrawn);
+        for now in [0, 999, 1_000, 5_000] {
+            assert_eq!(read.status(now), core.status(now));
+        }
+        let withdrawn = DatasetCore {
+            withdrawn: true,
+            time_column: None,
+            ..core
+        };
+        let bytes = encode(&withdrawn).unwrap();
+        let read: DatasetCoreRef<'_> = decode(b"d/x", &bytes).unwrap();
+        assert!(read.withdrawn && read.time_column.is_none());
+        for cut in 0..bytes.len() {
+            assert!(decode::<DatasetCoreRef<'_>>(b"d/x", &bytes[..cut]).is_err());
+        }
     }
 }

@@ -7,12 +7,12 @@ use super::api::{
     ApproveTask, ClaimTask, ExecutionMode, Outcome, RejectTask, RequestTask, WriteResult,
 };
 use super::check::{self, invalid};
-use super::dataset::{core_key, load_body, load_core};
+use super::dataset::{core_bytes, core_key, load_body, load_core, read_core};
 use super::definition::{DefinitionInput, TaskDefinition};
 use super::permission::{grant_index, load_grant};
 use super::store::{
     ADMIN, ANALYST, DatasetCore, EXECUTOR, GrantRecord, InputRecord, OWNER, ResultRecord,
-    TaskRecord, encode, index_ids, is, load, member_key, new_id, org_key, page, party,
+    TaskRecord, decode, encode, index_ids, is, load, member_key, new_id, org_key, page, party,
 };
 use super::view::{
     AuditAction, ClaimEvidence, Created, DatasetStatus, ResultSummary, ResultView, TaskAlgorithm,
@@ -125,11 +125,11 @@ fn check_request(inv: &RequestTask) -> Result<(Option<u32>, String), ContractErr
 }
 
 /// The requester's first in-force grant on `dataset` that allows `algorithm` and every
-/// one of `columns` that the dataset has.
+/// one of `columns` that the dataset has (`dataset_columns`).
 fn covering_grant(
     state: &dyn State,
     dataset: &str,
-    core: &DatasetCore,
+    dataset_columns: &[&str],
     requester: &Caller,
     algorithm: &str,
     columns: &[String],
@@ -144,7 +144,7 @@ fn covering_grant(
             && grant.algorithms.iter().any(|a| a == algorithm)
             && columns
                 .iter()
-                .filter(|c| core.columns.contains(c))
+                .filter(|c| dataset_columns.contains(&c.as_str()))
                 .all(|c| grant.scope.columns.contains(c));
         if covers {
             return Ok(Some((id, grant)));
@@ -164,14 +164,20 @@ pub(crate) fn request(
     if caller.role != ANALYST {
         return Err(ContractError::NotFoundOrDenied);
     }
-    let mut cores = Vec::with_capacity(inv.inputs.len());
+    let mut stored = Vec::with_capacity(inv.inputs.len());
     for input in &inv.inputs {
-        let core = load_core(state, input)?;
-        if core.status(tx.now) != DatasetStatus::Active {
+        let bytes = core_bytes(state, input)?;
+        if read_core(input, &bytes)?.status(tx.now) != DatasetStatus::Active {
             return Err(ContractError::NotFoundOrDenied);
         }
-        cores.push(core);
+        stored.push(bytes);
     }
+    let cores = inv
+        .inputs
+        .iter()
+        .zip(&stored)
+        .map(|(input, bytes)| read_core(input, bytes))
+        .collect::<Result<Vec<_>, _>>()?;
     // From here on, everything named is public: catalog datasets and algorithms.
     let alg = algorithm::load_algorithm(state, &inv.algorithm)?
         .ok_or_else(|| invalid("algorithm", "no such algorithm"))?;
@@ -199,7 +205,7 @@ pub(crate) fn request(
         ));
     }
     for (i, column) in inv.columns.iter().enumerate() {
-        if !cores.iter().any(|c| c.columns.contains(column)) {
+        if !cores.iter().any(|c| c.columns.contains(&column.as_str())) {
             return Err(invalid(
                 &format!("columns[{i}]"),
                 format!("no input has column {column:?}"),
@@ -238,7 +244,7 @@ pub(crate) fn request(
         let grant = covering_grant(
             state,
             input,
-            core,
+            &core.columns,
             caller,
             &inv.algorithm,
             &inv.columns,
@@ -257,10 +263,10 @@ pub(crate) fn request(
         });
         inputs.push(InputRecord {
             dataset: input.clone(),
-            owner_msp: core.owner_msp.clone(),
-            name: core.name.clone(),
+            owner_msp: core.owner_msp.to_owned(),
+            name: core.name.to_owned(),
             kind: core.kind,
-            time_column: core.time_column.clone(),
+            time_column: core.time_column.map(str::to_owned),
             files: body.files,
             grant: grant.map(|(id, _)| id),
             rows,
@@ -321,9 +327,9 @@ pub(crate) fn request(
     let record_bytes = encode(&record)?;
     let mut spent = Vec::new();
     if let Some(epsilon) = inv.epsilon_micro {
-        for (input, core) in inv.inputs.iter().zip(cores) {
-            if core.epsilon_budget_micro.is_some() {
-                let mut core = core;
+        for ((input, bytes), read) in inv.inputs.iter().zip(&stored).zip(&cores) {
+            if read.epsilon_budget_micro.is_some() {
+                let mut core: DatasetCore = decode(&core_key(input), bytes)?;
                 core.epsilon_spent_micro = core.epsilon_spent_micro.saturating_add(epsilon);
                 spent.push((core_key(input), encode(&core)?));
             }
@@ -379,8 +385,8 @@ pub(crate) fn approve(
     let mut approved = Vec::new();
     for input in &mut task.inputs {
         if input.owner_msp == caller.msp_id && !input.covered() {
-            let core = load_core(state, &input.dataset)?;
-            let status = core.status(tx.now);
+            let bytes = core_bytes(state, &input.dataset)?;
+            let status = read_core(&input.dataset, &bytes)?.status(tx.now);
             if status != DatasetStatus::Active {
                 return Err(ContractError::Refused(format!(
                     "dataset {} is {}",
@@ -483,7 +489,7 @@ pub(crate) fn reject(
 /// the grant in force.
 fn inputs_usable(state: &dyn State, task: &TaskRecord, now: u64) -> Result<(), ContractError> {
     for input in &task.inputs {
-        let status = load_core(state, &input.dataset)?.status(now);
+        let status = read_core(&input.dataset, &core_bytes(state, &input.dataset)?)?.status(now);
         if status != DatasetStatus::Active {
             return Err(ContractError::Refused(format!(
                 "dataset {} is {}",
