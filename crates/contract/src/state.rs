@@ -167,12 +167,14 @@ impl State for MemState {
     }
 
     fn scan(&self, start: &[u8], end: Option<&[u8]>, visit: &mut dyn FnMut(&[u8], &[u8]) -> bool) {
-        let upper = end.map_or(Bound::Unbounded, Bound::Excluded);
+        // An open range and a check of the end as it goes: a bounded range would search
+        // for both ends all the way down the tree.
         for (key, value) in self
             .entries
-            .range::<[u8], _>((Bound::Included(start), upper))
+            .range::<[u8], _>((Bound::Included(start), Bound::Unbounded))
         {
-            if !visit(key.as_slice(), value) {
+            let key = key.as_slice();
+            if end.is_some_and(|end| key >= end) || !visit(key, value) {
                 break;
             }
         }

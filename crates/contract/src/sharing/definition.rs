@@ -87,14 +87,14 @@ impl TaskDefinition {
 
     /// The canonical JSON text the config hash is taken over.
     pub fn canonical_json(&self) -> Result<String, serde_json::Error> {
-        let mut out = Vec::with_capacity(512);
+        let mut out = Vec::with_capacity(2048);
         self.write_canonical_json(&mut out)?;
         String::from_utf8(out).map_err(serde::ser::Error::custom)
     }
 
     /// The task config hash: SHA-256 of [`canonical_json`](Self::canonical_json).
     pub fn config_hash(&self) -> Result<[u8; 32], serde_json::Error> {
-        let mut out = Vec::with_capacity(512);
+        let mut out = Vec::with_capacity(2048);
         self.write_canonical_json(&mut out)?;
         Ok(Sha256::digest(&out).into())
     }
