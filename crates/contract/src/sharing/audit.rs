@@ -5,9 +5,11 @@ use super::view::{Actor, AuditAction, AuditEvent, AuditTrail};
 use super::{Tx, check, reply};
 use crate::{Caller, ContractError, State};
 
-/// The key of a dataset's event in a transaction (one per transaction and dataset).
+/// The key of a dataset's event in a transaction (one per transaction and dataset):
+/// next to the dataset's records, so that writing it finds the tree path that reading
+/// the dataset just walked.
 fn event_key(dataset: &str, sequence: u64) -> Vec<u8> {
-    format!("au/{dataset}/{sequence:016x}").into_bytes()
+    format!("d/{dataset}/log/{sequence:016x}").into_bytes()
 }
 
 /// Records an event on `dataset` for the current transaction.
@@ -50,10 +52,10 @@ pub(crate) fn trail(
         return Err(ContractError::NotFoundOrDenied);
     }
     let start = match after {
-        Some(after) => format!("au/{dataset}/{after:016x}\u{0}"),
-        None => format!("au/{dataset}/"),
+        Some(after) => format!("d/{dataset}/log/{after:016x}\u{0}"),
+        None => format!("d/{dataset}/log/"),
     };
-    let end = format!("au/{dataset}0");
+    let end = format!("d/{dataset}/log0");
     let mut events: Vec<AuditEvent> = Vec::new();
     let mut next = None;
     let mut failed = None;

@@ -17,9 +17,9 @@ pub(crate) fn core_key(id: &str) -> Vec<u8> {
     format!("d/{id}").into_bytes()
 }
 
-/// The key of a dataset's files and keys.
+/// The key of a dataset's files and keys (next to its core record).
 pub(crate) fn body_key(id: &str) -> Vec<u8> {
-    format!("db/{id}").into_bytes()
+    format!("d/{id}/body").into_bytes()
 }
 
 /// Loads a dataset's core record (`NotFoundOrDenied` when absent).

@@ -24,10 +24,15 @@ fn grant_key(id: &str) -> Vec<u8> {
     format!("g/{id}").into_bytes()
 }
 
-/// The prefix of a member's grants on a dataset.
+/// The prefix of a member's grants on a dataset (next to the dataset's records). The
+/// entries under it end with the grant id's hex part ([`GRANT_PREFIX`] left out, so
+/// that the key stays short).
 pub(crate) fn grant_index(dataset: &str, msp_id: &str, name: &str) -> String {
-    format!("gi/{dataset}/{}", member_key(msp_id, name))
+    format!("d/{dataset}/g/{}", member_key(msp_id, name))
 }
+
+/// What every grant id starts with.
+pub(crate) const GRANT_PREFIX: &str = "grant-";
 
 /// Loads a grant.
 pub(crate) fn load_grant(
@@ -231,7 +236,8 @@ pub(crate) fn approve(
         &record.requester.msp_id,
         &record.requester.name,
     );
-    state.put(format!("{index}/{id}").into_bytes(), Vec::new());
+    let hex = id.strip_prefix(GRANT_PREFIX).unwrap_or(&id);
+    state.put(format!("{index}/{hex}").into_bytes(), Vec::new());
     state.delete(format!("or/{}/{}", org_key(&core.owner_msp), inv.request).as_bytes());
     audit::record(
         tx,

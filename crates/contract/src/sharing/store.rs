@@ -8,19 +8,22 @@
 //! are stored as their JSON text (postcard cannot carry an untyped JSON value). Per-member and
 //! per-organization index keys use a 16-hex-digit digest of the member or organization
 //! name instead of the name, so names need no escaping; whoever reads an index entry
-//! re-checks the record it points to.
+//! re-checks the record it points to. A dataset's records and audit trail share the
+//! `d/<ds>` prefix, so that an operation that reads a dataset and then writes its trail
+//! finds the same part of an ordered store's tree still in cache.
 //!
 //! | key | value |
 //! |---|---|
 //! | `s/now` | latest ledger time seen, u64 big-endian |
 //! | `d/<ds>` | [`DatasetCore`] (policy and catalog metadata) |
-//! | `db/<ds>` | [`DatasetBody`] (files, wrapped keys) |
+//! | `d/<ds>/body` | [`DatasetBody`] (files, wrapped keys) |
+//! | `d/<ds>/g/<member>/<grant id without "grant-">` | empty: the member's grants on the dataset |
+//! | `d/<ds>/log/<sequence, 16 hex>` | [`AuditEvent`]: the dataset's audit trail |
 //! | `ca/<ds>`, `ck/<kind>/<ds>`, `cl/<label>/<ds>`, `ct/<word>/<ds>` | catalog postings: consent end, u64 big-endian |
 //! | `cn/<posting prefix>` | number of postings under the prefix, u64 big-endian |
 //! | `a/<alg>` | [`AlgorithmView`] |
 //! | `r/<req>` | [`RequestRecord`] |
 //! | `g/<grant>` | [`GrantRecord`] |
-//! | `gi/<ds>/<member>/<grant>` | empty: the member's grants on a dataset |
 //! | `mr/<member>/<req>` | empty: requests a member made |
 //! | `or/<org>/<req>` | empty: pending requests on an organization's datasets |
 //! | `t/<task>` | [`TaskRecord`] (with a copy of its inputs' immutable dataset fields) |
@@ -29,7 +32,6 @@
 //! | `ex/<org>/<task>` | empty: approved or running owner-side tasks of an organization |
 //! | `xc/<member>/<task>` | empty: running tasks a member claimed |
 //! | `res/<task>` | [`ResultRecord`] (exactly when the task succeeded or failed) |
-//! | `au/<ds>/<sequence, 16 hex>` | [`AuditEvent`] |
 
 use std::fmt;
 

@@ -9,7 +9,7 @@ use super::api::{
 use super::check::{self, invalid};
 use super::dataset::{core_bytes, core_key, load_body, load_core, read_core};
 use super::definition::{DefinitionInput, TaskDefinition};
-use super::permission::{grant_index, load_grant};
+use super::permission::{GRANT_PREFIX, grant_index, load_grant};
 use super::store::{
     ADMIN, ANALYST, DatasetCore, EXECUTOR, GrantRecord, InputRecord, OWNER, ResultRecord,
     TaskRecord, decode, encode, index_ids, is, load, member_key, new_id, org_key, page, party,
@@ -136,7 +136,8 @@ fn covering_grant(
     now: u64,
 ) -> Result<Option<(String, GrantRecord)>, ContractError> {
     let prefix = grant_index(dataset, &requester.msp_id, &requester.name);
-    for id in index_ids(state, &prefix, None, 1024) {
+    for hex in index_ids(state, &prefix, None, 1024) {
+        let id = format!("{GRANT_PREFIX}{hex}");
         let Some(grant) = load_grant(state, &id)? else {
             continue;
         };
