@@ -4,8 +4,8 @@ use super::api::{ApprovePermission, RejectPermission, RequestPermission, RevokeG
 use super::check::{self, invalid};
 use super::dataset::load_core;
 use super::store::{
-    ADMIN, ANALYST, AUDITOR, DatasetCore, GrantRecord, OWNER, RequestRecord, encode, is, load,
-    member_key, new_id, org_key, page, party,
+    ADMIN, ANALYST, AUDITOR, DatasetCore, GrantRecord, GrantRecordRef, OWNER, RequestRecord,
+    decode, encode, is, load, member_key, new_id, org_key, page, party,
 };
 use super::view::{
     AuditAction, Created, DatasetStatus, GrantStatus, GrantView, RequestList, RequestStatus,
@@ -13,6 +13,7 @@ use super::view::{
 };
 use super::{Tx, algorithm, audit, reply};
 use crate::{Caller, ContractError, State};
+use std::borrow::Cow;
 
 /// The key of a request.
 fn request_key(id: &str) -> Vec<u8> {
@@ -33,6 +34,19 @@ pub(crate) fn grant_index(dataset: &str, msp_id: &str, name: &str) -> String {
 
 /// What every grant id starts with.
 pub(crate) const GRANT_PREFIX: &str = "grant-";
+
+/// The stored bytes of a grant, to read in place.
+pub(crate) fn grant_bytes<'s>(state: &'s dyn State, id: &str) -> Option<Cow<'s, [u8]>> {
+    state.get_ref(&grant_key(id))
+}
+
+/// Reads a grant in place.
+pub(crate) fn read_grant<'b>(
+    id: &str,
+    bytes: &'b [u8],
+) -> Result<GrantRecordRef<'b>, ContractError> {
+    decode(&grant_key(id), bytes)
+}
 
 /// Loads a grant.
 pub(crate) fn load_grant(

@@ -366,6 +366,39 @@ impl GrantRecord {
     }
 }
 
+/// A [`GrantRecord`] read in place, for the coverage check of a task request: the same
+/// fields in the same order, hence the same encoding (nested structs spelled out field
+/// by field), strings borrowed from the stored bytes.
+#[derive(Debug, Deserialize)]
+pub(crate) struct GrantRecordRef<'a> {
+    _request: &'a str,
+    _dataset: &'a str,
+    _grantee_msp: &'a str,
+    _grantee_name: &'a str,
+    _purpose: &'a str,
+    #[serde(borrow)]
+    pub algorithms: Vec<&'a str>,
+    #[serde(borrow)]
+    pub scope_columns: Vec<&'a str>,
+    pub scope_rows: Option<TimeRange>,
+    pub scope_expires_at_ms: Option<u64>,
+    _approved_by_msp: &'a str,
+    _approved_by_name: &'a str,
+    _approved_at_ms: u64,
+    #[serde(borrow)]
+    pub revoked_by: Option<(&'a str, &'a str)>,
+    _revoked_at_ms: Option<u64>,
+    #[serde(borrow)]
+    _revoke_reason: Option<&'a str>,
+}
+
+impl GrantRecordRef<'_> {
+    /// Whether the grant is in force at ledger time `now` (as [`GrantRecord::in_force`]).
+    pub fn in_force(&self, now: u64) -> bool {
+        self.revoked_by.is_none() && self.scope_expires_at_ms.is_none_or(|end| now < end)
+    }
+}
+
 /// One input of a task. It keeps a copy of the dataset's name, kind, time column and
 /// files, which never change once the dataset is registered, so that showing a task
 /// needs no dataset record.
@@ -613,6 +646,54 @@ mod tests {
         assert!(read.withdrawn && read.time_column.is_none());
         for cut in 0..bytes.len() {
             assert!(decode::<DatasetCoreRef<'_>>(b"d/x", &bytes[..cut]).is_err());
+        }
+    }
+
+    #[test]
+    fn a_grant_reads_the_same_in_place() {
+        let party = |m: &str, n: &str| Party {
+            msp_id: m.into(),
+            name: n.into(),
+        };
+        let mut grant = GrantRecord {
+            request: "req-1".into(),
+            dataset: "ds-1".into(),
+            grantee: party("Lab1MSP", "ana"),
+            purpose: "research".into(),
+            algorithms: vec!["alg-1".into(), "alg-2".into()],
+            scope: Scope {
+                columns: vec!["age".into(), "sex".into()],
+                rows: Some(TimeRange {
+                    from_ms: 3,
+                    to_ms: 9,
+                }),
+                expires_at_ms: Some(50),
+            },
+            approved_by: party("Org1MSP", "bob"),
+            approved_at_ms: 7,
+            revoked_by: None,
+            revoked_at_ms: None,
+            revoke_reason: None,
+        };
+        for revoked in [false, true] {
+            if revoked {
+                grant.revoked_by = Some(party("Org1MSP", "carol"));
+                grant.revoked_at_ms = Some(8);
+                grant.revoke_reason = Some("done".into());
+            }
+            let bytes = encode(&grant).unwrap();
+            let read: GrantRecordRef<'_> = decode(b"g/x", &bytes).unwrap();
+            assert_eq!(read.algorithms, grant.algorithms);
+            assert_eq!(read.scope_columns, grant.scope.columns);
+            assert_eq!(read.scope_rows, grant.scope.rows);
+            assert_eq!(read.scope_expires_at_ms, grant.scope.expires_at_ms);
+            assert_eq!(read.revoked_by.is_some(), revoked);
+            for now in [0, 49, 50, 51] {
+                assert_eq!(read.in_force(now), grant.in_force(now));
+            }
+            for cut in 0..bytes.len() {
+                assert!(decode::<GrantRecordRef<'_>>(b"g/x", &bytes[..cut]).is_err());
+            }
         }
     }
 }

@@ -4,15 +4,15 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::api::{
-    ApproveTask, ClaimTask, ExecutionMode, Outcome, RejectTask, RequestTask, WriteResult,
+    ApproveTask, ClaimTask, ExecutionMode, Outcome, RejectTask, RequestTask, TimeRange, WriteResult,
 };
 use super::check::{self, invalid};
 use super::dataset::{core_bytes, core_key, load_body, load_core, read_core};
 use super::definition::{DefinitionInput, TaskDefinition};
-use super::permission::{GRANT_PREFIX, grant_index, load_grant};
+use super::permission::{GRANT_PREFIX, grant_bytes, grant_index, load_grant, read_grant};
 use super::store::{
-    ADMIN, ANALYST, DatasetCore, EXECUTOR, GrantRecord, InputRecord, OWNER, ResultRecord,
-    TaskRecord, decode, encode, index_ids, is, load, member_key, new_id, org_key, page, party,
+    ADMIN, ANALYST, DatasetCore, EXECUTOR, InputRecord, OWNER, ResultRecord, TaskRecord, decode,
+    encode, index_ids, is, load, member_key, new_id, org_key, page, party,
 };
 use super::view::{
     AuditAction, ClaimEvidence, Created, DatasetStatus, ResultSummary, ResultView, TaskAlgorithm,
@@ -134,21 +134,23 @@ fn covering_grant(
     algorithm: &str,
     columns: &[String],
     now: u64,
-) -> Result<Option<(String, GrantRecord)>, ContractError> {
+) -> Result<Option<(String, Option<TimeRange>)>, ContractError> {
     let prefix = grant_index(dataset, &requester.msp_id, &requester.name);
     for hex in index_ids(state, &prefix, None, 1024) {
         let id = format!("{GRANT_PREFIX}{hex}");
-        let Some(grant) = load_grant(state, &id)? else {
+        let Some(bytes) = grant_bytes(state, &id) else {
             continue;
         };
+        let grant = read_grant(&id, &bytes)?;
         let covers = grant.in_force(now)
-            && grant.algorithms.iter().any(|a| a == algorithm)
+            && grant.algorithms.contains(&algorithm)
             && columns
                 .iter()
                 .filter(|c| dataset_columns.contains(&c.as_str()))
-                .all(|c| grant.scope.columns.contains(c));
+                .all(|c| grant.scope_columns.contains(&c.as_str()));
         if covers {
-            return Ok(Some((id, grant)));
+            let rows = grant.scope_rows;
+            return Ok(Some((id, rows)));
         }
     }
     Ok(None)
@@ -251,7 +253,7 @@ pub(crate) fn request(
             &inv.columns,
             tx.now,
         )?;
-        let rows = grant.as_ref().and_then(|(_, g)| g.scope.rows);
+        let rows = grant.as_ref().and_then(|(_, rows)| *rows);
         let body = load_body(state, input)?;
         definition_inputs.push(DefinitionInput {
             dataset: input.clone(),
