@@ -1,7 +1,9 @@
 //! Each dataset's audit trail: who did what touching it, and when.
 
+use serde::Serialize;
+
 use super::store::{DatasetCore, decode, encode, load};
-use super::view::{Actor, AuditAction, AuditEvent, AuditTrail};
+use super::view::{AuditAction, AuditEvent, AuditTrail};
 use super::{Tx, check, reply};
 use crate::{Caller, ContractError, State};
 
@@ -21,19 +23,38 @@ pub(crate) fn record(
     subject: &str,
 ) -> Result<(), ContractError> {
     let caller = tx.caller();
-    let event = AuditEvent {
+    let event = EventRef {
         sequence: tx.ctx.sequence,
         at_ms: tx.now,
-        actor: Actor {
-            msp_id: caller.msp_id.clone(),
-            name: caller.name.clone(),
-            role: caller.role.clone(),
+        actor: ActorRef {
+            msp_id: &caller.msp_id,
+            name: &caller.name,
+            role: &caller.role,
         },
         action,
-        subject: subject.to_owned(),
+        subject,
     };
     state.put(event_key(dataset, tx.ctx.sequence), encode(&event)?);
     Ok(())
+}
+
+/// An [`AuditEvent`] to store, its strings borrowed: the same fields in the same order,
+/// hence the same encoding.
+#[derive(Serialize)]
+struct EventRef<'a> {
+    sequence: u64,
+    at_ms: u64,
+    actor: ActorRef<'a>,
+    action: AuditAction,
+    subject: &'a str,
+}
+
+/// An [`Actor`](crate::sharing::Actor), its strings borrowed.
+#[derive(Serialize)]
+struct ActorRef<'a> {
+    msp_id: &'a str,
+    name: &'a str,
+    role: &'a str,
 }
 
 /// `audit_trail`: the dataset organization's admins, owners and auditors only.
@@ -83,4 +104,39 @@ pub(crate) fn trail(
         events,
         next,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::sharing::Actor;
+
+    #[test]
+    fn a_borrowed_event_encodes_as_the_event() {
+        let event = AuditEvent {
+            sequence: 300,
+            at_ms: 1_700_000_000_000,
+            actor: Actor {
+                msp_id: "Org1MSP".into(),
+                name: "alice".into(),
+                role: "owner".into(),
+            },
+            action: AuditAction::TaskApproved,
+            subject: "task-0011223344556677".into(),
+        };
+        let borrowed = EventRef {
+            sequence: event.sequence,
+            at_ms: event.at_ms,
+            actor: ActorRef {
+                msp_id: &event.actor.msp_id,
+                name: &event.actor.name,
+                role: &event.actor.role,
+            },
+            action: event.action,
+            subject: &event.subject,
+        };
+        assert_eq!(encode(&borrowed).unwrap(), encode(&event).unwrap());
+    }
 }

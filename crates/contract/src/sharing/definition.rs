@@ -99,16 +99,66 @@ impl TaskDefinition {
         Ok(Sha256::digest(&out).into())
     }
 
+    fn write_canonical_json(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+        DefinitionParts {
+            version: self.version,
+            inputs: &self.inputs,
+            algorithm: &self.algorithm,
+            algorithm_measurement: &self.algorithm_measurement,
+            parameters: &self.parameters,
+            columns: &self.columns,
+            recipients: &self.recipients,
+            mode: self.mode,
+            epsilon_micro: self.epsilon_micro,
+            min_cell_size: self.min_cell_size,
+        }
+        .write_canonical_json(out)
+    }
+}
+
+/// A [`TaskDefinition`] made of borrowed parts, so that the contract hashes a task's
+/// definition without copying the request into one.
+pub(crate) struct DefinitionParts<'a> {
+    /// See [`TaskDefinition::version`].
+    pub version: u32,
+    /// See [`TaskDefinition::inputs`].
+    pub inputs: &'a [DefinitionInput],
+    /// See [`TaskDefinition::algorithm`].
+    pub algorithm: &'a str,
+    /// See [`TaskDefinition::algorithm_measurement`].
+    pub algorithm_measurement: &'a str,
+    /// See [`TaskDefinition::parameters`].
+    pub parameters: &'a Value,
+    /// See [`TaskDefinition::columns`].
+    pub columns: &'a [String],
+    /// See [`TaskDefinition::recipients`].
+    pub recipients: &'a [Recipient],
+    /// See [`TaskDefinition::mode`].
+    pub mode: ExecutionMode,
+    /// See [`TaskDefinition::epsilon_micro`].
+    pub epsilon_micro: Option<u64>,
+    /// See [`TaskDefinition::min_cell_size`].
+    pub min_cell_size: u32,
+}
+
+impl DefinitionParts<'_> {
+    /// The config hash of the definition (as [`TaskDefinition::config_hash`]).
+    pub fn config_hash(&self) -> Result<[u8; 32], serde_json::Error> {
+        let mut out = Vec::with_capacity(2048);
+        self.write_canonical_json(&mut out)?;
+        Ok(Sha256::digest(&out).into())
+    }
+
     /// Writes the canonical JSON directly, field names in sorted order: the same bytes
     /// as writing the struct's [`serde_json::Value`] with every object's keys sorted
     /// (see the tests), without building that value.
     fn write_canonical_json(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
         out.extend_from_slice(b"{\"algorithm\":");
-        serde_json::to_writer(&mut *out, &self.algorithm)?;
+        serde_json::to_writer(&mut *out, self.algorithm)?;
         out.extend_from_slice(b",\"algorithm_measurement\":");
-        serde_json::to_writer(&mut *out, &self.algorithm_measurement)?;
+        serde_json::to_writer(&mut *out, self.algorithm_measurement)?;
         out.extend_from_slice(b",\"columns\":");
-        serde_json::to_writer(&mut *out, &self.columns)?;
+        serde_json::to_writer(&mut *out, self.columns)?;
         out.extend_from_slice(b",\"epsilon_micro\":");
         serde_json::to_writer(&mut *out, &self.epsilon_micro)?;
         out.extend_from_slice(b",\"inputs\":[");
@@ -133,7 +183,7 @@ impl TaskDefinition {
         out.extend_from_slice(b",\"mode\":");
         serde_json::to_writer(&mut *out, &self.mode)?;
         out.extend_from_slice(b",\"parameters\":");
-        write_canonical(&self.parameters, out)?;
+        write_canonical(self.parameters, out)?;
         out.extend_from_slice(b",\"recipients\":[");
         for (i, r) in self.recipients.iter().enumerate() {
             if i > 0 {

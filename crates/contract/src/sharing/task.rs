@@ -8,7 +8,7 @@ use super::api::{
 };
 use super::check::{self, invalid};
 use super::dataset::{core_bytes, core_key, load_body, load_core, read_core};
-use super::definition::{DefinitionInput, TaskDefinition};
+use super::definition::{DefinitionInput, DefinitionParts, TaskDefinition};
 use super::permission::{GRANT_PREFIX, grant_bytes, grant_index, load_grant, read_grant};
 use super::store::{
     ADMIN, ANALYST, DatasetCore, EXECUTOR, InputRecord, OWNER, ResultRecord, TaskRecord, decode,
@@ -277,14 +277,14 @@ pub(crate) fn request(
             approved_at_ms: None,
         });
     }
-    let definition = TaskDefinition {
+    let definition = DefinitionParts {
         version: TaskDefinition::VERSION,
-        inputs: definition_inputs,
-        algorithm: inv.algorithm.clone(),
-        algorithm_measurement: alg.measurement.clone(),
-        parameters: inv.parameters.clone(),
-        columns: inv.columns.clone(),
-        recipients: inv.recipients.clone(),
+        inputs: &definition_inputs,
+        algorithm: &inv.algorithm,
+        algorithm_measurement: &alg.measurement,
+        parameters: &inv.parameters,
+        columns: &inv.columns,
+        recipients: &inv.recipients,
         mode: inv.mode,
         epsilon_micro: inv.epsilon_micro,
         min_cell_size,
