@@ -1,13 +1,21 @@
 //! The key-value state a contract reads and writes, an in-memory implementation, and an
 //! overlay that buffers a transaction's writes until it succeeds.
 
+use std::borrow::{Borrow, Cow};
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
+use std::fmt;
 use std::ops::Bound;
 
 /// Ordered key-value state over byte strings.
 pub trait State {
     /// The value under `key`.
     fn get(&self, key: &[u8]) -> Option<Vec<u8>>;
+    /// The value under `key`, lent when the implementation can (the default copies
+    /// through [`State::get`]).
+    fn get_ref(&self, key: &[u8]) -> Option<Cow<'_, [u8]>> {
+        self.get(key).map(Cow::Owned)
+    }
     /// Stores `value` under `key`.
     fn put(&mut self, key: Vec<u8>, value: Vec<u8>);
     /// Removes `key` (nothing happens if it is absent).
@@ -28,11 +36,76 @@ pub trait State {
     }
 }
 
+/// Keys up to this long are kept inside the map's nodes.
+const INLINE: usize = 62;
+
+/// A key of [`MemState`], ordered as its bytes. Short keys (all the sharing contract
+/// uses) are kept inline, so that a search through the map compares bytes in the node
+/// it is reading instead of following a pointer per comparison: on a large state that
+/// pointer is a cache miss.
+#[derive(Clone)]
+enum Key {
+    Inline(u8, [u8; INLINE]),
+    Heap(Box<[u8]>),
+}
+
+impl Key {
+    fn new(bytes: &[u8]) -> Self {
+        match u8::try_from(bytes.len()) {
+            Ok(len) if bytes.len() <= INLINE => {
+                let mut inline = [0; INLINE];
+                inline[..bytes.len()].copy_from_slice(bytes);
+                Self::Inline(len, inline)
+            }
+            _ => Self::Heap(bytes.into()),
+        }
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            Self::Inline(len, bytes) => &bytes[..usize::from(*len)],
+            Self::Heap(bytes) => bytes,
+        }
+    }
+}
+
+impl Borrow<[u8]> for Key {
+    fn borrow(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
+impl PartialEq for Key {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for Key {}
+
+impl PartialOrd for Key {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Key {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.as_slice().cmp(other.as_slice())
+    }
+}
+
+impl fmt::Debug for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.as_slice().fmt(f)
+    }
+}
+
 /// State in a `BTreeMap`: ordered, so iteration (and anything hashed from it) is
 /// deterministic.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MemState {
-    entries: BTreeMap<Vec<u8>, Vec<u8>>,
+    entries: BTreeMap<Key, Vec<u8>>,
 }
 
 impl MemState {
@@ -62,7 +135,7 @@ impl MemState {
 impl FromIterator<(Vec<u8>, Vec<u8>)> for MemState {
     fn from_iter<I: IntoIterator<Item = (Vec<u8>, Vec<u8>)>>(iter: I) -> Self {
         Self {
-            entries: iter.into_iter().collect(),
+            entries: iter.into_iter().map(|(k, v)| (Key::new(&k), v)).collect(),
         }
     }
 }
@@ -72,8 +145,12 @@ impl State for MemState {
         self.entries.get(key).cloned()
     }
 
+    fn get_ref(&self, key: &[u8]) -> Option<Cow<'_, [u8]>> {
+        self.entries.get(key).map(|v| Cow::Borrowed(v.as_slice()))
+    }
+
     fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
-        self.entries.insert(key, value);
+        self.entries.insert(Key::new(&key), value);
     }
 
     fn delete(&mut self, key: &[u8]) {
@@ -90,12 +167,14 @@ impl State for MemState {
     }
 
     fn scan(&self, start: &[u8], end: Option<&[u8]>, visit: &mut dyn FnMut(&[u8], &[u8]) -> bool) {
-        let upper = end.map_or(Bound::Unbounded, Bound::Excluded);
+        // An open range and a check of the end as it goes: a bounded range would search
+        // for both ends all the way down the tree.
         for (key, value) in self
             .entries
-            .range::<[u8], _>((Bound::Included(start), upper))
+            .range::<[u8], _>((Bound::Included(start), Bound::Unbounded))
         {
-            if !visit(key, value) {
+            let key = key.as_slice();
+            if end.is_some_and(|end| key >= end) || !visit(key, value) {
                 break;
             }
         }
@@ -133,6 +212,13 @@ impl State for Overlay<'_> {
         }
     }
 
+    fn get_ref(&self, key: &[u8]) -> Option<Cow<'_, [u8]>> {
+        match self.writes.get(key) {
+            Some(written) => written.as_deref().map(Cow::Borrowed),
+            None => self.base.get_ref(key),
+        }
+    }
+
     fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
         self.writes.insert(key, Some(value));
     }
@@ -142,19 +228,53 @@ impl State for Overlay<'_> {
     }
 
     fn range(&self, start: &[u8], end: Option<&[u8]>) -> Vec<(Vec<u8>, Vec<u8>)> {
-        let mut merged: BTreeMap<Vec<u8>, Vec<u8>> =
-            self.base.range(start, end).into_iter().collect();
+        let mut out = Vec::new();
+        self.scan(start, end, &mut |key, value| {
+            out.push((key.to_vec(), value.to_vec()));
+            true
+        });
+        out
+    }
+
+    /// Merges the base's entries with the buffered writes as it walks them: a write
+    /// replaces (or, for a delete, hides) the base entry under its key.
+    fn scan(&self, start: &[u8], end: Option<&[u8]>, visit: &mut dyn FnMut(&[u8], &[u8]) -> bool) {
         let upper = end.map_or(Bound::Unbounded, Bound::Excluded);
-        for (key, value) in self
+        let mut writes = self
             .writes
             .range::<[u8], _>((Bound::Included(start), upper))
-        {
-            match value {
-                Some(value) => merged.insert(key.clone(), value.clone()),
-                None => merged.remove(key),
+            .peekable();
+        let mut going = true;
+        self.base.scan(start, end, &mut |key, value| {
+            while let Some((written_key, written)) = writes.next_if(|(k, _)| k.as_slice() < key) {
+                if let Some(written) = written
+                    && !visit(written_key, written)
+                {
+                    going = false;
+                    return false;
+                }
+            }
+            let shown = match writes.next_if(|(k, _)| k.as_slice() == key) {
+                Some((_, written)) => written.as_deref(),
+                None => Some(value),
             };
+            if let Some(shown) = shown
+                && !visit(key, shown)
+            {
+                going = false;
+                return false;
+            }
+            true
+        });
+        if going {
+            for (key, written) in writes {
+                if let Some(written) = written
+                    && !visit(key, written)
+                {
+                    break;
+                }
+            }
         }
-        merged.into_iter().collect()
     }
 }
 
@@ -163,8 +283,8 @@ impl MemState {
     pub fn apply(&mut self, writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>) {
         for (key, value) in writes {
             match value {
-                Some(value) => self.entries.insert(key, value),
-                None => self.entries.remove(&key),
+                Some(value) => self.entries.insert(Key::new(&key), value),
+                None => self.entries.remove(key.as_slice()),
             };
         }
     }
@@ -173,6 +293,38 @@ impl MemState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_order_as_their_bytes_inline_or_not() {
+        let long = vec![b'k'; INLINE + 1];
+        let keys: Vec<Vec<u8>> = vec![
+            Vec::new(),
+            vec![0],
+            b"a".to_vec(),
+            vec![b'k'; INLINE - 1],
+            vec![b'k'; INLINE],
+            long.clone(),
+            [long.as_slice(), b"\0"].concat(),
+            vec![b'k'; 300],
+            vec![0xff; 3],
+        ];
+        let mut state = MemState::new();
+        for key in keys.iter().rev() {
+            state.put(key.clone(), key.clone());
+        }
+        let mut sorted = keys.clone();
+        sorted.sort();
+        let stored: Vec<Vec<u8>> = state.iter().map(|(k, _)| k.to_vec()).collect();
+        assert_eq!(stored, sorted);
+        for key in &keys {
+            assert_eq!(state.get(key).as_ref(), Some(key));
+        }
+        assert_eq!(state.range(&long, None).len(), 4);
+        state.delete(&long);
+        assert_eq!(state.get(&long), None);
+        assert_eq!(state.len(), keys.len() - 1);
+        assert_eq!(state.clone(), state);
+    }
 
     #[test]
     fn range_is_half_open_and_ordered() {
@@ -205,10 +357,52 @@ mod tests {
             .map(|(k, _)| k)
             .collect();
         assert_eq!(keys, vec![b"b".to_vec(), b"c".to_vec()]);
+        assert_eq!(overlay.get_ref(b"b").as_deref(), Some(b"2".as_slice()));
+        assert_eq!(overlay.get_ref(b"a"), None);
         let writes = overlay.into_writes();
         assert_eq!(base.len(), 2);
         base.apply(writes);
         assert_eq!(base.get(b"a"), None);
         assert_eq!(base.get(b"c"), Some(b"3".to_vec()));
+    }
+
+    #[test]
+    fn overlay_scan_merges_writes_in_key_order_and_stops_when_asked() {
+        let mut base = MemState::new();
+        for key in [b"b".as_slice(), b"d", b"f", b"h"] {
+            base.put(key.to_vec(), b"base".to_vec());
+        }
+        let mut overlay = Overlay::new(&base);
+        overlay.put(b"a".to_vec(), b"new".to_vec());
+        overlay.put(b"d".to_vec(), b"new".to_vec());
+        overlay.delete(b"f");
+        overlay.put(b"g".to_vec(), b"new".to_vec());
+        overlay.put(b"z".to_vec(), b"new".to_vec());
+        let mut seen = Vec::new();
+        overlay.scan(b"", None, &mut |k, v| {
+            seen.push((k.to_vec(), v.to_vec()));
+            true
+        });
+        let expected: Vec<(Vec<u8>, Vec<u8>)> = [
+            ("a", "new"),
+            ("b", "base"),
+            ("d", "new"),
+            ("g", "new"),
+            ("h", "base"),
+            ("z", "new"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.as_bytes().to_vec(), v.as_bytes().to_vec()))
+        .collect();
+        assert_eq!(seen, expected);
+        assert_eq!(overlay.range(b"c", Some(b"h")).len(), 2);
+        for stop in 1..=expected.len() {
+            let mut seen = Vec::new();
+            overlay.scan(b"", None, &mut |k, _| {
+                seen.push(k.to_vec());
+                seen.len() < stop
+            });
+            assert_eq!(seen.len(), stop);
+        }
     }
 }

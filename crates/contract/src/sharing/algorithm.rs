@@ -40,7 +40,7 @@ pub(crate) fn register(
     check_ports("inputs", &inv.inputs)?;
     check_ports("outputs", &inv.outputs)?;
     let id = new_id("alg", tx.ctx.sequence);
-    if state.get(&key(&id)).is_some() {
+    if state.get_ref(&key(&id)).is_some() {
         return Err(ContractError::Refused(format!("id {id} is taken")));
     }
     let record = AlgorithmRecord {

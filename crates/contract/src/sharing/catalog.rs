@@ -49,7 +49,7 @@ fn count_key(prefix: &str) -> Vec<u8> {
 }
 
 fn count(state: &dyn State, prefix: &str) -> u64 {
-    state.get(&count_key(prefix)).map_or(0, |b| be_u64(&b))
+    state.get_ref(&count_key(prefix)).map_or(0, |b| be_u64(&b))
 }
 
 fn set_count(state: &mut dyn State, prefix: &str, n: u64) {
@@ -168,7 +168,7 @@ pub(crate) fn search(
             };
             if probed
                 .iter()
-                .all(|(_, p)| state.get(format!("{p}{id}").as_bytes()).is_some())
+                .all(|(_, p)| state.get_ref(format!("{p}{id}").as_bytes()).is_some())
             {
                 if ids.len() == limit {
                     more = true;

@@ -4,24 +4,46 @@ use super::api::{
     Consent, DatasetFile, RegisterDataset, UpdateDataset, WithdrawConsent, WrappedKey,
 };
 use super::check::{self, invalid};
-use super::store::{DatasetBody, DatasetCore, OWNER, encode, load, new_id, party};
+use super::store::{
+    DatasetBody, DatasetCore, DatasetCoreRef, OWNER, decode, encode, load, new_id, party,
+};
 use super::view::{AuditAction, Created, DatasetStatus, DatasetView};
 use super::{Tx, audit, catalog, reply};
 use crate::{Caller, ContractError, State};
+use std::borrow::Cow;
 
 /// The key of a dataset's core record.
 pub(crate) fn core_key(id: &str) -> Vec<u8> {
     format!("d/{id}").into_bytes()
 }
 
-/// The key of a dataset's files and keys.
+/// The key of a dataset's files and keys (next to its core record).
 pub(crate) fn body_key(id: &str) -> Vec<u8> {
-    format!("db/{id}").into_bytes()
+    format!("d/{id}/body").into_bytes()
 }
 
 /// Loads a dataset's core record (`NotFoundOrDenied` when absent).
 pub(crate) fn load_core(state: &dyn State, id: &str) -> Result<DatasetCore, ContractError> {
     load(state, &core_key(id))?.ok_or(ContractError::NotFoundOrDenied)
+}
+
+/// The stored bytes of a dataset's core record (`NotFoundOrDenied` when absent), to
+/// read in place with [`read_core`].
+pub(crate) fn core_bytes<'s>(
+    state: &'s dyn State,
+    id: &str,
+) -> Result<Cow<'s, [u8]>, ContractError> {
+    state
+        .get_ref(&core_key(id))
+        .ok_or(ContractError::NotFoundOrDenied)
+}
+
+/// Reads a dataset's core record in place.
+pub(crate) fn read_core<'b>(
+    id: &str,
+    bytes: &'b [u8],
+) -> Result<DatasetCoreRef<'b>, ContractError> {
+    decode(&core_key(id), bytes)
 }
 
 /// Loads a dataset's files and keys.
@@ -154,7 +176,7 @@ pub(crate) fn register(
         return Err(ContractError::NotFoundOrDenied);
     }
     let id = new_id("ds", tx.ctx.sequence);
-    if state.get(&core_key(&id)).is_some() {
+    if state.get_ref(&core_key(&id)).is_some() {
         return Err(ContractError::Refused(format!("id {id} is taken")));
     }
     let core = DatasetCore {

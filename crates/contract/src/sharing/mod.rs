@@ -165,8 +165,10 @@ impl Tx<'_> {
 
 /// Encodes a reply.
 pub(crate) fn reply<T: Serialize>(value: &T) -> Result<Vec<u8>, ContractError> {
-    serde_json::to_vec(value)
-        .map_err(|e| ContractError::Invalid(format!("reply does not encode: {e}")))
+    let mut out = Vec::with_capacity(1024);
+    serde_json::to_writer(&mut out, value)
+        .map_err(|e| ContractError::Invalid(format!("reply does not encode: {e}")))?;
+    Ok(out)
 }
 
 impl Contract for SharingContract {

@@ -4,8 +4,8 @@ use super::api::{ApprovePermission, RejectPermission, RequestPermission, RevokeG
 use super::check::{self, invalid};
 use super::dataset::load_core;
 use super::store::{
-    ADMIN, ANALYST, AUDITOR, DatasetCore, GrantRecord, OWNER, RequestRecord, encode, is, load,
-    member_key, new_id, org_key, page, party,
+    ADMIN, ANALYST, AUDITOR, DatasetCore, GrantRecord, GrantRecordRef, OWNER, RequestRecord,
+    decode, encode, is, load, member_key, new_id, org_key, page, party,
 };
 use super::view::{
     AuditAction, Created, DatasetStatus, GrantStatus, GrantView, RequestList, RequestStatus,
@@ -13,6 +13,7 @@ use super::view::{
 };
 use super::{Tx, algorithm, audit, reply};
 use crate::{Caller, ContractError, State};
+use std::borrow::Cow;
 
 /// The key of a request.
 fn request_key(id: &str) -> Vec<u8> {
@@ -24,9 +25,27 @@ fn grant_key(id: &str) -> Vec<u8> {
     format!("g/{id}").into_bytes()
 }
 
-/// The prefix of a member's grants on a dataset.
+/// The prefix of a member's grants on a dataset (next to the dataset's records). The
+/// entries under it end with the grant id's hex part ([`GRANT_PREFIX`] left out, so
+/// that the key stays short).
 pub(crate) fn grant_index(dataset: &str, msp_id: &str, name: &str) -> String {
-    format!("gi/{dataset}/{}", member_key(msp_id, name))
+    format!("d/{dataset}/g/{}", member_key(msp_id, name))
+}
+
+/// What every grant id starts with.
+pub(crate) const GRANT_PREFIX: &str = "grant-";
+
+/// The stored bytes of a grant, to read in place.
+pub(crate) fn grant_bytes<'s>(state: &'s dyn State, id: &str) -> Option<Cow<'s, [u8]>> {
+    state.get_ref(&grant_key(id))
+}
+
+/// Reads a grant in place.
+pub(crate) fn read_grant<'b>(
+    id: &str,
+    bytes: &'b [u8],
+) -> Result<GrantRecordRef<'b>, ContractError> {
+    decode(&grant_key(id), bytes)
 }
 
 /// Loads a grant.
@@ -129,7 +148,7 @@ pub(crate) fn request(
         }
     }
     let id = new_id("req", tx.ctx.sequence);
-    if state.get(&request_key(&id)).is_some() {
+    if state.get_ref(&request_key(&id)).is_some() {
         return Err(ContractError::Refused(format!("id {id} is taken")));
     }
     let record = RequestRecord {
@@ -204,7 +223,7 @@ pub(crate) fn approve(
         )));
     }
     let id = new_id("grant", tx.ctx.sequence);
-    if state.get(&grant_key(&id)).is_some() {
+    if state.get_ref(&grant_key(&id)).is_some() {
         return Err(ContractError::Refused(format!("id {id} is taken")));
     }
     let grant = GrantRecord {
@@ -231,7 +250,8 @@ pub(crate) fn approve(
         &record.requester.msp_id,
         &record.requester.name,
     );
-    state.put(format!("{index}/{id}").into_bytes(), Vec::new());
+    let hex = id.strip_prefix(GRANT_PREFIX).unwrap_or(&id);
+    state.put(format!("{index}/{hex}").into_bytes(), Vec::new());
     state.delete(format!("or/{}/{}", org_key(&core.owner_msp), inv.request).as_bytes());
     audit::record(
         tx,

@@ -1,33 +1,42 @@
 //! How the sharing contract lays out its state: keys, stored records, identifiers.
 //!
-//! Every key is ASCII. Records are JSON (`serde_json`, struct fields in declaration
-//! order, so the bytes are a deterministic function of the record). Per-member and
+//! Every key is ASCII. Records are [postcard](https://docs.rs/postcard): a compact binary
+//! encoding of the serde data model (struct fields in declaration order, no field
+//! names, integers as varints, enums as variant indexes, `Option` as a 0/1 byte), so
+//! the bytes are a deterministic function of the record. A record that does not decode,
+//! or leaves bytes over, is refused with [`ContractError::Invalid`]. A task's parameters
+//! are stored as their JSON text (postcard cannot carry an untyped JSON value). Per-member and
 //! per-organization index keys use a 16-hex-digit digest of the member or organization
 //! name instead of the name, so names need no escaping; whoever reads an index entry
-//! re-checks the record it points to.
+//! re-checks the record it points to. A dataset's records and audit trail share the
+//! `d/<ds>` prefix, so that an operation that reads a dataset and then writes its trail
+//! finds the same part of an ordered store's tree still in cache.
 //!
 //! | key | value |
 //! |---|---|
 //! | `s/now` | latest ledger time seen, u64 big-endian |
 //! | `d/<ds>` | [`DatasetCore`] (policy and catalog metadata) |
-//! | `db/<ds>` | [`DatasetBody`] (files, wrapped keys) |
+//! | `d/<ds>/body` | [`DatasetBody`] (files, wrapped keys) |
+//! | `d/<ds>/g/<member>/<grant id without "grant-">` | empty: the member's grants on the dataset |
+//! | `d/<ds>/log/<sequence, 16 hex>` | [`AuditEvent`]: the dataset's audit trail |
 //! | `ca/<ds>`, `ck/<kind>/<ds>`, `cl/<label>/<ds>`, `ct/<word>/<ds>` | catalog postings: consent end, u64 big-endian |
 //! | `cn/<posting prefix>` | number of postings under the prefix, u64 big-endian |
 //! | `a/<alg>` | [`AlgorithmView`] |
 //! | `r/<req>` | [`RequestRecord`] |
 //! | `g/<grant>` | [`GrantRecord`] |
-//! | `gi/<ds>/<member>/<grant>` | empty: the member's grants on a dataset |
 //! | `mr/<member>/<req>` | empty: requests a member made |
 //! | `or/<org>/<req>` | empty: pending requests on an organization's datasets |
-//! | `t/<task>` | [`TaskRecord`] |
+//! | `t/<task>` | [`TaskRecord`] (with a copy of its inputs' immutable dataset fields) |
 //! | `mt/<member>/<task>` | empty: tasks a member requested |
 //! | `oa/<org>/<task>` | empty: tasks awaiting an organization's approval |
 //! | `ex/<org>/<task>` | empty: approved or running owner-side tasks of an organization |
 //! | `xc/<member>/<task>` | empty: running tasks a member claimed |
-//! | `res/<task>` | [`ResultRecord`] |
-//! | `au/<ds>/<sequence, 16 hex>` | [`AuditEvent`] |
+//! | `res/<task>` | [`ResultRecord`] (exactly when the task succeeded or failed) |
 
-use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use std::fmt;
+
+use serde::de::{DeserializeOwned, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::api::{
@@ -44,7 +53,7 @@ pub(crate) const ID_HEX_LEN: usize = 16;
 
 /// The latest ledger time recorded in the state (0 before the first transaction).
 pub(crate) fn now(state: &dyn State) -> u64 {
-    state.get(NOW_KEY).map_or(0, |bytes| be_u64(&bytes))
+    state.get_ref(NOW_KEY).map_or(0, |bytes| be_u64(&bytes))
 }
 
 /// Reads a big-endian u64 (0 if the bytes are not 8 long).
@@ -86,21 +95,38 @@ pub(crate) fn load<T: DeserializeOwned>(
     state: &dyn State,
     key: &[u8],
 ) -> Result<Option<T>, ContractError> {
-    match state.get(key) {
+    match state.get_ref(key) {
         None => Ok(None),
-        Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-            ContractError::Invalid(format!(
-                "state: record {} does not decode: {e}",
-                String::from_utf8_lossy(key)
-            ))
-        }),
+        Some(bytes) => decode(key, &bytes).map(Some),
+    }
+}
+
+/// Decodes a record stored under `key`: the whole of `bytes` must be one record.
+pub(crate) fn decode<'b, T: Deserialize<'b>>(
+    key: &[u8],
+    bytes: &'b [u8],
+) -> Result<T, ContractError> {
+    let corrupt = |what: String| {
+        ContractError::Invalid(format!(
+            "state: record {} does not decode: {what}",
+            String::from_utf8_lossy(key)
+        ))
+    };
+    match postcard::take_from_bytes(bytes) {
+        Ok((record, [])) => Ok(record),
+        Ok((_, rest)) => Err(corrupt(format!("{} bytes left over", rest.len()))),
+        Err(e) => Err(corrupt(e.to_string())),
     }
 }
 
 /// Encodes a record.
 pub(crate) fn encode<T: Serialize>(record: &T) -> Result<Vec<u8>, ContractError> {
-    serde_json::to_vec(record)
-        .map_err(|e| ContractError::Invalid(format!("state: record does not encode: {e}")))
+    // One allocation for most records instead of a doubling series; the value is then
+    // cut to size, since it is kept in the state.
+    let mut bytes = postcard::to_extend(record, Vec::with_capacity(512))
+        .map_err(|e| ContractError::Invalid(format!("state: record does not encode: {e}")))?;
+    bytes.shrink_to_fit();
+    Ok(bytes)
 }
 
 /// The ids under an index prefix (`<prefix>/<id>` keys), after `after`, at most
@@ -116,15 +142,17 @@ pub(crate) fn index_ids(
         None => format!("{prefix}/"),
     };
     let end = format!("{prefix}0"); // '0' is the byte after '/'
-    state
-        .range(start.as_bytes(), Some(end.as_bytes()))
-        .into_iter()
-        .filter_map(|(k, _)| {
-            let k = String::from_utf8(k).ok()?;
-            k.rsplit('/').next().map(str::to_owned)
-        })
-        .take(limit.saturating_add(1))
-        .collect()
+    let wanted = limit.saturating_add(1);
+    let mut ids = Vec::new();
+    state.scan(start.as_bytes(), Some(end.as_bytes()), &mut |key, _| {
+        if let Ok(key) = std::str::from_utf8(key)
+            && let Some(id) = key.rsplit('/').next()
+        {
+            ids.push(id.to_owned());
+        }
+        ids.len() < wanted
+    });
+    ids
 }
 
 /// One page over the ids of several index prefixes, merged in id order: the ids after
@@ -209,16 +237,21 @@ pub(crate) struct DatasetCore {
     pub withdrawn: bool,
 }
 
+/// Whether a dataset may be used at ledger time `now`.
+fn dataset_status(withdrawn: bool, consent_end: Option<u64>, now: u64) -> DatasetStatus {
+    if withdrawn {
+        DatasetStatus::Withdrawn
+    } else if consent_end.is_some_and(|end| end <= now) {
+        DatasetStatus::Expired
+    } else {
+        DatasetStatus::Active
+    }
+}
+
 impl DatasetCore {
     /// Whether the dataset may be used at ledger time `now`.
     pub fn status(&self, now: u64) -> DatasetStatus {
-        if self.withdrawn {
-            DatasetStatus::Withdrawn
-        } else if self.consent.expires_at_ms.is_some_and(|end| end <= now) {
-            DatasetStatus::Expired
-        } else {
-            DatasetStatus::Active
-        }
+        dataset_status(self.withdrawn, self.consent.expires_at_ms, now)
     }
 
     /// Whether `caller` is an admin, owner or auditor of the owning organization.
@@ -229,6 +262,60 @@ impl DatasetCore {
     /// Whether `caller` decides on requests and tasks for this dataset.
     pub fn org_decider(&self, caller: &Caller) -> bool {
         caller.msp_id == self.owner_msp && matches!(caller.role.as_str(), ADMIN | OWNER)
+    }
+}
+
+/// A [`DatasetCore`] read in place, for the checks that only read one: the same fields
+/// in the same order, hence the same encoding (nested structs spelled out field by
+/// field), with the strings borrowed from the stored bytes and the unused lists skipped.
+#[derive(Debug, Deserialize)]
+pub(crate) struct DatasetCoreRef<'a> {
+    pub name: &'a str,
+    pub kind: DatasetKind,
+    pub owner_msp: &'a str,
+    _registered_by_msp: &'a str,
+    _registered_by_name: &'a str,
+    _description: &'a str,
+    _labels: SkipStrs,
+    #[serde(borrow)]
+    pub columns: Vec<&'a str>,
+    #[serde(borrow)]
+    pub time_column: Option<&'a str>,
+    _consent_purposes: SkipStrs,
+    pub consent_expires_at_ms: Option<u64>,
+    _size_bytes: u64,
+    pub epsilon_budget_micro: Option<u64>,
+    pub epsilon_spent_micro: u64,
+    pub min_cell_size: u32,
+    _registered_at_ms: u64,
+    pub withdrawn: bool,
+}
+
+impl DatasetCoreRef<'_> {
+    /// Whether the dataset may be used at ledger time `now`.
+    pub fn status(&self, now: u64) -> DatasetStatus {
+        dataset_status(self.withdrawn, self.consent_expires_at_ms, now)
+    }
+}
+
+/// A list of strings, read and dropped.
+#[derive(Debug)]
+struct SkipStrs;
+
+impl<'de> Deserialize<'de> for SkipStrs {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Skip;
+        impl<'de> Visitor<'de> for Skip {
+            type Value = SkipStrs;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list of strings")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<SkipStrs, A::Error> {
+                while seq.next_element::<&'de str>()?.is_some() {}
+                Ok(SkipStrs)
+            }
+        }
+        deserializer.deserialize_seq(Skip)
     }
 }
 
@@ -279,11 +366,50 @@ impl GrantRecord {
     }
 }
 
-/// One input of a task.
+/// A [`GrantRecord`] read in place, for the coverage check of a task request: the same
+/// fields in the same order, hence the same encoding (nested structs spelled out field
+/// by field), strings borrowed from the stored bytes.
+#[derive(Debug, Deserialize)]
+pub(crate) struct GrantRecordRef<'a> {
+    _request: &'a str,
+    _dataset: &'a str,
+    _grantee_msp: &'a str,
+    _grantee_name: &'a str,
+    _purpose: &'a str,
+    #[serde(borrow)]
+    pub algorithms: Vec<&'a str>,
+    #[serde(borrow)]
+    pub scope_columns: Vec<&'a str>,
+    pub scope_rows: Option<TimeRange>,
+    pub scope_expires_at_ms: Option<u64>,
+    _approved_by_msp: &'a str,
+    _approved_by_name: &'a str,
+    _approved_at_ms: u64,
+    #[serde(borrow)]
+    pub revoked_by: Option<(&'a str, &'a str)>,
+    _revoked_at_ms: Option<u64>,
+    #[serde(borrow)]
+    _revoke_reason: Option<&'a str>,
+}
+
+impl GrantRecordRef<'_> {
+    /// Whether the grant is in force at ledger time `now` (as [`GrantRecord::in_force`]).
+    pub fn in_force(&self, now: u64) -> bool {
+        self.revoked_by.is_none() && self.scope_expires_at_ms.is_none_or(|end| now < end)
+    }
+}
+
+/// One input of a task. It keeps a copy of the dataset's name, kind, time column and
+/// files, which never change once the dataset is registered, so that showing a task
+/// needs no dataset record.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct InputRecord {
     pub dataset: String,
     pub owner_msp: String,
+    pub name: String,
+    pub kind: DatasetKind,
+    pub time_column: Option<String>,
+    pub files: Vec<DatasetFile>,
     pub grant: Option<String>,
     pub rows: Option<TimeRange>,
     pub approved_by: Option<Party>,
@@ -298,14 +424,15 @@ impl InputRecord {
 }
 
 /// A task.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct TaskRecord {
     pub requester: Party,
     pub status: TaskStatus,
     pub mode: ExecutionMode,
     pub algorithm: TaskAlgorithm,
     pub inputs: Vec<InputRecord>,
-    pub parameters: serde_json::Value,
+    /// The parameters object, as JSON text (`serde_json` of the request's value).
+    pub parameters: String,
     pub columns: Vec<String>,
     pub recipients: Vec<Recipient>,
     pub epsilon_micro: Option<u64>,
@@ -414,5 +541,159 @@ mod tests {
     #[test]
     fn member_keys_do_not_collide_across_the_separator() {
         assert_ne!(member_key("Org1", "ab"), member_key("Org1a", "b"));
+    }
+
+    #[test]
+    fn corrupt_records_are_refused_not_panicked_on() {
+        let record = GrantRecord {
+            request: "req-0011223344556677".into(),
+            dataset: "ds-0011223344556677".into(),
+            grantee: Party {
+                msp_id: "Org1MSP".into(),
+                name: "alice".into(),
+            },
+            purpose: "research".into(),
+            algorithms: vec!["alg-0011223344556677".into()],
+            scope: Scope {
+                columns: vec!["age".into()],
+                rows: None,
+                expires_at_ms: Some(9),
+            },
+            approved_by: Party {
+                msp_id: "Org2MSP".into(),
+                name: "bob".into(),
+            },
+            approved_at_ms: 7,
+            revoked_by: None,
+            revoked_at_ms: None,
+            revoke_reason: None,
+        };
+        let bytes = encode(&record).unwrap();
+        assert_eq!(encode(&record).unwrap(), bytes);
+        assert_eq!(decode::<GrantRecord>(b"g/x", &bytes).unwrap(), record);
+        for cut in 0..bytes.len() {
+            assert!(matches!(
+                decode::<GrantRecord>(b"g/x", &bytes[..cut]),
+                Err(ContractError::Invalid(_))
+            ));
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(matches!(
+            decode::<GrantRecord>(b"g/x", &longer),
+            Err(ContractError::Invalid(_))
+        ));
+        for i in 0..bytes.len() {
+            for flip in [0x01, 0x80, 0xff] {
+                let mut bad = bytes.clone();
+                bad[i] ^= flip;
+                let _ = decode::<GrantRecord>(b"g/x", &bad);
+                let _ = decode::<TaskRecord>(b"t/x", &bad);
+                let _ = decode::<DatasetCore>(b"d/x", &bad);
+            }
+        }
+        let huge = [0xff, 0xff, 0xff, 0xff, 0x0f];
+        assert!(decode::<DatasetBody>(b"db/x", &huge).is_err());
+    }
+
+    #[test]
+    fn a_dataset_core_reads_the_same_in_place() {
+        let core = DatasetCore {
+            name: "cohort \u{e9}".into(),
+            kind: DatasetKind::Parquet,
+            owner_msp: "Org1MSP".into(),
+            registered_by: Party {
+                msp_id: "Org1MSP".into(),
+                name: "alice".into(),
+            },
+            description: "visits".into(),
+            labels: vec!["a".into(), "b".into()],
+            columns: vec!["age".into(), "sex".into(), "t".into()],
+            time_column: Some("t".into()),
+            consent: Consent {
+                purposes: vec!["research".into(), "care".into()],
+                expires_at_ms: Some(1_000),
+            },
+            size_bytes: 1 << 40,
+            epsilon_budget_micro: Some(5_000_000),
+            epsilon_spent_micro: 12,
+            min_cell_size: 11,
+            registered_at_ms: 77,
+            withdrawn: false,
+        };
+        let bytes = encode(&core).unwrap();
+        let read: DatasetCoreRef<'_> = decode(b"d/x", &bytes).unwrap();
+        assert_eq!(read.name, core.name);
+        assert_eq!(read.kind, core.kind);
+        assert_eq!(read.owner_msp, core.owner_msp);
+        assert_eq!(read.columns, core.columns);
+        assert_eq!(read.time_column, core.time_column.as_deref());
+        assert_eq!(read.consent_expires_at_ms, core.consent.expires_at_ms);
+        assert_eq!(read.epsilon_budget_micro, core.epsilon_budget_micro);
+        assert_eq!(read.epsilon_spent_micro, core.epsilon_spent_micro);
+        assert_eq!(read.min_cell_size, core.min_cell_size);
+        assert_eq!(read.withdrawn, core.withdrawn);
+        for now in [0, 999, 1_000, 5_000] {
+            assert_eq!(read.status(now), core.status(now));
+        }
+        let withdrawn = DatasetCore {
+            withdrawn: true,
+            time_column: None,
+            ..core
+        };
+        let bytes = encode(&withdrawn).unwrap();
+        let read: DatasetCoreRef<'_> = decode(b"d/x", &bytes).unwrap();
+        assert!(read.withdrawn && read.time_column.is_none());
+        for cut in 0..bytes.len() {
+            assert!(decode::<DatasetCoreRef<'_>>(b"d/x", &bytes[..cut]).is_err());
+        }
+    }
+
+    #[test]
+    fn a_grant_reads_the_same_in_place() {
+        let party = |m: &str, n: &str| Party {
+            msp_id: m.into(),
+            name: n.into(),
+        };
+        let mut grant = GrantRecord {
+            request: "req-1".into(),
+            dataset: "ds-1".into(),
+            grantee: party("Lab1MSP", "ana"),
+            purpose: "research".into(),
+            algorithms: vec!["alg-1".into(), "alg-2".into()],
+            scope: Scope {
+                columns: vec!["age".into(), "sex".into()],
+                rows: Some(TimeRange {
+                    from_ms: 3,
+                    to_ms: 9,
+                }),
+                expires_at_ms: Some(50),
+            },
+            approved_by: party("Org1MSP", "bob"),
+            approved_at_ms: 7,
+            revoked_by: None,
+            revoked_at_ms: None,
+            revoke_reason: None,
+        };
+        for revoked in [false, true] {
+            if revoked {
+                grant.revoked_by = Some(party("Org1MSP", "carol"));
+                grant.revoked_at_ms = Some(8);
+                grant.revoke_reason = Some("done".into());
+            }
+            let bytes = encode(&grant).unwrap();
+            let read: GrantRecordRef<'_> = decode(b"g/x", &bytes).unwrap();
+            assert_eq!(read.algorithms, grant.algorithms);
+            assert_eq!(read.scope_columns, grant.scope.columns);
+            assert_eq!(read.scope_rows, grant.scope.rows);
+            assert_eq!(read.scope_expires_at_ms, grant.scope.expires_at_ms);
+            assert_eq!(read.revoked_by.is_some(), revoked);
+            for now in [0, 49, 50, 51] {
+                assert_eq!(read.in_force(now), grant.in_force(now));
+            }
+            for cut in 0..bytes.len() {
+                assert!(decode::<GrantRecordRef<'_>>(b"g/x", &bytes[..cut]).is_err());
+            }
+        }
     }
 }

@@ -4,15 +4,15 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::api::{
-    ApproveTask, ClaimTask, ExecutionMode, Outcome, RejectTask, RequestTask, WriteResult,
+    ApproveTask, ClaimTask, ExecutionMode, Outcome, RejectTask, RequestTask, TimeRange, WriteResult,
 };
 use super::check::{self, invalid};
-use super::dataset::{core_key, load_body, load_core};
-use super::definition::{DefinitionInput, TaskDefinition};
-use super::permission::{grant_index, load_grant};
+use super::dataset::{core_bytes, core_key, load_body, load_core, read_core};
+use super::definition::{DefinitionInput, DefinitionParts, TaskDefinition};
+use super::permission::{GRANT_PREFIX, grant_bytes, grant_index, load_grant, read_grant};
 use super::store::{
-    ADMIN, ANALYST, DatasetCore, EXECUTOR, GrantRecord, InputRecord, OWNER, ResultRecord,
-    TaskRecord, encode, index_ids, is, load, member_key, new_id, org_key, page, party,
+    ADMIN, ANALYST, DatasetCore, EXECUTOR, InputRecord, OWNER, ResultRecord, TaskRecord, decode,
+    encode, index_ids, is, load, member_key, new_id, org_key, page, party,
 };
 use super::view::{
     AuditAction, ClaimEvidence, Created, DatasetStatus, ResultSummary, ResultView, TaskAlgorithm,
@@ -45,8 +45,9 @@ fn load_task(state: &dyn State, id: &str) -> Result<TaskRecord, ContractError> {
     load(state, &task_key(id))?.ok_or(ContractError::NotFoundOrDenied)
 }
 
-/// Checks a task request's fields; answers the parameters' `min_cell_size`, if any.
-fn check_request(inv: &RequestTask) -> Result<Option<u32>, ContractError> {
+/// Checks a task request's fields; answers the parameters' `min_cell_size`, if any, and
+/// the parameters' JSON text.
+fn check_request(inv: &RequestTask) -> Result<(Option<u32>, String), ContractError> {
     check::count("inputs", inv.inputs.len(), 1, check::MAX_INPUTS)?;
     for (i, input) in inv.inputs.iter().enumerate() {
         check::id(&format!("inputs[{i}]"), input, "ds")?;
@@ -56,9 +57,8 @@ fn check_request(inv: &RequestTask) -> Result<Option<u32>, ContractError> {
     let Value::Object(parameters) = &inv.parameters else {
         return Err(invalid("parameters", "must be a JSON object"));
     };
-    let size = serde_json::to_vec(&inv.parameters)
-        .map_err(|e| invalid("parameters", e))?
-        .len();
+    let text = serde_json::to_string(&inv.parameters).map_err(|e| invalid("parameters", e))?;
+    let size = text.len();
     if size > check::MAX_PARAMETERS {
         return Err(invalid(
             "parameters",
@@ -121,33 +121,36 @@ fn check_request(inv: &RequestTask) -> Result<Option<u32>, ContractError> {
     if inv.epsilon_micro == Some(0) {
         return Err(invalid("epsilon_micro", "must be at least 1"));
     }
-    Ok(min_cell_size)
+    Ok((min_cell_size, text))
 }
 
 /// The requester's first in-force grant on `dataset` that allows `algorithm` and every
-/// one of `columns` that the dataset has.
+/// one of `columns` that the dataset has (`dataset_columns`).
 fn covering_grant(
     state: &dyn State,
     dataset: &str,
-    core: &DatasetCore,
+    dataset_columns: &[&str],
     requester: &Caller,
     algorithm: &str,
     columns: &[String],
     now: u64,
-) -> Result<Option<(String, GrantRecord)>, ContractError> {
+) -> Result<Option<(String, Option<TimeRange>)>, ContractError> {
     let prefix = grant_index(dataset, &requester.msp_id, &requester.name);
-    for id in index_ids(state, &prefix, None, 1024) {
-        let Some(grant) = load_grant(state, &id)? else {
+    for hex in index_ids(state, &prefix, None, 1024) {
+        let id = format!("{GRANT_PREFIX}{hex}");
+        let Some(bytes) = grant_bytes(state, &id) else {
             continue;
         };
+        let grant = read_grant(&id, &bytes)?;
         let covers = grant.in_force(now)
-            && grant.algorithms.iter().any(|a| a == algorithm)
+            && grant.algorithms.contains(&algorithm)
             && columns
                 .iter()
-                .filter(|c| core.columns.contains(c))
-                .all(|c| grant.scope.columns.contains(c));
+                .filter(|c| dataset_columns.contains(&c.as_str()))
+                .all(|c| grant.scope_columns.contains(&c.as_str()));
         if covers {
-            return Ok(Some((id, grant)));
+            let rows = grant.scope_rows;
+            return Ok(Some((id, rows)));
         }
     }
     Ok(None)
@@ -159,19 +162,25 @@ pub(crate) fn request(
     state: &mut dyn State,
     inv: &RequestTask,
 ) -> Result<Vec<u8>, ContractError> {
-    let parameter_min_cell_size = check_request(inv)?;
+    let (parameter_min_cell_size, parameters) = check_request(inv)?;
     let caller = tx.caller();
     if caller.role != ANALYST {
         return Err(ContractError::NotFoundOrDenied);
     }
-    let mut cores = Vec::with_capacity(inv.inputs.len());
+    let mut stored = Vec::with_capacity(inv.inputs.len());
     for input in &inv.inputs {
-        let core = load_core(state, input)?;
-        if core.status(tx.now) != DatasetStatus::Active {
+        let bytes = core_bytes(state, input)?;
+        if read_core(input, &bytes)?.status(tx.now) != DatasetStatus::Active {
             return Err(ContractError::NotFoundOrDenied);
         }
-        cores.push(core);
+        stored.push(bytes);
     }
+    let cores = inv
+        .inputs
+        .iter()
+        .zip(&stored)
+        .map(|(input, bytes)| read_core(input, bytes))
+        .collect::<Result<Vec<_>, _>>()?;
     // From here on, everything named is public: catalog datasets and algorithms.
     let alg = algorithm::load_algorithm(state, &inv.algorithm)?
         .ok_or_else(|| invalid("algorithm", "no such algorithm"))?;
@@ -199,7 +208,7 @@ pub(crate) fn request(
         ));
     }
     for (i, column) in inv.columns.iter().enumerate() {
-        if !cores.iter().any(|c| c.columns.contains(column)) {
+        if !cores.iter().any(|c| c.columns.contains(&column.as_str())) {
             return Err(invalid(
                 &format!("columns[{i}]"),
                 format!("no input has column {column:?}"),
@@ -238,13 +247,13 @@ pub(crate) fn request(
         let grant = covering_grant(
             state,
             input,
-            core,
+            &core.columns,
             caller,
             &inv.algorithm,
             &inv.columns,
             tx.now,
         )?;
-        let rows = grant.as_ref().and_then(|(_, g)| g.scope.rows);
+        let rows = grant.as_ref().and_then(|(_, rows)| *rows);
         let body = load_body(state, input)?;
         definition_inputs.push(DefinitionInput {
             dataset: input.clone(),
@@ -257,21 +266,25 @@ pub(crate) fn request(
         });
         inputs.push(InputRecord {
             dataset: input.clone(),
-            owner_msp: core.owner_msp.clone(),
+            owner_msp: core.owner_msp.to_owned(),
+            name: core.name.to_owned(),
+            kind: core.kind,
+            time_column: core.time_column.map(str::to_owned),
+            files: body.files,
             grant: grant.map(|(id, _)| id),
             rows,
             approved_by: None,
             approved_at_ms: None,
         });
     }
-    let definition = TaskDefinition {
+    let definition = DefinitionParts {
         version: TaskDefinition::VERSION,
-        inputs: definition_inputs,
-        algorithm: inv.algorithm.clone(),
-        algorithm_measurement: alg.measurement.clone(),
-        parameters: inv.parameters.clone(),
-        columns: inv.columns.clone(),
-        recipients: inv.recipients.clone(),
+        inputs: &definition_inputs,
+        algorithm: &inv.algorithm,
+        algorithm_measurement: &alg.measurement,
+        parameters: &inv.parameters,
+        columns: &inv.columns,
+        recipients: &inv.recipients,
         mode: inv.mode,
         epsilon_micro: inv.epsilon_micro,
         min_cell_size,
@@ -285,7 +298,7 @@ pub(crate) fn request(
         TaskStatus::PendingApproval
     };
     let id = new_id("task", tx.ctx.sequence);
-    if state.get(&task_key(&id)).is_some() {
+    if state.get_ref(&task_key(&id)).is_some() {
         return Err(ContractError::Refused(format!("id {id} is taken")));
     }
     let record = TaskRecord {
@@ -301,7 +314,7 @@ pub(crate) fn request(
             differentially_private: alg.differentially_private,
         },
         inputs,
-        parameters: inv.parameters.clone(),
+        parameters,
         columns: inv.columns.clone(),
         recipients: inv.recipients.clone(),
         epsilon_micro: inv.epsilon_micro,
@@ -317,9 +330,9 @@ pub(crate) fn request(
     let record_bytes = encode(&record)?;
     let mut spent = Vec::new();
     if let Some(epsilon) = inv.epsilon_micro {
-        for (input, core) in inv.inputs.iter().zip(cores) {
-            if core.epsilon_budget_micro.is_some() {
-                let mut core = core;
+        for ((input, bytes), read) in inv.inputs.iter().zip(&stored).zip(&cores) {
+            if read.epsilon_budget_micro.is_some() {
+                let mut core: DatasetCore = decode(&core_key(input), bytes)?;
                 core.epsilon_spent_micro = core.epsilon_spent_micro.saturating_add(epsilon);
                 spent.push((core_key(input), encode(&core)?));
             }
@@ -375,8 +388,8 @@ pub(crate) fn approve(
     let mut approved = Vec::new();
     for input in &mut task.inputs {
         if input.owner_msp == caller.msp_id && !input.covered() {
-            let core = load_core(state, &input.dataset)?;
-            let status = core.status(tx.now);
+            let bytes = core_bytes(state, &input.dataset)?;
+            let status = read_core(&input.dataset, &bytes)?.status(tx.now);
             if status != DatasetStatus::Active {
                 return Err(ContractError::Refused(format!(
                     "dataset {} is {}",
@@ -479,7 +492,7 @@ pub(crate) fn reject(
 /// the grant in force.
 fn inputs_usable(state: &dyn State, task: &TaskRecord, now: u64) -> Result<(), ContractError> {
     for input in &task.inputs {
-        let status = load_core(state, &input.dataset)?.status(now);
+        let status = read_core(&input.dataset, &core_bytes(state, &input.dataset)?)?.status(now);
         if status != DatasetStatus::Active {
             return Err(ContractError::Refused(format!(
                 "dataset {} is {}",
@@ -666,27 +679,33 @@ fn view(
         && inputs_usable(state, &task, now).is_ok();
     let mut inputs = Vec::with_capacity(task.inputs.len());
     for input in task.inputs {
-        let core = load_core(state, &input.dataset)?;
-        let body = load_body(state, &input.dataset)?;
+        let wrapped_keys = if release {
+            load_body(state, &input.dataset)?.wrapped_keys
+        } else {
+            Vec::new()
+        };
         inputs.push(TaskInput {
             dataset: input.dataset,
             owner_msp: input.owner_msp,
-            name: core.name,
-            kind: core.kind,
-            files: body.files,
-            time_column: core.time_column,
-            wrapped_keys: if release {
-                body.wrapped_keys
-            } else {
-                Vec::new()
-            },
+            name: input.name,
+            kind: input.kind,
+            files: input.files,
+            time_column: input.time_column,
+            wrapped_keys,
             grant: input.grant,
             rows: input.rows,
             approved_by: input.approved_by,
             approved_at_ms: input.approved_at_ms,
         });
     }
-    let result = load::<ResultRecord>(state, &result_key(id))?.map(|r| ResultSummary {
+    // write_result stores the result and the final status together.
+    let finished = matches!(task.status, TaskStatus::Succeeded | TaskStatus::Failed);
+    let stored = if finished {
+        load::<ResultRecord>(state, &result_key(id))?
+    } else {
+        None
+    };
+    let result = stored.map(|r| ResultSummary {
         status: r.status,
         ciphertext_sha256: r.ciphertext_sha256,
         size_bytes: r.size_bytes,
@@ -702,7 +721,8 @@ fn view(
         mode: task.mode,
         algorithm: task.algorithm,
         inputs,
-        parameters: task.parameters,
+        parameters: serde_json::from_str(&task.parameters)
+            .map_err(|e| ContractError::Invalid(format!("state: task {id}: parameters: {e}")))?,
         columns: task.columns,
         recipients: task.recipients,
         epsilon_micro: task.epsilon_micro,
