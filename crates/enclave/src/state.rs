@@ -19,7 +19,9 @@ use strongroom_identity::TrustStore;
 use crate::codec::{DecodeError, Reader, Writer};
 
 const DIGEST_DOMAIN: &[u8] = b"strongroom/enclave/state/v1";
-const SNAPSHOT_VERSION: u8 = 1;
+/// 2: the contract's records are postcard, not JSON (a version-1 snapshot's contract
+/// state would not decode).
+const SNAPSHOT_VERSION: u8 = 2;
 
 /// Where the core is in the ledger.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
