@@ -93,6 +93,6 @@ pub use message::{
     EnclaveRequest, EnclaveResponse, EvidenceMessage, ExecuteContext, JoinCollateral, LedgerEntry,
     RecordKind,
 };
-pub use prepare::Preparer;
+pub use prepare::{MemberRate, Prepared, Preparer};
 pub use record::{Constitution, GENESIS_FORMAT, GenesisRecord, Organization};
 pub use secrets::PublicKeys;

@@ -16,6 +16,16 @@
 //! inside the core (a second entry point, on its own enclave threads in a TEE); the
 //! host only learns that a request was prepared. At most [`PREPARED_LIMIT`] are kept,
 //! the oldest dropped first, and each one's plaintext is zeroized when it is dropped.
+//!
+//! # Rate per member
+//!
+//! The host cannot see who signed a request; the preparer can. With
+//! [`Preparer::limit_members`] it keeps a token bucket per signer certificate and answers
+//! [`Prepared::Throttled`] for an authentic request over its signer's rate, which the
+//! host then refuses without ordering it. Only requests whose signature verifies spend
+//! a member's tokens, so nobody can spend another member's. The time comes from the
+//! host (`now_ms`, any monotonic clock in milliseconds): a lying host can only throttle
+//! or spare requests it could drop or pass anyway.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -29,6 +39,68 @@ use crate::request::{MAX_REQUEST_LEN, Purpose, SignedRequest, split_sealed};
 
 /// Prepared requests kept at most; the oldest is dropped to make room.
 pub const PREPARED_LIMIT: usize = 8192;
+
+/// Members tracked at most by the rate limit; past this, full buckets are forgotten.
+const MEMBER_BUCKETS_LIMIT: usize = 100_000;
+
+/// What [`Preparer::prepare`] did with a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Prepared {
+    /// Opened, its signature checked, and kept for the core.
+    Ready,
+    /// It does not open or its signature does not verify, so it is not kept: the core
+    /// opens it again when it executes it and records the refusal with its reason.
+    Unopened,
+    /// Authentic, but its signer is over the member rate: not kept. The host should
+    /// refuse it without ordering it; a request would be allowed again after
+    /// `retry_after_ms`.
+    Throttled {
+        /// Milliseconds until the signer's next token.
+        retry_after_ms: u64,
+    },
+}
+
+/// A token bucket per signer certificate: `per_second` refill, `burst` capacity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemberRate {
+    /// Requests per second each member may send (the refill rate); at least 1.
+    pub per_second: u32,
+    /// Requests a member may send at once (the bucket's size); at least 1.
+    pub burst: u32,
+}
+
+#[derive(Default)]
+struct Buckets {
+    rate: Option<MemberRate>,
+    /// Signer certificate fingerprint → (tokens, time of the last update in ms).
+    tokens: HashMap<[u8; 32], (f64, u64)>,
+}
+
+impl Buckets {
+    /// Takes a token of `member` at `now_ms`, or says how long until there is one.
+    fn take(&mut self, member: [u8; 32], now_ms: u64) -> Result<(), u64> {
+        let Some(rate) = self.rate else {
+            return Ok(());
+        };
+        let per_ms = f64::from(rate.per_second.max(1)) / 1000.0;
+        let burst = f64::from(rate.burst.max(1));
+        let refill = |(tokens, at): (f64, u64)| {
+            (tokens + now_ms.saturating_sub(at) as f64 * per_ms).min(burst)
+        };
+        if self.tokens.len() >= MEMBER_BUCKETS_LIMIT {
+            self.tokens.retain(|_, bucket| refill(*bucket) < burst);
+        }
+        let bucket = self.tokens.entry(member).or_insert((burst, now_ms));
+        let tokens = refill(*bucket);
+        if tokens >= 1.0 {
+            *bucket = (tokens - 1.0, now_ms.max(bucket.1));
+            Ok(())
+        } else {
+            *bucket = (tokens, now_ms.max(bucket.1));
+            Err(((1.0 - tokens) / per_ms).ceil() as u64)
+        }
+    }
+}
 
 /// A sealed request, decrypted and decoded, and with its signature checked when
 /// `checked` is set.
@@ -90,11 +162,12 @@ pub struct Preparer {
 
 struct Inner {
     transaction_key: Arc<PrivateKey>,
-    prepared: Mutex<Prepared>,
+    prepared: Mutex<Kept>,
+    buckets: Mutex<Buckets>,
 }
 
 #[derive(Default)]
-struct Prepared {
+struct Kept {
     by_digest: HashMap<[u8; 32], Opened>,
     order: VecDeque<[u8; 32]>,
 }
@@ -112,12 +185,13 @@ impl Preparer {
         Self {
             inner: Arc::new(Inner {
                 transaction_key,
-                prepared: Mutex::new(Prepared::default()),
+                prepared: Mutex::new(Kept::default()),
+                buckets: Mutex::new(Buckets::default()),
             }),
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Prepared> {
+    fn lock(&self) -> MutexGuard<'_, Kept> {
         // Nothing panics while holding the lock; a poisoned map is still whole.
         self.inner
             .prepared
@@ -125,21 +199,37 @@ impl Preparer {
             .unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Decrypts `sealed` as a request for `purpose` and checks its signature under its
-    /// signer certificate's key, and keeps the result for the core. Answers whether it
-    /// was kept: a request that does not open or whose signature does not verify is
-    /// not (the core refuses it, with the reason, when it executes it).
-    pub fn prepare(&self, sealed: &[u8], purpose: Purpose) -> bool {
+    /// Limits every signer certificate to `rate` (see the [module docs](self)); `None`
+    /// lifts the limit.
+    pub fn limit_members(&self, rate: Option<MemberRate>) {
+        let mut buckets = self.inner.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        buckets.rate = rate;
+        buckets.tokens.clear();
+    }
+
+    /// Decrypts `sealed` as a request for `purpose`, checks its signature under its
+    /// signer certificate's key, spends one of its signer's tokens (at host time
+    /// `now_ms`), and keeps the result for the core. See [`Prepared`] for the answers.
+    pub fn prepare(&self, sealed: &[u8], purpose: Purpose, now_ms: u64) -> Prepared {
         let digest = digest(sealed, purpose);
         if self.lock().by_digest.contains_key(&digest) {
-            return true;
+            return Prepared::Ready;
         }
         let Ok(mut opened) = open_sealed(&self.inner.transaction_key, sealed, purpose) else {
-            return false;
+            return Prepared::Unopened;
         };
         let Ok(checked) = opened.envelope.check_signature() else {
-            return false;
+            return Prepared::Unopened;
         };
+        let spent = self
+            .inner
+            .buckets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take(checked.cert_fingerprint(), now_ms);
+        if let Err(retry_after_ms) = spent {
+            return Prepared::Throttled { retry_after_ms };
+        }
         opened.checked = Some(checked);
         let mut prepared = self.lock();
         if prepared.by_digest.insert(digest, opened).is_none() {
@@ -152,7 +242,7 @@ impl Preparer {
                 prepared.by_digest.remove(&oldest);
             }
         }
-        true
+        Prepared::Ready
     }
 
     /// Takes the prepared form of `sealed` for `purpose`, if there is one.

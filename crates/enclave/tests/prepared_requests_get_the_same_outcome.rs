@@ -8,7 +8,9 @@ mod common;
 
 use common::{Ledger, core, digest, execute, started, world};
 use strongroom_enclave::request::{PreparedRequest, Purpose, Reply, seal_envelope};
-use strongroom_enclave::{Enclave, EnclaveRequest, EnclaveResponse, Preparer};
+use strongroom_enclave::{
+    Enclave, EnclaveRequest, EnclaveResponse, MemberRate, Prepared, Preparer,
+};
 use strongroom_identity::{Role, SignedEnvelope, Validity};
 use time::{Duration, OffsetDateTime};
 
@@ -63,11 +65,23 @@ fn prepared_and_unprepared_requests_are_decided_alike() {
 
     // What opens and verifies is prepared; a forged signature and garbage are not.
     for request in [&put, &del, &unknown_org, &too_old] {
-        assert!(preparer.prepare(&request.payload, Purpose::Transaction));
+        assert_eq!(
+            preparer.prepare(&request.payload, Purpose::Transaction, 0),
+            Prepared::Ready
+        );
     }
-    assert!(preparer.prepare(&as_query.payload, Purpose::Query));
-    assert!(!preparer.prepare(&forged, Purpose::Transaction));
-    assert!(!preparer.prepare(b"garbage", Purpose::Transaction));
+    assert_eq!(
+        preparer.prepare(&as_query.payload, Purpose::Query, 0),
+        Prepared::Ready
+    );
+    assert_eq!(
+        preparer.prepare(&forged, Purpose::Transaction, 0),
+        Prepared::Unopened
+    );
+    assert_eq!(
+        preparer.prepare(b"garbage", Purpose::Transaction, 0),
+        Prepared::Unopened
+    );
     assert_eq!(preparer.len(), 5);
 
     // Each committed payload, on both cores: identical records and replies.
@@ -113,4 +127,73 @@ fn prepared_and_unprepared_requests_are_decided_alike() {
     assert_eq!(answer(&mut fast), Reply::Accept(b"1".to_vec()));
     assert_eq!(answer(&mut slow), Reply::Accept(b"1".to_vec()));
     assert!(preparer.is_empty());
+}
+
+/// The member rate: a token bucket per signer certificate, spent only by requests whose
+/// signature verifies, refilled by the host's clock.
+#[test]
+fn the_member_rate_throttles_authentic_requests_only() {
+    let w = world();
+    let (core, _ledger, g) = started(&w);
+    let preparer = core.preparer().unwrap();
+    preparer.limit_members(Some(MemberRate {
+        per_second: 10,
+        burst: 2,
+    }));
+    let key = g.public_keys.transaction_key.clone();
+    let request = |member| {
+        PreparedRequest::transaction(&key, member, "put n=1")
+            .unwrap()
+            .payload
+    };
+    // Forgeries under alice's certificate spend nothing of hers.
+    let honest = w.alice.sign(b"x".to_vec()).unwrap();
+    let forged = SignedEnvelope {
+        signature_der: w.bob.sign(b"x".to_vec()).unwrap().signature_der,
+        ..honest
+    };
+    let forged = seal_envelope(&key, Purpose::Transaction, &forged).unwrap();
+    for _ in 0..5 {
+        assert_eq!(
+            preparer.prepare(&forged, Purpose::Transaction, 0),
+            Prepared::Unopened
+        );
+    }
+    assert_eq!(
+        preparer.prepare(&request(&w.alice), Purpose::Transaction, 0),
+        Prepared::Ready
+    );
+    assert_eq!(
+        preparer.prepare(&request(&w.alice), Purpose::Transaction, 0),
+        Prepared::Ready
+    );
+    // The third at the same instant is over the burst: 100 ms to the next token.
+    assert_eq!(
+        preparer.prepare(&request(&w.alice), Purpose::Transaction, 0),
+        Prepared::Throttled {
+            retry_after_ms: 100
+        }
+    );
+    // Bob has his own bucket.
+    assert_eq!(
+        preparer.prepare(&request(&w.bob), Purpose::Transaction, 0),
+        Prepared::Ready
+    );
+    // 100 ms later alice has one token again, and only one.
+    assert_eq!(
+        preparer.prepare(&request(&w.alice), Purpose::Transaction, 100),
+        Prepared::Ready
+    );
+    assert!(matches!(
+        preparer.prepare(&request(&w.alice), Purpose::Transaction, 100),
+        Prepared::Throttled { .. }
+    ));
+    // Without a limit, nothing is throttled.
+    preparer.limit_members(None);
+    for _ in 0..5 {
+        assert_eq!(
+            preparer.prepare(&request(&w.alice), Purpose::Transaction, 100),
+            Prepared::Ready
+        );
+    }
 }

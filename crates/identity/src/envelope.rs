@@ -196,6 +196,13 @@ pub struct CheckedSignature {
     envelope_digest: [u8; 32],
 }
 
+impl CheckedSignature {
+    /// SHA-256 of the signer certificate whose key made the signature.
+    pub fn cert_fingerprint(&self) -> [u8; 32] {
+        self.cert_fingerprint
+    }
+}
+
 /// The organization roots an envelope verifier trusts: MSP id → root certificate (DER).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TrustStore {

@@ -42,4 +42,15 @@ pub enum NodeError {
     /// The object store failed.
     #[error(transparent)]
     Store(#[from] strongroom_store::StoreError),
+    /// The request's signer sent more than the member rate allows (checked inside the
+    /// enclave core, before ordering); nothing was ordered.
+    #[error(
+        "more than {per_second} requests per second from this member; retry in {retry_after_ms} ms"
+    )]
+    Throttled {
+        /// The member rate.
+        per_second: u32,
+        /// When a request would be allowed again.
+        retry_after_ms: u64,
+    },
 }

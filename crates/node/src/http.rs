@@ -24,6 +24,7 @@ use strongroom_consensus::ConsensusError;
 use strongroom_ledger::ReceiptError;
 use strongroom_store::StoreError;
 
+use crate::error::NodeError;
 use crate::service::Node;
 
 /// The OpenAPI document served at `/v1/openapi.json`.
@@ -97,6 +98,20 @@ impl From<ConsensusError> for ApiError {
             ConsensusError::Stopped => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
+                e.to_string(),
+            ),
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl From<NodeError> for ApiError {
+    fn from(e: NodeError) -> Self {
+        match e {
+            NodeError::Consensus(e) => e.into(),
+            NodeError::Throttled { .. } => Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "member_rate_limited",
                 e.to_string(),
             ),
             other => Self::internal(other),
@@ -507,8 +522,7 @@ async fn query(
     let node = state.node.clone();
     let response = tokio::task::spawn_blocking(move || node.query(submit.request))
         .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
+        .map_err(ApiError::internal)??;
     state.metrics.queries.fetch_add(1, Ordering::Relaxed);
     Ok(Json(Answered { response }))
 }

@@ -24,8 +24,8 @@ use strongroom_contract::Contract;
 use strongroom_crypto::provider::{VerifyingKey, default_provider};
 use strongroom_enclave::request::Purpose;
 use strongroom_enclave::{
-    Constitution, Enclave, EnclaveRequest, EnclaveResponse, EvidenceMessage, Organization,
-    Preparer, PublicKeys,
+    Constitution, Enclave, EnclaveRequest, EnclaveResponse, EvidenceMessage, MemberRate,
+    Organization, Prepared, Preparer, PublicKeys,
 };
 use strongroom_identity::read_certificate;
 use strongroom_ledger::{LedgerStore, SignatureSchedule};
@@ -60,6 +60,8 @@ pub struct Node {
     consensus: ConsensusNode,
     core: SharedEnclave,
     preparer: Option<Preparer>,
+    member_rate: u32,
+    started: std::time::Instant,
     public_keys: PublicKeys,
     store: DatasetStore,
     insecure: bool,
@@ -254,10 +256,18 @@ impl Node {
         }
         let store = DatasetStore::local(&dir.join(OBJECTS_DIR))?;
         let preparer = lock_core(&core).preparer();
+        if let Some(preparer) = &preparer {
+            preparer.limit_members(Some(MemberRate {
+                per_second: settings.member_rate_per_second,
+                burst: settings.member_rate_burst,
+            }));
+        }
         Ok(Self {
             consensus,
             core,
             preparer,
+            member_rate: settings.member_rate_per_second,
+            started: std::time::Instant::now(),
             public_keys,
             store,
             insecure: true,
@@ -271,11 +281,25 @@ impl Node {
     /// The core opens the request and checks its signature first, on this thread and
     /// in parallel with other submissions ([`Preparer`]), so that the ordered part of
     /// its execution is short.
-    pub async fn submit(&self, sealed: Vec<u8>) -> Result<Applied, ConsensusError> {
-        if let Some(preparer) = &self.preparer {
-            preparer.prepare(&sealed, Purpose::Transaction);
+    /// A request over its member's rate is refused ([`NodeError::Throttled`]) and not
+    /// ordered.
+    pub async fn submit(&self, sealed: Vec<u8>) -> Result<Applied, NodeError> {
+        self.prepare(&sealed, Purpose::Transaction)?;
+        Ok(self.consensus.propose(sealed).await?)
+    }
+
+    fn prepare(&self, sealed: &[u8], purpose: Purpose) -> Result<(), NodeError> {
+        let Some(preparer) = &self.preparer else {
+            return Ok(());
+        };
+        let now_ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        match preparer.prepare(sealed, purpose, now_ms) {
+            Prepared::Throttled { retry_after_ms } => Err(NodeError::Throttled {
+                per_second: self.member_rate,
+                retry_after_ms,
+            }),
+            Prepared::Ready | Prepared::Unopened => Ok(()),
         }
-        self.consensus.propose(sealed).await
     }
 
     /// Answers a sealed query (not ordered, not recorded). Blocks: call it where
@@ -283,9 +307,7 @@ impl Node {
     pub fn query(&self, sealed: Vec<u8>) -> Result<Vec<u8>, NodeError> {
         // Opened and checked before the core's lock is taken, so that queries and
         // transactions do their cryptography in parallel.
-        if let Some(preparer) = &self.preparer {
-            preparer.prepare(&sealed, Purpose::Query);
-        }
+        self.prepare(&sealed, Purpose::Query)?;
         match lock_core(&self.core).handle(EnclaveRequest::Query { envelope: sealed }) {
             EnclaveResponse::Answer { response } => Ok(response),
             EnclaveResponse::Error { error } => Err(NodeError::Enclave(error.to_string())),

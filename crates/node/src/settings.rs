@@ -40,6 +40,11 @@ pub struct NodeSettings {
     pub rate_per_second: u32,
     /// Burst size of the per-client token bucket.
     pub rate_burst: u32,
+    /// Requests per second allowed per member (signer certificate), enforced inside the
+    /// enclave core before ordering.
+    pub member_rate_per_second: u32,
+    /// Burst size of the per-member token bucket.
+    pub member_rate_burst: u32,
     /// A signature entry at least every this many ledger entries.
     pub signature_every_entries: u64,
     /// A signature entry at least every this many milliseconds.
@@ -60,6 +65,8 @@ impl Default for NodeSettings {
             max_object_bytes: 64 * 1024 * 1024 * 1024,
             rate_per_second: 50_000,
             rate_burst: 100_000,
+            member_rate_per_second: 1_000,
+            member_rate_burst: 2_000,
             signature_every_entries: 1000,
             signature_every_ms: 200,
             shutdown_grace_ms: 10_000,
@@ -95,6 +102,9 @@ impl NodeSettings {
         }
         if self.rate_per_second == 0 || self.rate_burst == 0 {
             return bad("rate_per_second and rate_burst: must be positive");
+        }
+        if self.member_rate_per_second == 0 || self.member_rate_burst == 0 {
+            return bad("member_rate_per_second and member_rate_burst: must be positive");
         }
         if self.signature_every_entries == 0 || self.signature_every_ms == 0 {
             return bad("signature_every_entries and signature_every_ms: must be positive");

@@ -64,6 +64,13 @@ pub struct NodeStartArgs {
     /// Burst of requests per client address [default: 100000].
     #[arg(long, env = "STRONGROOM_RATE_BURST")]
     rate_burst: Option<u32>,
+    /// Requests per second per member, checked inside the enclave core before ordering
+    /// [default: 1000].
+    #[arg(long, env = "STRONGROOM_MEMBER_RATE_PER_SECOND")]
+    member_rate_per_second: Option<u32>,
+    /// Burst of requests per member [default: 2000].
+    #[arg(long, env = "STRONGROOM_MEMBER_RATE_BURST")]
+    member_rate_burst: Option<u32>,
     /// A signature entry at least every this many entries [default: 1000].
     #[arg(long, env = "STRONGROOM_SIGNATURE_EVERY_ENTRIES")]
     signature_every_entries: Option<u64>,
@@ -120,6 +127,8 @@ impl NodeStartArgs {
             max_object_bytes,
             rate_per_second,
             rate_burst,
+            member_rate_per_second,
+            member_rate_burst,
             signature_every_entries,
             signature_every_ms,
             shutdown_grace_ms

@@ -236,6 +236,9 @@ async fn setup(base: &Path) -> Result<Bench> {
         organizations: orgs,
         rate_per_second: 1_000_000,
         rate_burst: 1_000_000,
+        // Every benchmark client signs as the same member.
+        member_rate_per_second: 1_000_000,
+        member_rate_burst: 1_000_000,
         ..NodeSettings::default()
     };
     let node = Node::open(&settings, Box::new(SharingContract)).await?;
