@@ -20,19 +20,19 @@ pub trait State {
     fn put(&mut self, key: Vec<u8>, value: Vec<u8>);
     /// Removes `key` (nothing happens if it is absent).
     fn delete(&mut self, key: &[u8]);
-    /// The entries with `start <= key < end` (no upper bound when `end` is `None`), in
-    /// key order.
-    fn range(&self, start: &[u8], end: Option<&[u8]>) -> Vec<(Vec<u8>, Vec<u8>)>;
+    /// Calls `visit` with the entries with `start <= key < end` (no upper bound when
+    /// `end` is `None`), in key order, until it returns `false`. Implementations lend
+    /// their entries; nothing is copied.
+    fn scan(&self, start: &[u8], end: Option<&[u8]>, visit: &mut dyn FnMut(&[u8], &[u8]) -> bool);
 
-    /// Calls `visit` with the entries of [`State::range`], in key order, until it
-    /// returns `false`. Implementations override it to lend their entries instead of
-    /// copying them; the default copies through `range`.
-    fn scan(&self, start: &[u8], end: Option<&[u8]>, visit: &mut dyn FnMut(&[u8], &[u8]) -> bool) {
-        for (key, value) in self.range(start, end) {
-            if !visit(&key, &value) {
-                break;
-            }
-        }
+    /// The entries [`State::scan`] visits, copied.
+    fn range(&self, start: &[u8], end: Option<&[u8]>) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let mut out = Vec::new();
+        self.scan(start, end, &mut |key, value| {
+            out.push((key.to_vec(), value.to_vec()));
+            true
+        });
+        out
     }
 }
 
@@ -157,15 +157,6 @@ impl State for MemState {
         self.entries.remove(key);
     }
 
-    fn range(&self, start: &[u8], end: Option<&[u8]>) -> Vec<(Vec<u8>, Vec<u8>)> {
-        let mut out = Vec::new();
-        self.scan(start, end, &mut |key, value| {
-            out.push((key.to_vec(), value.to_vec()));
-            true
-        });
-        out
-    }
-
     fn scan(&self, start: &[u8], end: Option<&[u8]>, visit: &mut dyn FnMut(&[u8], &[u8]) -> bool) {
         // An open range and a check of the end as it goes: a bounded range would search
         // for both ends all the way down the tree.
@@ -225,15 +216,6 @@ impl State for Overlay<'_> {
 
     fn delete(&mut self, key: &[u8]) {
         self.writes.insert(key.to_vec(), None);
-    }
-
-    fn range(&self, start: &[u8], end: Option<&[u8]>) -> Vec<(Vec<u8>, Vec<u8>)> {
-        let mut out = Vec::new();
-        self.scan(start, end, &mut |key, value| {
-            out.push((key.to_vec(), value.to_vec()));
-            true
-        });
-        out
     }
 
     /// Merges the base's entries with the buffered writes as it walks them: a write

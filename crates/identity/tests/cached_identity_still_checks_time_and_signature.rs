@@ -7,26 +7,21 @@
 mod common;
 
 use strongroom_identity::{
-    CertificatePosition, ChainError, EnvelopeError, Role, SignedEnvelope, TrustStore, verify_member,
+    CertificatePosition, ChainError, EnvelopeError, SignedEnvelope, TrustStore, verify_member,
 };
 use time::{Duration, OffsetDateTime};
 
-use common::{org, validity, year};
+use common::{TwoMembers, two_members};
 
 #[test]
 fn cached_identity_gives_the_same_answers_as_the_full_check() {
     let now = OffsetDateTime::now_utc();
-    let org1 = org("Org1MSP", now);
-    let alice = org1
-        .enroll_member(
-            "alice",
-            Role::Analyst,
-            validity(now, Duration::days(-1), Duration::days(10)),
-        )
-        .unwrap();
-    let bob = org1.enroll_member("bob", Role::Owner, year(now)).unwrap();
-    let mut trust = TrustStore::new();
-    trust.insert("Org1MSP", org1.cert_der().to_vec());
+    let TwoMembers {
+        org1,
+        alice,
+        bob,
+        trust,
+    } = two_members(now);
 
     let identity = verify_member(alice.cert_der(), org1.cert_der(), "Org1MSP", now).unwrap();
     assert_eq!(

@@ -7,7 +7,7 @@ use rcgen::{
     CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
     PKCS_ECDSA_P256_SHA256,
 };
-use strongroom_identity::{OrgCa, Validity};
+use strongroom_identity::{Member, OrgCa, Role, TrustStore, Validity};
 use time::{Duration, OffsetDateTime};
 
 /// A validity period from `now + from` to `now + to`.
@@ -23,6 +23,35 @@ pub fn year(now: OffsetDateTime) -> Validity {
 /// An org CA valid for a year around now.
 pub fn org(msp: &str, now: OffsetDateTime) -> OrgCa {
     OrgCa::new(msp, year(now)).unwrap()
+}
+
+/// Org1 trusted by a store, with alice (analyst, valid from a day ago for ten days)
+/// and bob (owner, valid for a year).
+pub struct TwoMembers {
+    pub org1: OrgCa,
+    pub alice: Member,
+    pub bob: Member,
+    pub trust: TrustStore,
+}
+
+pub fn two_members(now: OffsetDateTime) -> TwoMembers {
+    let org1 = org("Org1MSP", now);
+    let alice = org1
+        .enroll_member(
+            "alice",
+            Role::Analyst,
+            validity(now, Duration::days(-1), Duration::days(10)),
+        )
+        .unwrap();
+    let bob = org1.enroll_member("bob", Role::Owner, year(now)).unwrap();
+    let mut trust = TrustStore::new();
+    trust.insert("Org1MSP", org1.cert_der().to_vec());
+    TwoMembers {
+        org1,
+        alice,
+        bob,
+        trust,
+    }
 }
 
 /// Issues, with `ca`'s real key, a leaf certificate that starts as a well-formed member
