@@ -14,8 +14,9 @@
 //! that was not prepared, whose preparation failed, or that was evicted, is opened and
 //! checked in full when it is executed, with the same outcome. Prepared requests stay
 //! inside the core (a second entry point, on its own enclave threads in a TEE); the
-//! host only learns that a request was prepared. At most [`PREPARED_LIMIT`] are kept,
-//! the oldest dropped first, and each one's plaintext is zeroized when it is dropped.
+//! host only learns that a request was prepared. At most [`PREPARED_LIMIT`] requests
+//! and [`PREPARED_BYTES_LIMIT`] bytes of them are kept, the oldest dropped first, and
+//! each one's plaintext is zeroized when it is dropped.
 //!
 //! # Rate per member
 //!
@@ -39,6 +40,10 @@ use crate::request::{MAX_REQUEST_LEN, Purpose, SignedRequest, split_sealed};
 
 /// Prepared requests kept at most; the oldest is dropped to make room.
 pub const PREPARED_LIMIT: usize = 8192;
+
+/// Bytes of prepared requests kept at most (each counted as twice its sealed size: the
+/// envelope and the request decoded from it); the oldest are dropped to make room.
+pub const PREPARED_BYTES_LIMIT: usize = 64 * 1024 * 1024;
 
 /// Members tracked at most by the rate limit; past this, full buckets are forgotten.
 const MEMBER_BUCKETS_LIMIT: usize = 100_000;
@@ -168,8 +173,10 @@ struct Inner {
 
 #[derive(Default)]
 struct Kept {
-    by_digest: HashMap<[u8; 32], Opened>,
+    /// Each kept request with its counted size.
+    by_digest: HashMap<[u8; 32], (Opened, usize)>,
     order: VecDeque<[u8; 32]>,
+    bytes: usize,
 }
 
 impl std::fmt::Debug for Preparer {
@@ -231,15 +238,21 @@ impl Preparer {
             return Prepared::Throttled { retry_after_ms };
         }
         opened.checked = Some(checked);
+        let size = sealed.len().saturating_mul(2);
         let mut prepared = self.lock();
-        if prepared.by_digest.insert(digest, opened).is_none() {
-            prepared.order.push_back(digest);
+        match prepared.by_digest.insert(digest, (opened, size)) {
+            None => prepared.order.push_back(digest),
+            Some((_, replaced)) => prepared.bytes = prepared.bytes.saturating_sub(replaced),
         }
+        prepared.bytes += size;
         // `order` also holds the digests of requests taken since (so that taking is
         // cheap); every kept request is in it, so this bounds both.
-        while prepared.order.len() > PREPARED_LIMIT {
-            if let Some(oldest) = prepared.order.pop_front() {
-                prepared.by_digest.remove(&oldest);
+        while prepared.order.len() > PREPARED_LIMIT || prepared.bytes > PREPARED_BYTES_LIMIT {
+            let Some(oldest) = prepared.order.pop_front() else {
+                break;
+            };
+            if let Some((_, dropped)) = prepared.by_digest.remove(&oldest) {
+                prepared.bytes = prepared.bytes.saturating_sub(dropped);
             }
         }
         Prepared::Ready
@@ -247,7 +260,10 @@ impl Preparer {
 
     /// Takes the prepared form of `sealed` for `purpose`, if there is one.
     pub(crate) fn take(&self, sealed: &[u8], purpose: Purpose) -> Option<Opened> {
-        self.lock().by_digest.remove(&digest(sealed, purpose))
+        let mut prepared = self.lock();
+        let (opened, size) = prepared.by_digest.remove(&digest(sealed, purpose))?;
+        prepared.bytes = prepared.bytes.saturating_sub(size);
+        Some(opened)
     }
 
     /// How many prepared requests are waiting.

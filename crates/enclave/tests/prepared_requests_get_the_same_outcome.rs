@@ -197,3 +197,37 @@ fn the_member_rate_throttles_authentic_requests_only() {
         );
     }
 }
+
+/// Prepared requests are bounded in bytes as well as in number: large requests that are
+/// never executed push the oldest out, and an evicted request is still decided in full.
+#[test]
+fn prepared_requests_are_bounded_in_bytes() {
+    let w = world();
+    let (mut core, mut ledger, g) = started(&w);
+    let preparer = core.preparer().unwrap();
+    let key = g.public_keys.transaction_key.clone();
+    let value = "v".repeat(900 * 1024);
+    let requests: Vec<PreparedRequest> = (0..48)
+        .map(|i| PreparedRequest::transaction(&key, &w.alice, format!("put k{i}={value}")).unwrap())
+        .collect();
+    for request in &requests {
+        assert_eq!(
+            preparer.prepare(&request.payload, Purpose::Transaction, 0),
+            Prepared::Ready
+        );
+    }
+    let bound = strongroom_enclave::prepare::PREPARED_BYTES_LIMIT / (2 * 900 * 1024);
+    assert!(
+        preparer.len() <= bound && preparer.len() > bound / 2,
+        "{} kept",
+        preparer.len()
+    );
+    // The first was evicted: executing it opens it in full, with the same answer.
+    let ctx = ledger.next_ctx(w.now_ms + 1);
+    let executed = execute(&mut core, &ctx, &requests[0].payload);
+    ledger.push(&ctx, executed.kind, executed.ledger_payload);
+    assert_eq!(
+        requests[0].open_response(&executed.response).unwrap(),
+        Reply::Accept(b"ok".to_vec())
+    );
+}
