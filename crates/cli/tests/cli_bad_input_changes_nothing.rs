@@ -8,7 +8,9 @@ mod common;
 
 use serde_json::Value;
 
-use common::{NodeProcess, Org, error_line, failed, output, strongroom, task_request};
+use common::{
+    NodeProcess, Org, access_request, error_line, failed, output, strongroom, task_request,
+};
 
 /// What a member can see of the node's state, as JSON text, plus the ledger head.
 fn snapshot(node: &NodeProcess, members: &[&common::Member]) -> Vec<String> {
@@ -116,19 +118,7 @@ fn mistakes_get_clear_errors_and_change_nothing() {
     );
 
     // A purpose the data subjects did not consent to: refused by the contract.
-    let stderr = node.refused(
-        &bob,
-        &[
-            "access",
-            "request",
-            "--dataset",
-            &dataset,
-            "--purpose",
-            "marketing",
-            "--algorithm",
-            "describe",
-        ],
-    );
+    let stderr = node.refused(&bob, &access_request(&dataset, "marketing", &["describe"]));
     assert!(error_line(&stderr).contains("marketing"), "{stderr}");
 
     // An analyst cannot register data; an owner cannot approve what does not exist.

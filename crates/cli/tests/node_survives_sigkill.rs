@@ -15,8 +15,8 @@ use std::process::{Child, Stdio};
 use serde_json::{Value, json};
 
 use common::{
-    Member, NodeProcess, Org, error_line, failed, output, task_request, text, verify_ledger,
-    wait_for_exit, wait_until,
+    Member, NodeProcess, Org, access_request, error_line, failed, output, task_request, text,
+    verify_ledger, wait_for_exit, wait_until,
 };
 
 /// Size of the upload cut short by SIGKILL (a sparse file: a CSV header, then zeros).
@@ -311,19 +311,7 @@ fn task_claimed_before_sigkill_is_resumed_by_its_analyzer_after_restart() {
 
     node.json(&c.bob, &["algorithm", "register-builtins"]);
     let dataset = c.put(&node, "large", &[&csv]);
-    let request = node.json(
-        &c.bob,
-        &[
-            "access",
-            "request",
-            "--dataset",
-            &dataset,
-            "--purpose",
-            "research",
-            "--algorithm",
-            "describe",
-        ],
-    );
+    let request = node.json(&c.bob, &access_request(&dataset, "research", &["describe"]));
     node.json(&c.alice, &["access", "approve", text(&request["id"])]);
     let task = node.json(
         &c.bob,

@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use common::{
-    NodeProcess, Org, REFUSAL, bogus_id, error_line, failed, output, strongroom, succeeded,
-    task_request, text, verify_ledger, wait_until,
+    NodeProcess, Org, REFUSAL, access_request, bogus_id, error_line, failed, output, strongroom,
+    succeeded, task_request, text, verify_ledger, wait_until,
 };
 
 /// The condition stratified: viral sinusitis (SNOMED-CT 444814009).
@@ -167,18 +167,7 @@ fn three_organizations_share_and_analyse_synthea_between_processes() {
     // Org2 asks; Org1 sees the pending request and grants it.
     let request = node.json(
         &bob,
-        &[
-            "access",
-            "request",
-            "--dataset",
-            &dataset,
-            "--purpose",
-            "research",
-            "--algorithm",
-            "describe",
-            "--algorithm",
-            "stratify",
-        ],
+        &access_request(&dataset, "research", &["describe", "stratify"]),
     );
     let request = text(&request["id"]).to_owned();
     assert!(request.starts_with("req-"));

@@ -20,9 +20,9 @@ use crate::message::{
     EnclaveRequest, EnclaveResponse, EvidenceMessage, ExecuteContext, JoinCollateral, LedgerEntry,
     RecordKind,
 };
-use crate::prepare::{Opened, Preparer, open_sealed};
+use crate::prepare::{Opened, Preparer, check_len, open_sealed};
 use crate::record::{Constitution, GENESIS_FORMAT, GenesisRecord, LedgerRecord};
-use crate::request::{Body, MAX_REQUEST_LEN, Purpose, clear_refusal, seal_reply};
+use crate::request::{Body, Purpose, clear_refusal, seal_reply};
 use crate::secrets::{PublicKeys, Secrets};
 use crate::state::{Applied, CoreState};
 
@@ -507,12 +507,7 @@ impl Enclave {
     /// it: taken as the [`Preparer`] left it if it prepared this request (its
     /// signature then checked), else opened here (its signature not yet checked).
     fn open_request(&self, sealed: &[u8], purpose: Purpose) -> Result<Opened, String> {
-        if sealed.len() > MAX_REQUEST_LEN {
-            return Err(format!(
-                "request of {} bytes exceeds the limit of {MAX_REQUEST_LEN}",
-                sealed.len()
-            ));
-        }
+        check_len(sealed)?;
         if let Some(opened) = self
             .preparer
             .as_ref()
@@ -534,7 +529,12 @@ impl Enclave {
             Some(checked) => envelope.verify_checked(checked, identity, at),
             None => envelope.verify_with(identity, at),
         };
-        let key = fingerprint(&envelope.signer_cert_der);
+        // A prepared request's proof carries its certificate's fingerprint
+        // (`verify_checked` checks the proof is for these very bytes).
+        let key = opened.checked.as_ref().map_or_else(
+            || fingerprint(&envelope.signer_cert_der),
+            |checked| checked.cert_fingerprint(),
+        );
         if let Some(identity) = self.members.get(&key) {
             return verify(identity).map_err(reason);
         }

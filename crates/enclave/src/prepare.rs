@@ -121,6 +121,17 @@ impl Drop for Opened {
     }
 }
 
+/// Refuses a sealed request longer than [`MAX_REQUEST_LEN`], before any work on it.
+pub(crate) fn check_len(sealed: &[u8]) -> Result<(), String> {
+    if sealed.len() > MAX_REQUEST_LEN {
+        return Err(format!(
+            "request of {} bytes exceeds the limit of {MAX_REQUEST_LEN}",
+            sealed.len()
+        ));
+    }
+    Ok(())
+}
+
 /// Decrypts a sealed request with the service transaction key and decodes the
 /// envelope and the signed request in it, without checking the signature. The error
 /// says what was wrong, for a recorded refusal.
@@ -129,12 +140,7 @@ pub(crate) fn open_sealed(
     sealed: &[u8],
     purpose: Purpose,
 ) -> Result<Opened, String> {
-    if sealed.len() > MAX_REQUEST_LEN {
-        return Err(format!(
-            "request of {} bytes exceeds the limit of {MAX_REQUEST_LEN}",
-            sealed.len()
-        ));
-    }
+    check_len(sealed)?;
     let (enc, ciphertext) =
         split_sealed(sealed).ok_or("malformed sealed request (version or length)")?;
     let plain = hpke::open(
@@ -199,17 +205,13 @@ impl Preparer {
     }
 
     fn lock(&self) -> MutexGuard<'_, Kept> {
-        // Nothing panics while holding the lock; a poisoned map is still whole.
-        self.inner
-            .prepared
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+        locked(&self.inner.prepared)
     }
 
     /// Limits every signer certificate to `rate` (see the [module docs](self)); `None`
     /// lifts the limit.
     pub fn limit_members(&self, rate: Option<MemberRate>) {
-        let mut buckets = self.inner.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        let mut buckets = locked(&self.inner.buckets);
         buckets.rate = rate;
         buckets.tokens.clear();
     }
@@ -228,12 +230,7 @@ impl Preparer {
         let Ok(checked) = opened.envelope.check_signature() else {
             return Prepared::Unopened;
         };
-        let spent = self
-            .inner
-            .buckets
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take(checked.cert_fingerprint(), now_ms);
+        let spent = locked(&self.inner.buckets).take(checked.cert_fingerprint(), now_ms);
         if let Err(retry_after_ms) = spent {
             return Prepared::Throttled { retry_after_ms };
         }
@@ -275,6 +272,11 @@ impl Preparer {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Nothing panics while holding these locks; a poisoned map is still whole.
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn digest(sealed: &[u8], purpose: Purpose) -> [u8; 32] {

@@ -7,9 +7,7 @@
 
 mod common;
 
-use strongroom_identity::{
-    CertificatePosition, ChainError, EnvelopeError, SignedEnvelope, verify_member,
-};
+use strongroom_identity::{CertificatePosition, ChainError, EnvelopeError, SignedEnvelope};
 use time::{Duration, OffsetDateTime};
 
 use common::{TwoMembers, two_members};
@@ -18,13 +16,13 @@ use common::{TwoMembers, two_members};
 fn a_signature_checked_ahead_gives_the_same_answers_as_the_full_check() {
     let now = OffsetDateTime::now_utc();
     let TwoMembers {
-        org1,
         alice,
         bob,
         trust,
+        alice_identity: identity,
+        bob_identity,
+        ..
     } = two_members(now);
-    let identity = verify_member(alice.cert_der(), org1.cert_der(), "Org1MSP", now).unwrap();
-    let bob_identity = verify_member(bob.cert_der(), org1.cert_der(), "Org1MSP", now).unwrap();
 
     let envelope = alice.sign(b"payload".to_vec()).unwrap();
     let checked = envelope.check_signature().unwrap();

@@ -119,6 +119,26 @@ pub fn task_request<'a>(dataset: &'a str, algorithm: &'a str, parameters: &'a st
     ]
 }
 
+/// `access request` arguments: `dataset` for `purpose`, with each of `algorithms`.
+pub fn access_request<'a>(
+    dataset: &'a str,
+    purpose: &'a str,
+    algorithms: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args = vec![
+        "access",
+        "request",
+        "--dataset",
+        dataset,
+        "--purpose",
+        purpose,
+    ];
+    for algorithm in algorithms {
+        args.extend(["--algorithm", algorithm]);
+    }
+    args
+}
+
 /// A JSON string's text.
 pub fn text(value: &Value) -> &str {
     value

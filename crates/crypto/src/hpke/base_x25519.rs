@@ -34,6 +34,9 @@ const N_NONCE: usize = 12;
 pub(super) struct Recipient {
     secret: agreement::PrivateKey,
     public: [u8; 32],
+    /// `LabeledExtract("", "psk_id_hash", "")`: the same for every base-mode message of
+    /// the suite, so computed once.
+    psk_id_hash: [u8; N_SECRET],
 }
 
 impl Recipient {
@@ -43,6 +46,7 @@ impl Recipient {
         Some(Self {
             secret: agreement::PrivateKey::from_private_key(&X25519, secret).ok()?,
             public: public.try_into().ok()?,
+            psk_id_hash: *labeled_extract(HPKE_SUITE_ID, b"", b"psk_id_hash", &[]).0,
         })
     }
 
@@ -58,11 +62,10 @@ impl Recipient {
     ) -> Result<Zeroizing<Vec<u8>>, HpkeError> {
         let shared_secret = self.decap(enc)?;
         // KeySchedule(mode_base, shared_secret, info, psk = "", psk_id = "").
-        let psk_id_hash = labeled_extract(HPKE_SUITE_ID, b"", b"psk_id_hash", &[]).0;
         let info_hash = labeled_extract(HPKE_SUITE_ID, b"", b"info_hash", &[info]).0;
         let mut context = [0u8; 1 + 2 * N_SECRET];
         context[0] = MODE_BASE;
-        context[1..1 + N_SECRET].copy_from_slice(&psk_id_hash[..]);
+        context[1..1 + N_SECRET].copy_from_slice(&self.psk_id_hash);
         context[1 + N_SECRET..].copy_from_slice(&info_hash[..]);
         let (_, secret) = labeled_extract(HPKE_SUITE_ID, &shared_secret[..], b"secret", &[]);
         let mut key = Zeroizing::new([0u8; N_KEY]);

@@ -7,7 +7,9 @@ use rcgen::{
     CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
     PKCS_ECDSA_P256_SHA256,
 };
-use strongroom_identity::{Member, OrgCa, Role, TrustStore, Validity};
+use strongroom_identity::{
+    Member, MemberIdentity, OrgCa, Role, TrustStore, Validity, verify_member,
+};
 use time::{Duration, OffsetDateTime};
 
 /// A validity period from `now + from` to `now + to`.
@@ -26,12 +28,14 @@ pub fn org(msp: &str, now: OffsetDateTime) -> OrgCa {
 }
 
 /// Org1 trusted by a store, with alice (analyst, valid from a day ago for ten days)
-/// and bob (owner, valid for a year).
+/// and bob (owner, valid for a year), and their identities checked at `now`.
 pub struct TwoMembers {
     pub org1: OrgCa,
     pub alice: Member,
     pub bob: Member,
     pub trust: TrustStore,
+    pub alice_identity: MemberIdentity,
+    pub bob_identity: MemberIdentity,
 }
 
 pub fn two_members(now: OffsetDateTime) -> TwoMembers {
@@ -46,11 +50,15 @@ pub fn two_members(now: OffsetDateTime) -> TwoMembers {
     let bob = org1.enroll_member("bob", Role::Owner, year(now)).unwrap();
     let mut trust = TrustStore::new();
     trust.insert("Org1MSP", org1.cert_der().to_vec());
+    let alice_identity = verify_member(alice.cert_der(), org1.cert_der(), "Org1MSP", now).unwrap();
+    let bob_identity = verify_member(bob.cert_der(), org1.cert_der(), "Org1MSP", now).unwrap();
     TwoMembers {
         org1,
         alice,
         bob,
         trust,
+        alice_identity,
+        bob_identity,
     }
 }
 
