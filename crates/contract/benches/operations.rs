@@ -14,6 +14,10 @@ use serde_json::{Value, json};
 use strongroom_contract::sharing::{CatalogPage, Created, SharingContract};
 use strongroom_contract::{Caller, Contract, MemState, Overlay, TxContext};
 
+/// The allocator of the `strongroom` binary, which runs this contract in the node.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const VOCABULARY: &[&str] = &[
     "cohort",
     "patients",

@@ -42,8 +42,8 @@ fn filters_intersect_and_pages_cover_every_match_once() {
                 &format!("set{i}"),
                 json!({
                     "kind": KINDS[i % 3],
-                    "labels": [format!("l{}", i % 4)],
-                    "description": format!("{} {}", WORDS[i % 5], WORDS[(i / 5) % 5]),
+                    "labels": [format!("l{}", i % 4), "shared".to_owned()],
+                    "description": format!("{} {} cohort", WORDS[i % 5], WORDS[(i / 5) % 5]),
                 }),
             ),
         );
@@ -86,6 +86,16 @@ fn filters_intersect_and_pages_cover_every_match_once() {
             Box::new(|i| i % 3 == 1 && i % 4 == 0 && (i % 5 == 4 || (i / 5) % 5 == 4)),
         ),
         (json!({"labels": ["nowhere"]}), Box::new(|_| false)),
+        // Two lists longer than a chunk: the shorter is walked in chunks and the other
+        // read over each chunk's range of ids.
+        (
+            json!({"labels": ["shared"], "text": "cohort"}),
+            Box::new(|_| true),
+        ),
+        (
+            json!({"labels": ["shared"], "text": "cohort beta"}),
+            Box::new(|i| i % 5 == 1 || (i / 5) % 5 == 1),
+        ),
     ];
     for (filters, pred) in cases {
         let mut query = json!({"op": "search_catalog", "limit": 50});

@@ -5,8 +5,8 @@
 //! `u64::MAX` for none), so expired consent is filtered without decoding anything; a
 //! withdrawn dataset has no postings. `cn/<prefix>` counts a prefix's postings: a search
 //! walks the smallest of its filters' posting lists and checks the others by point
-//! lookups. Long lists are walked in 256 slices (by the id's first two hex digits) so a
-//! page never copies a whole list.
+//! lookups. Long lists are walked in chunks of 1,024 postings, each other list read over
+//! the same range of ids, so a page never copies a whole list.
 
 use super::api::CatalogSearch;
 use super::check::{self, invalid};
@@ -17,8 +17,10 @@ use crate::{ContractError, State};
 const ALL: &str = "ca/";
 /// Length of a dataset id (`ds-` and 16 hex digits).
 const DS_ID_LEN: usize = 3 + ID_HEX_LEN;
-/// Lists at most this long are read in one range.
-const ONE_RANGE: u64 = 1024;
+/// Postings of the shortest list read per step: a page never copies a whole list.
+const CHUNK: usize = 1024;
+/// Sorts after every posting of a list (`.` follows `-` in `ds-`).
+const LIST_END: &str = "ds.";
 /// Most words a dataset is indexed under.
 const MAX_WORDS: usize = 256;
 
@@ -115,42 +117,51 @@ pub(crate) fn search(
         filters.push(ALL.to_owned());
     }
     // Walk the shortest list in id order. Check each other list either by merging the
-    // same slice of it (when it is not much longer) or by point lookups.
+    // same range of it (when it is not much longer) or by point lookups.
     let mut counted: Vec<(u64, String)> =
         filters.into_iter().map(|p| (count(state, &p), p)).collect();
     counted.sort();
     counted.dedup_by(|a, b| a.1 == b.1);
     let (driver_len, driver) = counted.remove(0);
-    let sliced = driver_len > ONE_RANGE;
+    let chunked = driver_len > CHUNK as u64;
     let (merged, probed): (Vec<_>, Vec<_>) = counted
         .into_iter()
-        .partition(|(len, _)| sliced && *len <= driver_len.saturating_mul(8));
+        .partition(|(len, _)| chunked && *len <= driver_len.saturating_mul(8));
 
     let mut ids: Vec<String> = Vec::new();
     let mut more = false;
     // Borrowed scans into fixed-size ids: no allocation per posting.
-    let mut entries: Vec<(PostingId, u64)> = Vec::new();
+    let mut entries: Vec<(PostingId, u64)> = Vec::with_capacity(CHUNK);
     let mut others: Vec<Vec<PostingId>> = vec![Vec::new(); merged.len()];
-    'slices: for (from, to) in slices(query.after.as_deref(), sliced) {
+    let driver_end = format!("{driver}{LIST_END}");
+    let mut cursor = match &query.after {
+        Some(after) => format!("{driver}{after}\u{0}"),
+        None => driver.clone(),
+    };
+    'chunks: loop {
         entries.clear();
         state.scan(
-            format!("{driver}{from}").as_bytes(),
-            Some(format!("{driver}{to}").as_bytes()),
+            cursor.as_bytes(),
+            Some(driver_end.as_bytes()),
             &mut |key, end| {
                 if let Some(id) = posting(key) {
                     entries.push((id, be_u64(end)));
                 }
-                true
+                entries.len() < CHUNK
             },
         );
-        if entries.is_empty() {
-            continue;
-        }
+        let (Some((first, _)), Some((last, _))) = (entries.first(), entries.last()) else {
+            break;
+        };
+        let (Ok(first), Ok(last)) = (std::str::from_utf8(first), std::str::from_utf8(last)) else {
+            break;
+        };
+        // The other lists' postings within the chunk's ids, first to last inclusive.
         for (list, (_, prefix)) in others.iter_mut().zip(&merged) {
             list.clear();
             state.scan(
-                format!("{prefix}{from}").as_bytes(),
-                Some(format!("{prefix}{to}").as_bytes()),
+                format!("{prefix}{first}").as_bytes(),
+                Some(format!("{prefix}{last}\u{0}").as_bytes()),
                 &mut |key, _| {
                     if let Some(id) = posting(key) {
                         list.push(id);
@@ -159,6 +170,7 @@ pub(crate) fn search(
                 },
             );
         }
+        let next_cursor = format!("{driver}{last}\u{0}");
         for (id, end) in &entries {
             if *end <= now || !others.iter().all(|list| list.binary_search(id).is_ok()) {
                 continue;
@@ -172,11 +184,15 @@ pub(crate) fn search(
             {
                 if ids.len() == limit {
                     more = true;
-                    break 'slices;
+                    break 'chunks;
                 }
                 ids.push(id.to_owned());
             }
         }
+        if entries.len() < CHUNK {
+            break;
+        }
+        cursor = next_cursor;
     }
 
     let mut items = Vec::with_capacity(ids.len());
@@ -197,35 +213,6 @@ fn posting(key: &[u8]) -> Option<PostingId> {
     key.get(key.len().checked_sub(DS_ID_LEN)?..)?
         .try_into()
         .ok()
-}
-
-/// The key ranges, relative to a list's prefix, to walk in order: the whole list after
-/// `after`, or the same in 256 slices by the id's first two hex digits.
-fn slices(after: Option<&str>, sliced: bool) -> Vec<(String, String)> {
-    // Every posting of a list sorts before `<prefix>ds.` ('.' follows '-').
-    let start = after.map_or(String::new(), |a| format!("{a}\u{0}"));
-    if !sliced {
-        return vec![(start, "ds.".to_owned())];
-    }
-    let first = after
-        .and_then(|a| a.get(3..5))
-        .and_then(|h| u16::from_str_radix(h, 16).ok())
-        .unwrap_or(0);
-    (first..256)
-        .map(|slice| {
-            let from = if slice == first && after.is_some() {
-                start.clone()
-            } else {
-                format!("ds-{slice:02x}")
-            };
-            let to = if slice == 255 {
-                "ds.".to_owned()
-            } else {
-                format!("ds-{:02x}", slice + 1)
-            };
-            (from, to)
-        })
-        .collect()
 }
 
 /// A dataset's catalog entry.

@@ -167,20 +167,23 @@ pub(crate) fn request(
     if caller.role != ANALYST {
         return Err(ContractError::NotFoundOrDenied);
     }
-    let mut stored = Vec::with_capacity(inv.inputs.len());
-    for input in &inv.inputs {
-        let bytes = core_bytes(state, input)?;
-        if read_core(input, &bytes)?.status(tx.now) != DatasetStatus::Active {
-            return Err(ContractError::NotFoundOrDenied);
-        }
-        stored.push(bytes);
-    }
+    let stored = inv
+        .inputs
+        .iter()
+        .map(|input| core_bytes(state, input))
+        .collect::<Result<Vec<_>, _>>()?;
     let cores = inv
         .inputs
         .iter()
         .zip(&stored)
         .map(|(input, bytes)| read_core(input, bytes))
         .collect::<Result<Vec<_>, _>>()?;
+    if cores
+        .iter()
+        .any(|c| c.status(tx.now) != DatasetStatus::Active)
+    {
+        return Err(ContractError::NotFoundOrDenied);
+    }
     // From here on, everything named is public: catalog datasets and algorithms.
     let alg = algorithm::load_algorithm(state, &inv.algorithm)?
         .ok_or_else(|| invalid("algorithm", "no such algorithm"))?;
