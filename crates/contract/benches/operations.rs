@@ -5,7 +5,10 @@
 //! `request_permission`, `approve_permission`), each run as the core runs it: writes
 //! buffered in an [`Overlay`] and applied to a [`MemState`] on success. No hand-written
 //! shortcuts. Run with `cargo bench -p strongroom-contract --bench operations`; set
-//! `STRONGROOM_BENCH_SCALE` (e.g. `0.1`) for a smaller state.
+//! `STRONGROOM_BENCH_SCALE` (e.g. `0.1`) for a smaller state. Without `--bench` (as
+//! `cargo test --all-targets` runs it) the scale is 0.01.
+//! `STRONGROOM_BENCH_OPS` sets how many of each task operation are timed (100,000 at
+//! full scale).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, Instant};
@@ -164,10 +167,13 @@ fn report(name: &str, mut times: Vec<Duration>) {
 }
 
 fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --all-targets` runs this as a smoke
+    // test, on a state a hundredth the size.
+    let benching = std::env::args().any(|a| a == "--bench");
     let scale: f64 = std::env::var("STRONGROOM_BENCH_SCALE")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(1.0);
+        .unwrap_or(if benching { 1.0 } else { 0.01 });
     let datasets = (100_000.0 * scale) as usize;
     let grants_per_dataset = 10;
     let orgs = 20;
@@ -257,7 +263,10 @@ fn main() {
     report("search_catalog (no match)", times);
 
     // request_task: an analyst's task over a dataset it holds a grant on (approved at once).
-    let n = (100_000.0 * scale).max(1_000.0) as usize;
+    let n = std::env::var("STRONGROOM_BENCH_OPS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or((100_000.0 * scale).max(1_000.0) as usize);
     let mut times = Vec::with_capacity(n);
     let mut tasks = Vec::with_capacity(n);
     for k in 0..n {
