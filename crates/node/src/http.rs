@@ -19,6 +19,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::StreamExt;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use strongroom_api_types::{Answered, Attestation, ErrorBody, Health, Stored, Submit, Submitted};
 use strongroom_consensus::ConsensusError;
 use strongroom_ledger::ReceiptError;
@@ -361,7 +362,7 @@ async fn not_found(request: Request) -> ApiError {
     )
 }
 
-async fn read_json<T: serde::de::DeserializeOwned>(
+async fn read_json<T: DeserializeOwned>(
     body: Body,
     limit: usize,
     headers: &axum::http::HeaderMap,
@@ -397,7 +398,26 @@ async fn read_json<T: serde::de::DeserializeOwned>(
         }
     }
     let bytes = collect_bounded(body, limit).await?.ok_or_else(too_large)?;
-    serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_request(format!("request body: {e}")))
+    decode_json(&bytes)
+}
+
+/// Decodes a JSON body; the error names the field at fault (`request body: request:
+/// invalid base64 ...`) as well as the line and column.
+fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path == "." {
+            ApiError::bad_request(format!("request body: {inner}"))
+        } else {
+            ApiError::bad_request(format!("request body: {path}: {inner}"))
+        }
+    })?;
+    deserializer
+        .end()
+        .map_err(|e| ApiError::bad_request(format!("request body: {e}")))?;
+    Ok(value)
 }
 
 /// How much of an oversized body is read (and dropped) before answering 413.

@@ -210,7 +210,7 @@ async fn api_edge_refusals(f: &Fixture, before: Snapshot) -> Snapshot {
             (
                 "not base64",
                 r#"{"request":"not base64!"}"#.to_owned(),
-                "invalid base64",
+                "request body: request: invalid base64",
             ),
         ];
         for (mistake, body, needle) in bodies {
