@@ -17,7 +17,7 @@ use crate::{ContractError, State};
 const ALL: &str = "ca/";
 /// Length of a dataset id (`ds-` and 16 hex digits).
 const DS_ID_LEN: usize = 3 + ID_HEX_LEN;
-/// Postings of the shortest list read per step: a page never copies a whole list.
+/// Most postings of the shortest list read per step: a page never copies a whole list.
 const CHUNK: usize = 1024;
 /// Sorts after every posting of a list (`.` follows `-` in `ds-`).
 const LIST_END: &str = "ds.";
@@ -134,6 +134,8 @@ pub(crate) fn search(
     let mut entries: Vec<(PostingId, u64)> = Vec::with_capacity(CHUNK);
     let mut others: Vec<Vec<PostingId>> = vec![Vec::new(); merged.len()];
     let driver_end = format!("{driver}{LIST_END}");
+    // A page often fills from the first postings: start small, then double.
+    let mut chunk = (limit * 4).clamp(64, CHUNK);
     let mut cursor = match &query.after {
         Some(after) => format!("{driver}{after}\u{0}"),
         None => driver.clone(),
@@ -147,7 +149,7 @@ pub(crate) fn search(
                 if let Some(id) = posting(key) {
                     entries.push((id, be_u64(end)));
                 }
-                entries.len() < CHUNK
+                entries.len() < chunk
             },
         );
         let (Some((first, _)), Some((last, _))) = (entries.first(), entries.last()) else {
@@ -189,10 +191,11 @@ pub(crate) fn search(
                 ids.push(id.to_owned());
             }
         }
-        if entries.len() < CHUNK {
+        if entries.len() < chunk {
             break;
         }
         cursor = next_cursor;
+        chunk = (chunk * 2).min(CHUNK);
     }
 
     let mut items = Vec::with_capacity(ids.len());
