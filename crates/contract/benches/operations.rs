@@ -14,7 +14,7 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use strongroom_contract::sharing::{CatalogPage, Created, SharingContract};
+use strongroom_contract::sharing::{CatalogPage, Created, Invocation, SharingContract};
 use strongroom_contract::{Caller, Contract, MemState, Overlay, TxContext};
 
 /// The allocator of the `strongroom` binary, which runs this contract in the node.
@@ -139,8 +139,9 @@ fn register(i: usize) -> Value {
     })
 }
 
+/// A task request, written as the SDK writes invocations: the typed value, "op" first.
 fn task(inputs: &[&str], algorithm: &str, recipient: &Caller) -> Vec<u8> {
-    serde_json::to_vec(&json!({
+    typed(json!({
         "op": "request_task",
         "inputs": inputs,
         "algorithm": algorithm,
@@ -149,7 +150,11 @@ fn task(inputs: &[&str], algorithm: &str, recipient: &Caller) -> Vec<u8> {
         "recipients": [{ "msp_id": recipient.msp_id, "name": recipient.name, "public_key": "cd".repeat(32) }],
         "mode": "owner_side",
     }))
-    .unwrap()
+}
+
+/// The bytes of `invocation` as the SDK sends it.
+fn typed(invocation: Value) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::from_value::<Invocation>(invocation).unwrap()).unwrap()
 }
 
 /// Prints ops/s, p50 and p99 of per-operation times.
@@ -312,7 +317,7 @@ fn main() {
     report("request_task (needs approval)", times);
     let mut times = Vec::with_capacity(n);
     for (id, org) in &pending {
-        let invocation = serde_json::to_vec(&json!({"op": "approve_task", "task": id})).unwrap();
+        let invocation = typed(json!({"op": "approve_task", "task": id}));
         let t = Instant::now();
         b.exec(&owner(*org), &invocation);
         times.push(t.elapsed());

@@ -60,6 +60,77 @@ pub enum Invocation {
     WriteResult(WriteResult),
 }
 
+impl Invocation {
+    /// Parses an invocation's JSON, with the same outcome as `serde_json::from_slice`
+    /// (the same value, or the same error). When `"op"` comes first, as clients write
+    /// it, the rest of the object is read straight into the operation's struct; serde's
+    /// internally tagged path would first buffer the whole object in a generic tree.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, serde_json::Error> {
+        macro_rules! direct {
+            ($($name:literal => $variant:ident),* $(,)?) => {
+                if let Some((op, body)) = split_leading_op(bytes) {
+                    let parsed = match op {
+                        $($name => serde_json::from_slice(&body).map(Self::$variant),)*
+                        _ => return serde_json::from_slice(bytes),
+                    };
+                    // An error is reported by the tagged path, with its positions.
+                    if parsed.is_ok() {
+                        return parsed;
+                    }
+                }
+            };
+        }
+        direct! {
+            "approve_permission" => ApprovePermission,
+            "approve_task" => ApproveTask,
+            "claim_task" => ClaimTask,
+            "register_algorithm" => RegisterAlgorithm,
+            "register_dataset" => RegisterDataset,
+            "reject_permission" => RejectPermission,
+            "reject_task" => RejectTask,
+            "request_permission" => RequestPermission,
+            "request_task" => RequestTask,
+            "revoke_grant" => RevokeGrant,
+            "update_dataset" => UpdateDataset,
+            "withdraw_consent" => WithdrawConsent,
+            "write_result" => WriteResult,
+        }
+        serde_json::from_slice(bytes)
+    }
+}
+
+/// Splits `{"op":"<name>",<members>}` into the name and `{<members>}`, and
+/// `{"op":"<name>"}` into the name and `{}` (anything after the object is kept, for the
+/// parser to refuse). `None` for any other shape, such as `"op"` not first, spaces
+/// around it, or an escaped name. The result is valid JSON exactly when the input is.
+fn split_leading_op(bytes: &[u8]) -> Option<(&str, Vec<u8>)> {
+    let rest = bytes.strip_prefix(br#"{"op":""#)?;
+    let end = rest.iter().position(|&b| b == b'"')?;
+    let (name, after) = rest.split_at(end);
+    if name.is_empty() || !name.iter().all(|b| b.is_ascii_lowercase() || *b == b'_') {
+        return None;
+    }
+    let name = std::str::from_utf8(name).ok()?;
+    let after = after.get(1..)?;
+    let members = match after.first()? {
+        b'}' => after,
+        b',' => {
+            let members = after.get(1..)?;
+            // The next member's key must follow: `{"op":"x",}` stays invalid.
+            let first = members.iter().find(|b| !b.is_ascii_whitespace())?;
+            if *first != b'"' {
+                return None;
+            }
+            members
+        }
+        _ => return None,
+    };
+    let mut body = Vec::with_capacity(members.len() + 1);
+    body.push(b'{');
+    body.extend_from_slice(members);
+    Some((name, body))
+}
+
 /// A read-only query, tagged by `"op"`.
 ///
 /// ```
@@ -536,4 +607,53 @@ pub enum Outcome {
         #[serde(default)]
         evidence_ref: Option<String>,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_leading_op_is_split_from_the_members() {
+        let split = |json: &str| {
+            split_leading_op(json.as_bytes())
+                .map(|(op, body)| (op.to_owned(), String::from_utf8(body).unwrap()))
+        };
+        assert_eq!(
+            split(r#"{"op":"approve_task","task":"task-1"}"#),
+            Some(("approve_task".into(), r#"{"task":"task-1"}"#.into()))
+        );
+        assert_eq!(
+            split(r#"{"op":"claim_task", "task":"t"} "#),
+            Some(("claim_task".into(), r#"{ "task":"t"} "#.into()))
+        );
+        assert_eq!(split(r#"{"op":"x"}"#), Some(("x".into(), "{}".into())));
+        for other in [
+            r#"{"task":"t","op":"approve_task"}"#,
+            r#"{ "op":"approve_task","task":"t"}"#,
+            r#"{"op":"approve_task",}"#,
+            r#"{"op":"approve_task", }"#,
+            r#"{"op":"approve_task""task":"t"}"#,
+            r#"{"op":"appro\u0076e_task","task":"t"}"#,
+            r#"{"op":"Approve","task":"t"}"#,
+            r#"{"op":"","task":"t"}"#,
+            r#"{"op":"approve_task"#,
+            r#"{"op":7}"#,
+        ] {
+            assert_eq!(split(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn the_direct_path_reads_the_operation_struct() {
+        let json = br#"{"op":"approve_task","task":"task-0011223344556677"}"#;
+        let (op, body) = split_leading_op(json).unwrap();
+        assert_eq!(op, "approve_task");
+        let direct: ApproveTask = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            Invocation::from_json(json).unwrap(),
+            Invocation::ApproveTask(direct)
+        );
+    }
 }

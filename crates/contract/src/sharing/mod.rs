@@ -178,8 +178,8 @@ impl Contract for SharingContract {
         invocation: &[u8],
         state: &mut dyn State,
     ) -> Result<Vec<u8>, ContractError> {
-        let invocation: Invocation = serde_json::from_slice(invocation)
-            .map_err(|e| ContractError::Invalid(e.to_string()))?;
+        let invocation =
+            Invocation::from_json(invocation).map_err(|e| ContractError::Invalid(e.to_string()))?;
         let now = store::now(state).max(ctx.timestamp_ms);
         let tx = Tx { ctx, now };
         let reply = match invocation {

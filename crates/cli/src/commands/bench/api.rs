@@ -8,12 +8,11 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
 use serde::Serialize;
-use serde_json::json;
 use strongroom_client::Client;
 use strongroom_client::data::put_file;
 use strongroom_contract::sharing::{
     AlgorithmKind, Consent, Created, DatasetFile, DatasetKind, Invocation, RegisterAlgorithm,
-    RegisterDataset, SharingContract, WrappedKey,
+    RegisterDataset, RequestPermission, Scope, SharingContract, WrappedKey,
 };
 use strongroom_crypto::key::DataKey;
 use strongroom_crypto::object::{self, ObjectOptions};
@@ -329,12 +328,16 @@ async fn setup(base: &Path) -> Result<Bench> {
 /// `per_client` request_permission transactions, prepared (signed and encrypted)
 /// beforehand.
 async fn measure(bench: &Bench, clients: usize, per_client: usize) -> Result<(Level, usize)> {
-    let invocation = serde_json::to_vec(&json!({
-        "op": "request_permission",
-        "dataset": bench.dataset,
-        "purpose": "research",
-        "algorithms": bench.algorithms,
-        "scope": {"columns": bench.columns},
+    // Written as the SDK writes it: the typed invocation, "op" first.
+    let invocation = serde_json::to_vec(&Invocation::RequestPermission(RequestPermission {
+        dataset: bench.dataset.clone(),
+        purpose: "research".into(),
+        algorithms: bench.algorithms.clone(),
+        scope: Scope {
+            columns: bench.columns.clone(),
+            rows: None,
+            expires_at_ms: None,
+        },
     }))?;
     let key = bench.client.public_keys().transaction_key.clone();
     let mut batches = Vec::with_capacity(clients);
