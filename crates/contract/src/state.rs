@@ -90,9 +90,33 @@ impl PartialOrd for Key {
 }
 
 impl Ord for Key {
+    /// The order of the bytes. Two inline keys are compared eight bytes at a time as
+    /// big-endian integers, over their zero padding, and then by length: zero is the
+    /// least byte, so a key that is a prefix of another (or equal to it but for
+    /// trailing zeros) sorts first exactly when it is shorter. No call to `memcmp` per
+    /// comparison; keys here share long prefixes (`d/ds-0000000000…`).
     fn cmp(&self, other: &Self) -> Ordering {
-        self.as_slice().cmp(other.as_slice())
+        match (self, other) {
+            (Self::Inline(a_len, a), Self::Inline(b_len, b)) => {
+                let words = usize::from(*a_len.max(b_len)).div_ceil(8);
+                for (a, b) in a.chunks(8).zip(b.chunks(8)).take(words) {
+                    let order = word(a).cmp(&word(b));
+                    if order != Ordering::Equal {
+                        return order;
+                    }
+                }
+                a_len.cmp(b_len)
+            }
+            _ => self.as_slice().cmp(other.as_slice()),
+        }
     }
+}
+
+/// Up to eight bytes as a big-endian integer, zero-padded on the right.
+fn word(bytes: &[u8]) -> u64 {
+    let mut padded = [0u8; 8];
+    padded[..bytes.len()].copy_from_slice(bytes);
+    u64::from_be_bytes(padded)
 }
 
 impl fmt::Debug for Key {
@@ -142,11 +166,13 @@ impl FromIterator<(Vec<u8>, Vec<u8>)> for MemState {
 
 impl State for MemState {
     fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
-        self.entries.get(key).cloned()
+        self.entries.get(&Key::new(key)).cloned()
     }
 
     fn get_ref(&self, key: &[u8]) -> Option<Cow<'_, [u8]>> {
-        self.entries.get(key).map(|v| Cow::Borrowed(v.as_slice()))
+        self.entries
+            .get(&Key::new(key))
+            .map(|v| Cow::Borrowed(v.as_slice()))
     }
 
     fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
@@ -154,7 +180,7 @@ impl State for MemState {
     }
 
     fn delete(&mut self, key: &[u8]) {
-        self.entries.remove(key);
+        self.entries.remove(&Key::new(key));
     }
 
     fn scan(&self, start: &[u8], end: Option<&[u8]>, visit: &mut dyn FnMut(&[u8], &[u8]) -> bool) {
@@ -162,7 +188,7 @@ impl State for MemState {
         // for both ends all the way down the tree.
         for (key, value) in self
             .entries
-            .range::<[u8], _>((Bound::Included(start), Bound::Unbounded))
+            .range((Bound::Included(Key::new(start)), Bound::Unbounded))
         {
             let key = key.as_slice();
             if end.is_some_and(|end| key >= end) || !visit(key, value) {
@@ -266,7 +292,7 @@ impl MemState {
         for (key, value) in writes {
             match value {
                 Some(value) => self.entries.insert(Key::new(&key), value),
-                None => self.entries.remove(key.as_slice()),
+                None => self.entries.remove(&Key::new(&key)),
             };
         }
     }
@@ -306,6 +332,23 @@ mod tests {
         assert_eq!(state.get(&long), None);
         assert_eq!(state.len(), keys.len() - 1);
         assert_eq!(state.clone(), state);
+    }
+
+    proptest::proptest! {
+        /// Keys compare as their bytes, inline or not, with zeros and shared prefixes.
+        #[test]
+        fn keys_compare_as_their_bytes(
+            a in proptest::collection::vec(proptest::sample::select(vec![0u8, 1, b'/', 0xff]), 0..80),
+            b in proptest::collection::vec(proptest::sample::select(vec![0u8, 1, b'/', 0xff]), 0..80),
+            shared in 0usize..70,
+            zeros in 0usize..10,
+        ) {
+            // b: a prefix of a, some zeros (padding looks like zeros), then anything.
+            let b = [&a[..shared.min(a.len())], &vec![0; zeros], &b[..]].concat();
+            proptest::prop_assert_eq!(Key::new(&a).cmp(&Key::new(&b)), a.cmp(&b));
+            proptest::prop_assert_eq!(Key::new(&b).cmp(&Key::new(&a)), b.cmp(&a));
+            proptest::prop_assert_eq!(Key::new(&a) == Key::new(&b), a == b);
+        }
     }
 
     #[test]
