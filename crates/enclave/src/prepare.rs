@@ -33,7 +33,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use sha2::{Digest, Sha256};
 use strongroom_crypto::hpke::{self, PrivateKey, Suite};
-use strongroom_identity::{CheckedSignature, SignedEnvelope};
+use strongroom_identity::{CheckedSignature, SignedEnvelope, SignerKeys};
 use zeroize::Zeroize;
 
 use crate::request::{MAX_REQUEST_LEN, Purpose, SignedRequest, split_sealed};
@@ -175,6 +175,8 @@ struct Inner {
     transaction_key: Arc<PrivateKey>,
     prepared: Mutex<Kept>,
     buckets: Mutex<Buckets>,
+    /// Signer certificates' keys, parsed once per certificate.
+    signer_keys: SignerKeys,
 }
 
 #[derive(Default)]
@@ -200,6 +202,7 @@ impl Preparer {
                 transaction_key,
                 prepared: Mutex::new(Kept::default()),
                 buckets: Mutex::new(Buckets::default()),
+                signer_keys: SignerKeys::new(),
             }),
         }
     }
@@ -227,7 +230,10 @@ impl Preparer {
         let Ok(mut opened) = open_sealed(&self.inner.transaction_key, sealed, purpose) else {
             return Prepared::Unopened;
         };
-        let Ok(checked) = opened.envelope.check_signature() else {
+        let Ok(checked) = opened
+            .envelope
+            .check_signature_cached(&self.inner.signer_keys)
+        else {
             return Prepared::Unopened;
         };
         let spent = locked(&self.inner.buckets).take(checked.cert_fingerprint(), now_ms);

@@ -203,6 +203,60 @@ impl CheckedSignature {
     }
 }
 
+/// Signer certificates' public keys by certificate fingerprint (SHA-256 of the DER), for
+/// [`SignedEnvelope::check_signature_cached`]: a member signs many envelopes with one
+/// certificate, and parsing it is a tenth of checking a signature. Holds at most
+/// [`SignerKeys::LIMIT`] keys; when full it starts over. Only certificates that parse
+/// are kept, and a key is a function of its certificate's bytes, so a kept key is
+/// always the one parsing would give.
+#[derive(Debug, Default)]
+pub struct SignerKeys {
+    keys: std::sync::RwLock<std::collections::HashMap<[u8; 32], p256::PublicKey>>,
+}
+
+impl SignerKeys {
+    /// Most keys kept.
+    pub const LIMIT: usize = 4096;
+
+    /// An empty cache.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many keys are kept.
+    pub fn len(&self) -> usize {
+        self.keys.read().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// Whether no key is kept.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn key(
+        &self,
+        cert_fingerprint: [u8; 32],
+        cert_der: &[u8],
+    ) -> Result<p256::PublicKey, ChainError> {
+        let kept = self
+            .keys
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&cert_fingerprint)
+            .copied();
+        if let Some(key) = kept {
+            return Ok(key);
+        }
+        let key = leaf_public_key(cert_der)?;
+        let mut keys = self.keys.write().unwrap_or_else(|e| e.into_inner());
+        if keys.len() >= Self::LIMIT {
+            keys.clear();
+        }
+        keys.insert(cert_fingerprint, key);
+        Ok(key)
+    }
+}
+
 /// The organization roots an envelope verifier trusts: MSP id → root certificate (DER).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TrustStore {
@@ -327,6 +381,22 @@ impl SignedEnvelope {
         self.signature_verifies(&public_key)?;
         Ok(CheckedSignature {
             cert_fingerprint: fingerprint(&self.signer_cert_der),
+            envelope_digest: self.digest(),
+        })
+    }
+
+    /// [`SignedEnvelope::check_signature`], with the signer certificate's key taken from
+    /// `keys` when that certificate was seen before (else parsed and kept there): the
+    /// same outcome, without parsing the certificate again.
+    pub fn check_signature_cached(
+        &self,
+        keys: &SignerKeys,
+    ) -> Result<CheckedSignature, EnvelopeError> {
+        let cert_fingerprint = fingerprint(&self.signer_cert_der);
+        let public_key = keys.key(cert_fingerprint, &self.signer_cert_der)?;
+        self.signature_verifies(&public_key)?;
+        Ok(CheckedSignature {
+            cert_fingerprint,
             envelope_digest: self.digest(),
         })
     }

@@ -53,7 +53,7 @@ pub use chain::{
 };
 pub use envelope::{
     CheckedSignature, ENVELOPE_CONTEXT, EncodingError, EnvelopeError, EnvelopeField, MAX_CERT_LEN,
-    MAX_PAYLOAD_LEN, MAX_SIGNATURE_LEN, SignedEnvelope, Signer, TrustStore,
+    MAX_PAYLOAD_LEN, MAX_SIGNATURE_LEN, SignedEnvelope, Signer, SignerKeys, TrustStore,
 };
 pub use files::{CredentialError, read_certificate};
 pub use issue::{

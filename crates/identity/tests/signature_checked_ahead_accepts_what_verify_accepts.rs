@@ -7,7 +7,9 @@
 
 mod common;
 
-use strongroom_identity::{CertificatePosition, ChainError, EnvelopeError, SignedEnvelope};
+use strongroom_identity::{
+    CertificatePosition, ChainError, EnvelopeError, SignedEnvelope, SignerKeys,
+};
 use time::{Duration, OffsetDateTime};
 
 use common::{TwoMembers, two_members};
@@ -101,4 +103,53 @@ fn a_signature_checked_ahead_gives_the_same_answers_as_the_full_check() {
             .name,
         "bob"
     );
+}
+
+/// With the signer keys cached, every answer is the uncached one: for the first and the
+/// later envelopes of a member, for a certificate that another member's signature
+/// claims, and for a certificate that does not parse (which is never kept).
+#[test]
+fn cached_signer_keys_give_the_same_answers() {
+    let now = OffsetDateTime::now_utc();
+    let TwoMembers { alice, bob, .. } = two_members(now);
+    let keys = SignerKeys::new();
+    let alice_first = alice.sign(b"one".to_vec()).unwrap();
+    let alice_second = alice.sign(b"two".to_vec()).unwrap();
+    let from_bob = bob.sign(b"one".to_vec()).unwrap();
+    let bob_under_alice = SignedEnvelope {
+        signature_der: from_bob.signature_der.clone(),
+        ..alice_first.clone()
+    };
+    let alice_under_bob = SignedEnvelope {
+        signer_cert_der: from_bob.signer_cert_der.clone(),
+        ..alice_first.clone()
+    };
+    let garbage_cert = SignedEnvelope {
+        signer_cert_der: b"not a certificate".to_vec(),
+        ..alice_first.clone()
+    };
+    let cases = [
+        &alice_first,
+        &alice_second,
+        &from_bob,
+        &bob_under_alice,
+        &alice_under_bob,
+        &garbage_cert,
+        &alice_first,
+        &garbage_cert,
+    ];
+    for (i, envelope) in cases.into_iter().enumerate() {
+        assert_eq!(
+            envelope.check_signature_cached(&keys),
+            envelope.check_signature(),
+            "case {i}"
+        );
+    }
+    assert!(alice_first.check_signature_cached(&keys).is_ok());
+    assert_eq!(
+        bob_under_alice.check_signature_cached(&keys).unwrap_err(),
+        EnvelopeError::BadSignature
+    );
+    // Two certificates parsed; the garbage one was refused and not kept.
+    assert_eq!(keys.len(), 2);
 }
