@@ -25,13 +25,18 @@ async fn a_member_over_its_rate_is_refused_before_ordering() {
     let client = common::client(&running).await;
 
     // The burst: three transactions (and no more) from alice.
+    let mut last = None;
     for i in 0..3 {
         let committed = client
             .transact(&alice, format!("put k{i}=v{i}").as_bytes())
             .await
             .unwrap();
         assert_eq!(committed.reply, Reply::Accept(b"ok".to_vec()));
+        last = committed.sequence;
     }
+    // Once a signature entry covers the burst (every 20 ms here), the ledger is idle:
+    // the head read now moves only if something else is ordered.
+    client.receipt(last.unwrap()).await.unwrap();
     let head = client.health().await.unwrap().ledger_sequence;
     match client.transact(&alice, b"put k3=v3").await {
         Err(ClientError::Api {
