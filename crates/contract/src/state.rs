@@ -51,13 +51,18 @@ enum Key {
 
 impl Key {
     fn new(bytes: &[u8]) -> Self {
+        Self::inline(bytes).unwrap_or_else(|| Self::Heap(bytes.into()))
+    }
+
+    /// The key, if it is short enough to be kept inline.
+    fn inline(bytes: &[u8]) -> Option<Self> {
         match u8::try_from(bytes.len()) {
             Ok(len) if bytes.len() <= INLINE => {
                 let mut inline = [0; INLINE];
                 inline[..bytes.len()].copy_from_slice(bytes);
-                Self::Inline(len, inline)
+                Some(Self::Inline(len, inline))
             }
-            _ => Self::Heap(bytes.into()),
+            _ => None,
         }
     }
 
@@ -164,15 +169,32 @@ impl FromIterator<(Vec<u8>, Vec<u8>)> for MemState {
     }
 }
 
+impl MemState {
+    /// The value under `key`, searched with an inline [`Key`] (compared word by word)
+    /// when the key is short, by its bytes otherwise (nothing allocated for a long key).
+    fn value(&self, key: &[u8]) -> Option<&Vec<u8>> {
+        match Key::inline(key) {
+            Some(inline) => self.entries.get(&inline),
+            None => self.entries.get(key),
+        }
+    }
+
+    /// Removes `key`, searched as [`MemState::value`] searches.
+    fn remove(&mut self, key: &[u8]) {
+        match Key::inline(key) {
+            Some(inline) => self.entries.remove(&inline),
+            None => self.entries.remove(key),
+        };
+    }
+}
+
 impl State for MemState {
     fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
-        self.entries.get(&Key::new(key)).cloned()
+        self.value(key).cloned()
     }
 
     fn get_ref(&self, key: &[u8]) -> Option<Cow<'_, [u8]>> {
-        self.entries
-            .get(&Key::new(key))
-            .map(|v| Cow::Borrowed(v.as_slice()))
+        self.value(key).map(|v| Cow::Borrowed(v.as_slice()))
     }
 
     fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
@@ -180,7 +202,7 @@ impl State for MemState {
     }
 
     fn delete(&mut self, key: &[u8]) {
-        self.entries.remove(&Key::new(key));
+        self.remove(key);
     }
 
     fn scan(&self, start: &[u8], end: Option<&[u8]>, visit: &mut dyn FnMut(&[u8], &[u8]) -> bool) {
@@ -291,9 +313,9 @@ impl MemState {
     pub fn apply(&mut self, writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>) {
         for (key, value) in writes {
             match value {
-                Some(value) => self.entries.insert(Key::new(&key), value),
-                None => self.entries.remove(&Key::new(&key)),
-            };
+                Some(value) => self.put(key, value),
+                None => self.remove(&key),
+            }
         }
     }
 }

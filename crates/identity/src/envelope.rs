@@ -378,11 +378,7 @@ impl SignedEnvelope {
     /// if the certificate is not one DER certificate with a P-256 key.
     pub fn check_signature(&self) -> Result<CheckedSignature, EnvelopeError> {
         let public_key = leaf_public_key(&self.signer_cert_der)?;
-        self.signature_verifies(&public_key)?;
-        Ok(CheckedSignature {
-            cert_fingerprint: fingerprint(&self.signer_cert_der),
-            envelope_digest: self.digest(),
-        })
+        self.checked_under(fingerprint(&self.signer_cert_der), &public_key)
     }
 
     /// [`SignedEnvelope::check_signature`], with the signer certificate's key taken from
@@ -394,7 +390,17 @@ impl SignedEnvelope {
     ) -> Result<CheckedSignature, EnvelopeError> {
         let cert_fingerprint = fingerprint(&self.signer_cert_der);
         let public_key = keys.key(cert_fingerprint, &self.signer_cert_der)?;
-        self.signature_verifies(&public_key)?;
+        self.checked_under(cert_fingerprint, &public_key)
+    }
+
+    /// The proof that the signature verifies under `public_key`, the key of the
+    /// certificate with `cert_fingerprint` (the envelope's own).
+    fn checked_under(
+        &self,
+        cert_fingerprint: [u8; 32],
+        public_key: &p256::PublicKey,
+    ) -> Result<CheckedSignature, EnvelopeError> {
+        self.signature_verifies(public_key)?;
         Ok(CheckedSignature {
             cert_fingerprint,
             envelope_digest: self.digest(),
