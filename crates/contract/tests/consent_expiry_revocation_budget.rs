@@ -10,7 +10,7 @@ use strongroom_contract::sharing::{
     CatalogPage, DatasetSummary, DatasetView, GrantStatus, GrantView, RequestView, TaskStatus,
     TaskView,
 };
-use strongroom_contract::{Caller, ContractError};
+use strongroom_contract::{Caller, ContractError, State};
 
 struct Setup {
     w: World,
@@ -280,4 +280,44 @@ fn a_requester_cannot_lower_the_small_cell_threshold() {
     t["parameters"] = json!({"min_cell_size": 50});
     let id = s.w.create(&s.analyst, &t);
     assert_eq!(s.w.task(&s.analyst, &id).min_cell_size, 50);
+}
+
+/// States written before grant covers were kept in the grant index have empty index
+/// entries; a task request then reads the grant record, and revoking such a grant still
+/// stops future tasks (and writes the cover).
+#[test]
+fn grants_indexed_without_a_cover_are_read_from_their_records() {
+    let mut s = setup(json!({}), false);
+    let grant_id = grant(&mut s, json!({}));
+    let prefix = format!("d/{}/g/", s.ds);
+    let entries: Vec<Vec<u8>> =
+        s.w.state
+            .iter()
+            .filter(|(k, _)| k.starts_with(prefix.as_bytes()))
+            .map(|(k, v)| {
+                assert!(!v.is_empty(), "a new grant's index entry carries its cover");
+                k.to_vec()
+            })
+            .collect();
+    assert_eq!(entries.len(), 1);
+    for key in &entries {
+        s.w.state.put(key.clone(), Vec::new());
+    }
+    let covered = s.w.create(
+        &s.analyst,
+        &task(&[&s.ds], &s.alg, "owner_side", &s.analyst),
+    );
+    let view = s.w.task(&s.analyst, &covered);
+    assert_eq!(view.status, TaskStatus::Approved);
+    assert_eq!(view.inputs[0].grant.as_deref(), Some(grant_id.as_str()));
+    s.w.ok::<GrantView>(&s.owner, &json!({"op": "revoke_grant", "grant": grant_id}));
+    assert!(!s.w.state.get(&entries[0]).unwrap().is_empty());
+    let next = s.w.create(
+        &s.analyst,
+        &task(&[&s.ds], &s.alg, "owner_side", &s.analyst),
+    );
+    assert_eq!(
+        s.w.task(&s.analyst, &next).status,
+        TaskStatus::PendingApproval
+    );
 }

@@ -4,8 +4,8 @@ use super::api::{ApprovePermission, RejectPermission, RequestPermission, RevokeG
 use super::check::{self, invalid};
 use super::dataset::load_core;
 use super::store::{
-    ADMIN, ANALYST, AUDITOR, DatasetCore, GrantRecord, GrantRecordRef, OWNER, RequestRecord,
-    decode, encode, is, load, member_key, new_id, org_key, page, party,
+    ADMIN, ANALYST, AUDITOR, DatasetCore, GrantCover, GrantRecord, GrantRecordRef, OWNER,
+    RequestRecord, decode, encode, is, load, member_key, new_id, org_key, page, party,
 };
 use super::view::{
     AuditAction, Created, DatasetStatus, GrantStatus, GrantView, RequestList, RequestStatus,
@@ -34,6 +34,13 @@ pub(crate) fn grant_index(dataset: &str, msp_id: &str, name: &str) -> String {
 
 /// What every grant id starts with.
 pub(crate) const GRANT_PREFIX: &str = "grant-";
+
+/// The key of a grant's entry in its dataset's grant index.
+fn grant_index_key(grant_id: &str, grant: &GrantRecord) -> Vec<u8> {
+    let index = grant_index(&grant.dataset, &grant.grantee.msp_id, &grant.grantee.name);
+    let hex = grant_id.strip_prefix(GRANT_PREFIX).unwrap_or(grant_id);
+    format!("{index}/{hex}").into_bytes()
+}
 
 /// The stored bytes of a grant, to read in place.
 pub(crate) fn grant_bytes<'s>(state: &'s dyn State, id: &str) -> Option<Cow<'s, [u8]>> {
@@ -243,15 +250,10 @@ pub(crate) fn approve(
     record.decided_at_ms = Some(tx.now);
     record.grant = Some(id.clone());
     let (grant_bytes, record_bytes) = (encode(&grant)?, encode(&record)?);
+    let cover = encode(&GrantCover::of(&grant))?;
     state.put(grant_key(&id), grant_bytes);
     state.put(request_key(&inv.request), record_bytes);
-    let index = grant_index(
-        &record.dataset,
-        &record.requester.msp_id,
-        &record.requester.name,
-    );
-    let hex = id.strip_prefix(GRANT_PREFIX).unwrap_or(&id);
-    state.put(format!("{index}/{hex}").into_bytes(), Vec::new());
+    state.put(grant_index_key(&id, &grant), cover);
     state.delete(format!("or/{}/{}", org_key(&core.owner_msp), inv.request).as_bytes());
     audit::record(
         tx,
@@ -309,7 +311,9 @@ pub(crate) fn revoke(
     grant.revoked_by = Some(party(tx.caller()));
     grant.revoked_at_ms = Some(tx.now);
     grant.revoke_reason.clone_from(&inv.reason);
-    state.put(grant_key(&inv.grant), encode(&grant)?);
+    let (grant_bytes, cover) = (encode(&grant)?, encode(&GrantCover::of(&grant))?);
+    state.put(grant_key(&inv.grant), grant_bytes);
+    state.put(grant_index_key(&inv.grant, &grant), cover);
     audit::record(
         tx,
         state,

@@ -17,7 +17,7 @@
 //! | `s/now` | latest ledger time seen, u64 big-endian |
 //! | `d/<ds>` | [`DatasetCore`] (policy and catalog metadata) |
 //! | `d/<ds>/body` | [`DatasetBody`] (files, wrapped keys) |
-//! | `d/<ds>/g/<member>/<grant id without "grant-">` | empty: the member's grants on the dataset |
+//! | `d/<ds>/g/<member>/<grant id without "grant-">` | [`GrantCover`]: the member's grants on the dataset, with what a task request checks of each (empty in states written before covers were kept: the grant record is read instead) |
 //! | `d/<ds>/log/<sequence, 16 hex>` | [`AuditEvent`]: the dataset's audit trail |
 //! | `ca/<ds>`, `ck/<kind>/<ds>`, `cl/<label>/<ds>`, `ct/<word>/<ds>` | catalog postings: consent end, u64 big-endian |
 //! | `cn/<posting prefix>` | number of postings under the prefix, u64 big-endian |
@@ -389,6 +389,51 @@ pub(crate) struct GrantRecordRef<'a> {
     _revoked_at_ms: Option<u64>,
     #[serde(borrow)]
     _revoke_reason: Option<&'a str>,
+}
+
+/// What a task request checks of a grant, kept as the value of the grant's entry in its
+/// dataset's grant index (written by `approve_permission`, rewritten by `revoke_grant`),
+/// so that the request finds it beside the dataset's records instead of reading the
+/// grant record elsewhere in the state.
+#[derive(Debug, Serialize)]
+pub(crate) struct GrantCover<'a> {
+    pub algorithms: &'a [String],
+    pub columns: &'a [String],
+    pub rows: Option<TimeRange>,
+    pub expires_at_ms: Option<u64>,
+    pub revoked: bool,
+}
+
+impl<'a> GrantCover<'a> {
+    /// The cover of `grant`.
+    pub fn of(grant: &'a GrantRecord) -> Self {
+        Self {
+            algorithms: &grant.algorithms,
+            columns: &grant.scope.columns,
+            rows: grant.scope.rows,
+            expires_at_ms: grant.scope.expires_at_ms,
+            revoked: grant.revoked_by.is_some(),
+        }
+    }
+}
+
+/// A [`GrantCover`] read in place (the same fields, strings borrowed).
+#[derive(Debug, Deserialize)]
+pub(crate) struct GrantCoverRef<'a> {
+    #[serde(borrow)]
+    pub algorithms: Vec<&'a str>,
+    #[serde(borrow)]
+    pub columns: Vec<&'a str>,
+    pub rows: Option<TimeRange>,
+    pub expires_at_ms: Option<u64>,
+    pub revoked: bool,
+}
+
+impl GrantCoverRef<'_> {
+    /// Whether the grant is in force at ledger time `now` (as [`GrantRecord::in_force`]).
+    pub fn in_force(&self, now: u64) -> bool {
+        !self.revoked && self.expires_at_ms.is_none_or(|end| now < end)
+    }
 }
 
 impl GrantRecordRef<'_> {

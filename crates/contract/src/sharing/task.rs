@@ -11,8 +11,8 @@ use super::dataset::{core_bytes, core_key, load_body, load_core, read_core};
 use super::definition::{DefinitionInput, DefinitionParts, TaskDefinition};
 use super::permission::{GRANT_PREFIX, grant_bytes, grant_index, load_grant, read_grant};
 use super::store::{
-    ADMIN, ANALYST, DatasetCore, EXECUTOR, InputRecord, OWNER, ResultRecord, TaskRecord, decode,
-    encode, index_ids, is, load, member_key, new_id, org_key, page, party,
+    ADMIN, ANALYST, DatasetCore, EXECUTOR, GrantCoverRef, InputRecord, OWNER, ResultRecord,
+    TaskRecord, decode, encode, is, load, member_key, new_id, org_key, page, party,
 };
 use super::view::{
     AuditAction, ClaimEvidence, Created, DatasetStatus, ResultSummary, ResultView, TaskAlgorithm,
@@ -125,7 +125,8 @@ fn check_request(inv: &RequestTask) -> Result<(Option<u32>, String), ContractErr
 }
 
 /// The requester's first in-force grant on `dataset` that allows `algorithm` and every
-/// one of `columns` that the dataset has (`dataset_columns`).
+/// one of `columns` that the dataset has (`dataset_columns`): read from the covers kept
+/// in the dataset's grant index, or from the grant record for an entry without one.
 fn covering_grant(
     state: &dyn State,
     dataset: &str,
@@ -136,25 +137,51 @@ fn covering_grant(
     now: u64,
 ) -> Result<Option<(String, Option<TimeRange>)>, ContractError> {
     let prefix = grant_index(dataset, &requester.msp_id, &requester.name);
-    for hex in index_ids(state, &prefix, None, 1024) {
-        let id = format!("{GRANT_PREFIX}{hex}");
-        let Some(bytes) = grant_bytes(state, &id) else {
-            continue;
-        };
-        let grant = read_grant(&id, &bytes)?;
-        let covers = grant.in_force(now)
-            && grant.algorithms.contains(&algorithm)
+    let (start, end) = (format!("{prefix}/"), format!("{prefix}0"));
+    let covers = |in_force: bool, algorithms: &[&str], scope_columns: &[&str]| {
+        in_force
+            && algorithms.contains(&algorithm)
             && columns
                 .iter()
                 .filter(|c| dataset_columns.contains(&c.as_str()))
-                .all(|c| grant.scope_columns.contains(&c.as_str()));
-        if covers {
-            let rows = grant.scope_rows;
-            return Ok(Some((id, rows)));
+                .all(|c| scope_columns.contains(&c.as_str()))
+    };
+    let mut outcome = Ok(None);
+    let mut seen = 0;
+    state.scan(start.as_bytes(), Some(end.as_bytes()), &mut |key, value| {
+        seen += 1;
+        let hex = key.rsplit(|b| *b == b'/').next().unwrap_or_default();
+        let id = format!("{GRANT_PREFIX}{}", String::from_utf8_lossy(hex));
+        let found = if value.is_empty() {
+            match grant_bytes(state, &id) {
+                None => Ok(None),
+                Some(bytes) => read_grant(&id, &bytes).map(|grant| {
+                    covers(grant.in_force(now), &grant.algorithms, &grant.scope_columns)
+                        .then_some(grant.scope_rows)
+                }),
+            }
+        } else {
+            decode::<GrantCoverRef<'_>>(key, value).map(|cover| {
+                covers(cover.in_force(now), &cover.algorithms, &cover.columns).then_some(cover.rows)
+            })
+        };
+        match found {
+            Ok(None) => seen < GRANTS_CHECKED,
+            Ok(Some(rows)) => {
+                outcome = Ok(Some((id, rows)));
+                false
+            }
+            Err(e) => {
+                outcome = Err(e);
+                false
+            }
         }
-    }
-    Ok(None)
+    });
+    outcome
 }
+
+/// At most this many of a member's grants on one dataset are looked at by a task request.
+const GRANTS_CHECKED: usize = 1025;
 
 /// `request_task`: an analyst, on datasets in the catalog.
 pub(crate) fn request(
