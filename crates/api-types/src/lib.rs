@@ -9,7 +9,7 @@
 //! | `POST /v1/queries` | [`Submit`] | [`Answered`] |
 //! | `GET /v1/receipts/{sequence}` | — | the receipt JSON (`docs/formats/ledger.md`) |
 //! | `GET /v1/ledger/export?from=&to=` | — | the binary export stream |
-//! | `PUT /v1/objects/{path}` | raw bytes (an encrypted object) | [`Stored`] |
+//! | `PUT /v1/objects/{path}` | raw bytes (an encrypted object), with an [`UPLOAD_HEADER`] | [`Stored`] |
 //! | `GET /v1/objects/{path}` | — | raw bytes |
 //! | `GET /healthz` | — | [`Health`] |
 //! | `GET /metrics` | — | Prometheus text |
@@ -21,11 +21,30 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The header of `PUT /v1/objects/{path}` that authorizes the upload: a member's
+/// signed request to upload to that path, sealed to the service like a query
+/// (`Body::Upload` in `strongroom_enclave::request`), in base64. The node has its core
+/// check it and refuses the upload (401) without one that a member signed for this
+/// very path.
+pub const UPLOAD_HEADER: &str = "x-strongroom-upload";
+
 /// Base64 (standard alphabet, padded) for `Vec<u8>` fields.
 pub mod b64 {
     use base64::Engine;
     use base64::engine::general_purpose::STANDARD;
     use serde::{Deserialize, Deserializer, Serializer};
+
+    /// The base64 of `bytes` (for a header value).
+    pub fn encode(bytes: &[u8]) -> String {
+        STANDARD.encode(bytes)
+    }
+
+    /// The bytes of a base64 text; the error names the problem.
+    pub fn decode(text: &str) -> Result<Vec<u8>, String> {
+        STANDARD
+            .decode(text.as_bytes())
+            .map_err(|e| format!("invalid base64: {e}"))
+    }
 
     /// Encodes.
     pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
@@ -35,9 +54,7 @@ pub mod b64 {
     /// Decodes; the error names the problem.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        STANDARD
-            .decode(text.as_bytes())
-            .map_err(|e| serde::de::Error::custom(format!("invalid base64: {e}")))
+        decode(&text).map_err(serde::de::Error::custom)
     }
 }
 

@@ -23,6 +23,7 @@ use sha2::{Digest, Sha256};
 use strongroom_crypto::hpke::{self, KemId, PrivateKey, PublicKey, WrappedKey};
 use strongroom_crypto::key::DataKey;
 use strongroom_crypto::object::{ObjectOptions, decrypt_stream, encrypt_stream};
+use strongroom_identity::Member;
 use zeroize::Zeroizing;
 
 use crate::{Client, ClientError};
@@ -124,9 +125,11 @@ pub struct Uploaded {
 }
 
 /// Encrypts the file at `path` under `dek` while streaming it to `location` on the
-/// node, in constant memory. `progress` is called with the plaintext bytes read so far.
+/// node, in constant memory, as `member` (who signs the upload's authorization).
+/// `progress` is called with the plaintext bytes read so far.
 pub async fn put_file(
     client: &Client,
+    member: &Member,
     path: &Path,
     location: &str,
     dek: &DataKey,
@@ -155,7 +158,7 @@ pub async fn put_file(
             guard.0.update(chunk);
             guard.1 += chunk.len() as u64;
         });
-    let stored = client.put_object(location, body).await?;
+    let stored = client.put_object(member, location, body).await?;
     let (plain, plaintext_size) = take(&plain_hash);
     let (cipher, ciphertext_size) = take(&cipher_hash);
     let ciphertext_sha256 = hex::encode(cipher);

@@ -31,7 +31,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::{Stream, TryStreamExt};
 use serde::de::DeserializeOwned;
-use strongroom_api_types::{Answered, Attestation, ErrorBody, Health, Stored, Submit, Submitted};
+use strongroom_api_types::{
+    Answered, Attestation, ErrorBody, Health, Stored, Submit, Submitted, UPLOAD_HEADER, b64,
+};
 use strongroom_crypto::provider::{VerifyingKey, default_provider};
 use strongroom_enclave::request::{PreparedRequest, Reply};
 use strongroom_enclave::{PublicKeys, evidence_report_data};
@@ -313,17 +315,25 @@ impl Client {
         }
     }
 
-    /// Uploads an object (already encrypted) to `location`; returns what the node
-    /// stored, with its size and SHA-256.
-    pub async fn put_object<S>(&self, location: &str, body: S) -> Result<Stored, ClientError>
+    /// Uploads an object (already encrypted) to `location`, authorized by `member`'s
+    /// signature (sealed to the service, in the [`UPLOAD_HEADER`]); returns what the
+    /// node stored, with its size and SHA-256.
+    pub async fn put_object<S>(
+        &self,
+        member: &Member,
+        location: &str,
+        body: S,
+    ) -> Result<Stored, ClientError>
     where
         S: Stream<Item = Result<Bytes, std::io::Error>> + Send + Sync + 'static,
     {
+        let authorization = PreparedRequest::upload(&self.keys.transaction_key, member, location)?;
         let url = format!("{}/v1/objects/{location}", self.base);
         let response = self
             .http
             .put(&url)
             .header("content-type", "application/octet-stream")
+            .header(UPLOAD_HEADER, b64::encode(&authorization.payload))
             .body(reqwest::Body::wrap_stream(body))
             .send()
             .await;

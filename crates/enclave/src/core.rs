@@ -130,6 +130,7 @@ impl Enclave {
     /// [`EnclaveResponse::Error`].
     pub fn handle(&mut self, request: EnclaveRequest) -> EnclaveResponse {
         let result = match request {
+            EnclaveRequest::AuthorizeUpload { envelope } => self.authorize_upload(&envelope),
             EnclaveRequest::Evidence { nonce } => self.evidence(&nonce),
             EnclaveRequest::Execute { ctx, payload } => self.execute(&ctx, payload),
             EnclaveRequest::Genesis { constitution } => self.genesis(constitution),
@@ -584,6 +585,7 @@ impl Enclave {
                     change.organization = Some((msp_id.clone(), der));
                     b"organization added".to_vec()
                 }),
+            Body::Upload { .. } => Err("an upload authorization is not a transaction".into()),
         };
         (outcome, change)
     }
@@ -674,6 +676,40 @@ impl Enclave {
         })
     }
 
+    /// Checks an upload authorization as a query is checked (at the last committed
+    /// time), and answers who signed it for which location.
+    fn authorize_upload(&mut self, sealed: &[u8]) -> Result<EnclaveResponse, EnclaveError> {
+        self.secrets()?;
+        let at = self
+            .state
+            .applied
+            .ok_or_else(|| {
+                EnclaveError::OutOfOrder(
+                    "no entry applied yet: an upload is authorized at the last committed time"
+                        .into(),
+                )
+            })?
+            .timestamp_ms;
+        let mut opened = self
+            .open_request(sealed, Purpose::Query)
+            .map_err(EnclaveError::Unauthorized)?;
+        let signer = self.authenticate(&opened, time_of(at));
+        opened.envelope.payload.zeroize();
+        let signer = signer.map_err(EnclaveError::Unauthorized)?;
+        match &opened.request.body {
+            Body::Upload { location } if opened.request.purpose == Purpose::Query => {
+                Ok(EnclaveResponse::UploadAuthorized {
+                    location: location.clone(),
+                    msp_id: signer.msp_id,
+                    name: signer.name,
+                })
+            }
+            _ => Err(EnclaveError::Unauthorized(
+                "the request is not an upload authorization".into(),
+            )),
+        }
+    }
+
     fn query(&mut self, sealed: &[u8]) -> Result<EnclaveResponse, EnclaveError> {
         self.secrets()?;
         let at = self
@@ -710,7 +746,7 @@ impl Enclave {
                         .query(&caller, query, &self.state.contract)
                         .map_err(|e| e.to_string())
                 }
-                Body::AddOrganization { .. } => Err("not a query".to_owned()),
+                Body::AddOrganization { .. } | Body::Upload { .. } => Err("not a query".to_owned()),
             },
         };
         opened.envelope.payload.zeroize();

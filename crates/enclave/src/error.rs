@@ -57,4 +57,8 @@ pub enum EnclaveError {
     /// The TEE platform failed (evidence, sealing, unsealing).
     #[error("platform: {0}")]
     Platform(String),
+    /// An authorization (of an upload) was refused: it does not open, no member signed
+    /// it, or it is not an authorization.
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
 }

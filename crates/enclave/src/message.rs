@@ -133,6 +133,14 @@ impl JoinCollateral {
 #[serde(rename_all = "snake_case", tag = "request")]
 #[non_exhaustive]
 pub enum EnclaveRequest {
+    /// Checks a sealed upload authorization ([`crate::request::Body::Upload`]): that
+    /// it opens, and that a member signed it under the trusted organizations at the
+    /// last committed time. Answered with `UploadAuthorized` or an `Error`.
+    AuthorizeUpload {
+        /// The sealed request.
+        #[serde(with = "hex_bytes")]
+        envelope: Vec<u8>,
+    },
     /// Evidence binding the service public keys and `nonce` (see
     /// [`crate::evidence_report_data`]).
     Evidence {
@@ -310,6 +318,15 @@ pub enum EnclaveResponse {
         /// The digest.
         #[serde(with = "hex_hash")]
         digest: Hash,
+    },
+    /// To `AuthorizeUpload`: who may upload, and where.
+    UploadAuthorized {
+        /// The location the member signed.
+        location: String,
+        /// The member's organization.
+        msp_id: String,
+        /// The member's name.
+        name: String,
     },
 }
 

@@ -13,7 +13,12 @@
 //!                  || response key (32) || body
 //! body           = 0x01 || invocation (u32 len)                       ; contract
 //!                | 0x02 || msp id (u32 len) || CA certificate PEM (u32 len)  ; add an organization
+//!                | 0x03 || object location (u32 len)                  ; authorize an upload
 //! ```
+//!
+//! An upload authorization is sent with the query purpose and `info` (it is not
+//! ordered); the host asks the core to check it before it stores an object (see
+//! [`crate::EnclaveRequest::AuthorizeUpload`]).
 //!
 //! The response key is inside the signature, so nobody can redirect the response of a
 //! signed request to another key, and inside the HPKE ciphertext, so only the core
@@ -101,6 +106,12 @@ pub enum Body {
     },
     /// Invoke (or, for a query, ask) the contract.
     Contract(Vec<u8>),
+    /// Authorize the upload of one object to `location` in the node's object store
+    /// (sent with [`Purpose::Query`]; neither a transaction nor a contract query).
+    Upload {
+        /// The object's location, as in `PUT /v1/objects/{location}`.
+        location: String,
+    },
 }
 
 /// The payload a member signs. See the [module docs](self) for the encoding.
@@ -171,6 +182,7 @@ fn body_len(body: &Body) -> usize {
             ca_cert_pem,
         } => msp_id.len() + ca_cert_pem.len() + 9,
         Body::Contract(invocation) => invocation.len() + 5,
+        Body::Upload { location } => location.len() + 5,
     }
 }
 
@@ -185,6 +197,9 @@ pub(crate) fn encode_body(writer: &mut Writer, body: &Body) {
         } => {
             writer.u8(2).str(msp_id).str(ca_cert_pem);
         }
+        Body::Upload { location } => {
+            writer.u8(3).str(location);
+        }
     }
 }
 
@@ -194,6 +209,9 @@ pub(crate) fn decode_body(reader: &mut Reader<'_>) -> Result<Body, DecodeError> 
         2 => Ok(Body::AddOrganization {
             msp_id: reader.string()?,
             ca_cert_pem: reader.string()?,
+        }),
+        3 => Ok(Body::Upload {
+            location: reader.string()?,
         }),
         _ => Err(DecodeError("request body kind")),
     }
@@ -301,6 +319,23 @@ impl PreparedRequest {
             member,
             Purpose::Query,
             Body::Contract(query.into()),
+        )
+    }
+
+    /// An authorization to upload one object to `location` (the value of the
+    /// `x-strongroom-upload` header of `PUT /v1/objects/{location}`).
+    pub fn upload(
+        transaction_key: &[u8],
+        member: &Member,
+        location: impl Into<String>,
+    ) -> Result<Self, ClientError> {
+        Self::new(
+            transaction_key,
+            member,
+            Purpose::Query,
+            Body::Upload {
+                location: location.into(),
+            },
         )
     }
 

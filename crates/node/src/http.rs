@@ -20,7 +20,9 @@ use axum::{Json, Router};
 use futures_util::StreamExt;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use strongroom_api_types::{Answered, Attestation, ErrorBody, Health, Stored, Submit, Submitted};
+use strongroom_api_types::{
+    Answered, Attestation, ErrorBody, Health, Stored, Submit, Submitted, UPLOAD_HEADER, b64,
+};
 use strongroom_consensus::ConsensusError;
 use strongroom_ledger::ReceiptError;
 use strongroom_store::StoreError;
@@ -115,6 +117,9 @@ impl From<NodeError> for ApiError {
                 "member_rate_limited",
                 e.to_string(),
             ),
+            NodeError::Unauthorized(_) => {
+                Self::new(StatusCode::UNAUTHORIZED, "unauthorized", e.to_string())
+            }
             other => Self::internal(other),
         }
     }
@@ -653,8 +658,40 @@ fn tokio_stream(
 async fn put_object(
     State(state): State<Arc<AppState>>,
     Path(location): Path<String>,
+    headers: axum::http::HeaderMap,
     body: Body,
 ) -> Result<Json<Stored>, ApiError> {
+    let unauthorized = |why: String| {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            format!("PUT /v1/objects/{location}: {why}"),
+        )
+    };
+    let header = headers.get(UPLOAD_HEADER).ok_or_else(|| {
+        unauthorized(format!(
+            "no {UPLOAD_HEADER} header: an upload needs a member's signed authorization for its location"
+        ))
+    })?;
+    let sealed = header
+        .to_str()
+        .map_err(|e| e.to_string())
+        .and_then(b64::decode)
+        .map_err(|e| unauthorized(format!("{UPLOAD_HEADER} header: {e}")))?;
+    let node = state.node.clone();
+    let authorized = tokio::task::spawn_blocking(move || node.authorize_upload(sealed))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e| match e {
+            NodeError::Unauthorized(why) => unauthorized(why),
+            other => other.into(),
+        })?;
+    if authorized.location != location {
+        return Err(unauthorized(format!(
+            "the {UPLOAD_HEADER} authorization is for location {:?}",
+            authorized.location
+        )));
+    }
     let stream = body.into_data_stream();
     let stored = state
         .node
@@ -665,7 +702,13 @@ async fn put_object(
         .metrics
         .uploaded_bytes
         .fetch_add(stored.size, Ordering::Relaxed);
-    tracing::info!(location, size = stored.size, "object stored");
+    tracing::info!(
+        location,
+        size = stored.size,
+        msp_id = authorized.msp_id,
+        member = authorized.name,
+        "object stored"
+    );
     Ok(Json(Stored {
         location: stored.location,
         size: stored.size,

@@ -24,8 +24,8 @@ use strongroom_contract::Contract;
 use strongroom_crypto::provider::{VerifyingKey, default_provider};
 use strongroom_enclave::request::Purpose;
 use strongroom_enclave::{
-    Constitution, Enclave, EnclaveRequest, EnclaveResponse, EvidenceMessage, MemberRate,
-    Organization, Prepared, Preparer, PublicKeys,
+    Constitution, Enclave, EnclaveError, EnclaveRequest, EnclaveResponse, EvidenceMessage,
+    MemberRate, Organization, Prepared, Preparer, PublicKeys,
 };
 use strongroom_identity::read_certificate;
 use strongroom_ledger::{LedgerStore, SignatureSchedule};
@@ -40,6 +40,17 @@ use crate::settings::NodeSettings;
 const LOCK_FILE: &str = "node.lock";
 const SECRETS_FILE: &str = "service-secrets.json";
 const SIM_SECRET_FILE: &str = "sim-host-secret";
+
+/// An upload the core authorized: a member signed it for `location`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UploadAuthorization {
+    /// Where the member may upload one object.
+    pub location: String,
+    /// The member's organization.
+    pub msp_id: String,
+    /// The member's name.
+    pub name: String,
+}
 /// Directory of dataset objects inside the data directory.
 pub const OBJECTS_DIR: &str = "objects";
 
@@ -312,6 +323,29 @@ impl Node {
             EnclaveResponse::Answer { response } => Ok(response),
             EnclaveResponse::Error { error } => Err(NodeError::Enclave(error.to_string())),
             other => Err(NodeError::Enclave(format!("query: {other:?}"))),
+        }
+    }
+
+    /// Has the core check a sealed upload authorization; answers who signed it, for
+    /// which location.
+    pub fn authorize_upload(&self, sealed: Vec<u8>) -> Result<UploadAuthorization, NodeError> {
+        match lock_core(&self.core).handle(EnclaveRequest::AuthorizeUpload { envelope: sealed }) {
+            EnclaveResponse::UploadAuthorized {
+                location,
+                msp_id,
+                name,
+            } => Ok(UploadAuthorization {
+                location,
+                msp_id,
+                name,
+            }),
+            EnclaveResponse::Error {
+                error: EnclaveError::Unauthorized(reason),
+            } => Err(NodeError::Unauthorized(reason)),
+            EnclaveResponse::Error { error } => Err(NodeError::Enclave(error.to_string())),
+            other => Err(NodeError::Enclave(format!(
+                "upload authorization: {other:?}"
+            ))),
         }
     }
 

@@ -19,6 +19,8 @@
 
 mod common;
 
+use common::{check_error, raw_http};
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -27,7 +29,7 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use futures_util::TryStreamExt;
-use strongroom_api_types::{ErrorBody, Submit, Submitted};
+use strongroom_api_types::{Submit, Submitted};
 use strongroom_client::data::{fetch_file, put_file, wrap_data_key};
 use strongroom_client::{Client, ClientError, Committed};
 use strongroom_contract::sharing::{
@@ -92,7 +94,7 @@ async fn bad_input_changes_nothing() {
         .collect();
     let plain_path = base.path().join("patients.csv");
     std::fs::write(&plain_path, &plaintext).unwrap();
-    let uploaded = put_file(&client, &plain_path, DATASET_LOCATION, &dek, |_| {})
+    let uploaded = put_file(&client, &owner, &plain_path, DATASET_LOCATION, &dek, |_| {})
         .await
         .unwrap();
     let created: strongroom_client::sharing::Invoked<Created> = client
@@ -138,6 +140,7 @@ async fn bad_input_changes_nothing() {
     tampered[middle] ^= 0x01;
     let tampered_stored = client
         .put_object(
+            &owner,
             TAMPERED_LOCATION,
             futures_util::stream::iter([Ok(Bytes::from(tampered))]),
         )
@@ -482,6 +485,7 @@ async fn object_refusals(f: &Fixture, before: Snapshot, o: &Objects<'_>) -> Snap
     let (status, code, error) = api_error(
         f.client
             .put_object(
+                &f.owner,
                 DATASET_LOCATION,
                 futures_util::stream::iter([Ok(Bytes::from_static(b"replacement"))]),
             )
@@ -502,6 +506,7 @@ async fn object_refusals(f: &Fixture, before: Snapshot, o: &Objects<'_>) -> Snap
     let (status, code, error) = api_error(
         f.client
             .put_object(
+                &f.owner,
                 "org1/.hidden",
                 futures_util::stream::iter([Ok(Bytes::from_static(b"x"))]),
             )
@@ -546,7 +551,7 @@ async fn object_refusals(f: &Fixture, before: Snapshot, o: &Objects<'_>) -> Snap
     // The SDK reports its own broken body (the node's 400 may not reach it).
     let error = f
         .client
-        .put_object(INTERRUPTED_LOCATION, body)
+        .put_object(&f.owner, INTERRUPTED_LOCATION, body)
         .await
         .unwrap_err();
     assert!(
@@ -580,6 +585,7 @@ async fn object_refusals(f: &Fixture, before: Snapshot, o: &Objects<'_>) -> Snap
     let stored = f
         .client
         .put_object(
+            &f.owner,
             INTERRUPTED_LOCATION,
             futures_util::stream::iter([Ok(chunk.clone()), Ok(chunk.clone())]),
         )
@@ -845,23 +851,6 @@ fn staging_files(dir: &Path, location: &str) -> usize {
         .count()
 }
 
-async fn check_error(response: reqwest::Response, status: u16, code: &str, needle: &str) {
-    let got = response.status().as_u16();
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_owned());
-    let text = response.text().await.unwrap();
-    assert_eq!(got, status, "{text}");
-    assert_eq!(content_type.as_deref(), Some("application/json"), "{text}");
-    let body: ErrorBody = serde_json::from_str(&text).unwrap();
-    assert_eq!(body.code, code, "{text}");
-    assert!(
-        body.error.contains(needle),
-        "the error should say {needle:?}: {text}"
-    );
-}
-
 fn api_error(error: ClientError) -> (u16, String, String) {
     match error {
         ClientError::Api {
@@ -898,28 +887,6 @@ async fn download(client: &Client, location: &str) -> Vec<u8> {
             Ok(all)
         })
         .await
-        .unwrap()
-}
-
-/// A plain HTTPS client trusting the node's certificate, for requests the SDK never
-/// sends.
-fn raw_http(cert_pem: &str, alpn: &[u8]) -> reqwest::Client {
-    use rustls::pki_types::CertificateDer;
-    use rustls::pki_types::pem::PemObject;
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in CertificateDer::pem_slice_iter(cert_pem.as_bytes()) {
-        roots.add(cert.unwrap()).unwrap();
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    tls.alpn_protocols = vec![alpn.to_vec()];
-    reqwest::Client::builder()
-        .use_preconfigured_tls(tls)
-        .build()
         .unwrap()
 }
 

@@ -354,11 +354,12 @@ pub async fn put_dataset(
             indicatif::ProgressBar::hidden()
         };
         let tick = bar.clone();
-        let uploaded: Uploaded = data::put_file(client, path, &location, &dek, move |done| {
-            tick.set_position(done)
-        })
-        .await
-        .with_context(|| format!("cannot upload {}", path.display()))?;
+        let uploaded: Uploaded =
+            data::put_file(client, member, path, &location, &dek, move |done| {
+                tick.set_position(done)
+            })
+            .await
+            .with_context(|| format!("cannot upload {}", path.display()))?;
         bar.finish_and_clear();
         files.push(DatasetFile {
             name: name.clone(),

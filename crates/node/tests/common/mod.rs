@@ -2,7 +2,9 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use strongroom_api_types::ErrorBody;
 use strongroom_client::Client;
 use strongroom_contract::KvContract;
 use strongroom_identity::{Member, OrgCa, Role, Validity};
@@ -65,4 +67,45 @@ pub async fn client(running: &RunningNode) -> Client {
     )
     .await
     .unwrap()
+}
+
+/// A plain HTTPS client trusting the node's certificate, for requests the SDK never
+/// sends.
+pub fn raw_http(cert_pem: &str, alpn: &[u8]) -> reqwest::Client {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(cert_pem.as_bytes()) {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    tls.alpn_protocols = vec![alpn.to_vec()];
+    reqwest::Client::builder()
+        .use_preconfigured_tls(tls)
+        .build()
+        .unwrap()
+}
+
+/// Checks an API error: its status, JSON content type, code, and that the sentence
+/// says `needle`.
+pub async fn check_error(response: reqwest::Response, status: u16, code: &str, needle: &str) {
+    let got = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let text = response.text().await.unwrap();
+    assert_eq!(got, status, "{text}");
+    assert_eq!(content_type.as_deref(), Some("application/json"), "{text}");
+    let body: ErrorBody = serde_json::from_str(&text).unwrap();
+    assert_eq!(body.code, code, "{text}");
+    assert!(
+        body.error.contains(needle),
+        "the error should say {needle:?}: {text}"
+    );
 }

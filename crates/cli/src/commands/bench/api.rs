@@ -437,7 +437,15 @@ async fn measure_put(bench: &Bench, base: &Path, mib: u64) -> Result<Put> {
     reset_peak_rss();
     let baseline = peak_rss_mib();
     let start = Instant::now();
-    let uploaded = put_file(&bench.client, &path, "bench/put.bin", &key, |_| {}).await?;
+    let uploaded = put_file(
+        &bench.client,
+        &bench.bob,
+        &path,
+        "bench/put.bin",
+        &key,
+        |_| {},
+    )
+    .await?;
     let put_mb_per_s = size as f64 / 1e6 / start.elapsed().as_secs_f64();
     let peak = peak_rss_mib();
     if uploaded.plaintext_size != size {
@@ -448,7 +456,10 @@ async fn measure_put(bench: &Bench, base: &Path, mib: u64) -> Result<Put> {
     let start = Instant::now();
     let file = tokio::fs::File::open(&path).await?;
     let body = tokio_util::io::ReaderStream::with_capacity(file, 1 << 20);
-    let raw = bench.client.put_object("bench/raw.bin", body).await?;
+    let raw = bench
+        .client
+        .put_object(&bench.bob, "bench/raw.bin", body)
+        .await?;
     let raw_https_put_mb_per_s = size as f64 / 1e6 / start.elapsed().as_secs_f64();
     if raw.size != size {
         bail!("the raw upload stored {} bytes of {size}", raw.size);
