@@ -9,13 +9,19 @@
 //! `cargo test --all-targets` runs it) the scale is 0.01.
 //! `STRONGROOM_BENCH_OPS` sets how many of each task operation are timed (100,000 at
 //! full scale).
+//!
+//! Beside each task operation, its floor: what it cannot do without (parse its
+//! invocation, hash its definition, touch the state where it goes), each part timed
+//! alone in the same run. The sum bounds the operation from below.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use strongroom_contract::sharing::{CatalogPage, Created, Invocation, SharingContract};
-use strongroom_contract::{Caller, Contract, MemState, Overlay, TxContext};
+use strongroom_contract::sharing::{
+    CatalogPage, Created, Invocation, SharingContract, TaskDefinition, TaskView,
+};
+use strongroom_contract::{Caller, Contract, MemState, Overlay, State, TxContext};
 
 /// The allocator of the `strongroom` binary, which runs this contract in the node.
 #[global_allocator]
@@ -171,6 +177,141 @@ fn report(name: &str, mut times: Vec<Duration>) {
     );
 }
 
+/// What a granted `request_task` cannot do without, each part timed alone in this run on
+/// the same state: parsing the invocation, hashing the task's canonical definition, and
+/// touching the state where the task goes (its dataset's record, files and grant index;
+/// four new keys: the task, the requester's and the organization's index entries, the
+/// dataset's audit event). Their sum bounds `request_task` from below: no change to the
+/// contract's own code gets under it.
+fn floor(b: &mut Bench, ids: &[String], alg: &str, tasks: &[(String, Caller)], grants: usize) {
+    let n = tasks.len();
+    let datasets = ids.len();
+    let mut parse = Vec::with_capacity(n);
+    for k in 0..n {
+        let i = (k * 7919) % datasets;
+        let invocation = task(&[&ids[i]], alg, &analyst((i * grants) % 1000));
+        let t = Instant::now();
+        std::hint::black_box(Invocation::from_json(&invocation).unwrap());
+        parse.push(t.elapsed());
+    }
+    let definitions: Vec<TaskDefinition> = tasks
+        .iter()
+        .map(|(id, who)| {
+            let q = serde_json::to_vec(&json!({"op": "get_task", "id": id})).unwrap();
+            let reply = SharingContract.query(who, &q, &b.state).unwrap();
+            TaskDefinition::of_task(&serde_json::from_slice::<TaskView>(&reply).unwrap())
+        })
+        .collect();
+    let mut hash = Vec::with_capacity(n);
+    for definition in &definitions {
+        let t = Instant::now();
+        std::hint::black_box(definition.config_hash().unwrap());
+        hash.push(t.elapsed());
+    }
+    let record = vec![0x5a; 600];
+    let mut touch = Vec::with_capacity(n);
+    for k in 0..n {
+        let i = (k * 7919) % datasets;
+        let id = &ids[i];
+        let sequence = b.sequence + 1 + k as u64;
+        let t = Instant::now();
+        let mut overlay = Overlay::new(&b.state);
+        std::hint::black_box(overlay.get_ref(format!("d/{id}").as_bytes()).is_some());
+        std::hint::black_box(overlay.get_ref(format!("d/{id}/body").as_bytes()).is_some());
+        let mut first = false;
+        overlay.scan(format!("d/{id}/g/").as_bytes(), None, &mut |_, _| {
+            first = true;
+            false
+        });
+        std::hint::black_box(first);
+        overlay.put(
+            format!("t/task-{sequence:016x}").into_bytes(),
+            record.clone(),
+        );
+        overlay.put(
+            format!(
+                "mt/{:016x}/task-{sequence:016x}",
+                (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            )
+            .into_bytes(),
+            Vec::new(),
+        );
+        overlay.put(
+            format!("ex/{:016x}/task-{sequence:016x}", i % 20).into_bytes(),
+            Vec::new(),
+        );
+        overlay.put(
+            format!("d/{id}/log/{sequence:016x}").into_bytes(),
+            vec![0x5a; 80],
+        );
+        let writes = overlay.into_writes();
+        b.state.apply(writes);
+        touch.push(t.elapsed());
+    }
+    // The keys written above took these sequence numbers' ids.
+    b.sequence += n as u64;
+    print_floor("request_task", parse, hash, touch);
+}
+
+/// What a pending task's `approve_task` cannot do without, timed as [`floor`] times
+/// `request_task`'s: parsing the invocation, and touching the state where the approval
+/// goes (the task's record and its input's dataset record read, the task's record
+/// written back, its entry in the organization's awaiting index removed and one added
+/// to the executable index, the dataset's audit event). No hash to compute.
+fn approve_floor(b: &mut Bench, ids: &[String], pending: &[(String, usize, usize)]) {
+    let n = pending.len();
+    let mut parse = Vec::with_capacity(n);
+    let mut touch = Vec::with_capacity(n);
+    for (k, (task, dataset, org)) in pending.iter().enumerate() {
+        let invocation = typed(json!({"op": "approve_task", "task": task}));
+        let t = Instant::now();
+        std::hint::black_box(Invocation::from_json(&invocation).unwrap());
+        parse.push(t.elapsed());
+        let id = &ids[*dataset];
+        let sequence = b.sequence + 1 + k as u64;
+        let t = Instant::now();
+        let mut overlay = Overlay::new(&b.state);
+        let record = overlay
+            .get_ref(format!("t/{task}").as_bytes())
+            .map(|r| r.into_owned())
+            .unwrap();
+        std::hint::black_box(overlay.get_ref(format!("d/{id}").as_bytes()).is_some());
+        // The same bytes back: the approve_task phase after this one finds its tasks
+        // as they were.
+        overlay.put(format!("t/{task}").into_bytes(), record);
+        overlay.delete(format!("oa/{org:016x}/{task}").as_bytes());
+        overlay.put(format!("ex/{org:016x}/{task}").into_bytes(), Vec::new());
+        overlay.put(
+            format!("d/{id}/log/{sequence:016x}").into_bytes(),
+            vec![0x5a; 80],
+        );
+        let writes = overlay.into_writes();
+        b.state.apply(writes);
+        touch.push(t.elapsed());
+    }
+    b.sequence += n as u64;
+    print_floor("approve_task", parse, Vec::new(), touch);
+}
+
+/// Prints the medians of a floor's parts and their sum.
+fn print_floor(name: &str, parse: Vec<Duration>, hash: Vec<Duration>, touch: Vec<Duration>) {
+    let median = |mut times: Vec<Duration>| {
+        times.sort();
+        times.get(times.len() / 2).copied().unwrap_or_default()
+    };
+    let (parse, hash, touch) = (median(parse), median(hash), median(touch));
+    let sum = parse + hash + touch;
+    println!(
+        "{name} floor: parse {:.1} µs + config hash {:.1} µs + state {:.1} µs = {:.1} µs \
+         (at most {:.0} ops/s)",
+        parse.as_secs_f64() * 1e6,
+        hash.as_secs_f64() * 1e6,
+        touch.as_secs_f64() * 1e6,
+        sum.as_secs_f64() * 1e6,
+        1.0 / sum.as_secs_f64(),
+    );
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --all-targets` runs this as a smoke
     // test, on a state a hundredth the size.
@@ -284,6 +425,7 @@ fn main() {
         tasks.push((serde_json::from_slice::<Created>(&reply).unwrap().id, who));
     }
     report("request_task (granted)", times);
+    floor(&mut b, &ids, &alg, &tasks, grants_per_dataset);
 
     // get_task by its requester.
     let mut times = Vec::with_capacity(n);
@@ -311,12 +453,14 @@ fn main() {
         times.push(t.elapsed());
         pending.push((
             serde_json::from_slice::<Created>(&reply).unwrap().id,
+            i,
             i % orgs,
         ));
     }
     report("request_task (needs approval)", times);
+    approve_floor(&mut b, &ids, &pending);
     let mut times = Vec::with_capacity(n);
-    for (id, org) in &pending {
+    for (id, _, org) in &pending {
         let invocation = typed(json!({"op": "approve_task", "task": id}));
         let t = Instant::now();
         b.exec(&owner(*org), &invocation);
