@@ -240,11 +240,7 @@ fn floor(b: &mut Bench, ids: &[String], alg: &str, tasks: &[(String, Caller)], g
             format!("ex/{:016x}/task-{sequence:016x}", i % 20).into_bytes(),
             Vec::new(),
         );
-        overlay.put(
-            format!("d/{id}/log/{sequence:016x}").into_bytes(),
-            vec![0x5a; 80],
-        );
-        let writes = overlay.into_writes();
+        let writes = with_audit_event(overlay, id, sequence);
         b.state.apply(writes);
         touch.push(t.elapsed());
     }
@@ -281,16 +277,26 @@ fn approve_floor(b: &mut Bench, ids: &[String], pending: &[(String, usize, usize
         overlay.put(format!("t/{task}").into_bytes(), record);
         overlay.delete(format!("oa/{org:016x}/{task}").as_bytes());
         overlay.put(format!("ex/{org:016x}/{task}").into_bytes(), Vec::new());
-        overlay.put(
-            format!("d/{id}/log/{sequence:016x}").into_bytes(),
-            vec![0x5a; 80],
-        );
-        let writes = overlay.into_writes();
+        let writes = with_audit_event(overlay, id, sequence);
         b.state.apply(writes);
         touch.push(t.elapsed());
     }
     b.sequence += n as u64;
     print_floor("approve_task", parse, Vec::new(), touch);
+}
+
+/// The writes of `overlay` and a dataset audit event's (of the size the contract
+/// writes).
+fn with_audit_event(
+    mut overlay: Overlay<'_>,
+    dataset: &str,
+    sequence: u64,
+) -> std::collections::BTreeMap<Vec<u8>, Option<Vec<u8>>> {
+    overlay.put(
+        format!("d/{dataset}/log/{sequence:016x}").into_bytes(),
+        vec![0x5a; 80],
+    );
+    overlay.into_writes()
 }
 
 /// Prints the medians of a floor's parts and their sum.
