@@ -21,7 +21,7 @@ const LOCATION: &str = "datasets/0123abcd/patients.csv.enc";
 const OTHER: &str = "datasets/0123abcd/other.csv.enc";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn object_uploads_need_a_member_signature() {
+async fn object_access_needs_a_member_signature() {
     let base = tempfile::tempdir().unwrap();
     let org1 = common::org(base.path(), "Org1MSP");
     let outsider_org = common::org(base.path(), "Org9MSP");
