@@ -24,6 +24,7 @@ use strongroom_api_types::{
     Answered, Attestation, ErrorBody, Health, Stored, Submit, Submitted, UPLOAD_HEADER, b64,
 };
 use strongroom_consensus::ConsensusError;
+use strongroom_enclave::request::ObjectAccess;
 use strongroom_ledger::ReceiptError;
 use strongroom_store::StoreError;
 
@@ -679,13 +680,14 @@ async fn put_object(
         .and_then(b64::decode)
         .map_err(|e| unauthorized(format!("{UPLOAD_HEADER} header: {e}")))?;
     let node = state.node.clone();
-    let authorized = tokio::task::spawn_blocking(move || node.authorize_upload(sealed))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(|e| match e {
-            NodeError::Unauthorized(why) => unauthorized(why),
-            other => other.into(),
-        })?;
+    let authorized =
+        tokio::task::spawn_blocking(move || node.authorize_object(ObjectAccess::Write, sealed))
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(|e| match e {
+                NodeError::Unauthorized(why) => unauthorized(why),
+                other => other.into(),
+            })?;
     if authorized.location != location {
         return Err(unauthorized(format!(
             "the {UPLOAD_HEADER} authorization is for location {:?}",

@@ -89,7 +89,7 @@ async fn object_access_needs_a_member_signature() {
                     .unwrap()
                     .payload,
             )),
-            "the request is not an upload authorization",
+            "the request is not an object authorization",
         ),
     ];
     for (case, header, needle) in refusals {
