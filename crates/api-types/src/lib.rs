@@ -10,7 +10,7 @@
 //! | `GET /v1/receipts/{sequence}` | — | the receipt JSON (`docs/formats/ledger.md`) |
 //! | `GET /v1/ledger/export?from=&to=` | — | the binary export stream |
 //! | `PUT /v1/objects/{path}` | raw bytes (an encrypted object), with an [`UPLOAD_HEADER`] | [`Stored`] |
-//! | `GET /v1/objects/{path}` | — | raw bytes |
+//! | `GET /v1/objects/{path}` | — (a [`DOWNLOAD_HEADER`]) | raw bytes |
 //! | `GET /healthz` | — | [`Health`] |
 //! | `GET /metrics` | — | Prometheus text |
 //! | `GET /v1/openapi.json` | — | the OpenAPI 3.1 document |
@@ -21,11 +21,21 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The header of `GET /v1/objects/{path}` that authorizes the download: a member's
+/// signed request to read that path, sealed to the service like a query
+/// (`Body::Object` with `ObjectAccess::Read` in `strongroom_enclave::request`), in
+/// base64. The node has its core check it before it looks at its store, and refuses
+/// the download (401, the same answer whether an object exists there or not) without
+/// one that a member signed for reading this very path. An upload authorization
+/// ([`UPLOAD_HEADER`]) is refused here.
+pub const DOWNLOAD_HEADER: &str = "x-strongroom-download";
+
 /// The header of `PUT /v1/objects/{path}` that authorizes the upload: a member's
-/// signed request to upload to that path, sealed to the service like a query
-/// (`Body::Upload` in `strongroom_enclave::request`), in base64. The node has its core
-/// check it and refuses the upload (401) without one that a member signed for this
-/// very path.
+/// signed request to write that path, sealed to the service like a query
+/// (`Body::Object` with `ObjectAccess::Write` in `strongroom_enclave::request`), in
+/// base64. The node has its core check it and refuses the upload (401) without one
+/// that a member signed for writing this very path. A download authorization
+/// ([`DOWNLOAD_HEADER`]) is refused here.
 pub const UPLOAD_HEADER: &str = "x-strongroom-upload";
 
 /// Base64 (standard alphabet, padded) for `Vec<u8>` fields.

@@ -32,7 +32,8 @@ use bytes::Bytes;
 use futures_util::{Stream, TryStreamExt};
 use serde::de::DeserializeOwned;
 use strongroom_api_types::{
-    Answered, Attestation, ErrorBody, Health, Stored, Submit, Submitted, UPLOAD_HEADER, b64,
+    Answered, Attestation, DOWNLOAD_HEADER, ErrorBody, Health, Stored, Submit, Submitted,
+    UPLOAD_HEADER, b64,
 };
 use strongroom_crypto::provider::{VerifyingKey, default_provider};
 use strongroom_enclave::request::{PreparedRequest, Reply};
@@ -340,15 +341,20 @@ impl Client {
         read_json("upload", &self.base, response).await
     }
 
-    /// Downloads the object at `location` as a stream of chunks.
+    /// Downloads the object at `location` as a stream of chunks, authorized by
+    /// `member`'s signature (sealed to the service, in the [`DOWNLOAD_HEADER`]).
     pub async fn get_object(
         &self,
+        member: &Member,
         location: &str,
     ) -> Result<impl Stream<Item = Result<Bytes, std::io::Error>> + Send + use<>, ClientError> {
+        let authorization =
+            PreparedRequest::download(&self.keys.transaction_key, member, location)?;
         let url = format!("{}/v1/objects/{location}", self.base);
         let response = self
             .http
             .get(&url)
+            .header(DOWNLOAD_HEADER, b64::encode(&authorization.payload))
             .send()
             .await
             .map_err(|e| self.transport(e))?;

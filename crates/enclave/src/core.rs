@@ -22,7 +22,7 @@ use crate::message::{
 };
 use crate::prepare::{Opened, Preparer, check_len, open_sealed};
 use crate::record::{Constitution, GENESIS_FORMAT, GenesisRecord, LedgerRecord};
-use crate::request::{Body, Purpose, clear_refusal, seal_reply};
+use crate::request::{Body, ObjectAccess, Purpose, clear_refusal, seal_reply};
 use crate::secrets::{PublicKeys, Secrets};
 use crate::state::{Applied, CoreState};
 
@@ -130,7 +130,9 @@ impl Enclave {
     /// [`EnclaveResponse::Error`].
     pub fn handle(&mut self, request: EnclaveRequest) -> EnclaveResponse {
         let result = match request {
-            EnclaveRequest::AuthorizeUpload { envelope } => self.authorize_upload(&envelope),
+            EnclaveRequest::AuthorizeObject { access, envelope } => {
+                self.authorize_object(access, &envelope)
+            }
             EnclaveRequest::Evidence { nonce } => self.evidence(&nonce),
             EnclaveRequest::Execute { ctx, payload } => self.execute(&ctx, payload),
             EnclaveRequest::Genesis { constitution } => self.genesis(constitution),
@@ -585,7 +587,7 @@ impl Enclave {
                     change.organization = Some((msp_id.clone(), der));
                     b"organization added".to_vec()
                 }),
-            Body::Upload { .. } => Err("an upload authorization is not a transaction".into()),
+            Body::Object { .. } => Err("an object authorization is not a transaction".into()),
         };
         (outcome, change)
     }
@@ -676,16 +678,21 @@ impl Enclave {
         })
     }
 
-    /// Checks an upload authorization as a query is checked (at the last committed
-    /// time), and answers who signed it for which location.
-    fn authorize_upload(&mut self, sealed: &[u8]) -> Result<EnclaveResponse, EnclaveError> {
+    /// Checks an object authorization as a query is checked (at the last committed
+    /// time) and that it authorizes `wanted`, and answers who signed it for which
+    /// location.
+    fn authorize_object(
+        &mut self,
+        wanted: ObjectAccess,
+        sealed: &[u8],
+    ) -> Result<EnclaveResponse, EnclaveError> {
         self.secrets()?;
         let at = self
             .state
             .applied
             .ok_or_else(|| {
                 EnclaveError::OutOfOrder(
-                    "no entry applied yet: an upload is authorized at the last committed time"
+                    "no entry applied yet: an object access is authorized at the last committed time"
                         .into(),
                 )
             })?
@@ -697,15 +704,21 @@ impl Enclave {
         opened.envelope.payload.zeroize();
         let signer = signer.map_err(EnclaveError::Unauthorized)?;
         match &opened.request.body {
-            Body::Upload { location } if opened.request.purpose == Purpose::Query => {
-                Ok(EnclaveResponse::UploadAuthorized {
+            Body::Object { access, location } if opened.request.purpose == Purpose::Query => {
+                if *access != wanted {
+                    return Err(EnclaveError::Unauthorized(format!(
+                        "the request authorizes a {access} of the object, not a {wanted}"
+                    )));
+                }
+                Ok(EnclaveResponse::ObjectAuthorized {
+                    access: *access,
                     location: location.clone(),
                     msp_id: signer.msp_id,
                     name: signer.name,
                 })
             }
             _ => Err(EnclaveError::Unauthorized(
-                "the request is not an upload authorization".into(),
+                "the request is not an object authorization".into(),
             )),
         }
     }
@@ -746,7 +759,7 @@ impl Enclave {
                         .query(&caller, query, &self.state.contract)
                         .map_err(|e| e.to_string())
                 }
-                Body::AddOrganization { .. } | Body::Upload { .. } => Err("not a query".to_owned()),
+                Body::AddOrganization { .. } | Body::Object { .. } => Err("not a query".to_owned()),
             },
         };
         opened.envelope.payload.zeroize();

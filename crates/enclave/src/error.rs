@@ -57,8 +57,9 @@ pub enum EnclaveError {
     /// The TEE platform failed (evidence, sealing, unsealing).
     #[error("platform: {0}")]
     Platform(String),
-    /// An authorization (of an upload) was refused: it does not open, no member signed
-    /// it, or it is not an authorization.
+    /// An object authorization (of a download or an upload) was refused: it does not
+    /// open, no member signed it, it is not an object authorization, or it authorizes
+    /// another access than the one asked for.
     #[error("unauthorized: {0}")]
     Unauthorized(String),
 }

@@ -12,6 +12,7 @@ use strongroom_tee::{
 use crate::codec::{hex_bytes, hex_hash};
 use crate::error::EnclaveError;
 use crate::record::Constitution;
+use crate::request::ObjectAccess;
 use crate::secrets::PublicKeys;
 
 /// Where a committed payload sits: given by the consensus layer for each `Execute`.
@@ -133,10 +134,14 @@ impl JoinCollateral {
 #[serde(rename_all = "snake_case", tag = "request")]
 #[non_exhaustive]
 pub enum EnclaveRequest {
-    /// Checks a sealed upload authorization ([`crate::request::Body::Upload`]): that
-    /// it opens, and that a member signed it under the trusted organizations at the
-    /// last committed time. Answered with `UploadAuthorized` or an `Error`.
-    AuthorizeUpload {
+    /// Checks a sealed object authorization ([`crate::request::Body::Object`]) for
+    /// `access`: that it opens, that a member signed it under the trusted
+    /// organizations at the last committed time, and that it authorizes this very
+    /// access (a read authorization is refused for a write, and the other way round).
+    /// Answered with `ObjectAuthorized` or an `Error`.
+    AuthorizeObject {
+        /// The access the host is about to grant.
+        access: ObjectAccess,
         /// The sealed request.
         #[serde(with = "hex_bytes")]
         envelope: Vec<u8>,
@@ -284,6 +289,17 @@ pub enum EnclaveResponse {
         #[serde(with = "hex_bytes")]
         joiner_key: Vec<u8>,
     },
+    /// To `AuthorizeObject`: who may access which object, and how.
+    ObjectAuthorized {
+        /// The access the member signed (the one asked for).
+        access: ObjectAccess,
+        /// The location the member signed.
+        location: String,
+        /// The member's organization.
+        msp_id: String,
+        /// The member's name.
+        name: String,
+    },
     /// To `PublicKeys` and `Unseal`.
     PublicKeys {
         /// The service public keys.
@@ -318,15 +334,6 @@ pub enum EnclaveResponse {
         /// The digest.
         #[serde(with = "hex_hash")]
         digest: Hash,
-    },
-    /// To `AuthorizeUpload`: who may upload, and where.
-    UploadAuthorized {
-        /// The location the member signed.
-        location: String,
-        /// The member's organization.
-        msp_id: String,
-        /// The member's name.
-        name: String,
     },
 }
 

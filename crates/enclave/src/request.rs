@@ -13,12 +13,14 @@
 //!                  || response key (32) || body
 //! body           = 0x01 || invocation (u32 len)                       ; contract
 //!                | 0x02 || msp id (u32 len) || CA certificate PEM (u32 len)  ; add an organization
-//!                | 0x03 || object location (u32 len)                  ; authorize an upload
+//!                | 0x03 || access u8 (1 read, 2 write) || object location (u32 len)  ; authorize an object access
 //! ```
 //!
-//! An upload authorization is sent with the query purpose and `info` (it is not
-//! ordered); the host asks the core to check it before it stores an object (see
-//! [`crate::EnclaveRequest::AuthorizeUpload`]).
+//! An object authorization is sent with the query purpose and `info` (it is not
+//! ordered); the host asks the core to check it, for the access it is about to grant,
+//! before it serves an object (read) or stores one (write) (see
+//! [`crate::EnclaveRequest::AuthorizeObject`]). A read authorization does not
+//! authorize a write, nor the other way round.
 //!
 //! The response key is inside the signature, so nobody can redirect the response of a
 //! signed request to another key, and inside the HPKE ciphertext, so only the core
@@ -36,6 +38,7 @@
 //! A response in clear (`0x02`) is unauthenticated: anyone on the path could have
 //! written it. It carries no information beyond "the core could not read this".
 
+use serde::{Deserialize, Serialize};
 use strongroom_crypto::hpke::{self, KemId, PublicKey, Suite};
 use strongroom_crypto::provider::{CryptoProvider, default_provider};
 use strongroom_identity::{EncodingError, Member, SignedEnvelope};
@@ -93,6 +96,43 @@ impl Purpose {
     }
 }
 
+/// What an object authorization lets its holder do at one location of the node's
+/// object store. Variants in alphabetical order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ObjectAccess {
+    /// Download the object (`GET /v1/objects/{location}`).
+    Read,
+    /// Upload one object (`PUT /v1/objects/{location}`).
+    Write,
+}
+
+impl ObjectAccess {
+    fn to_byte(self) -> u8 {
+        match self {
+            Self::Read => 1,
+            Self::Write => 2,
+        }
+    }
+
+    fn from_byte(byte: u8) -> Option<Self> {
+        match byte {
+            1 => Some(Self::Read),
+            2 => Some(Self::Write),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for ObjectAccess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Read => "read",
+            Self::Write => "write",
+        })
+    }
+}
+
 /// What a request asks the core to do.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Body {
@@ -106,10 +146,12 @@ pub enum Body {
     },
     /// Invoke (or, for a query, ask) the contract.
     Contract(Vec<u8>),
-    /// Authorize the upload of one object to `location` in the node's object store
+    /// Authorize `access` to the object at `location` in the node's object store
     /// (sent with [`Purpose::Query`]; neither a transaction nor a contract query).
-    Upload {
-        /// The object's location, as in `PUT /v1/objects/{location}`.
+    Object {
+        /// A download or an upload.
+        access: ObjectAccess,
+        /// The object's location, as in `/v1/objects/{location}`.
         location: String,
     },
 }
@@ -182,7 +224,7 @@ fn body_len(body: &Body) -> usize {
             ca_cert_pem,
         } => msp_id.len() + ca_cert_pem.len() + 9,
         Body::Contract(invocation) => invocation.len() + 5,
-        Body::Upload { location } => location.len() + 5,
+        Body::Object { location, .. } => location.len() + 6,
     }
 }
 
@@ -197,8 +239,8 @@ pub(crate) fn encode_body(writer: &mut Writer, body: &Body) {
         } => {
             writer.u8(2).str(msp_id).str(ca_cert_pem);
         }
-        Body::Upload { location } => {
-            writer.u8(3).str(location);
+        Body::Object { access, location } => {
+            writer.u8(3).u8(access.to_byte()).str(location);
         }
     }
 }
@@ -210,7 +252,8 @@ pub(crate) fn decode_body(reader: &mut Reader<'_>) -> Result<Body, DecodeError> 
             msp_id: reader.string()?,
             ca_cert_pem: reader.string()?,
         }),
-        3 => Ok(Body::Upload {
+        3 => Ok(Body::Object {
+            access: ObjectAccess::from_byte(reader.u8()?).ok_or(DecodeError("object access"))?,
             location: reader.string()?,
         }),
         _ => Err(DecodeError("request body kind")),
@@ -322,6 +365,34 @@ impl PreparedRequest {
         )
     }
 
+    /// An authorization of `access` to the object at `location`.
+    pub fn object(
+        transaction_key: &[u8],
+        member: &Member,
+        access: ObjectAccess,
+        location: impl Into<String>,
+    ) -> Result<Self, ClientError> {
+        Self::new(
+            transaction_key,
+            member,
+            Purpose::Query,
+            Body::Object {
+                access,
+                location: location.into(),
+            },
+        )
+    }
+
+    /// An authorization to download the object at `location` (the value of the
+    /// `x-strongroom-download` header of `GET /v1/objects/{location}`).
+    pub fn download(
+        transaction_key: &[u8],
+        member: &Member,
+        location: impl Into<String>,
+    ) -> Result<Self, ClientError> {
+        Self::object(transaction_key, member, ObjectAccess::Read, location)
+    }
+
     /// An authorization to upload one object to `location` (the value of the
     /// `x-strongroom-upload` header of `PUT /v1/objects/{location}`).
     pub fn upload(
@@ -329,14 +400,7 @@ impl PreparedRequest {
         member: &Member,
         location: impl Into<String>,
     ) -> Result<Self, ClientError> {
-        Self::new(
-            transaction_key,
-            member,
-            Purpose::Query,
-            Body::Upload {
-                location: location.into(),
-            },
-        )
+        Self::object(transaction_key, member, ObjectAccess::Write, location)
     }
 
     /// The request's nonce.

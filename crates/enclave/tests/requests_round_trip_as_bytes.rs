@@ -5,7 +5,7 @@
 mod common;
 
 use common::{core, world};
-use strongroom_enclave::request::{PreparedRequest, Reply};
+use strongroom_enclave::request::{ObjectAccess, PreparedRequest, Reply};
 use strongroom_enclave::{
     EnclaveError, EnclaveRequest, EnclaveResponse, EvidenceMessage, ExecuteContext, JoinCollateral,
     LedgerEntry, PublicKeys, RecordKind,
@@ -20,6 +20,14 @@ fn every_request() -> Vec<EnclaveRequest> {
         prev_hash: [7; 32],
     };
     vec![
+        EnclaveRequest::AuthorizeObject {
+            access: ObjectAccess::Read,
+            envelope: vec![0, 1],
+        },
+        EnclaveRequest::AuthorizeObject {
+            access: ObjectAccess::Write,
+            envelope: vec![2, 3],
+        },
         EnclaveRequest::Evidence { nonce: vec![1, 2] },
         EnclaveRequest::Execute {
             ctx,
@@ -101,6 +109,12 @@ fn every_response() -> Vec<EnclaveResponse> {
         EnclaveResponse::JoinPrepared {
             evidence,
             joiner_key: vec![10],
+        },
+        EnclaveResponse::ObjectAuthorized {
+            access: ObjectAccess::Read,
+            location: "a/b.enc".into(),
+            msp_id: "Org1MSP".into(),
+            name: "alice".into(),
         },
         EnclaveResponse::PublicKeys { public_keys: keys },
         EnclaveResponse::Replayed { digest: [11; 32] },

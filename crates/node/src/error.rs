@@ -53,7 +53,7 @@ pub enum NodeError {
         /// When a request would be allowed again.
         retry_after_ms: u64,
     },
-    /// An authorization (of an upload) was refused by the core.
+    /// An object authorization (of a download or an upload) was refused by the core.
     #[error("unauthorized: {0}")]
     Unauthorized(String),
 }

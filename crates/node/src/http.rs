@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, MatchedPath, Path, Query, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -21,14 +21,16 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use strongroom_api_types::{
-    Answered, Attestation, ErrorBody, Health, Stored, Submit, Submitted, UPLOAD_HEADER, b64,
+    Answered, Attestation, DOWNLOAD_HEADER, ErrorBody, Health, Stored, Submit, Submitted,
+    UPLOAD_HEADER, b64,
 };
 use strongroom_consensus::ConsensusError;
+use strongroom_enclave::request::ObjectAccess;
 use strongroom_ledger::ReceiptError;
 use strongroom_store::StoreError;
 
 use crate::error::NodeError;
-use crate::service::Node;
+use crate::service::{Node, ObjectAuthorization};
 
 /// The OpenAPI document served at `/v1/openapi.json`.
 pub const OPENAPI: &str = include_str!("openapi.json");
@@ -655,31 +657,40 @@ fn tokio_stream(
     futures_util::stream::poll_fn(move |cx| receiver.poll_recv(cx))
 }
 
-async fn put_object(
-    State(state): State<Arc<AppState>>,
-    Path(location): Path<String>,
-    headers: axum::http::HeaderMap,
-    body: Body,
-) -> Result<Json<Stored>, ApiError> {
+/// Checks the authorization of `access` to the object at `location` in its header
+/// (the core opens it and checks the signer), before anything looks at the store: a
+/// refusal is the same whether an object exists there or not. 401 `unauthorized`,
+/// naming the request and what was wrong, without one a member signed for this access
+/// to this very location.
+async fn authorize_object(
+    state: &AppState,
+    headers: &HeaderMap,
+    access: ObjectAccess,
+    location: &str,
+) -> Result<ObjectAuthorization, ApiError> {
+    let (method, name, what) = match access {
+        ObjectAccess::Read => ("GET", DOWNLOAD_HEADER, "a download"),
+        ObjectAccess::Write => ("PUT", UPLOAD_HEADER, "an upload"),
+    };
     let unauthorized = |why: String| {
         ApiError::new(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
-            format!("PUT /v1/objects/{location}: {why}"),
+            format!("{method} /v1/objects/{location}: {why}"),
         )
     };
-    let header = headers.get(UPLOAD_HEADER).ok_or_else(|| {
+    let value = headers.get(name).ok_or_else(|| {
         unauthorized(format!(
-            "no {UPLOAD_HEADER} header: an upload needs a member's signed authorization for its location"
+            "no {name} header: {what} needs a member's signed authorization for its location"
         ))
     })?;
-    let sealed = header
+    let sealed = value
         .to_str()
         .map_err(|e| e.to_string())
         .and_then(b64::decode)
-        .map_err(|e| unauthorized(format!("{UPLOAD_HEADER} header: {e}")))?;
+        .map_err(|e| unauthorized(format!("{name} header: {e}")))?;
     let node = state.node.clone();
-    let authorized = tokio::task::spawn_blocking(move || node.authorize_upload(sealed))
+    let authorized = tokio::task::spawn_blocking(move || node.authorize_object(access, sealed))
         .await
         .map_err(ApiError::internal)?
         .map_err(|e| match e {
@@ -688,10 +699,20 @@ async fn put_object(
         })?;
     if authorized.location != location {
         return Err(unauthorized(format!(
-            "the {UPLOAD_HEADER} authorization is for location {:?}",
+            "the {name} authorization is for location {:?}",
             authorized.location
         )));
     }
+    Ok(authorized)
+}
+
+async fn put_object(
+    State(state): State<Arc<AppState>>,
+    Path(location): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<Stored>, ApiError> {
+    let authorized = authorize_object(&state, &headers, ObjectAccess::Write, &location).await?;
     let stream = body.into_data_stream();
     let stored = state
         .node
@@ -719,8 +740,18 @@ async fn put_object(
 async fn get_object(
     State(state): State<Arc<AppState>>,
     Path(location): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    // Authorized first: an unauthorized caller must not learn whether an object exists.
+    let authorized = authorize_object(&state, &headers, ObjectAccess::Read, &location).await?;
     let (size, stream) = state.node.store().get(&location).await?;
+    tracing::info!(
+        location,
+        size,
+        msp_id = authorized.msp_id,
+        member = authorized.name,
+        "object served"
+    );
     let stream = stream.map(|chunk| chunk.map_err(|e| std::io::Error::other(e.to_string())));
     Ok((
         [

@@ -20,5 +20,5 @@ mod settings;
 pub use enclave_bridge::{EnclaveApplier, EnclaveSigner, SharedEnclave};
 pub use error::NodeError;
 pub use server::{RunningNode, TLS_CERT_FILE, TLS_KEY_FILE, load_or_create_tls};
-pub use service::{Node, OBJECTS_DIR, UploadAuthorization};
+pub use service::{Node, OBJECTS_DIR, ObjectAuthorization};
 pub use settings::{GenesisOrg, NodeSettings};

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use strongroom_consensus::{Applied, ConsensusError, ConsensusNode, NodeConfig, Receipts};
 use strongroom_contract::Contract;
 use strongroom_crypto::provider::{VerifyingKey, default_provider};
-use strongroom_enclave::request::Purpose;
+use strongroom_enclave::request::{ObjectAccess, Purpose};
 use strongroom_enclave::{
     Constitution, Enclave, EnclaveError, EnclaveRequest, EnclaveResponse, EvidenceMessage,
     MemberRate, Organization, Prepared, Preparer, PublicKeys,
@@ -41,16 +41,19 @@ const LOCK_FILE: &str = "node.lock";
 const SECRETS_FILE: &str = "service-secrets.json";
 const SIM_SECRET_FILE: &str = "sim-host-secret";
 
-/// An upload the core authorized: a member signed it for `location`.
+/// An object access the core authorized: a member signed it for `location`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UploadAuthorization {
-    /// Where the member may upload one object.
+pub struct ObjectAuthorization {
+    /// What the member may do there: download or upload.
+    pub access: ObjectAccess,
+    /// Where the member may access the object.
     pub location: String,
     /// The member's organization.
     pub msp_id: String,
     /// The member's name.
     pub name: String,
 }
+
 /// Directory of dataset objects inside the data directory.
 pub const OBJECTS_DIR: &str = "objects";
 
@@ -326,15 +329,26 @@ impl Node {
         }
     }
 
-    /// Has the core check a sealed upload authorization; answers who signed it, for
-    /// which location.
-    pub fn authorize_upload(&self, sealed: Vec<u8>) -> Result<UploadAuthorization, NodeError> {
-        match lock_core(&self.core).handle(EnclaveRequest::AuthorizeUpload { envelope: sealed }) {
-            EnclaveResponse::UploadAuthorized {
+    /// Has the core check a sealed object authorization for `access` (a read
+    /// authorization does not authorize a write, nor the other way round); answers
+    /// who signed it, for which location.
+    pub fn authorize_object(
+        &self,
+        access: ObjectAccess,
+        sealed: Vec<u8>,
+    ) -> Result<ObjectAuthorization, NodeError> {
+        let request = EnclaveRequest::AuthorizeObject {
+            access,
+            envelope: sealed,
+        };
+        match lock_core(&self.core).handle(request) {
+            EnclaveResponse::ObjectAuthorized {
+                access: authorized,
                 location,
                 msp_id,
                 name,
-            } => Ok(UploadAuthorization {
+            } if authorized == access => Ok(ObjectAuthorization {
+                access,
                 location,
                 msp_id,
                 name,
@@ -344,7 +358,7 @@ impl Node {
             } => Err(NodeError::Unauthorized(reason)),
             EnclaveResponse::Error { error } => Err(NodeError::Enclave(error.to_string())),
             other => Err(NodeError::Enclave(format!(
-                "upload authorization: {other:?}"
+                "{access} authorization of an object: {other:?}"
             ))),
         }
     }

@@ -29,7 +29,7 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use futures_util::TryStreamExt;
-use strongroom_api_types::{Submit, Submitted};
+use strongroom_api_types::{DOWNLOAD_HEADER, Submit, Submitted, b64};
 use strongroom_client::data::{fetch_file, put_file, wrap_data_key};
 use strongroom_client::{Client, ClientError, Committed};
 use strongroom_contract::sharing::{
@@ -134,7 +134,7 @@ async fn bad_input_changes_nothing() {
         .invoke::<Created>(&owner, &algorithm("describe"))
         .await
         .unwrap();
-    let ciphertext = download(&client, DATASET_LOCATION).await;
+    let ciphertext = download(&client, &owner, DATASET_LOCATION).await;
     let mut tampered = ciphertext.clone();
     let middle = tampered.len() / 2;
     tampered[middle] ^= 0x01;
@@ -428,24 +428,38 @@ struct Objects<'a> {
 /// Object uploads and downloads that go wrong leave nothing behind.
 async fn object_refusals(f: &Fixture, before: Snapshot, o: &Objects<'_>) -> Snapshot {
     // What was stored is what was sent.
-    let stored = download(&f.client, DATASET_LOCATION).await;
+    let stored = download(&f.client, &f.owner, DATASET_LOCATION).await;
     assert_eq!(sha256_hex(&stored), o.sha256);
     assert_eq!(
         Some(&(stored.len() as u64)),
         before.objects.get(DATASET_LOCATION)
     );
     let dest = o.scratch.join("fetched.csv");
-    let written = fetch_file(&f.client, DATASET_LOCATION, o.sha256, o.dek, &dest)
-        .await
-        .unwrap();
+    let written = fetch_file(
+        &f.client,
+        &f.owner,
+        DATASET_LOCATION,
+        o.sha256,
+        o.dek,
+        &dest,
+    )
+    .await
+    .unwrap();
     assert_eq!(written, o.plaintext.len() as u64);
     assert_eq!(std::fs::read(&dest).unwrap(), o.plaintext);
 
     // A digest that is not the object's: an error naming both, and no file.
     let dest = o.scratch.join("wrong-digest.csv");
-    let error = fetch_file(&f.client, DATASET_LOCATION, o.tampered_sha256, o.dek, &dest)
-        .await
-        .unwrap_err();
+    let error = fetch_file(
+        &f.client,
+        &f.owner,
+        DATASET_LOCATION,
+        o.tampered_sha256,
+        o.dek,
+        &dest,
+    )
+    .await
+    .unwrap_err();
     let message = error.to_string();
     assert!(matches!(error, ClientError::Data(_)), "{error:?}");
     assert!(
@@ -461,6 +475,7 @@ async fn object_refusals(f: &Fixture, before: Snapshot, o: &Objects<'_>) -> Snap
     let dest = o.scratch.join("tampered.csv");
     let error = fetch_file(
         &f.client,
+        &f.owner,
         TAMPERED_LOCATION,
         o.tampered_sha256,
         o.dek,
@@ -475,9 +490,16 @@ async fn object_refusals(f: &Fixture, before: Snapshot, o: &Objects<'_>) -> Snap
     // A destination that exists: refused, and the file the user had is untouched.
     let dest = o.scratch.join("existing.csv");
     std::fs::write(&dest, b"the user's own file").unwrap();
-    let error = fetch_file(&f.client, DATASET_LOCATION, o.sha256, o.dek, &dest)
-        .await
-        .unwrap_err();
+    let error = fetch_file(
+        &f.client,
+        &f.owner,
+        DATASET_LOCATION,
+        o.sha256,
+        o.dek,
+        &dest,
+    )
+    .await
+    .unwrap_err();
     assert!(error.to_string().contains("existing.csv"), "{error}");
     assert_eq!(std::fs::read(&dest).unwrap(), b"the user's own file");
 
@@ -498,7 +520,7 @@ async fn object_refusals(f: &Fixture, before: Snapshot, o: &Objects<'_>) -> Snap
         "{error}"
     );
     assert_eq!(
-        sha256_hex(&download(&f.client, DATASET_LOCATION).await),
+        sha256_hex(&download(&f.client, &f.owner, DATASET_LOCATION).await),
         o.sha256
     );
 
@@ -565,9 +587,16 @@ async fn object_refusals(f: &Fixture, before: Snapshot, o: &Objects<'_>) -> Snap
         staging_seen.load(Ordering::SeqCst),
         "the node never started storing the upload"
     );
+    let authorization = PreparedRequest::download(
+        &f.client.public_keys().transaction_key,
+        &f.owner,
+        INTERRUPTED_LOCATION,
+    )
+    .unwrap();
     let response = f
         .http
         .get(f.url(&format!("/v1/objects/{INTERRUPTED_LOCATION}")))
+        .header(DOWNLOAD_HEADER, b64::encode(&authorization.payload))
         .send()
         .await
         .unwrap();
@@ -597,7 +626,9 @@ async fn object_refusals(f: &Fixture, before: Snapshot, o: &Objects<'_>) -> Snap
         sha256_hex(&[&chunk[..], &chunk[..]].concat())
     );
     assert_eq!(
-        download(&f.client, INTERRUPTED_LOCATION).await.len(),
+        download(&f.client, &f.owner, INTERRUPTED_LOCATION)
+            .await
+            .len(),
         2 * chunk.len()
     );
     let after = f.snapshot().await;
@@ -877,9 +908,9 @@ fn refused(reply: &Reply) -> &str {
     }
 }
 
-async fn download(client: &Client, location: &str) -> Vec<u8> {
+async fn download(client: &Client, member: &Member, location: &str) -> Vec<u8> {
     client
-        .get_object(location)
+        .get_object(member, location)
         .await
         .unwrap()
         .try_fold(Vec::new(), |mut all, chunk| async move {

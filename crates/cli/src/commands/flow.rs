@@ -720,9 +720,16 @@ async fn run_task(
         let dek = data::unwrap_data_key(org_key, &wrapped.key)
             .with_context(|| format!("dataset {}", input.dataset))?;
         let dest = scratch.join(format!("{}-{}", input.dataset, local.len()));
-        data::fetch_file(client, &file.location, &file.ciphertext_sha256, &dek, &dest)
-            .await
-            .with_context(|| format!("{name} of dataset {}", input.dataset))?;
+        data::fetch_file(
+            client,
+            executor,
+            &file.location,
+            &file.ciphertext_sha256,
+            &dek,
+            &dest,
+        )
+        .await
+        .with_context(|| format!("{name} of dataset {}", input.dataset))?;
         local.insert(name.clone(), dest);
     }
     let k = task.min_cell_size;
