@@ -687,16 +687,7 @@ impl Enclave {
         sealed: &[u8],
     ) -> Result<EnclaveResponse, EnclaveError> {
         self.secrets()?;
-        let at = self
-            .state
-            .applied
-            .ok_or_else(|| {
-                EnclaveError::OutOfOrder(
-                    "no entry applied yet: an object access is authorized at the last committed time"
-                        .into(),
-                )
-            })?
-            .timestamp_ms;
+        let at = self.last_committed_ms("an object access is authorized")?;
         let mut opened = self
             .open_request(sealed, Purpose::Query)
             .map_err(EnclaveError::Unauthorized)?;
@@ -723,17 +714,22 @@ impl Enclave {
         }
     }
 
+    /// The time of the last applied entry, at which what is not ordered (`what`) is
+    /// checked; out of order before any entry is applied.
+    fn last_committed_ms(&self, what: &str) -> Result<u64, EnclaveError> {
+        self.state
+            .applied
+            .map(|applied| applied.timestamp_ms)
+            .ok_or_else(|| {
+                EnclaveError::OutOfOrder(format!(
+                    "no entry applied yet: {what} at the last committed time"
+                ))
+            })
+    }
+
     fn query(&mut self, sealed: &[u8]) -> Result<EnclaveResponse, EnclaveError> {
         self.secrets()?;
-        let at = self
-            .state
-            .applied
-            .ok_or_else(|| {
-                EnclaveError::OutOfOrder(
-                    "no entry applied yet: a query is checked at the last committed time".into(),
-                )
-            })?
-            .timestamp_ms;
+        let at = self.last_committed_ms("a query is checked")?;
         let mut opened = match self.open_request(sealed, Purpose::Query) {
             Ok(opened) => opened,
             Err(reason) => {
