@@ -84,7 +84,10 @@ async fn object_access_needs_a_member_signature() {
         )
     };
     // One transaction first: an authorization is checked at the last committed time.
-    client.transact(&alice, b"put k=v").await.unwrap();
+    let committed = client.transact(&alice, b"put k=v").await.unwrap();
+    // Once a signature entry covers it (every 20 ms here), the ledger is idle: the head
+    // moves only if something else is ordered.
+    client.receipt(committed.sequence.unwrap()).await.unwrap();
     let head = client.health().await.unwrap().ledger_sequence;
     let objects = settings.data_dir.join(strongroom_node::OBJECTS_DIR);
     let put = |location: &str, header: Option<String>| {
