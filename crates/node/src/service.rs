@@ -331,12 +331,14 @@ impl Node {
 
     /// Has the core check a sealed object authorization for `access` (a read
     /// authorization does not authorize a write, nor the other way round); answers
-    /// who signed it, for which location.
+    /// who signed it, for which location. Prepared like a query: opened and checked
+    /// before the core's lock is taken, and under the same rate per member.
     pub fn authorize_object(
         &self,
         access: ObjectAccess,
         sealed: Vec<u8>,
     ) -> Result<ObjectAuthorization, NodeError> {
+        self.prepare(&sealed, Purpose::Query)?;
         let request = EnclaveRequest::AuthorizeObject {
             access,
             envelope: sealed,
