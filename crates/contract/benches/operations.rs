@@ -83,6 +83,7 @@ impl Bench {
             timestamp_ms: self.time_ms,
             sequence: self.sequence,
             attestation: None,
+            entropy: [0; 32],
         };
         let mut overlay = Overlay::new(&self.state);
         let reply = SharingContract

@@ -13,7 +13,7 @@
 //! use strongroom_contract::{Caller, Contract, KvContract, MemState, TxContext};
 //!
 //! let caller = Caller { msp_id: "Org1MSP".into(), name: "alice".into(), role: "owner".into() };
-//! let ctx = TxContext { caller: caller.clone(), timestamp_ms: 1_000, sequence: 2, attestation: None };
+//! let ctx = TxContext { caller: caller.clone(), timestamp_ms: 1_000, sequence: 2, attestation: None, entropy: [0; 32] };
 //! let mut state = MemState::new();
 //! KvContract.execute(&ctx, b"put color=blue", &mut state)?;
 //! assert_eq!(KvContract.query(&caller, b"get color", &state)?, b"blue");
@@ -57,6 +57,66 @@ pub struct TxContext {
     /// not TEE workers).
     #[serde(default)]
     pub attestation: Option<Attestation>,
+    /// Secret randomness of this transaction: the same on every replica (the core
+    /// derives it from the ledger secret and the sequence number), unknown to anyone
+    /// outside the cores. The contract uses it where a value must be unguessable, such
+    /// as the object locations it reserves. All zeros in tests that do not care.
+    #[serde(default, with = "hex_array")]
+    pub entropy: [u8; 32],
+}
+
+/// What an object access is for: the purpose a member names when it asks the core to
+/// let it download or upload an object, and which the contract checks against its
+/// state ([`Contract::authorize_object`]). Variants in alphabetical order.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "purpose", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ObjectPurpose {
+    /// Download an object of a dataset of the caller's own organization.
+    OwnerRead,
+    /// Download an input of a task the caller claimed and is running.
+    TaskInput {
+        /// The task.
+        task: String,
+    },
+    /// Upload into a location the contract reserved for the caller's organization.
+    Upload,
+}
+
+impl ObjectPurpose {
+    /// The access this purpose needs.
+    pub fn access(&self) -> ObjectAccess {
+        match self {
+            Self::OwnerRead | Self::TaskInput { .. } => ObjectAccess::Read,
+            Self::Upload => ObjectAccess::Write,
+        }
+    }
+}
+
+/// Download or upload. Variants in alphabetical order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ObjectAccess {
+    /// Download the object (`GET /v1/objects/{location}`).
+    Read,
+    /// Upload one object (`PUT /v1/objects/{location}`), if none is there yet.
+    Write,
+}
+
+impl std::fmt::Display for ObjectAccess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Read => "read",
+            Self::Write => "write",
+        })
+    }
+}
+
+/// What [`Contract::authorize_object`] allowed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectGrant {
+    /// The dataset the object belongs to; `None` for an upload into a reservation not
+    /// yet registered.
+    pub dataset: Option<String>,
 }
 
 /// What the core verified about a caller running inside a TEE (a worker enclave).
@@ -136,6 +196,24 @@ pub trait Contract: Send + Sync {
         query: &[u8],
         state: &dyn State,
     ) -> Result<Vec<u8>, ContractError>;
+
+    /// Decides whether `caller` may access the object at `location` for `purpose`, at
+    /// ledger time `now_ms`, from the state alone (the core has authenticated the
+    /// caller; the host serves or stores the object only if this allows it).
+    ///
+    /// Whoever is not entitled gets [`ContractError::NotFoundOrDenied`], the same value
+    /// whether or not anything is at `location`. The default allows nothing.
+    fn authorize_object(
+        &self,
+        caller: &Caller,
+        purpose: &ObjectPurpose,
+        location: &str,
+        now_ms: u64,
+        state: &dyn State,
+    ) -> Result<ObjectGrant, ContractError> {
+        let _ = (caller, purpose, location, now_ms, state);
+        Err(ContractError::NotFoundOrDenied)
+    }
 }
 
 /// A contract that does nothing and answers with empty bytes (for benchmarks).
@@ -236,6 +314,7 @@ mod tests {
             timestamp_ms: 5,
             sequence: 2,
             attestation: None,
+            entropy: [0; 32],
         }
     }
 

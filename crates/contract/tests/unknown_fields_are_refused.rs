@@ -15,6 +15,7 @@ fn tx() -> TxContext {
         timestamp_ms: 1_000,
         sequence: 1,
         attestation: None,
+        entropy: [0; 32],
     }
 }
 

@@ -570,6 +570,7 @@ impl Enclave {
                     timestamp_ms,
                     sequence,
                     attestation: None,
+                    entropy: [0; 32],
                 };
                 let mut overlay = Overlay::new(&self.state.contract);
                 let result = self.contract.execute(&tx, invocation, &mut overlay);

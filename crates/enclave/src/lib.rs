@@ -82,7 +82,7 @@ pub mod entry;
 mod error;
 mod message;
 pub mod prepare;
-mod record;
+pub mod record;
 pub mod request;
 mod secrets;
 mod state;

@@ -78,21 +78,31 @@ pub struct GenesisRecord {
 
 /// One executed transaction, as recorded (the plaintext of an encrypted entry).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum LedgerRecord {
+#[non_exhaustive]
+pub enum LedgerRecord {
     /// An authenticated request and its outcome.
     Executed {
+        /// Who signed it.
         caller: Caller,
+        /// SHA-256 of the signer's certificate.
         cert_fingerprint: [u8; 32],
+        /// The request's nonce.
         nonce: Vec<u8>,
+        /// What it asked.
         body: Body,
+        /// The outcome.
         outcome: Result<Vec<u8>, String>,
     },
     /// A request refused before its signer was authenticated (or a replay).
-    Refused { reason: String },
+    Refused {
+        /// Why.
+        reason: String,
+    },
 }
 
 impl LedgerRecord {
-    pub(crate) fn encode(&self) -> Vec<u8> {
+    /// The encoding (see the [module docs](self)).
+    pub fn encode(&self) -> Vec<u8> {
         let mut writer = Writer::with_capacity(256);
         writer.u8(VERSION);
         match self {
@@ -123,7 +133,8 @@ impl LedgerRecord {
         writer.0
     }
 
-    pub(crate) fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
+    /// Decodes [`LedgerRecord::encode`]'s output; any other input is an error.
+    pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         let mut reader = Reader::new(bytes, "ledger record");
         if reader.u8()? != VERSION {
             return Err(DecodeError("ledger record version"));

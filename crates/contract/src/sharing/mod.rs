@@ -11,7 +11,7 @@
 //! use strongroom_contract::{Caller, Contract, MemState, TxContext};
 //!
 //! let alice = Caller { msp_id: "Org1MSP".into(), name: "alice".into(), role: "owner".into() };
-//! let tx = TxContext { caller: alice.clone(), timestamp_ms: 1_000, sequence: 1, attestation: None };
+//! let tx = TxContext { caller: alice.clone(), timestamp_ms: 1_000, sequence: 1, attestation: None, entropy: [0; 32] };
 //! let digest = "ab".repeat(32);
 //! let invocation = serde_json::json!({
 //!     "op": "register_dataset", "name": "cohort", "kind": "vcf",

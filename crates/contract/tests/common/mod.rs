@@ -78,6 +78,7 @@ impl World {
             timestamp_ms: self.time_ms,
             sequence: self.sequence,
             attestation,
+            entropy: [0; 32],
         };
         let bytes = serde_json::to_vec(invocation).unwrap();
         let mut overlay = Overlay::new(&self.state);
