@@ -309,8 +309,8 @@ impl State for Overlay<'_> {
 }
 
 impl MemState {
-    /// Applies writes produced by an [`Overlay`].
-    pub fn apply(&mut self, writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>) {
+    /// Applies writes (`None` deletes), such as those an [`Overlay`] produced.
+    pub fn apply(&mut self, writes: impl IntoIterator<Item = (Vec<u8>, Option<Vec<u8>>)>) {
         for (key, value) in writes {
             match value {
                 Some(value) => self.put(key, value),

@@ -47,6 +47,10 @@ pub enum EnclaveError {
         "this core holds no ledger secret (an observer, or not yet initialized, joined or unsealed)"
     )]
     NoSecrets,
+    /// The caller is not entitled to the object, or nothing is there: one answer, so
+    /// that whoever is not entitled learns nothing of what exists.
+    #[error("not found or not allowed")]
+    NotFoundOrDenied,
     /// The core has no join in progress ([`crate::EnclaveRequest::PrepareJoin`] first).
     #[error("no join in progress on this core")]
     NoPendingJoin,
@@ -57,9 +61,10 @@ pub enum EnclaveError {
     /// The TEE platform failed (evidence, sealing, unsealing).
     #[error("platform: {0}")]
     Platform(String),
-    /// An object authorization (of a download or an upload) was refused: it does not
-    /// open, no member signed it, it is not an object authorization, or it authorizes
-    /// another access than the one asked for.
+    /// An object or export authorization was refused before the contract was asked:
+    /// it does not open, no member signed it, it expired, it is for another node, it is
+    /// not an authorization of this kind, or it authorizes another access than the one
+    /// asked for.
     #[error("unauthorized: {0}")]
     Unauthorized(String),
 }

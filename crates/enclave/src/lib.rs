@@ -57,6 +57,7 @@
 //!
 //! let constitution = Constitution {
 //!     organizations: vec![Organization::from_der("Org1MSP", ca.cert_der())?],
+//!     threshold: Default::default(),
 //! };
 //! let EnclaveResponse::Genesis { ledger_payload, public_keys, .. } =
 //!     core.handle(EnclaveRequest::Genesis { constitution })
@@ -80,10 +81,14 @@ pub mod codec;
 mod core;
 pub mod entry;
 mod error;
+mod execute;
+pub mod governance;
 mod message;
 pub mod prepare;
 pub mod record;
+pub mod refusal;
 pub mod request;
+mod response;
 mod secrets;
 mod state;
 

@@ -9,10 +9,11 @@ use strongroom_tee::{
     Collateral, CollateralError, DcapCollateral, Evidence, PlatformKind, SnpCollateral,
 };
 
+use strongroom_contract::{ObjectAccess, ObjectPurpose};
+
 use crate::codec::{hex_bytes, hex_hash};
 use crate::error::EnclaveError;
 use crate::record::Constitution;
-use crate::request::ObjectAccess;
 use crate::secrets::PublicKeys;
 
 /// Where a committed payload sits: given by the consensus layer for each `Execute`.
@@ -36,7 +37,7 @@ pub struct ExecuteContext {
 pub enum RecordKind {
     /// The genesis entry.
     Genesis,
-    /// A governance transaction (adding an organization).
+    /// A governance transaction (a proposal or a vote).
     Governance,
     /// A contract transaction, or a refused request.
     Transaction,
@@ -134,19 +135,43 @@ impl JoinCollateral {
 #[serde(rename_all = "snake_case", tag = "request")]
 #[non_exhaustive]
 pub enum EnclaveRequest {
+    /// Checks a sealed export authorization ([`crate::request::Body::Export`]): that a
+    /// member signed it, that it is fresh and for this node. Answered with
+    /// `ExportAuthorized` or an `Error`.
+    AuthorizeExport {
+        /// The sealed request.
+        #[serde(with = "hex_bytes")]
+        envelope: Vec<u8>,
+        /// The host's clock (ms since the Unix epoch); the core checks freshness at the
+        /// later of it and the last committed time.
+        host_time_ms: u64,
+    },
     /// Checks a sealed object authorization ([`crate::request::Body::Object`]) for
     /// `access`: that it opens, that a member signed it under the trusted
-    /// organizations at the last committed time, and that it authorizes this very
-    /// access (a read authorization is refused for a write, and the other way round).
-    /// Answered with `ObjectAuthorized` or an `Error`.
+    /// organizations, that it is fresh and for this node, that its purpose needs this
+    /// very access (a read is refused for a write, and the other way round), and that
+    /// the contract finds the member entitled to the object for that purpose. Answered
+    /// with `ObjectAuthorized` or an `Error` (`not_found_or_denied` for whoever is not
+    /// entitled, whether or not anything is at the location).
     AuthorizeObject {
         /// The access the host is about to grant.
         access: ObjectAccess,
         /// The sealed request.
         #[serde(with = "hex_bytes")]
         envelope: Vec<u8>,
+        /// The host's clock (ms since the Unix epoch); the core checks at the later of
+        /// it and the last committed time.
+        host_time_ms: u64,
     },
-    /// Evidence binding the service public keys and `nonce` (see
+    /// Binds the node's endpoint key (SHA-256 of its TLS SubjectPublicKeyInfo) once:
+    /// the evidence binds it from then on, and object and export authorizations must
+    /// name it.
+    BindEndpoint {
+        /// The endpoint key.
+        #[serde(with = "hex_hash")]
+        endpoint: [u8; 32],
+    },
+    /// Evidence binding the service public keys, the endpoint key and `nonce` (see
     /// [`crate::evidence_report_data`]).
     Evidence {
         /// A verifier's fresh nonce.
@@ -195,6 +220,10 @@ pub enum EnclaveRequest {
         /// The sealed request.
         #[serde(with = "hex_bytes")]
         envelope: Vec<u8>,
+        /// The host's clock (ms since the Unix epoch); the core checks freshness at the
+        /// later of it and the last committed time.
+        #[serde(default)]
+        host_time_ms: u64,
     },
     /// Re-applies a recorded entry (after `Restore`, or from genesis on restart).
     Replay {
@@ -238,6 +267,12 @@ pub enum EnclaveResponse {
         #[serde(with = "hex_bytes")]
         response: Vec<u8>,
     },
+    /// To `BindEndpoint`.
+    EndpointBound {
+        /// The endpoint key now bound.
+        #[serde(with = "hex_hash")]
+        endpoint: [u8; 32],
+    },
     /// The request was refused.
     Error {
         /// Why.
@@ -249,6 +284,9 @@ pub enum EnclaveResponse {
         evidence: EvidenceMessage,
         /// The keys it binds.
         public_keys: PublicKeys,
+        /// The endpoint key it binds (zeros if none is bound).
+        #[serde(with = "hex_hash")]
+        endpoint: [u8; 32],
     },
     /// To `Execute`: what to record and what to answer.
     Executed {
@@ -289,16 +327,27 @@ pub enum EnclaveResponse {
         #[serde(with = "hex_bytes")]
         joiner_key: Vec<u8>,
     },
-    /// To `AuthorizeObject`: who may access which object, and how.
+    /// To `AuthorizeExport`: who may export the ledger.
+    ExportAuthorized {
+        /// The member's organization.
+        msp_id: String,
+        /// The member's name.
+        name: String,
+    },
+    /// To `AuthorizeObject`: who may access which object, how and why.
     ObjectAuthorized {
-        /// The access the member signed (the one asked for).
+        /// The access granted (the one asked for).
         access: ObjectAccess,
+        /// The purpose the member named.
+        purpose: ObjectPurpose,
         /// The location the member signed.
         location: String,
         /// The member's organization.
         msp_id: String,
         /// The member's name.
         name: String,
+        /// The dataset the object belongs to (`None` for an upload into a reservation).
+        dataset: Option<String>,
     },
     /// To `PublicKeys` and `Unseal`.
     PublicKeys {

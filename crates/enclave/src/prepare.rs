@@ -24,11 +24,15 @@
 //! [`Preparer::limit_members`] it keeps a token bucket per signer certificate and answers
 //! [`Prepared::Throttled`] for an authentic request over its signer's rate, which the
 //! host then refuses without ordering it. Only requests whose signature verifies spend
-//! a member's tokens, so nobody can spend another member's. The time comes from the
-//! host (`now_ms`, any monotonic clock in milliseconds): a lying host can only throttle
-//! or spare requests it could drop or pass anyway.
+//! a member's tokens, so nobody can spend another member's; and each request spends at
+//! most once: a replay of a request already charged (the same signer and nonce), or a
+//! request whose `not after` has passed, spends nothing, so a captured request sent
+//! again and again cannot exhaust its signer's rate. The charged requests are
+//! remembered until their `not after` (at most [`CHARGED_LIMIT`] of them). The time
+//! comes from the host (`now_ms`, its clock in milliseconds since the Unix epoch): a
+//! lying host can only throttle or spare requests it could drop or pass anyway.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use sha2::{Digest, Sha256};
@@ -36,6 +40,7 @@ use strongroom_crypto::hpke::{self, PrivateKey, Suite};
 use strongroom_identity::{CheckedSignature, SignedEnvelope, SignerKeys};
 use zeroize::Zeroize;
 
+use crate::refusal::{Refusal, RefusalCode};
 use crate::request::{MAX_REQUEST_LEN, Purpose, SignedRequest, split_sealed};
 
 /// Prepared requests kept at most; the oldest is dropped to make room.
@@ -47,6 +52,9 @@ pub const PREPARED_BYTES_LIMIT: usize = 64 * 1024 * 1024;
 
 /// Members tracked at most by the rate limit; past this, full buckets are forgotten.
 const MEMBER_BUCKETS_LIMIT: usize = 100_000;
+
+/// Charged requests remembered at most (those expiring first are forgotten first).
+pub const CHARGED_LIMIT: usize = 1_000_000;
 
 /// What [`Preparer::prepare`] did with a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,9 +87,40 @@ struct Buckets {
     rate: Option<MemberRate>,
     /// Signer certificate fingerprint → (tokens, time of the last update in ms).
     tokens: HashMap<[u8; 32], (f64, u64)>,
+    /// SHA-256 of (signer fingerprint, nonce) of the requests charged, with their
+    /// `not after`.
+    charged: HashMap<[u8; 32], u64>,
+    /// The same, by `not after`, to forget them in order.
+    charged_by_expiry: BTreeSet<(u64, [u8; 32])>,
 }
 
 impl Buckets {
+    /// Charges one request of `member` (its nonce's digest `request`, valid until
+    /// `not_after_ms`) at `now_ms`: spends a token unless it was charged already or has
+    /// expired.
+    fn charge(
+        &mut self,
+        member: [u8; 32],
+        request: [u8; 32],
+        not_after_ms: u64,
+        now_ms: u64,
+    ) -> Result<(), u64> {
+        if self.rate.is_none() || not_after_ms < now_ms || self.charged.contains_key(&request) {
+            return Ok(());
+        }
+        self.take(member, now_ms)?;
+        while let Some((expiry, _)) = self.charged_by_expiry.first()
+            && (*expiry < now_ms || self.charged.len() >= CHARGED_LIMIT)
+        {
+            if let Some((_, old)) = self.charged_by_expiry.pop_first() {
+                self.charged.remove(&old);
+            }
+        }
+        self.charged.insert(request, not_after_ms);
+        self.charged_by_expiry.insert((not_after_ms, request));
+        Ok(())
+    }
+
     /// Takes a token of `member` at `now_ms`, or says how long until there is one.
     fn take(&mut self, member: [u8; 32], now_ms: u64) -> Result<(), u64> {
         let Some(rate) = self.rate else {
@@ -122,11 +161,14 @@ impl Drop for Opened {
 }
 
 /// Refuses a sealed request longer than [`MAX_REQUEST_LEN`], before any work on it.
-pub(crate) fn check_len(sealed: &[u8]) -> Result<(), String> {
+pub(crate) fn check_len(sealed: &[u8]) -> Result<(), Refusal> {
     if sealed.len() > MAX_REQUEST_LEN {
-        return Err(format!(
-            "request of {} bytes exceeds the limit of {MAX_REQUEST_LEN}",
-            sealed.len()
+        return Err(Refusal::new(
+            RefusalCode::Oversized,
+            format!(
+                "{} bytes, more than the limit of {MAX_REQUEST_LEN}",
+                sealed.len()
+            ),
         ));
     }
     Ok(())
@@ -139,10 +181,11 @@ pub(crate) fn open_sealed(
     transaction_key: &PrivateKey,
     sealed: &[u8],
     purpose: Purpose,
-) -> Result<Opened, String> {
+) -> Result<Opened, Refusal> {
     check_len(sealed)?;
-    let (enc, ciphertext) =
-        split_sealed(sealed).ok_or("malformed sealed request (version or length)")?;
+    let malformed = |what: String| Refusal::new(RefusalCode::Malformed, what);
+    let (enc, ciphertext) = split_sealed(sealed)
+        .ok_or_else(|| malformed("the sealed request's version or length".into()))?;
     let plain = hpke::open(
         Suite::default(),
         transaction_key,
@@ -152,11 +195,11 @@ pub(crate) fn open_sealed(
         ciphertext,
         None,
     )
-    .map_err(|_| "request does not decrypt with the service transaction key".to_owned())?;
+    .map_err(|_| Refusal::new(RefusalCode::Undecryptable, ""))?;
     let envelope = SignedEnvelope::from_bytes(&plain)
-        .map_err(|e| format!("malformed signed envelope: {e}"))?;
+        .map_err(|e| malformed(format!("signed envelope: {e}")))?;
     let request = SignedRequest::decode(&envelope.payload)
-        .map_err(|e| format!("malformed signed request: {e}"))?;
+        .map_err(|e| malformed(format!("signed request: {e}")))?;
     Ok(Opened {
         envelope,
         request,
@@ -217,11 +260,14 @@ impl Preparer {
         let mut buckets = locked(&self.inner.buckets);
         buckets.rate = rate;
         buckets.tokens.clear();
+        buckets.charged.clear();
+        buckets.charged_by_expiry.clear();
     }
 
     /// Decrypts `sealed` as a request for `purpose`, checks its signature under its
     /// signer certificate's key, spends one of its signer's tokens (at host time
-    /// `now_ms`), and keeps the result for the core. See [`Prepared`] for the answers.
+    /// `now_ms`, ms since the Unix epoch) unless it was charged before or has expired,
+    /// and keeps the result for the core. See [`Prepared`] for the answers.
     pub fn prepare(&self, sealed: &[u8], purpose: Purpose, now_ms: u64) -> Prepared {
         let digest = digest(sealed, purpose);
         if self.lock().by_digest.contains_key(&digest) {
@@ -236,7 +282,16 @@ impl Preparer {
         else {
             return Prepared::Unopened;
         };
-        let spent = locked(&self.inner.buckets).take(checked.cert_fingerprint(), now_ms);
+        let member = checked.cert_fingerprint();
+        let mut request = Sha256::new();
+        request.update(member);
+        request.update(&opened.request.nonce);
+        let spent = locked(&self.inner.buckets).charge(
+            member,
+            request.finalize().into(),
+            opened.request.not_after_ms,
+            now_ms,
+        );
         if let Err(retry_after_ms) = spent {
             return Prepared::Throttled { retry_after_ms };
         }

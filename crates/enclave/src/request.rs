@@ -1,5 +1,5 @@
-//! What a client sends to the core and what it gets back, and the client-side helpers
-//! that build and open them.
+//! What a client sends to the core, and the client-side helpers that build it (the
+//! response side is in [`Reply`] and [`PreparedRequest::open_response`]).
 //!
 //! # Request
 //!
@@ -9,18 +9,32 @@
 //!
 //! ```text
 //! sealed request = 0x01 || enc (32) || HPKE ciphertext of the envelope bytes
-//! signed request = 0x01 || purpose u8 (1 transaction, 2 query) || nonce (u32 len, 16..=32 bytes)
-//!                  || response key (32) || body
-//! body           = 0x01 || invocation (u32 len)                       ; contract
-//!                | 0x02 || msp id (u32 len) || CA certificate PEM (u32 len)  ; add an organization
-//!                | 0x03 || access u8 (1 read, 2 write) || object location (u32 len)  ; authorize an object access
+//! signed request = 0x02 || purpose u8 (1 transaction, 2 query) || nonce (u32 len, 16..=32 bytes)
+//!                  || not after u64 (ms since the Unix epoch, ledger time) || response key (32) || body
+//! body           = 0x01 || invocation (u32 len)                        ; contract
+//!                | 0x02 || governance invocation JSON (u32 len)        ; governance
+//!                | 0x03 || purpose || location (u32 len) || node (32)  ; authorize an object access
+//!                | 0x04 || node (32)                                   ; authorize a ledger export
+//! purpose        = 0x01 (owner read) | 0x02 || task id (u32 len) (task input) | 0x03 (upload)
 //! ```
 //!
-//! An object authorization is sent with the query purpose and `info` (it is not
-//! ordered); the host asks the core to check it, for the access it is about to grant,
-//! before it serves an object (read) or stores one (write) (see
-//! [`crate::EnclaveRequest::AuthorizeObject`]). A read authorization does not
-//! authorize a write, nor the other way round.
+//! # Freshness
+//!
+//! A request is valid until its `not after`, in ledger time: the core refuses a
+//! transaction committed after it, and a query, object or export authorization checked
+//! after it (at the later of the last committed time and the host's clock, so a host can
+//! shorten an authorization's life, never lengthen it). It also refuses a request whose
+//! `not after` lies more than [`MAX_LIFETIME_MS`] beyond the time it is executed at, so
+//! that the core need remember a transaction's nonce only until its `not after`: the set
+//! of nonces it keeps holds at most the transactions accepted in the last
+//! [`MAX_LIFETIME_MS`] of ledger time. An untrusted host can therefore delay a request
+//! only within its lifetime; what must not be reordered even within it (updates of one
+//! dataset) the contract orders itself.
+//!
+//! An object or export authorization also names the node it is for (the SHA-256 of the
+//! node's TLS SubjectPublicKeyInfo, which the node's evidence binds): a captured
+//! authorization header is useless at any other node, and at this one after
+//! [`OBJECT_LIFETIME_MS`] by default.
 //!
 //! The response key is inside the signature, so nobody can redirect the response of a
 //! signed request to another key, and inside the HPKE ciphertext, so only the core
@@ -38,13 +52,17 @@
 //! A response in clear (`0x02`) is unauthenticated: anyone on the path could have
 //! written it. It carries no information beyond "the core could not read this".
 
-use serde::{Deserialize, Serialize};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use strongroom_contract::ObjectPurpose;
 use strongroom_crypto::hpke::{self, KemId, PublicKey, Suite};
-use strongroom_crypto::provider::{CryptoProvider, default_provider};
+use strongroom_crypto::provider::default_provider;
 use strongroom_identity::{EncodingError, Member, SignedEnvelope};
 use zeroize::Zeroizing;
 
 use crate::codec::{DecodeError, Reader, Writer};
+
+pub use crate::response::Reply;
 
 /// HPKE `info` of transactions.
 pub const TRANSACTION_INFO: &[u8] = b"strongroom/enclave/transaction/v1";
@@ -56,17 +74,26 @@ pub const MIN_NONCE_LEN: usize = 16;
 pub const MAX_NONCE_LEN: usize = 32;
 /// Largest sealed request the core reads (1 MiB); larger ones are refused unread.
 pub const MAX_REQUEST_LEN: usize = 1024 * 1024;
+/// The longest a request may stay valid: its `not after` at most this far beyond the
+/// ledger time it is executed or checked at (15 minutes).
+pub const MAX_LIFETIME_MS: u64 = 15 * 60 * 1000;
+/// How long a transaction or query built by [`PreparedRequest::new`] stays valid
+/// (5 minutes of the client's clock).
+pub const DEFAULT_LIFETIME_MS: u64 = 5 * 60 * 1000;
+/// How long an object or export authorization stays valid by default (2 minutes).
+pub const OBJECT_LIFETIME_MS: u64 = 2 * 60 * 1000;
 
-const VERSION: u8 = 1;
+/// The version byte of sealed requests.
+const SEALED_VERSION: u8 = 1;
+/// The version byte of signed requests: 2 added `not after` and replaced the
+/// add-organization body by governance.
+const VERSION: u8 = 2;
 const ENC_LEN: usize = 32;
-const RESPONSE_DOMAIN: &[u8] = b"strongroom/enclave/response/v1";
-const RESPONSE_SEALED: u8 = 1;
-const RESPONSE_CLEAR: u8 = 2;
 
 /// What a signed request is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Purpose {
-    /// A read-only query (not ordered, not recorded).
+    /// A read-only query or an authorization (not ordered, not recorded).
     Query,
     /// A transaction, ordered and recorded on the ledger.
     Transaction,
@@ -96,63 +123,28 @@ impl Purpose {
     }
 }
 
-/// What an object authorization lets its holder do at one location of the node's
-/// object store. Variants in alphabetical order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ObjectAccess {
-    /// Download the object (`GET /v1/objects/{location}`).
-    Read,
-    /// Upload one object (`PUT /v1/objects/{location}`).
-    Write,
-}
-
-impl ObjectAccess {
-    fn to_byte(self) -> u8 {
-        match self {
-            Self::Read => 1,
-            Self::Write => 2,
-        }
-    }
-
-    fn from_byte(byte: u8) -> Option<Self> {
-        match byte {
-            1 => Some(Self::Read),
-            2 => Some(Self::Write),
-            _ => None,
-        }
-    }
-}
-
-impl std::fmt::Display for ObjectAccess {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::Read => "read",
-            Self::Write => "write",
-        })
-    }
-}
-
-/// What a request asks the core to do.
+/// What a request asks the core to do. Variants in alphabetical order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Body {
-    /// Add an organization to the trusted set (a governance transaction; the caller
-    /// must be an `admin`).
-    AddOrganization {
-        /// The organization's MSP id.
-        msp_id: String,
-        /// Its root CA certificate, PEM.
-        ca_cert_pem: String,
-    },
     /// Invoke (or, for a query, ask) the contract.
     Contract(Vec<u8>),
-    /// Authorize `access` to the object at `location` in the node's object store
-    /// (sent with [`Purpose::Query`]; neither a transaction nor a contract query).
+    /// Authorize an export of the ledger from `node` (sent with [`Purpose::Query`]).
+    Export {
+        /// The node the export is from: SHA-256 of its TLS SubjectPublicKeyInfo.
+        node: [u8; 32],
+    },
+    /// A governance invocation or query (JSON, see [`crate::governance`]).
+    Governance(Vec<u8>),
+    /// Authorize an access to the object at `location` in `node`'s object store, for
+    /// `purpose` (sent with [`Purpose::Query`]; neither a transaction nor a contract
+    /// query). The contract decides from its state whether the signer is entitled.
     Object {
-        /// A download or an upload.
-        access: ObjectAccess,
+        /// Why the member wants the object; says whether it is a download or an upload.
+        purpose: ObjectPurpose,
         /// The object's location, as in `/v1/objects/{location}`.
         location: String,
+        /// The node the access is at: SHA-256 of its TLS SubjectPublicKeyInfo.
+        node: [u8; 32],
     },
 }
 
@@ -164,6 +156,8 @@ pub struct SignedRequest {
     /// A fresh random nonce, [`MIN_NONCE_LEN`] to [`MAX_NONCE_LEN`] bytes: the core
     /// refuses a transaction whose nonce it has seen.
     pub nonce: Vec<u8>,
+    /// The request is refused after this ledger time (ms since the Unix epoch).
+    pub not_after_ms: u64,
     /// The AES-256-GCM key the response is encrypted under.
     pub response_key: Zeroizing<[u8; 32]>,
     /// What to do.
@@ -175,6 +169,7 @@ impl std::fmt::Debug for SignedRequest {
         f.debug_struct("SignedRequest")
             .field("purpose", &self.purpose)
             .field("nonce", &hex::encode(&self.nonce))
+            .field("not_after_ms", &self.not_after_ms)
             .field("body", &self.body)
             .finish_non_exhaustive()
     }
@@ -183,11 +178,12 @@ impl std::fmt::Debug for SignedRequest {
 impl SignedRequest {
     /// The encoding.
     pub fn encode(&self) -> Vec<u8> {
-        let mut writer = Writer::with_capacity(64 + body_len(&self.body));
+        let mut writer = Writer::with_capacity(72 + body_len(&self.body));
         writer
             .u8(VERSION)
             .u8(self.purpose.to_byte())
             .bytes(&self.nonce)
+            .u64(self.not_after_ms)
             .raw(self.response_key.as_ref());
         encode_body(&mut writer, &self.body);
         writer.0
@@ -197,7 +193,7 @@ impl SignedRequest {
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         let mut reader = Reader::new(bytes, "signed request");
         if reader.u8()? != VERSION {
-            return Err(DecodeError("signed request version"));
+            return Err(DecodeError("signed request version (2 expected)"));
         }
         let purpose =
             Purpose::from_byte(reader.u8()?).ok_or(DecodeError("signed request purpose"))?;
@@ -205,12 +201,14 @@ impl SignedRequest {
         if !(MIN_NONCE_LEN..=MAX_NONCE_LEN).contains(&nonce.len()) {
             return Err(DecodeError("nonce length"));
         }
+        let not_after_ms = reader.u64()?;
         let response_key = Zeroizing::new(reader.array::<32>()?);
         let body = decode_body(&mut reader)?;
         reader.finish()?;
         Ok(Self {
             purpose,
             nonce,
+            not_after_ms,
             response_key,
             body,
         })
@@ -219,12 +217,18 @@ impl SignedRequest {
 
 fn body_len(body: &Body) -> usize {
     match body {
-        Body::AddOrganization {
-            msp_id,
-            ca_cert_pem,
-        } => msp_id.len() + ca_cert_pem.len() + 9,
-        Body::Contract(invocation) => invocation.len() + 5,
-        Body::Object { location, .. } => location.len() + 6,
+        Body::Contract(bytes) | Body::Governance(bytes) => bytes.len() + 5,
+        Body::Export { .. } => 33,
+        Body::Object {
+            purpose, location, ..
+        } => location.len() + purpose_len(purpose) + 37,
+    }
+}
+
+fn purpose_len(purpose: &ObjectPurpose) -> usize {
+    match purpose {
+        ObjectPurpose::TaskInput { task } => task.len() + 5,
+        ObjectPurpose::OwnerRead | ObjectPurpose::Upload => 1,
     }
 }
 
@@ -233,14 +237,24 @@ pub(crate) fn encode_body(writer: &mut Writer, body: &Body) {
         Body::Contract(invocation) => {
             writer.u8(1).bytes(invocation);
         }
-        Body::AddOrganization {
-            msp_id,
-            ca_cert_pem,
-        } => {
-            writer.u8(2).str(msp_id).str(ca_cert_pem);
+        Body::Governance(invocation) => {
+            writer.u8(2).bytes(invocation);
         }
-        Body::Object { access, location } => {
-            writer.u8(3).u8(access.to_byte()).str(location);
+        Body::Object {
+            purpose,
+            location,
+            node,
+        } => {
+            writer.u8(3);
+            match purpose {
+                ObjectPurpose::OwnerRead => writer.u8(1),
+                ObjectPurpose::TaskInput { task } => writer.u8(2).str(task),
+                ObjectPurpose::Upload => writer.u8(3),
+            };
+            writer.str(location).raw(node);
+        }
+        Body::Export { node } => {
+            writer.u8(4).raw(node);
         }
     }
 }
@@ -248,27 +262,27 @@ pub(crate) fn encode_body(writer: &mut Writer, body: &Body) {
 pub(crate) fn decode_body(reader: &mut Reader<'_>) -> Result<Body, DecodeError> {
     match reader.u8()? {
         1 => Ok(Body::Contract(reader.bytes()?.to_vec())),
-        2 => Ok(Body::AddOrganization {
-            msp_id: reader.string()?,
-            ca_cert_pem: reader.string()?,
-        }),
-        3 => Ok(Body::Object {
-            access: ObjectAccess::from_byte(reader.u8()?).ok_or(DecodeError("object access"))?,
-            location: reader.string()?,
+        2 => Ok(Body::Governance(reader.bytes()?.to_vec())),
+        3 => {
+            let purpose = match reader.u8()? {
+                1 => ObjectPurpose::OwnerRead,
+                2 => ObjectPurpose::TaskInput {
+                    task: reader.string()?,
+                },
+                3 => ObjectPurpose::Upload,
+                _ => return Err(DecodeError("object purpose")),
+            };
+            Ok(Body::Object {
+                purpose,
+                location: reader.string()?,
+                node: reader.array()?,
+            })
+        }
+        4 => Ok(Body::Export {
+            node: reader.array()?,
         }),
         _ => Err(DecodeError("request body kind")),
     }
-}
-
-/// The answer inside a response.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Reply {
-    /// The contract's result.
-    Accept(Vec<u8>),
-    /// The core refused; why (authenticated: only the core could write it).
-    Refuse(String),
-    /// The core could not read the request and answered in clear; unauthenticated.
-    RefuseUnauthenticated(String),
 }
 
 /// Why a client could not build a request or open a response.
@@ -293,6 +307,15 @@ pub enum ClientError {
     Random,
 }
 
+/// Milliseconds since the Unix epoch on this machine's clock, plus `lifetime_ms`: the
+/// `not after` of a request built now.
+pub fn not_after_from_now(lifetime_ms: u64) -> u64 {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    now.saturating_add(lifetime_ms)
+}
+
 /// A request ready to send, with what is needed to open its response.
 pub struct PreparedRequest {
     /// The sealed request: the `payload` of `Execute`, or the `envelope` of `Query`.
@@ -309,13 +332,36 @@ impl std::fmt::Debug for PreparedRequest {
 }
 
 impl PreparedRequest {
-    /// Builds a request with a fresh nonce and response key: `member` signs it and it
-    /// is encrypted to `transaction_key` (the service's, from verified evidence).
+    /// Builds a request with a fresh nonce and response key, valid for
+    /// [`DEFAULT_LIFETIME_MS`] ([`OBJECT_LIFETIME_MS`] for an object or export
+    /// authorization) of this machine's clock: `member` signs it and it is encrypted to
+    /// `transaction_key` (the service's, from verified evidence).
     pub fn new(
         transaction_key: &[u8],
         member: &Member,
         purpose: Purpose,
         body: Body,
+    ) -> Result<Self, ClientError> {
+        let lifetime = match body {
+            Body::Object { .. } | Body::Export { .. } => OBJECT_LIFETIME_MS,
+            Body::Contract(_) | Body::Governance(_) => DEFAULT_LIFETIME_MS,
+        };
+        Self::valid_until(
+            transaction_key,
+            member,
+            purpose,
+            body,
+            not_after_from_now(lifetime),
+        )
+    }
+
+    /// Builds a request as [`PreparedRequest::new`] does, valid until `not_after_ms`.
+    pub fn valid_until(
+        transaction_key: &[u8],
+        member: &Member,
+        purpose: Purpose,
+        body: Body,
+        not_after_ms: u64,
     ) -> Result<Self, ClientError> {
         let provider = default_provider();
         let mut nonce = vec![0u8; 24];
@@ -329,6 +375,7 @@ impl PreparedRequest {
         let request = SignedRequest {
             purpose,
             nonce,
+            not_after_ms,
             response_key,
             body,
         };
@@ -365,42 +412,57 @@ impl PreparedRequest {
         )
     }
 
-    /// An authorization of `access` to the object at `location`.
+    /// A governance invocation (`transaction`) or query (JSON, see
+    /// [`crate::governance`]).
+    pub fn governance(
+        transaction_key: &[u8],
+        member: &Member,
+        purpose: Purpose,
+        json: impl Into<Vec<u8>>,
+    ) -> Result<Self, ClientError> {
+        Self::new(
+            transaction_key,
+            member,
+            purpose,
+            Body::Governance(json.into()),
+        )
+    }
+
+    /// An authorization to access the object at `location` of `node` for `purpose`
+    /// (the value of the `x-strongroom-upload` header of `PUT /v1/objects/{location}`
+    /// for [`ObjectPurpose::Upload`], of `x-strongroom-download` of `GET` otherwise).
     pub fn object(
         transaction_key: &[u8],
         member: &Member,
-        access: ObjectAccess,
+        purpose: ObjectPurpose,
         location: impl Into<String>,
+        node: [u8; 32],
     ) -> Result<Self, ClientError> {
         Self::new(
             transaction_key,
             member,
             Purpose::Query,
             Body::Object {
-                access,
+                purpose,
                 location: location.into(),
+                node,
             },
         )
     }
 
-    /// An authorization to download the object at `location` (the value of the
-    /// `x-strongroom-download` header of `GET /v1/objects/{location}`).
-    pub fn download(
+    /// An authorization to export `node`'s ledger (the value of the
+    /// `x-strongroom-export` header of `GET /v1/ledger/export`).
+    pub fn export(
         transaction_key: &[u8],
         member: &Member,
-        location: impl Into<String>,
+        node: [u8; 32],
     ) -> Result<Self, ClientError> {
-        Self::object(transaction_key, member, ObjectAccess::Read, location)
-    }
-
-    /// An authorization to upload one object to `location` (the value of the
-    /// `x-strongroom-upload` header of `PUT /v1/objects/{location}`).
-    pub fn upload(
-        transaction_key: &[u8],
-        member: &Member,
-        location: impl Into<String>,
-    ) -> Result<Self, ClientError> {
-        Self::object(transaction_key, member, ObjectAccess::Write, location)
+        Self::new(
+            transaction_key,
+            member,
+            Purpose::Query,
+            Body::Export { node },
+        )
     }
 
     /// The request's nonce.
@@ -408,38 +470,14 @@ impl PreparedRequest {
         &self.request.nonce
     }
 
+    /// The signed request.
+    pub fn request(&self) -> &SignedRequest {
+        &self.request
+    }
+
     /// Opens the core's response to this request.
     pub fn open_response(&self, response: &[u8]) -> Result<Reply, ClientError> {
-        self.request.open_response(response)
-    }
-}
-
-impl SignedRequest {
-    /// Opens the core's response to this request (with its response key).
-    pub fn open_response(&self, response: &[u8]) -> Result<Reply, ClientError> {
-        let (&tag, rest) = response
-            .split_first()
-            .ok_or(DecodeError("empty response"))?;
-        match tag {
-            RESPONSE_SEALED => {
-                let (nonce, ciphertext) = rest
-                    .split_at_checked(12)
-                    .ok_or(DecodeError("response nonce"))?;
-                let plain = default_provider()
-                    .aes_gcm_open(
-                        self.response_key.as_ref(),
-                        nonce,
-                        &response_aad(self.purpose, &self.nonce),
-                        ciphertext,
-                    )
-                    .map_err(|_| ClientError::Decrypt)?;
-                decode_reply(&plain)
-            }
-            RESPONSE_CLEAR => Ok(Reply::RefuseUnauthenticated(
-                String::from_utf8_lossy(rest).into_owned(),
-            )),
-            _ => Err(DecodeError("response kind").into()),
-        }
+        crate::response::open(&self.request, response)
     }
 }
 
@@ -460,7 +498,7 @@ pub fn seal_envelope(
         None,
     )?;
     let mut out = Vec::with_capacity(1 + enc.len() + ciphertext.len());
-    out.push(VERSION);
+    out.push(SEALED_VERSION);
     out.extend_from_slice(&enc);
     out.extend_from_slice(&ciphertext);
     Ok(out)
@@ -468,67 +506,71 @@ pub fn seal_envelope(
 
 /// Splits a sealed request into `enc` and ciphertext.
 pub(crate) fn split_sealed(sealed: &[u8]) -> Option<(&[u8], &[u8])> {
-    let rest = sealed.strip_prefix(&[VERSION])?;
+    let rest = sealed.strip_prefix(&[SEALED_VERSION])?;
     rest.split_at_checked(ENC_LEN)
 }
 
-pub(crate) fn response_aad(purpose: Purpose, nonce: &[u8]) -> Vec<u8> {
-    let mut writer = Writer::with_capacity(RESPONSE_DOMAIN.len() + 5 + nonce.len());
-    writer
-        .raw(RESPONSE_DOMAIN)
-        .u8(purpose.to_byte())
-        .bytes(nonce);
-    writer.0
-}
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
 
-/// Encrypts `reply` to the request's response key with a random nonce.
-pub(crate) fn seal_reply(
-    provider: &dyn CryptoProvider,
-    request: &SignedRequest,
-    reply: Result<&[u8], &str>,
-) -> Option<Vec<u8>> {
-    let mut plain = Zeroizing::new(Vec::with_capacity(
-        1 + reply.map_or_else(str::len, <[u8]>::len),
-    ));
-    match reply {
-        Ok(result) => {
-            plain.push(0);
-            plain.extend_from_slice(result);
-        }
-        Err(reason) => {
-            plain.push(1);
-            plain.extend_from_slice(reason.as_bytes());
+    use super::*;
+
+    fn request(body: Body) -> SignedRequest {
+        SignedRequest {
+            purpose: Purpose::Query,
+            nonce: vec![7; 16],
+            not_after_ms: 0x0102_0304_0506_0708,
+            response_key: Zeroizing::new([9; 32]),
+            body,
         }
     }
-    let mut nonce = [0u8; 12];
-    provider.fill_random(&mut nonce).ok()?;
-    let ciphertext = provider
-        .aes_gcm_seal(
-            request.response_key.as_ref(),
-            &nonce,
-            &response_aad(request.purpose, &request.nonce),
-            &plain,
-        )
-        .ok()?;
-    let mut out = Vec::with_capacity(13 + ciphertext.len());
-    out.push(RESPONSE_SEALED);
-    out.extend_from_slice(&nonce);
-    out.extend_from_slice(&ciphertext);
-    Some(out)
-}
 
-/// A refusal in clear, for requests the core could not read.
-pub(crate) fn clear_refusal(reason: &str) -> Vec<u8> {
-    let mut out = Vec::with_capacity(1 + reason.len());
-    out.push(RESPONSE_CLEAR);
-    out.extend_from_slice(reason.as_bytes());
-    out
-}
+    #[test]
+    fn every_body_round_trips_and_every_prefix_is_refused() {
+        for body in [
+            Body::Contract(b"{}".to_vec()),
+            Body::Governance(b"{\"op\":\"x\"}".to_vec()),
+            Body::Export { node: [3; 32] },
+            Body::Object {
+                purpose: ObjectPurpose::OwnerRead,
+                location: "data/ab".into(),
+                node: [4; 32],
+            },
+            Body::Object {
+                purpose: ObjectPurpose::TaskInput {
+                    task: "task-0000000000000007".into(),
+                },
+                location: "data/cd".into(),
+                node: [5; 32],
+            },
+            Body::Object {
+                purpose: ObjectPurpose::Upload,
+                location: "data/ef".into(),
+                node: [6; 32],
+            },
+        ] {
+            let request = request(body);
+            let bytes = request.encode();
+            // 1 version, 1 purpose, 4 + 16 nonce, 8 not after, 32 response key.
+            assert_eq!(bytes.len(), 62 + body_len(&request.body));
+            assert_eq!(SignedRequest::decode(&bytes).unwrap(), request);
+            for cut in 0..bytes.len() {
+                assert!(SignedRequest::decode(&bytes[..cut]).is_err(), "{cut}");
+            }
+            let mut longer = bytes.clone();
+            longer.push(0);
+            assert!(SignedRequest::decode(&longer).is_err());
+        }
+    }
 
-fn decode_reply(plain: &[u8]) -> Result<Reply, ClientError> {
-    match plain.split_first() {
-        Some((0, result)) => Ok(Reply::Accept(result.to_vec())),
-        Some((1, reason)) => Ok(Reply::Refuse(String::from_utf8_lossy(reason).into_owned())),
-        _ => Err(DecodeError("reply").into()),
+    #[test]
+    fn the_first_version_is_refused_by_name() {
+        let mut bytes = request(Body::Contract(Vec::new())).encode();
+        bytes[0] = 1;
+        assert_eq!(
+            SignedRequest::decode(&bytes).unwrap_err(),
+            DecodeError("signed request version (2 expected)")
+        );
     }
 }

@@ -21,6 +21,7 @@ const KDF_SALT: &[u8] = b"strongroom/enclave/ledger-secret/v1";
 const ENTRY_KEY_INFO: &[u8] = b"strongroom/enclave/entry-key/v1";
 const NONCE_KEY_INFO: &[u8] = b"strongroom/enclave/entry-nonce-key/v1";
 const SNAPSHOT_KEY_INFO: &[u8] = b"strongroom/enclave/snapshot-key/v1";
+const ENTROPY_KEY_INFO: &[u8] = b"strongroom/enclave/transaction-entropy-key/v1";
 
 /// The public halves of the service keys: what clients encrypt to and verify with.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,6 +44,9 @@ pub(crate) struct Secrets {
     pub(crate) entry_key: Zeroizing<Vec<u8>>,
     pub(crate) nonce_key: Zeroizing<Vec<u8>>,
     pub(crate) snapshot_key: Zeroizing<Vec<u8>>,
+    /// Keys the per-transaction entropy given to the contract
+    /// ([`strongroom_contract::TxContext::entropy`]).
+    pub(crate) entropy_key: Zeroizing<Vec<u8>>,
     pub(crate) public: PublicKeys,
 }
 
@@ -96,6 +100,7 @@ impl Secrets {
             entry_key: derive(ENTRY_KEY_INFO)?,
             nonce_key: derive(NONCE_KEY_INFO)?,
             snapshot_key: derive(SNAPSHOT_KEY_INFO)?,
+            entropy_key: derive(ENTROPY_KEY_INFO)?,
             ledger_secret,
             signing_key,
             transaction_key: Arc::new(transaction_key),

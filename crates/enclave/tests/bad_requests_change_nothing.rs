@@ -1,13 +1,15 @@
-//! Malformed, oversized, wrongly encrypted, expired, unknown-organization and forged
-//! requests each get a clear refusal and leave the state digest unchanged; a
-//! governance transaction by an admin then admits the unknown organization.
+//! Malformed, oversized, wrongly encrypted, expired, held-back, unknown-organization,
+//! forged and misdirected requests each get a clear refusal, are recorded with their
+//! refusal code, and leave the state digest unchanged. One test per kind of bad request.
 #![allow(clippy::unwrap_used)]
 
 mod common;
 
-use common::{commit, core, digest, genesis, world};
-use strongroom_enclave::request::{Body, PreparedRequest, Purpose, Reply, seal_envelope};
-use strongroom_enclave::{Organization, RecordKind};
+use common::{Ledger, World, commit, core, digest, genesis, world};
+use strongroom_enclave::request::{
+    Body, MAX_LIFETIME_MS, PreparedRequest, Purpose, Reply, SignedRequest, seal_envelope,
+};
+use strongroom_enclave::{Enclave, RecordKind};
 use strongroom_identity::{Role, SignedEnvelope, Validity};
 use time::{Duration, OffsetDateTime};
 
@@ -18,132 +20,213 @@ fn refusal(request: &PreparedRequest, response: &[u8]) -> String {
     }
 }
 
-#[test]
-fn each_bad_request_is_refused_with_its_reason_and_changes_nothing() {
-    let w = world();
-    let (mut a, mut ledger, g) = common::started(&w);
-    let key = g.public_keys.transaction_key.clone();
-    let ok = PreparedRequest::transaction(&key, &w.alice, "put k=v").unwrap();
-    commit(&mut a, &mut ledger, w.now_ms, &ok.payload);
-    let before = digest(&mut a);
-    let mut t = w.now_ms;
-    let mut refuse = |a: &mut strongroom_enclave::Enclave, payload: &[u8]| {
-        t += 1;
-        let executed = commit(a, &mut ledger, t, payload);
-        assert_eq!(executed.kind, RecordKind::Transaction);
-        assert_eq!(digest(a), before, "a refused request changed the state");
-        executed.response
-    };
+/// A started core with one accepted transaction, and a way to commit a bad request
+/// that asserts the digest did not change; answers the response.
+struct Setup {
+    w: World,
+    core: Enclave,
+    ledger: Ledger,
+    key: Vec<u8>,
+    before: [u8; 32],
+    t: u64,
+}
 
-    // Malformed: random bytes.
-    let response = refuse(&mut a, b"\x01not a sealed request at all, just bytes");
-    let any = PreparedRequest::transaction(&key, &w.alice, "x").unwrap();
+impl Setup {
+    fn new() -> Self {
+        let w = world();
+        let (mut core, mut ledger, g) = common::started(&w);
+        let key = g.public_keys.transaction_key.clone();
+        let ok = PreparedRequest::transaction(&key, &w.alice, "put k=v").unwrap();
+        commit(&mut core, &mut ledger, w.now_ms, &ok.payload);
+        let before = digest(&mut core);
+        let t = w.now_ms;
+        Self {
+            w,
+            core,
+            ledger,
+            key,
+            before,
+            t,
+        }
+    }
+
+    /// Commits `payload` `after_ms` after the last entry; asserts it changed nothing.
+    fn refuse_after(&mut self, after_ms: u64, payload: &[u8]) -> Vec<u8> {
+        self.t += after_ms.max(1);
+        let executed = commit(&mut self.core, &mut self.ledger, self.t, payload);
+        assert_eq!(executed.kind, RecordKind::Transaction);
+        assert_eq!(
+            digest(&mut self.core),
+            self.before,
+            "a refused request changed the state"
+        );
+        executed.response
+    }
+
+    fn refuse(&mut self, payload: &[u8]) -> Vec<u8> {
+        self.refuse_after(1, payload)
+    }
+}
+
+#[test]
+fn random_bytes_are_refused_in_clear() {
+    let mut s = Setup::new();
+    let response = s.refuse(b"\x01not a sealed request at all, just bytes");
+    let any = PreparedRequest::transaction(&s.key, &s.w.alice, "x").unwrap();
     assert_eq!(
         any.open_response(&response).unwrap(),
         Reply::RefuseUnauthenticated(
             "request does not decrypt with the service transaction key".into()
         )
     );
-    let response = refuse(&mut a, b"");
-    assert!(refusal(&any, &response).contains("malformed sealed request"));
+    let response = s.refuse(b"");
+    assert!(refusal(&any, &response).starts_with("malformed request"));
+}
 
-    // Oversized.
+#[test]
+fn an_oversized_request_is_refused_unread() {
+    let mut s = Setup::new();
+    let any = PreparedRequest::transaction(&s.key, &s.w.alice, "x").unwrap();
     let big = vec![1u8; strongroom_enclave::request::MAX_REQUEST_LEN + 1];
-    let response = refuse(&mut a, &big);
-    assert!(refusal(&any, &response).contains("exceeds the limit"));
+    let response = s.refuse(&big);
+    assert!(refusal(&any, &response).starts_with("request too large"));
+}
 
-    // Encrypted to another service's key.
+#[test]
+fn a_request_for_another_service_is_refused() {
+    let mut s = Setup::new();
     let mut other = core();
-    let other_keys = genesis(&mut other, &w.constitution).public_keys;
+    let other_keys = genesis(&mut other, &s.w.constitution).public_keys;
     let wrong =
-        PreparedRequest::transaction(&other_keys.transaction_key, &w.alice, "put k=w").unwrap();
-    let response = refuse(&mut a, &wrong.payload);
+        PreparedRequest::transaction(&other_keys.transaction_key, &s.w.alice, "put k=w").unwrap();
+    let response = s.refuse(&wrong.payload);
     assert_eq!(
         refusal(&wrong, &response),
         "request does not decrypt with the service transaction key"
     );
+}
 
-    // Expired certificate: valid when issued, expired at the entry's time.
+#[test]
+fn an_expired_certificate_is_refused() {
+    let mut s = Setup::new();
     let now = OffsetDateTime::now_utc();
-    let short = w
-        .org1
-        .enroll_member(
-            "temp",
-            Role::Analyst,
-            Validity::new(now - Duration::days(2), now - Duration::days(1)).unwrap(),
-        )
-        .unwrap();
-    let expired = PreparedRequest::transaction(&key, &short, "put k=x").unwrap();
-    let response = refuse(&mut a, &expired.payload);
+    let short =
+        s.w.org1
+            .enroll_member(
+                "temp",
+                Role::Analyst,
+                Validity::new(now - Duration::days(2), now - Duration::days(1)).unwrap(),
+            )
+            .unwrap();
+    let expired = PreparedRequest::transaction(&s.key, &short, "put k=x").unwrap();
+    let response = s.refuse(&expired.payload);
     let reason = refusal(&expired, &response);
     assert!(
         reason.starts_with("signer rejected") && reason.contains("expired"),
         "{reason}"
     );
+}
 
-    // Unknown organization.
-    let unknown = PreparedRequest::transaction(&key, &w.carol, "put k=y").unwrap();
-    let response = refuse(&mut a, &unknown.payload);
+#[test]
+fn a_member_of_an_unknown_organization_is_refused() {
+    let mut s = Setup::new();
+    let unknown = PreparedRequest::transaction(&s.key, &s.w.carol, "put k=y").unwrap();
+    let response = s.refuse(&unknown.payload);
     assert!(refusal(&unknown, &response).contains("unknown MSP \"Org3MSP\""));
+}
 
-    // Forged signature: alice's certificate, a signature by bob over the same bytes.
-    let request = strongroom_enclave::request::SignedRequest {
+#[test]
+fn a_forged_signature_is_refused() {
+    let mut s = Setup::new();
+    // alice's certificate, a signature by bob over the same bytes.
+    let request = SignedRequest {
         purpose: Purpose::Transaction,
         nonce: vec![9; 16],
+        not_after_ms: s.w.now_ms + 60_000,
         response_key: zeroize::Zeroizing::new([7; 32]),
         body: Body::Contract(b"put k=z".to_vec()),
     };
-    let by_bob = w.bob.sign(request.encode()).unwrap();
+    let by_bob = s.w.bob.sign(request.encode()).unwrap();
     let forged = SignedEnvelope {
-        signer_cert_der: w.alice.cert_der().to_vec(),
+        signer_cert_der: s.w.alice.cert_der().to_vec(),
         ..by_bob
     };
-    let payload = seal_envelope(&key, Purpose::Transaction, &forged).unwrap();
-    let response = refuse(&mut a, &payload);
+    let payload = seal_envelope(&s.key, Purpose::Transaction, &forged).unwrap();
+    let response = s.refuse(&payload);
     assert_eq!(
         request.open_response(&response).unwrap(),
         Reply::Refuse("signer rejected: envelope signature does not verify".into())
     );
+}
 
-    // A query sent for execution.
-    let query = PreparedRequest::query(&key, &w.alice, "get k").unwrap();
-    let response = refuse(&mut a, &query.payload);
+#[test]
+fn a_query_sent_for_execution_is_refused() {
+    let mut s = Setup::new();
+    let query = PreparedRequest::query(&s.key, &s.w.alice, "get k").unwrap();
+    let response = s.refuse(&query.payload);
     assert!(refusal(&query, &response).contains("does not decrypt"));
+}
 
-    // Adding an organization is for admins only: refused, and carol still is too.
-    let add = Body::AddOrganization {
-        msp_id: "Org3MSP".into(),
-        ca_cert_pem: Organization::from_der("Org3MSP", w.org3.cert_der())
-            .unwrap()
-            .ca_cert_pem,
-    };
-    let not_admin =
-        PreparedRequest::new(&key, &w.alice, Purpose::Transaction, add.clone()).unwrap();
-    let mut t = w.now_ms + 100;
-    let executed = commit(&mut a, &mut ledger, t, &not_admin.payload);
-    assert_eq!(executed.kind, RecordKind::Governance);
-    assert_eq!(
-        refusal(&not_admin, &executed.response),
-        "only an admin may add an organization"
-    );
-    let still_unknown = PreparedRequest::transaction(&key, &w.carol, "put k=y").unwrap();
-    t += 1;
-    let executed = commit(&mut a, &mut ledger, t, &still_unknown.payload);
-    assert!(refusal(&still_unknown, &executed.response).contains("unknown MSP"));
+#[test]
+fn an_authorization_sent_for_execution_is_refused() {
+    let mut s = Setup::new();
+    let export = PreparedRequest::valid_until(
+        &s.key,
+        &s.w.alice,
+        Purpose::Transaction,
+        Body::Export { node: [0; 32] },
+        s.w.now_ms + 60_000,
+    )
+    .unwrap();
+    let executed = commit(&mut s.core, &mut s.ledger, s.t + 1, &export.payload);
+    assert!(refusal(&export, &executed.response).starts_with("not a transaction"));
+}
 
-    // An admin adds Org3; carol is then accepted.
-    let by_admin = PreparedRequest::new(&key, &w.admin, Purpose::Transaction, add).unwrap();
-    t += 1;
-    let executed = commit(&mut a, &mut ledger, t, &by_admin.payload);
+#[test]
+fn a_request_held_past_its_not_after_is_refused_and_changes_nothing() {
+    let mut s = Setup::new();
+    let held = PreparedRequest::valid_until(
+        &s.key,
+        &s.w.alice,
+        Purpose::Transaction,
+        Body::Contract(b"put k=held".to_vec()),
+        s.t + 1_000,
+    )
+    .unwrap();
+    // The host holds it back and orders it 2 s later.
+    let response = s.refuse_after(2_000, &held.payload);
+    assert!(refusal(&held, &response).starts_with("expired request"));
+}
+
+#[test]
+fn a_request_valid_for_longer_than_the_core_allows_is_refused() {
+    let mut s = Setup::new();
+    let long = PreparedRequest::valid_until(
+        &s.key,
+        &s.w.alice,
+        Purpose::Transaction,
+        Body::Contract(b"put k=long".to_vec()),
+        s.t + 1 + MAX_LIFETIME_MS + 1,
+    )
+    .unwrap();
+    let response = s.refuse(&long.payload);
+    assert!(refusal(&long, &response).starts_with("request valid for too long"));
+}
+
+#[test]
+fn a_request_on_its_last_millisecond_is_accepted() {
+    let mut s = Setup::new();
+    let edge = PreparedRequest::valid_until(
+        &s.key,
+        &s.w.alice,
+        Purpose::Transaction,
+        Body::Contract(b"put k=edge".to_vec()),
+        s.t + 5,
+    )
+    .unwrap();
+    let executed = commit(&mut s.core, &mut s.ledger, s.t + 5, &edge.payload);
     assert_eq!(
-        by_admin.open_response(&executed.response).unwrap(),
-        Reply::Accept(b"organization added".to_vec())
-    );
-    let carol = PreparedRequest::transaction(&key, &w.carol, "put k=3").unwrap();
-    t += 1;
-    let executed = commit(&mut a, &mut ledger, t, &carol.payload);
-    assert_eq!(
-        carol.open_response(&executed.response).unwrap(),
+        edge.open_response(&executed.response).unwrap(),
         Reply::Accept(b"ok".to_vec())
     );
 }

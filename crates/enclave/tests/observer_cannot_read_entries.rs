@@ -67,7 +67,8 @@ fn observer_verifies_the_chain_but_reads_nothing() {
     let query = PreparedRequest::query(&key, &w.alice, "get diagnosis").unwrap();
     assert_eq!(
         error(observer.handle(EnclaveRequest::Query {
-            envelope: query.payload
+            envelope: query.payload,
+            host_time_ms: 0,
         })),
         EnclaveError::NoSecrets
     );

@@ -120,6 +120,7 @@ fn prepared_and_unprepared_requests_are_decided_alike() {
     assert_eq!(preparer.len(), 1);
     let answer = |core: &mut Enclave| match core.handle(EnclaveRequest::Query {
         envelope: as_query.payload.clone(),
+        host_time_ms: 0,
     }) {
         EnclaveResponse::Answer { response } => reply(&as_query, &response),
         other => panic!("query: {other:?}"),
@@ -230,4 +231,64 @@ fn prepared_requests_are_bounded_in_bytes() {
         requests[0].open_response(&executed.response).unwrap(),
         Reply::Accept(b"ok".to_vec())
     );
+}
+
+/// A request spends its signer's rate once: sent again (a replay by whoever captured
+/// it) or sent after its `not after`, it spends nothing, so nobody can exhaust a
+/// member's rate with that member's own old requests.
+#[test]
+fn a_replayed_or_expired_request_does_not_spend_its_signer_s_rate() {
+    let w = world();
+    let (mut core, mut ledger, g) = started(&w);
+    let preparer = core.preparer().unwrap();
+    preparer.limit_members(Some(MemberRate {
+        per_second: 1,
+        burst: 2,
+    }));
+    let key = g.public_keys.transaction_key.clone();
+    let now = w.now_ms;
+    let captured = PreparedRequest::transaction(&key, &w.alice, "put n=1").unwrap();
+    assert_eq!(
+        preparer.prepare(&captured.payload, Purpose::Transaction, now),
+        Prepared::Ready
+    );
+    // Executed (the core takes it), then replayed again and again.
+    let ctx = ledger.next_ctx(now);
+    let executed = execute(&mut core, &ctx, &captured.payload);
+    ledger.push(&ctx, executed.kind, executed.ledger_payload);
+    for _ in 0..5 {
+        assert_eq!(
+            preparer.prepare(&captured.payload, Purpose::Transaction, now),
+            Prepared::Ready
+        );
+    }
+    // A request whose not-after has passed spends nothing either.
+    let stale = PreparedRequest::valid_until(
+        &key,
+        &w.alice,
+        Purpose::Transaction,
+        strongroom_enclave::request::Body::Contract(b"put n=2".to_vec()),
+        now - 1,
+    )
+    .unwrap();
+    for _ in 0..5 {
+        assert_eq!(
+            preparer.prepare(&stale.payload, Purpose::Transaction, now),
+            Prepared::Ready
+        );
+    }
+    // alice still has her second token, and then none.
+    let fresh = |n: u32| {
+        PreparedRequest::transaction(&key, &w.alice, format!("put m={n}"))
+            .unwrap()
+            .payload
+    };
+    assert_eq!(
+        preparer.prepare(&fresh(1), Purpose::Transaction, now),
+        Prepared::Ready
+    );
+    assert!(matches!(
+        preparer.prepare(&fresh(2), Purpose::Transaction, now),
+        Prepared::Throttled { .. }
+    ));
 }

@@ -7,8 +7,9 @@
 mod common;
 
 use common::{Ledger, commit, core, digest, execute, genesis, join, world};
+use strongroom_contract::NoopContract;
 use strongroom_enclave::request::{PreparedRequest, Reply};
-use strongroom_enclave::{EnclaveRequest, EnclaveResponse, ExecuteContext, RecordKind};
+use strongroom_enclave::{Enclave, EnclaveRequest, EnclaveResponse, ExecuteContext, RecordKind};
 
 #[test]
 fn joined_replica_writes_identical_entries_and_state() {
@@ -78,6 +79,7 @@ fn joined_replica_writes_identical_entries_and_state() {
     for core in [&mut a, &mut b] {
         let EnclaveResponse::Answer { response } = core.handle(EnclaveRequest::Query {
             envelope: query.payload.clone(),
+            host_time_ms: 0,
         }) else {
             panic!("query")
         };
@@ -90,6 +92,7 @@ fn joined_replica_writes_identical_entries_and_state() {
     let failed = PreparedRequest::query(key, &w.alice, "get failed").unwrap();
     let EnclaveResponse::Answer { response } = a.handle(EnclaveRequest::Query {
         envelope: failed.payload.clone(),
+        host_time_ms: 0,
     }) else {
         panic!("query")
     };
@@ -141,22 +144,56 @@ fn joined_replica_writes_identical_entries_and_state() {
 }
 
 #[test]
-fn replay_detects_a_diverging_state_and_a_moved_entry() {
+fn replay_applies_the_recorded_writes_whatever_contract_the_replaying_core_runs() {
+    let w = world();
+    let (mut a, mut ledger, g) = common::started(&w);
+    let key = g.public_keys.transaction_key.clone();
+    for (i, invocation) in ["put x=1", "del nothing", "put y=2", "fail now", "del x"]
+        .into_iter()
+        .enumerate()
+    {
+        let request = PreparedRequest::transaction(&key, &w.alice, invocation).unwrap();
+        commit(
+            &mut a,
+            &mut ledger,
+            w.now_ms + 1 + i as u64,
+            &request.payload,
+        );
+    }
+    let written = digest(&mut a);
+    // A core whose contract does nothing at all rebuilds the same state from the
+    // ledger: replay applies what the writer computed, it does not run the contract.
+    let mut c = Enclave::new(
+        Box::new(common::platform(&common::code())),
+        Box::new(NoopContract),
+        common::sim_policy(),
+    );
+    c.handle(EnclaveRequest::Unseal { sealed: g.sealed });
+    for entry in &ledger.entries {
+        let response = c.handle(EnclaveRequest::from(entry));
+        assert!(
+            matches!(response, EnclaveResponse::Replayed { .. }),
+            "{response:?}"
+        );
+    }
+    assert_eq!(digest(&mut c), written);
+}
+
+#[test]
+fn replay_refuses_a_nonce_its_state_already_holds_and_a_moved_entry() {
     let w = world();
     let (mut a, mut ledger, g) = common::started(&w);
     let key = g.public_keys.transaction_key.clone();
     let first = PreparedRequest::transaction(&key, &w.alice, "put x=1").unwrap();
+    let second = PreparedRequest::transaction(&key, &w.alice, "put y=2").unwrap();
     commit(&mut a, &mut ledger, w.now_ms + 1, &first.payload);
-    // The key does not exist on `a`: the recorded outcome is a refusal.
-    let del = PreparedRequest::transaction(&key, &w.alice, "del nothing").unwrap();
-    commit(&mut a, &mut ledger, w.now_ms + 2, &del.payload);
+    commit(&mut a, &mut ledger, w.now_ms + 2, &second.payload);
 
-    // A core with another history at sequence 2 (where "nothing" exists) disagrees
-    // when it re-executes entry 3.
+    // A core with another history at sequence 2 (it executed the second request
+    // there) refuses to apply entry 3, whose nonce its state already holds.
     let mut c = core();
     c.handle(EnclaveRequest::Unseal { sealed: g.sealed });
     c.handle(EnclaveRequest::from(&ledger.entries[0]));
-    let seed = PreparedRequest::transaction(&key, &w.alice, "put nothing=1").unwrap();
     execute(
         &mut c,
         &ExecuteContext {
@@ -165,7 +202,7 @@ fn replay_detects_a_diverging_state_and_a_moved_entry() {
             sequence: 2,
             prev_hash: ledger.entries[0].hash().unwrap(),
         },
-        &seed.payload,
+        &second.payload,
     );
     let response = c.handle(EnclaveRequest::from(&ledger.entries[2]));
     assert!(matches!(

@@ -5,7 +5,8 @@
 mod common;
 
 use common::{core, world};
-use strongroom_enclave::request::{ObjectAccess, PreparedRequest, Reply};
+use strongroom_contract::{ObjectAccess, ObjectPurpose};
+use strongroom_enclave::request::{PreparedRequest, Reply};
 use strongroom_enclave::{
     EnclaveError, EnclaveRequest, EnclaveResponse, EvidenceMessage, ExecuteContext, JoinCollateral,
     LedgerEntry, PublicKeys, RecordKind,
@@ -20,14 +21,21 @@ fn every_request() -> Vec<EnclaveRequest> {
         prev_hash: [7; 32],
     };
     vec![
+        EnclaveRequest::AuthorizeExport {
+            envelope: vec![9],
+            host_time_ms: 8,
+        },
         EnclaveRequest::AuthorizeObject {
             access: ObjectAccess::Read,
             envelope: vec![0, 1],
+            host_time_ms: 1,
         },
         EnclaveRequest::AuthorizeObject {
             access: ObjectAccess::Write,
             envelope: vec![2, 3],
+            host_time_ms: u64::MAX,
         },
+        EnclaveRequest::BindEndpoint { endpoint: [7; 32] },
         EnclaveRequest::Evidence { nonce: vec![1, 2] },
         EnclaveRequest::Execute {
             ctx,
@@ -47,7 +55,10 @@ fn every_request() -> Vec<EnclaveRequest> {
         },
         EnclaveRequest::PrepareJoin,
         EnclaveRequest::PublicKeys,
-        EnclaveRequest::Query { envelope: vec![6] },
+        EnclaveRequest::Query {
+            envelope: vec![6],
+            host_time_ms: 0,
+        },
         EnclaveRequest::Replay {
             entry: LedgerEntry {
                 sequence: 2,
@@ -79,6 +90,7 @@ fn every_response() -> Vec<EnclaveResponse> {
     };
     vec![
         EnclaveResponse::Answer { response: vec![5] },
+        EnclaveResponse::EndpointBound { endpoint: [4; 32] },
         EnclaveResponse::Error {
             error: EnclaveError::Divergence {
                 sequence: 3,
@@ -88,9 +100,13 @@ fn every_response() -> Vec<EnclaveResponse> {
         EnclaveResponse::Error {
             error: EnclaveError::NoSecrets,
         },
+        EnclaveResponse::Error {
+            error: EnclaveError::NotFoundOrDenied,
+        },
         EnclaveResponse::Evidence {
             evidence: evidence.clone(),
             public_keys: keys.clone(),
+            endpoint: [3; 32],
         },
         EnclaveResponse::Executed {
             kind: RecordKind::Governance,
@@ -110,11 +126,19 @@ fn every_response() -> Vec<EnclaveResponse> {
             evidence,
             joiner_key: vec![10],
         },
+        EnclaveResponse::ExportAuthorized {
+            msp_id: "Org2MSP".into(),
+            name: "bob".into(),
+        },
         EnclaveResponse::ObjectAuthorized {
             access: ObjectAccess::Read,
-            location: "a/b.enc".into(),
+            purpose: ObjectPurpose::TaskInput {
+                task: "task-0000000000000009".into(),
+            },
+            location: "data/0123".into(),
             msp_id: "Org1MSP".into(),
             name: "alice".into(),
+            dataset: Some("ds-0000000000000002".into()),
         },
         EnclaveResponse::PublicKeys { public_keys: keys },
         EnclaveResponse::Replayed { digest: [11; 32] },

@@ -49,6 +49,7 @@ fn no_answer_contains_a_secret() {
         EnclaveRequest::PublicKeys,
         EnclaveRequest::Query {
             envelope: query.payload,
+            host_time_ms: 0,
         },
         EnclaveRequest::SignRoot {
             tree_size: 2,
@@ -101,13 +102,19 @@ fn sealed_secrets_open_only_for_the_same_measurement() {
 }
 
 #[test]
-fn evidence_binds_the_public_keys_and_the_nonce() {
+fn evidence_binds_the_public_keys_the_endpoint_and_the_nonce() {
     let w = world();
     let (mut a, _, g) = common::started(&w);
     let nonce = b"verifier nonce 0123456789abcdef".to_vec();
+    let endpoint = [0x77; 32];
+    assert!(matches!(
+        a.handle(EnclaveRequest::BindEndpoint { endpoint }),
+        EnclaveResponse::EndpointBound { .. }
+    ));
     let EnclaveResponse::Evidence {
         evidence,
         public_keys,
+        endpoint: bound,
     } = a.handle(EnclaveRequest::Evidence {
         nonce: nonce.clone(),
     })
@@ -115,6 +122,7 @@ fn evidence_binds_the_public_keys_and_the_nonce() {
         panic!("evidence")
     };
     assert_eq!(public_keys, g.public_keys);
+    assert_eq!(bound, endpoint);
     let claims = verify(
         &Evidence::from(&evidence),
         &Collateral::None,
@@ -125,10 +133,20 @@ fn evidence_binds_the_public_keys_and_the_nonce() {
     assert!(claims.insecure, "sim evidence is labelled insecure");
     assert_eq!(
         claims.report_data,
-        evidence_report_data(&public_keys, &nonce)
+        evidence_report_data(&public_keys, &endpoint, &nonce)
     );
     assert_ne!(
         claims.report_data,
-        evidence_report_data(&public_keys, b"another nonce")
+        evidence_report_data(&public_keys, &endpoint, b"another nonce")
     );
+    assert_ne!(
+        claims.report_data,
+        evidence_report_data(&public_keys, &[0x78; 32], &nonce),
+        "another endpoint key"
+    );
+    // The endpoint is bound once: another key is refused, the same one accepted.
+    assert!(matches!(
+        error(a.handle(EnclaveRequest::BindEndpoint { endpoint: [1; 32] })),
+        EnclaveError::InvalidRequest(_)
+    ));
 }

@@ -43,6 +43,7 @@ pub fn world() -> World {
             Organization::from_der("Org1MSP", org1.cert_der()).unwrap(),
             Organization::from_der("Org2MSP", org2.cert_der()).unwrap(),
         ],
+        threshold: Default::default(),
     };
     World {
         now_ms: u64::try_from(now.unix_timestamp()).unwrap() * 1000,

@@ -1,0 +1,789 @@
+//! Governance of the consortium's membership and rules: proposals that take effect
+//! only when enough organizations vote for them.
+//!
+//! No single organization decides who belongs to the consortium. Adding or removing an
+//! organization, revoking a member's certificate and changing the voting threshold are
+//! [`ProposedChange`]s: an organization's `admin` proposes one (which counts as its
+//! organization's vote for it), the admins of the other organizations vote, one vote
+//! per organization (a later vote of the same organization replaces its earlier one),
+//! and the change is enacted in the transaction whose vote reaches the threshold
+//! ([`Threshold`], by default a majority of the organizations; the threshold itself
+//! changes only by the same rule). A proposal is rejected once so many organizations
+//! voted against it that it can no longer pass, and expires (ledger time) if neither
+//! happens first: after 7 days by default, 30 at most. Only the votes of current
+//! organizations count.
+//!
+//! What an enacted change does, from the ledger time of its entry on:
+//! - `add_organization`: the organization's root CA is trusted; its members' requests
+//!   are accepted.
+//! - `remove_organization`: its root is no longer trusted: its members' requests are
+//!   refused (`signer_rejected`). Its datasets stay in the state; nobody of it can act.
+//! - `revoke_member`: requests signed with that certificate are refused (`revoked`),
+//!   whatever its validity.
+//! - `set_threshold`: later tallies use the new threshold.
+//!
+//! Invocations and queries are JSON ([`GovernanceInvocation`], [`GovernanceQuery`]),
+//! carried by [`Body::Governance`](crate::request::Body::Governance). Every member of
+//! the consortium may read the proposals and the constitution: they are the
+//! consortium's own business, not any one party's.
+//!
+//! # The core's keys
+//!
+//! | key | value |
+//! |---|---|
+//! | `org/<msp id>` | the organization's root CA certificate, DER |
+//! | `cfg/threshold` | [`Threshold`], JSON |
+//! | `prop/<id>` | a proposal, JSON |
+//! | `rev/<certificate SHA-256, hex>` | a revocation (time and proposal), JSON |
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use strongroom_contract::sharing::Party;
+use strongroom_contract::{Caller, ContractError, MemState, State};
+use strongroom_identity::{TrustStore, fingerprint, verify_root};
+use time::OffsetDateTime;
+
+/// The prefix of the organizations' keys.
+pub(crate) const ORGANIZATION_PREFIX: &[u8] = b"org/";
+const REVOKED_PREFIX: &str = "rev/";
+const THRESHOLD_KEY: &[u8] = b"cfg/threshold";
+const PROPOSAL_PREFIX: &str = "prop/";
+/// A proposal's life when the proposer names none (7 days).
+pub const DEFAULT_PROPOSAL_LIFETIME_MS: u64 = 7 * 24 * 3600 * 1000;
+/// The longest life a proposal may be given (30 days).
+pub const MAX_PROPOSAL_LIFETIME_MS: u64 = 30 * 24 * 3600 * 1000;
+const MAX_DESCRIPTION: usize = 1024;
+const MAX_CA_PEM: usize = 16 * 1024;
+const ADMIN: &str = "admin";
+
+/// How many organizations must vote for a proposal. Variants in alphabetical order.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "rule", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Threshold {
+    /// At least this many organizations (all of them, if there are fewer).
+    AtLeast {
+        /// The number of organizations, at least 1.
+        organizations: u32,
+    },
+    /// More than half of the organizations.
+    #[default]
+    Majority,
+}
+
+impl Threshold {
+    /// The votes needed among `organizations` organizations.
+    pub fn required(self, organizations: usize) -> usize {
+        match self {
+            Self::AtLeast { organizations: n } => {
+                usize::try_from(n).unwrap_or(usize::MAX).min(organizations)
+            }
+            Self::Majority => organizations / 2 + 1,
+        }
+    }
+}
+
+/// A change to the consortium. Variants in alphabetical order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "change", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ProposedChange {
+    /// Trust a new organization's root CA.
+    AddOrganization {
+        /// Its MSP id (1 to 64 of ASCII letters, digits, `.`, `-`, `_`).
+        msp_id: String,
+        /// Its root CA certificate, PEM.
+        ca_cert_pem: String,
+    },
+    /// Stop trusting an organization (at least one must remain).
+    RemoveOrganization {
+        /// Its MSP id.
+        msp_id: String,
+    },
+    /// Refuse every request signed with one member certificate.
+    RevokeMember {
+        /// SHA-256 of the certificate's DER, 64 lowercase hex digits.
+        certificate_sha256: String,
+    },
+    /// Change the voting threshold.
+    SetThreshold {
+        /// The new threshold.
+        threshold: Threshold,
+    },
+}
+
+/// A governance transaction, tagged by `"op"`. Variants in alphabetical order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+pub enum GovernanceInvocation {
+    /// Proposes a change (an organization's admin); counts as its organization's vote
+    /// for it. Answers the [`ProposalView`].
+    Propose {
+        /// The change.
+        change: ProposedChange,
+        /// Why (at most 1 KiB).
+        #[serde(default)]
+        description: String,
+        /// When the proposal expires (ledger time); default 7 days from now, at most
+        /// 30.
+        #[serde(default)]
+        expires_at_ms: Option<u64>,
+    },
+    /// Votes for or against an open proposal (an organization's admin). Answers the
+    /// [`ProposalView`].
+    Vote {
+        /// The proposal id (`prop-` and 16 lowercase hex digits).
+        proposal: String,
+        /// For (`true`) or against.
+        approve: bool,
+    },
+}
+
+/// A governance query, tagged by `"op"` (any member). Variants in alphabetical order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+pub enum GovernanceQuery {
+    /// The organizations, the threshold and the revoked certificates. Answers
+    /// [`ConstitutionView`].
+    Constitution,
+    /// One proposal. Answers [`ProposalView`].
+    GetProposal {
+        /// The proposal id.
+        id: String,
+    },
+    /// Proposals by id. Answers [`ProposalList`].
+    ListProposals {
+        /// Only proposals whose id sorts after this one (the previous page's `next`).
+        #[serde(default)]
+        after: Option<String>,
+        /// At most this many (default 20, at most 100).
+        #[serde(default)]
+        limit: Option<u32>,
+    },
+}
+
+/// Where a proposal stands. Variants in alphabetical order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProposalStatus {
+    /// It reached the threshold and its change took effect.
+    Enacted,
+    /// Its time ran out before it was decided.
+    Expired,
+    /// It reached the threshold but its change no longer applied (see `outcome`).
+    Failed,
+    /// Open for votes.
+    Open,
+    /// So many organizations voted against it that it can no longer pass.
+    Rejected,
+}
+
+/// One organization's vote.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VoteView {
+    /// The organization.
+    pub msp_id: String,
+    /// The admin who cast it.
+    pub name: String,
+    /// For or against.
+    pub approve: bool,
+    /// When (ledger time).
+    pub at_ms: u64,
+}
+
+/// A proposal, its votes and where it stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProposalView {
+    /// The proposal id.
+    pub id: String,
+    /// What it changes.
+    pub change: ProposedChange,
+    /// Why.
+    pub description: String,
+    /// Who proposed it.
+    pub proposer: Party,
+    /// When (ledger time).
+    pub proposed_at_ms: u64,
+    /// When it expires if undecided (ledger time).
+    pub expires_at_ms: u64,
+    /// Where it stands.
+    pub status: ProposalStatus,
+    /// The votes of current organizations.
+    pub votes: Vec<VoteView>,
+    /// The votes for it needed now.
+    pub required: u32,
+    /// When it was decided (ledger time).
+    pub decided_at_ms: Option<u64>,
+    /// Why a decided proposal failed.
+    pub outcome: Option<String>,
+}
+
+/// A page of proposals.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProposalList {
+    /// Proposals, by id.
+    pub items: Vec<ProposalView>,
+    /// Pass as `after` for the next page; `None` when this page is the last.
+    pub next: Option<String>,
+}
+
+/// A trusted organization.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrganizationView {
+    /// Its MSP id.
+    pub msp_id: String,
+    /// SHA-256 of its root CA certificate (DER), hex.
+    pub ca_cert_sha256: String,
+}
+
+/// The consortium's membership and rules now.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConstitutionView {
+    /// The trusted organizations, by MSP id.
+    pub organizations: Vec<OrganizationView>,
+    /// The voting threshold.
+    pub threshold: Threshold,
+    /// The votes a proposal needs now.
+    pub required: u32,
+    /// SHA-256 of every revoked member certificate, hex, sorted.
+    pub revoked: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct VoteRecord {
+    name: String,
+    approve: bool,
+    at_ms: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Decision {
+    status: ProposalStatus,
+    at_ms: u64,
+    outcome: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct ProposalRecord {
+    change: ProposedChange,
+    description: String,
+    proposer: Party,
+    proposed_at_ms: u64,
+    expires_at_ms: u64,
+    votes: BTreeMap<String, VoteRecord>,
+    decided: Option<Decision>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Revocation {
+    revoked_at_ms: u64,
+    proposal: String,
+}
+
+fn invalid(field: &str, what: impl std::fmt::Display) -> ContractError {
+    ContractError::Invalid(format!("{field}: {what}"))
+}
+
+fn refused(what: impl Into<String>) -> ContractError {
+    ContractError::Refused(what.into())
+}
+
+/// The time of a committed entry (clamped to the epoch beyond the year 9999).
+pub(crate) fn time_of(timestamp_ms: u64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(timestamp_ms) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// A PEM certificate's DER.
+pub(crate) fn pem_to_der(pem: &str) -> Result<Vec<u8>, String> {
+    let (label, document) =
+        pkcs8::der::Document::from_pem(pem).map_err(|e| format!("not a PEM certificate: {e}"))?;
+    if label != "CERTIFICATE" {
+        return Err(format!("PEM label is {label:?}, expected \"CERTIFICATE\""));
+    }
+    Ok(document.as_bytes().to_vec())
+}
+
+/// Whether `msp_id` is 1 to 64 of ASCII letters, digits, `.`, `-` and `_`.
+pub(crate) fn valid_msp_id(msp_id: &str) -> bool {
+    (1..=64).contains(&msp_id.len())
+        && msp_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+}
+
+fn organization_key(msp_id: &str) -> Vec<u8> {
+    [ORGANIZATION_PREFIX, msp_id.as_bytes()].concat()
+}
+
+fn revoked_key(certificate_sha256: &str) -> Vec<u8> {
+    format!("{REVOKED_PREFIX}{certificate_sha256}").into_bytes()
+}
+
+fn proposal_key(id: &str) -> Vec<u8> {
+    format!("{PROPOSAL_PREFIX}{id}").into_bytes()
+}
+
+fn json<T: Serialize>(value: &T) -> Result<Vec<u8>, ContractError> {
+    serde_json::to_vec(value).map_err(|e| refused(format!("state: does not encode: {e}")))
+}
+
+fn load<T: serde::de::DeserializeOwned>(
+    state: &dyn State,
+    key: &[u8],
+) -> Result<Option<T>, ContractError> {
+    match state.get_ref(key) {
+        None => Ok(None),
+        Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+            ContractError::Invalid(format!(
+                "state: record {} does not decode: {e}",
+                String::from_utf8_lossy(key)
+            ))
+        }),
+    }
+}
+
+/// The keys under `prefix`, with the prefix cut off, after `after`, at most `limit`.
+fn keys_under(state: &dyn State, prefix: &[u8], after: Option<&[u8]>, limit: usize) -> Vec<String> {
+    let start = match after {
+        Some(after) => [prefix, after, b"\0"].concat(),
+        None => prefix.to_vec(),
+    };
+    let mut end = prefix.to_vec();
+    if let Some(last) = end.last_mut() {
+        *last += 1;
+    }
+    let mut out = Vec::new();
+    state.scan(&start, Some(&end), &mut |key, _| {
+        if let Some(rest) = key.strip_prefix(prefix) {
+            out.push(String::from_utf8_lossy(rest).into_owned());
+        }
+        out.len() < limit
+    });
+    out
+}
+
+/// The trusted organizations of the core's state.
+pub(crate) fn trust_store(core: &MemState) -> TrustStore {
+    let mut store = TrustStore::new();
+    let end = b"org0"; // '0' is the byte after '/'
+    core.scan(ORGANIZATION_PREFIX, Some(end), &mut |key, value| {
+        if let Some(msp_id) = key.strip_prefix(ORGANIZATION_PREFIX) {
+            store.insert(String::from_utf8_lossy(msp_id).into_owned(), value.to_vec());
+        }
+        true
+    });
+    store
+}
+
+/// Writes the genesis constitution into the core's state.
+pub(crate) fn genesis(
+    core: &mut dyn State,
+    organizations: &[(String, Vec<u8>)],
+    threshold: Threshold,
+) -> Result<(), ContractError> {
+    for (msp_id, der) in organizations {
+        core.put(organization_key(msp_id), der.clone());
+    }
+    core.put(THRESHOLD_KEY.to_vec(), json(&threshold)?);
+    Ok(())
+}
+
+/// Whether the certificate with this fingerprint was revoked.
+pub(crate) fn is_revoked(core: &dyn State, cert_fingerprint: &[u8; 32]) -> bool {
+    core.get_ref(&revoked_key(&hex::encode(cert_fingerprint)))
+        .is_some()
+}
+
+fn threshold(state: &dyn State) -> Result<Threshold, ContractError> {
+    Ok(load(state, THRESHOLD_KEY)?.unwrap_or_default())
+}
+
+fn organizations(state: &dyn State) -> Vec<String> {
+    keys_under(state, ORGANIZATION_PREFIX, None, usize::MAX)
+}
+
+fn check_id(field: &str, id: &str) -> Result<(), ContractError> {
+    let ok = id.strip_prefix("prop-").is_some_and(|hex| {
+        hex.len() == 16 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            field,
+            "expected an id of the form prop-<16 lowercase hex digits>",
+        ))
+    }
+}
+
+/// Checks a change's fields (the invocation alone); answers the DER of an added
+/// organization's CA.
+fn check_change(change: &ProposedChange) -> Result<Option<Vec<u8>>, ContractError> {
+    match change {
+        ProposedChange::AddOrganization {
+            msp_id,
+            ca_cert_pem,
+        } => {
+            if !valid_msp_id(msp_id) {
+                return Err(invalid(
+                    "change.msp_id",
+                    "must be 1 to 64 of ASCII letters, digits, '.', '-' and '_'",
+                ));
+            }
+            if ca_cert_pem.len() > MAX_CA_PEM {
+                return Err(invalid("change.ca_cert_pem", "is larger than 16 KiB"));
+            }
+            pem_to_der(ca_cert_pem)
+                .map(Some)
+                .map_err(|e| invalid("change.ca_cert_pem", e))
+        }
+        ProposedChange::RemoveOrganization { msp_id } => {
+            if valid_msp_id(msp_id) {
+                Ok(None)
+            } else {
+                Err(invalid(
+                    "change.msp_id",
+                    "must be 1 to 64 of ASCII letters, digits, '.', '-' and '_'",
+                ))
+            }
+        }
+        ProposedChange::RevokeMember { certificate_sha256 } => {
+            let hex_ok = certificate_sha256.len() == 64
+                && certificate_sha256
+                    .bytes()
+                    .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+            if hex_ok {
+                Ok(None)
+            } else {
+                Err(invalid(
+                    "change.certificate_sha256",
+                    "expected 64 lowercase hex digits",
+                ))
+            }
+        }
+        ProposedChange::SetThreshold { threshold } => match threshold {
+            Threshold::AtLeast { organizations: 0 } => Err(invalid(
+                "change.threshold.organizations",
+                "must be at least 1",
+            )),
+            _ => Ok(None),
+        },
+    }
+}
+
+/// Whether `change` applies to the state now; why not otherwise.
+fn applicable(state: &dyn State, change: &ProposedChange, now_ms: u64) -> Result<(), String> {
+    let present = |msp_id: &str| state.get_ref(&organization_key(msp_id)).is_some();
+    match change {
+        ProposedChange::AddOrganization {
+            msp_id,
+            ca_cert_pem,
+        } => {
+            if present(msp_id) {
+                return Err(format!("organization {msp_id} is already present"));
+            }
+            let der = pem_to_der(ca_cert_pem)?;
+            verify_root(&der, msp_id, time_of(now_ms)).map_err(|e| e.to_string())
+        }
+        ProposedChange::RemoveOrganization { msp_id } => {
+            if !present(msp_id) {
+                return Err(format!("organization {msp_id} is not present"));
+            }
+            if organizations(state).len() <= 1 {
+                return Err("the last organization cannot be removed".into());
+            }
+            Ok(())
+        }
+        ProposedChange::RevokeMember { certificate_sha256 } => {
+            if state.get_ref(&revoked_key(certificate_sha256)).is_some() {
+                return Err(format!(
+                    "certificate {certificate_sha256} is already revoked"
+                ));
+            }
+            Ok(())
+        }
+        ProposedChange::SetThreshold { threshold } => match threshold {
+            Threshold::AtLeast { organizations: n }
+                if usize::try_from(*n).unwrap_or(usize::MAX) > organizations(state).len() =>
+            {
+                Err(format!(
+                    "a threshold of {n} organizations is more than the {} there are",
+                    organizations(state).len()
+                ))
+            }
+            _ => Ok(()),
+        },
+    }
+}
+
+fn enact(
+    state: &mut dyn State,
+    id: &str,
+    change: &ProposedChange,
+    now_ms: u64,
+) -> Result<(), ContractError> {
+    match change {
+        ProposedChange::AddOrganization {
+            msp_id,
+            ca_cert_pem,
+        } => {
+            let der = pem_to_der(ca_cert_pem).map_err(refused)?;
+            state.put(organization_key(msp_id), der);
+        }
+        ProposedChange::RemoveOrganization { msp_id } => state.delete(&organization_key(msp_id)),
+        ProposedChange::RevokeMember { certificate_sha256 } => state.put(
+            revoked_key(certificate_sha256),
+            json(&Revocation {
+                revoked_at_ms: now_ms,
+                proposal: id.to_owned(),
+            })?,
+        ),
+        ProposedChange::SetThreshold { threshold } => {
+            state.put(THRESHOLD_KEY.to_vec(), json(threshold)?);
+        }
+    }
+    Ok(())
+}
+
+/// Decides a proposal if its votes allow: enacts it (or records why it failed) at the
+/// threshold, rejects it once it can no longer pass.
+fn tally(
+    state: &mut dyn State,
+    id: &str,
+    record: &mut ProposalRecord,
+    now_ms: u64,
+) -> Result<(), ContractError> {
+    let orgs = organizations(state);
+    let required = threshold(state)?.required(orgs.len());
+    let counted = record.votes.iter().filter(|(msp, _)| orgs.contains(msp));
+    let (approvals, rejections) = counted.fold((0, 0), |(yes, no), (_, vote)| {
+        if vote.approve {
+            (yes + 1, no)
+        } else {
+            (yes, no + 1)
+        }
+    });
+    if approvals >= required {
+        let decision = match applicable(state, &record.change, now_ms) {
+            Ok(()) => {
+                enact(state, id, &record.change, now_ms)?;
+                (ProposalStatus::Enacted, None)
+            }
+            Err(reason) => (ProposalStatus::Failed, Some(reason)),
+        };
+        record.decided = Some(Decision {
+            status: decision.0,
+            at_ms: now_ms,
+            outcome: decision.1,
+        });
+    } else if rejections > orgs.len().saturating_sub(required) {
+        record.decided = Some(Decision {
+            status: ProposalStatus::Rejected,
+            at_ms: now_ms,
+            outcome: None,
+        });
+    }
+    Ok(())
+}
+
+fn view(state: &dyn State, id: &str, record: ProposalRecord, now_ms: u64) -> ProposalView {
+    let orgs = organizations(state);
+    let required = threshold(state).unwrap_or_default().required(orgs.len());
+    let (status, decided_at_ms, outcome) = match record.decided {
+        Some(d) => (d.status, Some(d.at_ms), d.outcome),
+        None if now_ms >= record.expires_at_ms => (ProposalStatus::Expired, None, None),
+        None => (ProposalStatus::Open, None, None),
+    };
+    ProposalView {
+        id: id.to_owned(),
+        change: record.change,
+        description: record.description,
+        proposer: record.proposer,
+        proposed_at_ms: record.proposed_at_ms,
+        expires_at_ms: record.expires_at_ms,
+        status,
+        votes: record
+            .votes
+            .into_iter()
+            .filter(|(msp, _)| orgs.contains(msp))
+            .map(|(msp_id, v)| VoteView {
+                msp_id,
+                name: v.name,
+                approve: v.approve,
+                at_ms: v.at_ms,
+            })
+            .collect(),
+        required: u32::try_from(required).unwrap_or(u32::MAX),
+        decided_at_ms,
+        outcome,
+    }
+}
+
+fn reply<T: Serialize>(value: &T) -> Result<Vec<u8>, ContractError> {
+    json(value)
+}
+
+/// Executes a governance transaction for `caller` at ledger time `now_ms` (the entry's
+/// sequence names a new proposal). Changes are made to `state` (an overlay the core
+/// keeps only if this succeeds).
+pub(crate) fn execute(
+    caller: &Caller,
+    invocation: &[u8],
+    now_ms: u64,
+    sequence: u64,
+    state: &mut dyn State,
+) -> Result<Vec<u8>, ContractError> {
+    let invocation: GovernanceInvocation = serde_json::from_slice(invocation)
+        .map_err(|e| ContractError::Invalid(format!("governance invocation: {e}")))?;
+    match invocation {
+        GovernanceInvocation::Propose {
+            change,
+            description,
+            expires_at_ms,
+        } => {
+            check_change(&change)?;
+            if description.len() > MAX_DESCRIPTION {
+                return Err(invalid("description", "is larger than 1 KiB"));
+            }
+            let expires_at_ms =
+                expires_at_ms.unwrap_or(now_ms.saturating_add(DEFAULT_PROPOSAL_LIFETIME_MS));
+            if expires_at_ms <= now_ms
+                || expires_at_ms > now_ms.saturating_add(MAX_PROPOSAL_LIFETIME_MS)
+            {
+                return Err(invalid(
+                    "expires_at_ms",
+                    "must be after the ledger time and at most 30 days after it",
+                ));
+            }
+            if caller.role != ADMIN {
+                return Err(refused("only an organization's admin may propose"));
+            }
+            applicable(state, &change, now_ms).map_err(refused)?;
+            let id = format!("prop-{sequence:016x}");
+            let mut votes = BTreeMap::new();
+            votes.insert(
+                caller.msp_id.clone(),
+                VoteRecord {
+                    name: caller.name.clone(),
+                    approve: true,
+                    at_ms: now_ms,
+                },
+            );
+            let mut record = ProposalRecord {
+                change,
+                description,
+                proposer: Party {
+                    msp_id: caller.msp_id.clone(),
+                    name: caller.name.clone(),
+                },
+                proposed_at_ms: now_ms,
+                expires_at_ms,
+                votes,
+                decided: None,
+            };
+            tally(state, &id, &mut record, now_ms)?;
+            state.put(proposal_key(&id), json(&record)?);
+            reply(&view(state, &id, record, now_ms))
+        }
+        GovernanceInvocation::Vote { proposal, approve } => {
+            check_id("proposal", &proposal)?;
+            if caller.role != ADMIN {
+                return Err(refused("only an organization's admin may vote"));
+            }
+            let mut record: ProposalRecord = load(state, &proposal_key(&proposal))?
+                .ok_or_else(|| refused(format!("no proposal {proposal}")))?;
+            if let Some(decision) = &record.decided {
+                return Err(refused(format!(
+                    "proposal {proposal} is already decided ({:?})",
+                    decision.status
+                )));
+            }
+            if now_ms >= record.expires_at_ms {
+                return Err(refused(format!("proposal {proposal} has expired")));
+            }
+            record.votes.insert(
+                caller.msp_id.clone(),
+                VoteRecord {
+                    name: caller.name.clone(),
+                    approve,
+                    at_ms: now_ms,
+                },
+            );
+            tally(state, &proposal, &mut record, now_ms)?;
+            state.put(proposal_key(&proposal), json(&record)?);
+            reply(&view(state, &proposal, record, now_ms))
+        }
+    }
+}
+
+/// Answers a governance query at ledger time `now_ms` (any member).
+pub(crate) fn query(
+    query: &[u8],
+    now_ms: u64,
+    state: &dyn State,
+) -> Result<Vec<u8>, ContractError> {
+    let query: GovernanceQuery = serde_json::from_slice(query)
+        .map_err(|e| ContractError::Invalid(format!("governance query: {e}")))?;
+    match query {
+        GovernanceQuery::Constitution => {
+            let mut organizations = Vec::new();
+            state.scan(ORGANIZATION_PREFIX, Some(b"org0"), &mut |key, value| {
+                if let Some(msp_id) = key.strip_prefix(ORGANIZATION_PREFIX) {
+                    organizations.push(OrganizationView {
+                        msp_id: String::from_utf8_lossy(msp_id).into_owned(),
+                        ca_cert_sha256: hex::encode(fingerprint(value)),
+                    });
+                }
+                true
+            });
+            let threshold = threshold(state)?;
+            reply(&ConstitutionView {
+                required: u32::try_from(threshold.required(organizations.len()))
+                    .unwrap_or(u32::MAX),
+                organizations,
+                threshold,
+                revoked: keys_under(state, REVOKED_PREFIX.as_bytes(), None, usize::MAX),
+            })
+        }
+        GovernanceQuery::GetProposal { id } => {
+            check_id("id", &id)?;
+            let record: ProposalRecord = load(state, &proposal_key(&id))?
+                .ok_or_else(|| refused(format!("no proposal {id}")))?;
+            reply(&view(state, &id, record, now_ms))
+        }
+        GovernanceQuery::ListProposals { after, limit } => {
+            if let Some(after) = &after {
+                check_id("after", after)?;
+            }
+            let limit = match limit {
+                None => 20,
+                Some(n @ 1..=100) => n as usize,
+                Some(_) => return Err(invalid("limit", "must be 1 to 100")),
+            };
+            let ids = keys_under(
+                state,
+                PROPOSAL_PREFIX.as_bytes(),
+                after.as_deref().map(str::as_bytes),
+                limit + 1,
+            );
+            let more = ids.len() > limit;
+            let mut items = Vec::new();
+            for id in ids.into_iter().take(limit) {
+                if let Some(record) = load::<ProposalRecord>(state, &proposal_key(&id))? {
+                    items.push(view(state, &id, record, now_ms));
+                }
+            }
+            let next = if more {
+                items.last().map(|p| p.id.clone())
+            } else {
+                None
+            };
+            reply(&ProposalList { items, next })
+        }
+    }
+}
