@@ -8,7 +8,7 @@
 //! | `POST /v1/transactions` | [`Submit`] | [`Submitted`] |
 //! | `POST /v1/queries` | [`Submit`] | [`Answered`] |
 //! | `GET /v1/receipts/{sequence}` | — | the receipt JSON (`docs/formats/ledger.md`) |
-//! | `GET /v1/ledger/export?from=&to=` | — | the binary export stream |
+//! | `GET /v1/ledger/export?from=&to=` | — (an [`EXPORT_HEADER`]) | the binary export stream |
 //! | `PUT /v1/objects/{path}` | raw bytes (an encrypted object), with an [`UPLOAD_HEADER`] | [`Stored`] |
 //! | `GET /v1/objects/{path}` | — (a [`DOWNLOAD_HEADER`]) | raw bytes |
 //! | `GET /healthz` | — | [`Health`] |
@@ -22,21 +22,24 @@
 use serde::{Deserialize, Serialize};
 
 /// The header of `GET /v1/objects/{path}` that authorizes the download: a member's
-/// signed request to read that path, sealed to the service like a query
-/// (`Body::Object` with `ObjectAccess::Read` in `strongroom_enclave::request`), in
-/// base64. The node has its core check it before it looks at its store, and refuses
-/// the download (401, the same answer whether an object exists there or not) without
-/// one that a member signed for reading this very path. An upload authorization
-/// ([`UPLOAD_HEADER`]) is refused here.
+/// signed request to read that path for a purpose (its own organization's dataset, or
+/// an input of a task it runs), for this node, sealed to the service like a query
+/// (`Body::Object` in `strongroom_enclave::request`), in base64. The node has its core
+/// check it before it looks at its store: 401 without a valid authorization for this
+/// path and this node; 404 `not_found` for a member the contract does not entitle,
+/// the same answer whether an object exists there or not.
 pub const DOWNLOAD_HEADER: &str = "x-strongroom-download";
 
 /// The header of `PUT /v1/objects/{path}` that authorizes the upload: a member's
-/// signed request to write that path, sealed to the service like a query
-/// (`Body::Object` with `ObjectAccess::Write` in `strongroom_enclave::request`), in
-/// base64. The node has its core check it and refuses the upload (401) without one
-/// that a member signed for writing this very path. A download authorization
-/// ([`DOWNLOAD_HEADER`]) is refused here.
+/// signed request to upload into that path, a location the contract reserved for the
+/// member's organization, for this node, sealed like [`DOWNLOAD_HEADER`]'s. 401 without
+/// a valid one, 404 `not_found` when the member is not entitled.
 pub const UPLOAD_HEADER: &str = "x-strongroom-upload";
+
+/// The header of `GET /v1/ledger/export` that authorizes the export: a consortium
+/// member's signed request to export this node's ledger (`Body::Export`), sealed like
+/// [`DOWNLOAD_HEADER`]'s. 401 without a valid one.
+pub const EXPORT_HEADER: &str = "x-strongroom-export";
 
 /// Base64 (standard alphabet, padded) for `Vec<u8>` fields.
 pub mod b64 {
@@ -97,6 +100,10 @@ pub struct Attestation {
     pub signing_key: String,
     /// The service transaction key (HPKE X25519, 32 bytes), hex.
     pub transaction_key: String,
+    /// SHA-256 of the SubjectPublicKeyInfo of the node's TLS certificate, hex: the
+    /// evidence binds it, so a client that finds its connection's key has this hash
+    /// talks to the attested core's endpoint.
+    pub endpoint_key_sha256: String,
 }
 
 /// A sealed request: a transaction or a query encrypted to the transaction key.

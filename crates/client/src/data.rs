@@ -20,6 +20,7 @@ use bytes::Bytes;
 use futures_util::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use strongroom_contract::ObjectPurpose;
 use strongroom_crypto::hpke::{self, KemId, PrivateKey, PublicKey, WrappedKey};
 use strongroom_crypto::key::DataKey;
 use strongroom_crypto::object::{ObjectOptions, decrypt_stream, encrypt_stream};
@@ -183,14 +184,15 @@ fn take(hash: &Arc<Mutex<(Sha256, u64)>>) -> ([u8; 32], u64) {
     (hasher.finalize().into(), size)
 }
 
-/// Downloads the object at `location` as `member` (who signs the download's
-/// authorization), checks its SHA-256 against `expected_ciphertext_sha256`, decrypts
-/// it under `dek` and writes the plaintext to `dest`, which must not exist. If anything
-/// fails after `dest` was created, it is removed: no partial plaintext is left. An
-/// existing file is never touched.
+/// Downloads the object at `location` as `member` for `purpose` (`member` signs the
+/// download's authorization), checks its SHA-256 against `expected_ciphertext_sha256`,
+/// decrypts it under `dek` and writes the plaintext to `dest`, which must not exist. If
+/// anything fails after `dest` was created, it is removed: no partial plaintext is
+/// left. An existing file is never touched.
 pub async fn fetch_file(
     client: &Client,
     member: &Member,
+    purpose: ObjectPurpose,
     location: &str,
     expected_ciphertext_sha256: &str,
     dek: &DataKey,
@@ -202,16 +204,10 @@ pub async fn fetch_file(
         .mode(0o600)
         .open(dest)
         .map_err(|e| data_err(format!("{}: {e}", dest.display())))?;
-    let result = fetch_inner(
-        client,
-        member,
-        location,
-        expected_ciphertext_sha256,
-        dek,
-        dest,
-        out,
-    )
-    .await;
+    let result = match client.get_object(member, purpose, location).await {
+        Ok(body) => fetch_inner(body, location, expected_ciphertext_sha256, dek, dest, out).await,
+        Err(e) => Err(e),
+    };
     if result.is_err() {
         let _ = std::fs::remove_file(dest);
     }
@@ -219,8 +215,7 @@ pub async fn fetch_file(
 }
 
 async fn fetch_inner(
-    client: &Client,
-    member: &Member,
+    body: impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static,
     location: &str,
     expected: &str,
     dek: &DataKey,
@@ -229,14 +224,11 @@ async fn fetch_inner(
 ) -> Result<u64, ClientError> {
     let cipher_hash = Arc::new(Mutex::new((Sha256::new(), 0u64)));
     let ch = cipher_hash.clone();
-    let body = client
-        .get_object(member, location)
-        .await?
-        .inspect_ok(move |chunk| {
-            let mut guard = ch.lock().unwrap_or_else(|e| e.into_inner());
-            guard.0.update(chunk);
-            guard.1 += chunk.len() as u64;
-        });
+    let body = body.inspect_ok(move |chunk| {
+        let mut guard = ch.lock().unwrap_or_else(|e| e.into_inner());
+        guard.0.update(chunk);
+        guard.1 += chunk.len() as u64;
+    });
     let mut plaintext = std::pin::pin!(decrypt_stream(dek, Box::pin(body)));
     let mut written = 0u64;
     while let Some(piece) = plaintext.next().await {

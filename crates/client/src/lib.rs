@@ -1,20 +1,20 @@
 //! The strongroom client SDK.
 //!
-//! [`Client::connect`] opens a TLS connection to a node (trusting the node's TLS
-//! certificate given by the caller), asks for attestation evidence over a fresh nonce,
-//! verifies it against the caller's [`Policy`] and checks that it binds the service
-//! keys. Only then does the client hold the service transaction key, and every
-//! transaction or query it sends afterwards is signed by the member and encrypted to
-//! that key (the node's host sees only ciphertext). Responses are decrypted with the
+//! [`Client::connect`] opens a TLS connection to a node, asks for attestation evidence
+//! over a fresh nonce, verifies it against the caller's [`Policy`] and checks that it
+//! binds the service keys and the TLS key of the connection (which it then pins: see
+//! [`tls`](crate::tls)). Only then does the client hold the service transaction key, and
+//! every transaction or query it sends afterwards is signed by the member and encrypted
+//! to that key (the node's host sees only ciphertext). Responses are decrypted with the
 //! per-request key; receipts are verified against the attested service signing key.
 //!
 //! ```no_run
-//! # async fn example(member: strongroom_identity::Member, cert_pem: String) -> Result<(), strongroom_client::ClientError> {
+//! # async fn example(member: strongroom_identity::Member) -> Result<(), strongroom_client::ClientError> {
 //! use strongroom_client::Client;
 //! use strongroom_tee::Policy;
 //!
 //! let policy = Policy::new(); // a real deployment names the allowed measurements
-//! let client = Client::connect("https://127.0.0.1:8443", &cert_pem, &policy).await?;
+//! let client = Client::connect("https://127.0.0.1:8443", None, &policy).await?;
 //! let committed = client.transact(&member, b"put color=blue").await?;
 //! let receipt = client.receipt(committed.sequence.unwrap_or(0)).await?;
 //! # Ok(()) }
@@ -23,18 +23,20 @@
 #![deny(missing_docs)]
 
 pub mod data;
+pub mod governance;
 pub mod sharing;
+pub mod tls;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{Stream, TryStreamExt};
 use serde::de::DeserializeOwned;
 use strongroom_api_types::{
-    Answered, Attestation, DOWNLOAD_HEADER, ErrorBody, Health, Stored, Submit, Submitted,
-    UPLOAD_HEADER, b64,
+    Answered, Attestation, DOWNLOAD_HEADER, EXPORT_HEADER, ErrorBody, Health, Stored, Submit,
+    Submitted, UPLOAD_HEADER, b64,
 };
+use strongroom_contract::ObjectPurpose;
 use strongroom_crypto::provider::{VerifyingKey, default_provider};
 use strongroom_enclave::request::{PreparedRequest, Reply};
 use strongroom_enclave::{PublicKeys, evidence_report_data};
@@ -116,48 +118,18 @@ pub struct Client {
     keys: PublicKeys,
     service_key: VerifyingKey,
     claims: Claims,
-}
-
-fn http_client(cert_pem: &str) -> Result<reqwest::Client, ClientError> {
-    use rustls::pki_types::CertificateDer;
-    use rustls::pki_types::pem::PemObject;
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in CertificateDer::pem_slice_iter(cert_pem.as_bytes()) {
-        let cert = cert.map_err(|e| ClientError::Setup(format!("node TLS certificate: {e}")))?;
-        roots
-            .add(cert)
-            .map_err(|e| ClientError::Setup(format!("node TLS certificate: {e}")))?;
-    }
-    if roots.is_empty() {
-        return Err(ClientError::Setup(
-            "node TLS certificate: no certificate in the PEM given".into(),
-        ));
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| ClientError::Setup(e.to_string()))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    reqwest::Client::builder()
-        .use_preconfigured_tls(tls)
-        .pool_max_idle_per_host(256)
-        // Large windows: object uploads stream gigabytes over one HTTP/2 stream.
-        .http2_adaptive_window(true)
-        .http2_initial_stream_window_size(4 * 1024 * 1024)
-        .http2_initial_connection_window_size(4 * 1024 * 1024)
-        .build()
-        .map_err(|e| ClientError::Setup(e.to_string()))
+    /// The node's TLS key (SHA-256 of its SubjectPublicKeyInfo), bound by its evidence.
+    endpoint: [u8; 32],
 }
 
 impl Client {
-    /// Connects to the node at `base_url` (`https://host:port`), trusting
-    /// `tls_cert_pem` for TLS, and verifies its attestation under `policy` before
-    /// anything else. See the [crate docs](crate).
+    /// Connects to the node at `base_url` (`https://host:port`), verifies its
+    /// attestation under `policy` before anything else, and pins the TLS key the
+    /// evidence binds. `tls_cert_pem`, if given, must also be a root of the node's
+    /// certificate (pinning by hand, no longer needed). See the [crate docs](crate).
     pub async fn connect(
         base_url: &str,
-        tls_cert_pem: &str,
+        tls_cert_pem: Option<&str>,
         policy: &Policy,
     ) -> Result<Self, ClientError> {
         let base = base_url.trim_end_matches('/').to_owned();
@@ -166,15 +138,33 @@ impl Client {
                 "{base_url}: the node URL must start with https://"
             )));
         }
-        let http = http_client(tls_cert_pem)?;
+        let (http, pin) = tls::http_client(tls_cert_pem)?;
         let mut nonce = [0u8; 32];
         default_provider()
             .fill_random(&mut nonce)
             .map_err(|_| ClientError::Setup("random number generator failed".into()))?;
         let url = format!("{base}/v1/attestation?nonce={}", hex::encode(nonce));
-        let attestation: Attestation =
-            read_json("attestation", &base, http.get(&url).send().await).await?;
         let bad = |what: &str| ClientError::Attestation(what.to_owned());
+        let response = http
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| ClientError::Transport {
+                url: base.clone(),
+                reason: error_chain(&e),
+            })?;
+        // The key of the connection the evidence came over.
+        let endpoint = response
+            .extensions()
+            .get::<reqwest::tls::TlsInfo>()
+            .and_then(|info| info.peer_certificate())
+            .ok_or_else(|| bad("the connection shows no TLS certificate"))
+            .and_then(|der| {
+                strongroom_identity::spki_sha256(der).map_err(|e| {
+                    ClientError::Attestation(format!("the node's TLS certificate: {e}"))
+                })
+            })?;
+        let attestation: Attestation = read_json("attestation", &base, Ok(response)).await?;
         if !ct_eq(
             &hex::decode(&attestation.nonce).map_err(|_| bad("nonce is not hex"))?,
             &nonce,
@@ -199,11 +189,16 @@ impl Client {
             time::OffsetDateTime::now_utc(),
         )
         .map_err(|e| ClientError::Attestation(e.to_string()))?;
-        if !ct_eq(&claims.report_data, &evidence_report_data(&keys, &nonce)) {
+        if !ct_eq(
+            &claims.report_data,
+            &evidence_report_data(&keys, &endpoint, &nonce),
+        ) {
             return Err(bad(
-                "the evidence does not bind the service keys the node sent",
+                "the evidence does not bind the service keys the node sent and the TLS key of this connection",
             ));
         }
+        // From now on every connection must present the attested key.
+        let _ = pin.set(endpoint);
         let service_key = VerifyingKey::from_spki_der(&keys.signing_key)
             .map_err(|e| ClientError::Attestation(format!("service signing key: {e}")))?;
         Ok(Self {
@@ -212,7 +207,14 @@ impl Client {
             keys,
             service_key,
             claims,
+            endpoint,
         })
+    }
+
+    /// The node's TLS key (SHA-256 of its SubjectPublicKeyInfo), bound by its evidence:
+    /// object and export authorizations name the node by it.
+    pub fn endpoint(&self) -> [u8; 32] {
+        self.endpoint
     }
 
     /// The verified claims of the node's evidence.
@@ -265,6 +267,11 @@ impl Client {
     /// Signs `query` as `member`, encrypts it to the service, and opens the answer.
     pub async fn query(&self, member: &Member, query: &[u8]) -> Result<Reply, ClientError> {
         let prepared = PreparedRequest::query(&self.keys.transaction_key, member, query)?;
+        self.query_prepared(&prepared).await
+    }
+
+    /// Sends a prepared query and opens the answer.
+    pub async fn query_prepared(&self, prepared: &PreparedRequest) -> Result<Reply, ClientError> {
         let answered: Answered = self
             .post(
                 "query",
@@ -316,9 +323,10 @@ impl Client {
         }
     }
 
-    /// Uploads an object (already encrypted) to `location`, authorized by `member`'s
-    /// signature (sealed to the service, in the [`UPLOAD_HEADER`]); returns what the
-    /// node stored, with its size and SHA-256.
+    /// Uploads an object (already encrypted) into `location`, a location the contract
+    /// reserved for `member`'s organization, authorized by `member`'s signature for this
+    /// node (sealed to the service, in the [`UPLOAD_HEADER`]); returns what the node
+    /// stored, with its size and SHA-256.
     pub async fn put_object<S>(
         &self,
         member: &Member,
@@ -328,7 +336,13 @@ impl Client {
     where
         S: Stream<Item = Result<Bytes, std::io::Error>> + Send + Sync + 'static,
     {
-        let authorization = PreparedRequest::upload(&self.keys.transaction_key, member, location)?;
+        let authorization = PreparedRequest::object(
+            &self.keys.transaction_key,
+            member,
+            ObjectPurpose::Upload,
+            location,
+            self.endpoint,
+        )?;
         let url = format!("{}/v1/objects/{location}", self.base);
         let response = self
             .http
@@ -341,15 +355,22 @@ impl Client {
         read_json("upload", &self.base, response).await
     }
 
-    /// Downloads the object at `location` as a stream of chunks, authorized by
-    /// `member`'s signature (sealed to the service, in the [`DOWNLOAD_HEADER`]).
+    /// Downloads the object at `location` as a stream of chunks, for `purpose` (an
+    /// object of `member`'s organization, or an input of a task `member` runs),
+    /// authorized by `member`'s signature for this node (in the [`DOWNLOAD_HEADER`]).
     pub async fn get_object(
         &self,
         member: &Member,
+        purpose: ObjectPurpose,
         location: &str,
     ) -> Result<impl Stream<Item = Result<Bytes, std::io::Error>> + Send + use<>, ClientError> {
-        let authorization =
-            PreparedRequest::download(&self.keys.transaction_key, member, location)?;
+        let authorization = PreparedRequest::object(
+            &self.keys.transaction_key,
+            member,
+            purpose,
+            location,
+            self.endpoint,
+        )?;
         let url = format!("{}/v1/objects/{location}", self.base);
         let response = self
             .http
@@ -368,12 +389,21 @@ impl Client {
         read_json("health", &self.base, self.http.get(&url).send().await).await
     }
 
-    /// The ledger export (binary, `docs/formats/ledger.md`) of entries `from..=to`.
-    pub async fn export(&self, from: u64, to: u64) -> Result<Vec<u8>, ClientError> {
+    /// The ledger export (binary, `docs/formats/ledger.md`) of entries `from..=to`,
+    /// authorized by `member`'s signature (in the [`EXPORT_HEADER`]).
+    pub async fn export(
+        &self,
+        member: &Member,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<u8>, ClientError> {
+        let authorization =
+            PreparedRequest::export(&self.keys.transaction_key, member, self.endpoint)?;
         let url = format!("{}/v1/ledger/export?from={from}&to={to}", self.base);
         let response = self
             .http
             .get(&url)
+            .header(EXPORT_HEADER, b64::encode(&authorization.payload))
             .send()
             .await
             .map_err(|e| self.transport(e))?;

@@ -17,7 +17,8 @@ pub struct Invoked<T> {
     pub sequence: Option<u64>,
 }
 
-fn accepted<T: DeserializeOwned>(reply: Reply) -> Result<T, ClientError> {
+/// Decodes an accepted reply as `T`; a refusal is an error.
+pub(crate) fn accepted<T: DeserializeOwned>(reply: Reply) -> Result<T, ClientError> {
     match reply {
         Reply::Accept(bytes) => serde_json::from_slice(&bytes)
             .map_err(|e| ClientError::Protocol(format!("the contract's answer: {e}"))),

@@ -251,6 +251,24 @@ pub fn fingerprint(cert_der: &[u8]) -> [u8; 32] {
     Sha256::digest(cert_der).into()
 }
 
+/// SHA-256 of a certificate's SubjectPublicKeyInfo (DER): names the key a TLS endpoint
+/// presents, whichever certificate carries it. A node's evidence binds it, and clients
+/// compare it with the key of their connection.
+pub fn spki_sha256(cert_der: &[u8]) -> Result<[u8; 32], ChainError> {
+    let malformed = |reason: String| ChainError::Malformed {
+        position: CertificatePosition::Leaf,
+        reason,
+    };
+    let (rest, cert) = X509Certificate::from_der(cert_der).map_err(|e| malformed(e.to_string()))?;
+    if !rest.is_empty() {
+        return Err(malformed(format!(
+            "{} bytes after the certificate",
+            rest.len()
+        )));
+    }
+    Ok(Sha256::digest(cert.tbs_certificate.subject_pki.raw).into())
+}
+
 /// Checks that `root_der` is a valid organization root for `expected_msp` at `at`:
 /// self-issued, self-signed, `CA:true` with `keyCertSign`, within its validity, and
 /// with O equal to `expected_msp`.

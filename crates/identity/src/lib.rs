@@ -48,7 +48,7 @@ mod role;
 
 pub use chain::{
     CertificatePosition, ChainError, IssuerFault, KeyUsageFault, MemberIdentity, NodeIdentity,
-    RootFault, ServiceIdentity, fingerprint, verify_member, verify_node, verify_root,
+    RootFault, ServiceIdentity, fingerprint, spki_sha256, verify_member, verify_node, verify_root,
     verify_service_certificate,
 };
 pub use envelope::{

@@ -53,7 +53,15 @@ pub enum NodeError {
         /// When a request would be allowed again.
         retry_after_ms: u64,
     },
-    /// An object authorization (of a download or an upload) was refused by the core.
+    /// An object or export authorization was refused by the core before the contract
+    /// was asked (unsigned, expired, for another node, for another access).
     #[error("unauthorized: {0}")]
     Unauthorized(String),
+    /// The contract does not entitle the member to the object, or nothing is there: one
+    /// answer, the same whether or not an object exists at the location.
+    #[error("not found or not allowed")]
+    NotFoundOrDenied,
+    /// The request names something malformed (an object location, say).
+    #[error("{0}")]
+    BadRequest(String),
 }

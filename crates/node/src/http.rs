@@ -21,11 +21,11 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use strongroom_api_types::{
-    Answered, Attestation, DOWNLOAD_HEADER, ErrorBody, Health, Stored, Submit, Submitted,
-    UPLOAD_HEADER, b64,
+    Answered, Attestation, DOWNLOAD_HEADER, EXPORT_HEADER, ErrorBody, Health, Stored, Submit,
+    Submitted, UPLOAD_HEADER, b64,
 };
 use strongroom_consensus::ConsensusError;
-use strongroom_enclave::request::ObjectAccess;
+use strongroom_contract::ObjectAccess;
 use strongroom_ledger::ReceiptError;
 use strongroom_store::StoreError;
 
@@ -122,6 +122,10 @@ impl From<NodeError> for ApiError {
             NodeError::Unauthorized(_) => {
                 Self::new(StatusCode::UNAUTHORIZED, "unauthorized", e.to_string())
             }
+            NodeError::NotFoundOrDenied => {
+                Self::new(StatusCode::NOT_FOUND, "not_found", e.to_string())
+            }
+            NodeError::BadRequest(_) => Self::bad_request(e.to_string()),
             other => Self::internal(other),
         }
     }
@@ -519,6 +523,7 @@ async fn attestation(
         nonce: query.nonce,
         signing_key: hex::encode(&keys.signing_key),
         transaction_key: hex::encode(&keys.transaction_key),
+        endpoint_key_sha256: hex::encode(state.node.endpoint().unwrap_or([0; 32])),
     }))
 }
 
@@ -616,6 +621,7 @@ impl Write for ChannelWriter {
 
 async fn export(
     State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
     query: Result<Query<ExportQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(query) =
@@ -625,6 +631,23 @@ async fn export(
     if from > to {
         return Err(ApiError::bad_request("from: must not exceed to"));
     }
+    let unauthorized = |why: String| {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            format!("GET /v1/ledger/export: {why}"),
+        )
+    };
+    let sealed = header_bytes(&headers, EXPORT_HEADER, "an export").map_err(unauthorized)?;
+    let node = state.node.clone();
+    let (msp_id, member) = tokio::task::spawn_blocking(move || node.authorize_export(sealed))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e| match e {
+            NodeError::Unauthorized(why) => unauthorized(why),
+            other => other.into(),
+        })?;
+    tracing::info!(from, to, msp_id, member, "ledger exported");
     let (sender, receiver) = tokio::sync::mpsc::channel(4);
     let node = state.node.clone();
     tokio::task::spawn_blocking(move || {
@@ -657,11 +680,24 @@ fn tokio_stream(
     futures_util::stream::poll_fn(move |cx| receiver.poll_recv(cx))
 }
 
+/// The sealed request in header `name`, base64; says what is missing or wrong.
+fn header_bytes(headers: &HeaderMap, name: &str, what: &str) -> Result<Vec<u8>, String> {
+    let value = headers
+        .get(name)
+        .ok_or_else(|| format!("no {name} header: {what} needs a member's signed authorization"))?;
+    value
+        .to_str()
+        .map_err(|e| e.to_string())
+        .and_then(b64::decode)
+        .map_err(|e| format!("{name} header: {e}"))
+}
+
 /// Checks the authorization of `access` to the object at `location` in its header
-/// (the core opens it and checks the signer), before anything looks at the store: a
-/// refusal is the same whether an object exists there or not. 401 `unauthorized`,
-/// naming the request and what was wrong, without one a member signed for this access
-/// to this very location.
+/// (the core opens it, checks the signer, its freshness and node, and asks the
+/// contract whether the signer is entitled), before anything looks at the store.
+/// 401 `unauthorized`, naming what was wrong, without a valid authorization for this
+/// very location; 404 `not_found` for a member the contract does not entitle: the same
+/// answer, byte for byte, whether or not an object exists at the location.
 async fn authorize_object(
     state: &AppState,
     headers: &HeaderMap,
@@ -679,28 +715,23 @@ async fn authorize_object(
             format!("{method} /v1/objects/{location}: {why}"),
         )
     };
-    let value = headers.get(name).ok_or_else(|| {
-        unauthorized(format!(
-            "no {name} header: {what} needs a member's signed authorization for its location"
-        ))
-    })?;
-    let sealed = value
-        .to_str()
-        .map_err(|e| e.to_string())
-        .and_then(b64::decode)
-        .map_err(|e| unauthorized(format!("{name} header: {e}")))?;
+    let sealed = header_bytes(headers, name, what).map_err(unauthorized)?;
     let node = state.node.clone();
     let authorized = tokio::task::spawn_blocking(move || node.authorize_object(access, sealed))
         .await
         .map_err(ApiError::internal)?
         .map_err(|e| match e {
             NodeError::Unauthorized(why) => unauthorized(why),
+            NodeError::NotFoundOrDenied => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("{method} /v1/objects/{location}: not found or not allowed"),
+            ),
             other => other.into(),
         })?;
     if authorized.location != location {
         return Err(unauthorized(format!(
-            "the {name} authorization is for location {:?}",
-            authorized.location
+            "the {name} authorization is for another location"
         )));
     }
     Ok(authorized)
@@ -742,7 +773,7 @@ async fn get_object(
     Path(location): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    // Authorized first: an unauthorized caller must not learn whether an object exists.
+    // Authorized first: whoever is not entitled must not learn whether an object exists.
     let authorized = authorize_object(&state, &headers, ObjectAccess::Read, &location).await?;
     let (size, stream) = state.node.store().get(&location).await?;
     tracing::info!(
@@ -750,6 +781,8 @@ async fn get_object(
         size,
         msp_id = authorized.msp_id,
         member = authorized.name,
+        dataset = authorized.dataset.as_deref().unwrap_or_default(),
+        purpose = ?authorized.purpose,
         "object served"
     );
     let stream = stream.map(|chunk| chunk.map_err(|e| std::io::Error::other(e.to_string())));

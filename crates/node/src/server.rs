@@ -80,6 +80,15 @@ impl RunningNode {
     /// Serves `node` on `settings.listen` (port 0 picks a free port) over TLS.
     pub async fn start(node: Node, settings: &NodeSettings) -> Result<Self, NodeError> {
         let (cert_pem, certs, key) = load_or_create_tls(node.dir(), &settings.tls_names)?;
+        let endpoint = certs
+            .first()
+            .map(|cert| strongroom_identity::spki_sha256(cert))
+            .transpose()
+            .map_err(|e| NodeError::Tls(format!("the TLS certificate: {e}")))?
+            .ok_or_else(|| NodeError::Tls("no TLS certificate".into()))?;
+        // The core binds the TLS key into its evidence, so clients need not pin a
+        // certificate by hand, and authorizations name this node by it.
+        node.bind_endpoint(endpoint)?;
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut config = rustls::ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()

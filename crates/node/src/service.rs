@@ -20,9 +20,9 @@ use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 use strongroom_consensus::{Applied, ConsensusError, ConsensusNode, NodeConfig, Receipts};
-use strongroom_contract::Contract;
+use strongroom_contract::{Contract, ObjectAccess, ObjectPurpose};
 use strongroom_crypto::provider::{VerifyingKey, default_provider};
-use strongroom_enclave::request::{ObjectAccess, Purpose};
+use strongroom_enclave::request::Purpose;
 use strongroom_enclave::{
     Constitution, Enclave, EnclaveError, EnclaveRequest, EnclaveResponse, EvidenceMessage,
     MemberRate, Organization, Prepared, Preparer, PublicKeys,
@@ -41,17 +41,29 @@ const LOCK_FILE: &str = "node.lock";
 const SECRETS_FILE: &str = "service-secrets.json";
 const SIM_SECRET_FILE: &str = "sim-host-secret";
 
-/// An object access the core authorized: a member signed it for `location`.
+/// An object access the core authorized: a member signed it for `location` and this
+/// node, and the contract entitles the member to it for `purpose`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ObjectAuthorization {
     /// What the member may do there: download or upload.
     pub access: ObjectAccess,
+    /// Why (owner read, task input, upload).
+    pub purpose: ObjectPurpose,
     /// Where the member may access the object.
     pub location: String,
     /// The member's organization.
     pub msp_id: String,
     /// The member's name.
     pub name: String,
+    /// The dataset the object belongs to (none for an upload into a reservation).
+    pub dataset: Option<String>,
+}
+
+/// The milliseconds since the Unix epoch on this host's clock.
+fn host_time_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// Directory of dataset objects inside the data directory.
@@ -75,8 +87,9 @@ pub struct Node {
     core: SharedEnclave,
     preparer: Option<Preparer>,
     member_rate: u32,
-    started: std::time::Instant,
     public_keys: PublicKeys,
+    /// SHA-256 of the TLS key's SubjectPublicKeyInfo, once bound to the core.
+    endpoint: std::sync::OnceLock<[u8; 32]>,
     store: DatasetStore,
     insecure: bool,
     dir: PathBuf,
@@ -161,6 +174,16 @@ fn sim_host_secret(dir: &Path) -> Result<Zeroizing<Vec<u8>>, NodeError> {
     Ok(secret)
 }
 
+/// The node's error for a refused authorization.
+fn authorization_error(error: EnclaveError) -> NodeError {
+    match error {
+        EnclaveError::Unauthorized(reason) => NodeError::Unauthorized(reason),
+        EnclaveError::NotFoundOrDenied => NodeError::NotFoundOrDenied,
+        EnclaveError::InvalidRequest(reason) => NodeError::BadRequest(reason),
+        other => NodeError::Enclave(other.to_string()),
+    }
+}
+
 fn lock_core(core: &SharedEnclave) -> std::sync::MutexGuard<'_, Enclave> {
     core.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -181,7 +204,10 @@ fn constitution(settings: &NodeSettings) -> Result<Constitution, NodeError> {
                 .map_err(|e| file_err(&org.ca_cert, e))?,
         );
     }
-    Ok(Constitution { organizations })
+    Ok(Constitution {
+        organizations,
+        threshold: Default::default(),
+    })
 }
 
 impl Node {
@@ -281,8 +307,8 @@ impl Node {
             core,
             preparer,
             member_rate: settings.member_rate_per_second,
-            started: std::time::Instant::now(),
             public_keys,
+            endpoint: std::sync::OnceLock::new(),
             store,
             insecure: true,
             dir,
@@ -306,8 +332,7 @@ impl Node {
         let Some(preparer) = &self.preparer else {
             return Ok(());
         };
-        let now_ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        match preparer.prepare(sealed, purpose, now_ms) {
+        match preparer.prepare(sealed, purpose, host_time_ms()) {
             Prepared::Throttled { retry_after_ms } => Err(NodeError::Throttled {
                 per_second: self.member_rate,
                 retry_after_ms,
@@ -322,17 +347,41 @@ impl Node {
         // Opened and checked before the core's lock is taken, so that queries and
         // transactions do their cryptography in parallel.
         self.prepare(&sealed, Purpose::Query)?;
-        match lock_core(&self.core).handle(EnclaveRequest::Query { envelope: sealed }) {
+        let request = EnclaveRequest::Query {
+            envelope: sealed,
+            host_time_ms: host_time_ms(),
+        };
+        match lock_core(&self.core).handle(request) {
             EnclaveResponse::Answer { response } => Ok(response),
             EnclaveResponse::Error { error } => Err(NodeError::Enclave(error.to_string())),
             other => Err(NodeError::Enclave(format!("query: {other:?}"))),
         }
     }
 
-    /// Has the core check a sealed object authorization for `access` (a read
-    /// authorization does not authorize a write, nor the other way round); answers
-    /// who signed it, for which location. Prepared like a query: opened and checked
-    /// before the core's lock is taken, and under the same rate per member.
+    /// Binds the node's TLS key (SHA-256 of its SubjectPublicKeyInfo) to the core, once:
+    /// the evidence binds it from then on, and object and export authorizations must
+    /// name it.
+    pub fn bind_endpoint(&self, endpoint: [u8; 32]) -> Result<(), NodeError> {
+        match lock_core(&self.core).handle(EnclaveRequest::BindEndpoint { endpoint }) {
+            EnclaveResponse::EndpointBound { .. } => {
+                let _ = self.endpoint.set(endpoint);
+                Ok(())
+            }
+            EnclaveResponse::Error { error } => Err(NodeError::Enclave(error.to_string())),
+            other => Err(NodeError::Enclave(format!("bind endpoint: {other:?}"))),
+        }
+    }
+
+    /// The TLS key bound to the core (SHA-256 of its SubjectPublicKeyInfo), if any.
+    pub fn endpoint(&self) -> Option<[u8; 32]> {
+        self.endpoint.get().copied()
+    }
+
+    /// Has the core check a sealed object authorization for `access` (a download
+    /// authorization does not authorize an upload, nor the other way round) and ask the
+    /// contract whether its signer is entitled; answers who signed it, why, and for
+    /// which location. Prepared like a query: opened and checked before the core's lock
+    /// is taken, and under the same rate per member.
     pub fn authorize_object(
         &self,
         access: ObjectAccess,
@@ -342,35 +391,54 @@ impl Node {
         let request = EnclaveRequest::AuthorizeObject {
             access,
             envelope: sealed,
+            host_time_ms: host_time_ms(),
         };
         match lock_core(&self.core).handle(request) {
             EnclaveResponse::ObjectAuthorized {
                 access: authorized,
+                purpose,
                 location,
                 msp_id,
                 name,
+                dataset,
             } if authorized == access => Ok(ObjectAuthorization {
                 access,
+                purpose,
                 location,
                 msp_id,
                 name,
+                dataset,
             }),
-            EnclaveResponse::Error {
-                error: EnclaveError::Unauthorized(reason),
-            } => Err(NodeError::Unauthorized(reason)),
-            EnclaveResponse::Error { error } => Err(NodeError::Enclave(error.to_string())),
+            EnclaveResponse::Error { error } => Err(authorization_error(error)),
             other => Err(NodeError::Enclave(format!(
                 "{access} authorization of an object: {other:?}"
             ))),
         }
     }
 
-    /// Evidence binding the service keys and `nonce`.
+    /// Has the core check a sealed export authorization; answers who signed it.
+    pub fn authorize_export(&self, sealed: Vec<u8>) -> Result<(String, String), NodeError> {
+        self.prepare(&sealed, Purpose::Query)?;
+        let request = EnclaveRequest::AuthorizeExport {
+            envelope: sealed,
+            host_time_ms: host_time_ms(),
+        };
+        match lock_core(&self.core).handle(request) {
+            EnclaveResponse::ExportAuthorized { msp_id, name } => Ok((msp_id, name)),
+            EnclaveResponse::Error { error } => Err(authorization_error(error)),
+            other => Err(NodeError::Enclave(format!(
+                "export authorization: {other:?}"
+            ))),
+        }
+    }
+
+    /// Evidence binding the service keys, the endpoint key and `nonce`.
     pub fn evidence(&self, nonce: Vec<u8>) -> Result<(EvidenceMessage, PublicKeys), NodeError> {
         match lock_core(&self.core).handle(EnclaveRequest::Evidence { nonce }) {
             EnclaveResponse::Evidence {
                 evidence,
                 public_keys,
+                ..
             } => Ok((evidence, public_keys)),
             EnclaveResponse::Error { error } => Err(NodeError::Enclave(error.to_string())),
             other => Err(NodeError::Enclave(format!("evidence: {other:?}"))),

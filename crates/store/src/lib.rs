@@ -8,8 +8,12 @@
 //!   the last byte arrived; a failed, aborted or oversized upload is aborted and leaves
 //!   nothing under the location (on the local filesystem: a staging file, then a
 //!   rename);
-//! - **never over an existing object**: a location that exists is refused, so one
-//!   party cannot replace another's dataset;
+//! - **never over an existing object**, even against a racing upload: the bytes are
+//!   staged under a private name (`.staging/…`, a name no valid location can take) and
+//!   then moved to the location with `object_store`'s create-only rename
+//!   ([`ObjectStore::rename_if_not_exists`]: a hard link on the local filesystem), so of
+//!   two uploads to one location exactly one lands and the other is refused with
+//!   [`StoreError::Exists`], its staged bytes removed;
 //! - **bounded**: at most `max_size` bytes, held in memory a part (8 MiB) at a time,
 //!   with a bounded number of parts in flight;
 //! - **measured**: the result carries the size and the SHA-256 of what was stored, which
@@ -19,6 +23,8 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt, TryStreamExt, stream::BoxStream};
@@ -33,6 +39,19 @@ pub const PART_SIZE: usize = 8 * 1024 * 1024;
 pub const PARTS_IN_FLIGHT: usize = 2;
 /// Longest location accepted, in bytes.
 pub const MAX_LOCATION_LEN: usize = 512;
+/// Where uploads are staged before they are moved into place (a segment no valid
+/// location has: [`validate_location`] refuses segments starting with `.`).
+const STAGING: &str = ".staging";
+
+/// A name for one upload's staged bytes, unique in this process and across restarts.
+fn staging_path() -> ObjectPath {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    ObjectPath::from(format!("{STAGING}/{}-{nanos}-{n}", std::process::id()))
+}
 
 /// What went wrong with an object.
 #[derive(Debug, thiserror::Error)]
@@ -134,13 +153,23 @@ impl DatasetStore {
     /// A store in the local directory `dir` (created if missing).
     ///
     /// The caller must hold the directory exclusively (the node's lock): opening removes
-    /// the staging files of uploads that a crash cut short (`NAME#N`), which never
-    /// became objects.
+    /// the staging files of uploads that a crash cut short (`NAME#N`, and everything
+    /// under `.staging/`), which never became objects.
     pub fn local(dir: &Path) -> Result<Self, StoreError> {
         std::fs::create_dir_all(dir)
             .map_err(|e| StoreError::Backend(format!("cannot create {}: {e}", dir.display())))?;
         remove_staging_files(dir)
             .map_err(|e| StoreError::Backend(format!("cleaning {}: {e}", dir.display())))?;
+        match std::fs::remove_dir_all(dir.join(STAGING)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(StoreError::Backend(format!(
+                    "cleaning {}: {e}",
+                    dir.join(STAGING).display()
+                )));
+            }
+        }
         let fs = LocalFileSystem::new_with_prefix(dir)?;
         Ok(Self::new(Arc::new(fs)))
     }
@@ -172,7 +201,8 @@ impl DatasetStore {
             Err(object_store::Error::NotFound { .. }) => {}
             Err(e) => return Err(e.into()),
         }
-        let upload = self.inner.put_multipart(&path).await?;
+        let staged = staging_path();
+        let upload = self.inner.put_multipart(&staged).await?;
         let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
         let mut hasher = Sha256::new();
         let mut size: u64 = 0;
@@ -204,6 +234,16 @@ impl DatasetStore {
             return Err(error);
         }
         writer.finish().await?;
+        // Create-only: of two uploads to one location, one lands, the other is refused.
+        if let Err(e) = self.inner.rename_if_not_exists(&staged, &path).await {
+            let _ = self.inner.delete(&staged).await;
+            return Err(match e {
+                object_store::Error::AlreadyExists { .. } => StoreError::Exists {
+                    location: location.to_owned(),
+                },
+                other => other.into(),
+            });
+        }
         Ok(StoredObject {
             location: location.to_owned(),
             size,
@@ -268,4 +308,66 @@ fn remove_staging_files(dir: &Path) -> std::io::Result<u64> {
         }
     }
     Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn body(bytes: &'static [u8]) -> impl Stream<Item = Result<Bytes, String>> + Send {
+        futures_util::stream::iter([Ok(Bytes::from_static(bytes))])
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn of_two_racing_uploads_to_one_location_exactly_one_lands_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = DatasetStore::local(dir.path()).unwrap();
+        for round in 0..20 {
+            let location = format!("data/race-{round}");
+            let (a, b) = (store.clone(), store.clone());
+            let (la, lb) = (location.clone(), location.clone());
+            let (ra, rb) = tokio::join!(
+                tokio::spawn(async move { a.put(&la, body(b"first upload"), 1 << 20).await }),
+                tokio::spawn(async move { b.put(&lb, body(b"second upload!"), 1 << 20).await }),
+            );
+            let (ra, rb) = (ra.unwrap(), rb.unwrap());
+            let landed = match (&ra, &rb) {
+                (Ok(stored), Err(StoreError::Exists { .. }))
+                | (Err(StoreError::Exists { .. }), Ok(stored)) => stored.clone(),
+                other => panic!("round {round}: {other:?}"),
+            };
+            let (size, stream) = store.get(&location).await.unwrap();
+            let bytes: Vec<Bytes> = stream.try_collect().await.unwrap();
+            let bytes = bytes.concat();
+            assert_eq!(size, landed.size);
+            assert_eq!(<[u8; 32]>::from(Sha256::digest(&bytes)), landed.sha256);
+        }
+        // Nothing staged is left behind.
+        let staged = std::fs::read_dir(dir.path().join(STAGING))
+            .map(|entries| entries.count())
+            .unwrap_or(0);
+        assert_eq!(staged, 0);
+    }
+
+    #[tokio::test]
+    async fn an_upload_over_an_existing_object_is_refused_and_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = DatasetStore::local(dir.path()).unwrap();
+        store.put("data/x", body(b"one"), 100).await.unwrap();
+        assert!(matches!(
+            store.put("data/x", body(b"two"), 100).await,
+            Err(StoreError::Exists { .. })
+        ));
+        let (_, stream) = store.get("data/x").await.unwrap();
+        let bytes: Vec<Bytes> = stream.try_collect().await.unwrap();
+        assert_eq!(bytes.concat(), b"one");
+    }
+
+    #[test]
+    fn no_valid_location_can_name_the_staging_area() {
+        assert!(validate_location(".staging/1-2-3").is_err());
+        assert!(validate_location("data/.staging").is_err());
+    }
 }

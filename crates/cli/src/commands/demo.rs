@@ -156,15 +156,7 @@ async fn demo(args: &DemoArgs, base: &Path) -> Result<()> {
     let url = format!("https://localhost:{}", running.addr().port());
     step.say(&format!("listening on {url}"));
     step.say("WARNING: INSECURE SIMULATION: no TEE on this machine; the evidence is simulated");
-    let outcome = flow_steps(
-        args,
-        base,
-        &mut step,
-        &running,
-        &url,
-        [&alice, &analyzer, &bob, &eve],
-    )
-    .await;
+    let outcome = flow_steps(args, base, &mut step, &url, [&alice, &analyzer, &bob, &eve]).await;
     running.shutdown().await?;
     outcome?;
     println!(
@@ -178,11 +170,10 @@ async fn flow_steps(
     args: &DemoArgs,
     base: &Path,
     step: &mut Step,
-    running: &RunningNode,
     url: &str,
     [alice, analyzer, bob, eve]: [&Member; 4],
 ) -> Result<()> {
-    let client = Client::connect(url, running.cert_pem(), &insecure_sim_policy()).await?;
+    let client = Client::connect(url, None, &insecure_sim_policy()).await?;
     step.say(&format!(
         "clients verified the node's attestation ({:?}, measurement {}) before sending anything",
         client.claims().platform,
@@ -439,7 +430,7 @@ async fn flow_steps(
 
     step.next("Verify the ledger and a receipt offline, against the attested service key");
     let health = client.health().await?;
-    let export = client.export(1, health.ledger_sequence).await?;
+    let export = client.export(eve, 1, health.ledger_sequence).await?;
     let export_path = base.join("ledger.export");
     std::fs::write(&export_path, &export)?;
     let summary = strongroom_ledger::verify_export(

@@ -723,6 +723,9 @@ async fn run_task(
         data::fetch_file(
             client,
             executor,
+            strongroom_contract::ObjectPurpose::TaskInput {
+                task: task.id.clone(),
+            },
             &file.location,
             &file.ciphertext_sha256,
             &dek,

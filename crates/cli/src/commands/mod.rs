@@ -5,6 +5,7 @@ mod bench;
 mod crypto;
 mod demo;
 mod flow;
+mod governance;
 mod identity;
 mod ledger;
 mod net;
@@ -60,6 +61,9 @@ pub enum Command {
     /// Verify a ledger or a receipt offline.
     #[command(subcommand)]
     Ledger(ledger::LedgerCommand),
+    /// Propose and vote on changes to the consortium's membership and rules.
+    #[command(subcommand)]
+    Governance(governance::GovernanceCommand),
     /// Enroll members of an organization.
     #[command(subcommand)]
     Member(identity::MemberCommand),
@@ -85,6 +89,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Bench(command) => bench::run(command),
         Command::Crypto(command) => crypto::run(command),
         Command::Ledger(command) => ledger::run(command),
+        Command::Governance(command) => governance::run(command),
         Command::Member(command) => identity::run_member(command),
         Command::Org(command) => identity::run_org(command),
     }

@@ -23,17 +23,13 @@ pub struct NodeArgs {
         default_value = "https://localhost:8443"
     )]
     pub node: String,
-    /// The node's TLS certificate (PEM), pinned for this connection. The node writes it
-    /// to `DATA_DIR/tls/cert.pem`; trust in the node itself comes from its attestation.
-    #[arg(
-        long,
-        env = "STRONGROOM_NODE_CERT",
-        value_name = "FILE",
-        default_value = "strongroom-data/tls/cert.pem"
-    )]
-    pub node_cert: PathBuf,
-    /// Attestation policy (TOML, see `docs/formats/policy.md`) the node's evidence must
-    /// satisfy before anything is sent to it.
+    /// Not needed: the node's evidence binds its TLS key, which the client checks and
+    /// pins. If given, the node's certificate must also chain to this PEM (the node
+    /// writes its own to `DATA_DIR/tls/cert.pem`).
+    #[arg(long, env = "STRONGROOM_NODE_CERT", value_name = "FILE")]
+    pub node_cert: Option<PathBuf>,
+    /// Attestation policy (TOML, see `docs/formats/attestation-policy.md`) the node's
+    /// evidence must satisfy before anything is sent to it.
     #[arg(long, env = "STRONGROOM_POLICY", value_name = "FILE")]
     pub policy: Option<PathBuf>,
     /// Accept a node whose TEE is SIMULATED (this build's sim measurement): INSECURE,
@@ -91,14 +87,17 @@ impl NodeArgs {
 
     /// Connects and verifies the node's attestation.
     pub async fn connect(&self) -> Result<Client> {
-        let cert = std::fs::read_to_string(&self.node_cert).with_context(|| {
-            format!(
-                "cannot read the node's TLS certificate {} (see --node-cert)",
-                self.node_cert.display()
-            )
-        })?;
+        let cert = match &self.node_cert {
+            None => None,
+            Some(path) => Some(std::fs::read_to_string(path).with_context(|| {
+                format!(
+                    "cannot read the node's TLS certificate {} (see --node-cert)",
+                    path.display()
+                )
+            })?),
+        };
         let policy = self.policy()?;
-        let client = Client::connect(&self.node, &cert, &policy)
+        let client = Client::connect(&self.node, cert.as_deref(), &policy)
             .await
             .with_context(|| format!("cannot connect to {}", self.node))?;
         if client.claims().platform == PlatformKind::Sim {

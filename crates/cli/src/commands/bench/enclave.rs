@@ -61,6 +61,7 @@ pub fn run(args: &EnclaveBenchArgs) -> Result<()> {
     let mut core = Enclave::new(Box::new(platform), Box::new(NoopContract), Policy::new());
     let constitution = Constitution {
         organizations: vec![Organization::from_der("BenchMSP", ca.cert_der())?],
+        threshold: Default::default(),
     };
     let EnclaveResponse::Genesis {
         ledger_payload,

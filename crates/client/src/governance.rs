@@ -1,0 +1,81 @@
+//! Typed calls of the consortium's governance (`strongroom_enclave::governance`):
+//! proposals, votes, and what the consortium looks like now.
+
+use serde::de::DeserializeOwned;
+use strongroom_enclave::governance::{
+    ConstitutionView, GovernanceInvocation, GovernanceQuery, ProposalList, ProposalView,
+};
+use strongroom_enclave::request::{PreparedRequest, Purpose};
+use strongroom_identity::Member;
+
+use crate::sharing::{Invoked, accepted};
+use crate::{Client, ClientError};
+
+impl Client {
+    /// Commits a governance invocation (a proposal or a vote) as `member`, an
+    /// organization's admin; answers the proposal as it stands after it.
+    pub async fn govern(
+        &self,
+        member: &Member,
+        invocation: &GovernanceInvocation,
+    ) -> Result<Invoked<ProposalView>, ClientError> {
+        let json = serde_json::to_vec(invocation)
+            .map_err(|e| ClientError::Protocol(format!("encoding the invocation: {e}")))?;
+        let prepared = PreparedRequest::governance(
+            &self.public_keys().transaction_key,
+            member,
+            Purpose::Transaction,
+            json,
+        )?;
+        let committed = self.submit_prepared(&prepared).await?;
+        Ok(Invoked {
+            value: accepted(committed.reply)?,
+            sequence: committed.sequence,
+        })
+    }
+
+    /// Asks a governance query as `member`.
+    pub async fn ask_governance<T: DeserializeOwned>(
+        &self,
+        member: &Member,
+        query: &GovernanceQuery,
+    ) -> Result<T, ClientError> {
+        let json = serde_json::to_vec(query)
+            .map_err(|e| ClientError::Protocol(format!("encoding the query: {e}")))?;
+        let prepared = PreparedRequest::governance(
+            &self.public_keys().transaction_key,
+            member,
+            Purpose::Query,
+            json,
+        )?;
+        accepted(self.query_prepared(&prepared).await?)
+    }
+
+    /// Every proposal, all pages.
+    pub async fn proposals(&self, member: &Member) -> Result<Vec<ProposalView>, ClientError> {
+        let mut items = Vec::new();
+        let mut after = None;
+        loop {
+            let page: ProposalList = self
+                .ask_governance(
+                    member,
+                    &GovernanceQuery::ListProposals {
+                        after: after.take(),
+                        limit: Some(100),
+                    },
+                )
+                .await?;
+            items.extend(page.items);
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return Ok(items),
+            }
+        }
+    }
+
+    /// The consortium's organizations, threshold and revoked certificates now.
+    pub async fn constitution(&self, member: &Member) -> Result<ConstitutionView, ClientError> {
+        self.ask_governance(member, &GovernanceQuery::Constitution)
+            .await
+    }
+}
