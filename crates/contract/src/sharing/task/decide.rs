@@ -4,10 +4,10 @@ use super::query::view;
 use super::{awaiting_key, dataset_status_name, executable_key, load_task, status_name, task_key};
 use crate::sharing::api::{ApproveTask, ExecutionMode, RejectTask};
 use crate::sharing::check::{self};
-use crate::sharing::dataset::{core_bytes, core_key, load_core, read_core};
+use crate::sharing::dataset::{core_bytes, read_core};
 use crate::sharing::store::{InputRecord, encode, party};
 use crate::sharing::view::{AuditAction, DatasetStatus, TaskStatus};
-use crate::sharing::{Tx, audit, reply};
+use crate::sharing::{Tx, audit, budget, reply};
 use crate::{ContractError, State};
 
 /// `approve_task`: an admin or owner of an input's organization approves that
@@ -53,11 +53,27 @@ pub(crate) fn approve(
             inv.task, caller.msp_id
         )));
     }
+    // The approving owner's decision spends its own budget: the numbers are its business.
+    let spent = budget::reserve(
+        state,
+        &mut task,
+        |input| approved.contains(&input.dataset),
+        |over| {
+            ContractError::Refused(format!(
+                "epsilon_micro: {} would exceed the privacy budget of {} ({} of {} left)",
+                over.epsilon, over.dataset, over.left, over.budget
+            ))
+        },
+    )?;
     let complete = task.inputs.iter().all(InputRecord::covered);
     if complete {
         task.status = TaskStatus::Approved;
     }
-    state.put(task_key(&inv.task), encode(&task)?);
+    let task_bytes = encode(&task)?;
+    for (key, bytes) in spent {
+        state.put(key, bytes);
+    }
+    state.put(task_key(&inv.task), task_bytes);
     state.delete(&awaiting_key(&caller.msp_id, &inv.task));
     if complete && task.mode == ExecutionMode::OwnerSide {
         state.put(
@@ -96,17 +112,8 @@ pub(crate) fn reject(
             status_name(task.status)
         )));
     }
-    // Give the reserved ε back: the task never ran.
-    let mut refunds = Vec::new();
-    if let Some(epsilon) = task.epsilon_micro {
-        for input in &task.inputs {
-            let mut core = load_core(state, &input.dataset)?;
-            if core.epsilon_budget_micro.is_some() {
-                core.epsilon_spent_micro = core.epsilon_spent_micro.saturating_sub(epsilon);
-                refunds.push((core_key(&input.dataset), encode(&core)?));
-            }
-        }
-    }
+    // Give back exactly the ε reserved: the task never ran.
+    let refunds = budget::refund(state, &mut task)?;
     task.status = TaskStatus::Rejected;
     task.rejected_by = Some(party(caller));
     task.reject_reason.clone_from(&inv.reason);

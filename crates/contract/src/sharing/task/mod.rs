@@ -16,9 +16,9 @@ pub(crate) use run::{claim, write_result};
 
 use crate::sharing::dataset::{core_bytes, read_core};
 use crate::sharing::permission::load_grant;
-use crate::sharing::store::{TaskRecord, load, member_key, org_key};
+use crate::sharing::store::{TaskRecord, is, load, member_key, org_key};
 use crate::sharing::view::{DatasetStatus, TaskStatus};
-use crate::{ContractError, State};
+use crate::{Caller, ContractError, State};
 
 pub(super) fn task_key(id: &str) -> Vec<u8> {
     format!("t/{id}").into_bytes()
@@ -42,6 +42,30 @@ pub(super) fn claimed_key(party: &super::view::Party, task: &str) -> Vec<u8> {
 
 pub(super) fn load_task(state: &dyn State, id: &str) -> Result<TaskRecord, ContractError> {
     load(state, &task_key(id))?.ok_or(ContractError::NotFoundOrDenied)
+}
+
+/// Whether `caller`'s claim on `task` holds at ledger time `now`: the task is running,
+/// `caller` claimed it, and every input is still usable. Exactly then the claimant sees
+/// the inputs' wrapped keys and locations and may download their objects.
+pub(super) fn claim_holds(state: &dyn State, task: &TaskRecord, caller: &Caller, now: u64) -> bool {
+    task.status == TaskStatus::Running
+        && task.claimant.as_ref().is_some_and(|c| is(caller, c))
+        && inputs_usable(state, task, now).is_ok()
+}
+
+/// Whether `caller` may download the objects of `dataset` as an input of the task `id`
+/// at ledger time `now`: its claim holds ([`claim_holds`]) and the dataset is an input.
+pub(crate) fn may_read_input(
+    state: &dyn State,
+    id: &str,
+    caller: &Caller,
+    dataset: &str,
+    now: u64,
+) -> Result<bool, ContractError> {
+    let Some(task) = load::<TaskRecord>(state, &task_key(id))? else {
+        return Ok(false);
+    };
+    Ok(task.inputs.iter().any(|i| i.dataset == dataset) && claim_holds(state, &task, caller, now))
 }
 
 /// Whether every input may still be used: its dataset active and, if a grant covers it,

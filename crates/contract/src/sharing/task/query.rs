@@ -1,8 +1,8 @@
 //! What a task's parties see: `get_task`, `read_result`, `list_my_tasks`.
 
-use super::{inputs_usable, load_task, result_key, status_name, task_key};
+use super::{claim_holds, load_task, result_key, status_name, task_key};
 use crate::sharing::check::{self};
-use crate::sharing::dataset::load_body;
+use crate::sharing::dataset::{core_bytes, load_body, read_core};
 use crate::sharing::reply;
 use crate::sharing::store::{
     ADMIN, ANALYST, EXECUTOR, OWNER, ResultRecord, TaskRecord, is, load, member_key, org_key, page,
@@ -18,9 +18,7 @@ pub(super) fn view(
     caller: &Caller,
     now: u64,
 ) -> Result<TaskView, ContractError> {
-    let release = task.status == TaskStatus::Running
-        && task.claimant.as_ref().is_some_and(|c| is(caller, c))
-        && inputs_usable(state, &task, now).is_ok();
+    let release = claim_holds(state, &task, caller, now);
     let mut inputs = Vec::with_capacity(task.inputs.len());
     for input in task.inputs {
         let wrapped_keys = if release {
@@ -28,12 +26,24 @@ pub(super) fn view(
         } else {
             Vec::new()
         };
+        // Locations for the claimant while its claim holds, and for the members of the
+        // input's organization who may read its objects; nobody else.
+        let show_locations = release
+            || (caller.msp_id == input.owner_msp
+                && read_core(&input.dataset, &core_bytes(state, &input.dataset)?)?
+                    .owner_may_read(caller, now));
+        let mut files = input.files;
+        if !show_locations {
+            for file in &mut files {
+                file.location.clear();
+            }
+        }
         inputs.push(TaskInput {
             dataset: input.dataset,
             owner_msp: input.owner_msp,
             name: input.name,
             kind: input.kind,
-            files: input.files,
+            files,
             time_column: input.time_column,
             wrapped_keys,
             grant: input.grant,

@@ -5,12 +5,11 @@ use serde_json::Value;
 use super::{awaiting_key, executable_key, task_key};
 use crate::sharing::api::{ExecutionMode, RequestTask, TimeRange};
 use crate::sharing::check::{self, invalid};
-use crate::sharing::dataset::{core_bytes, core_key, load_body, read_core};
+use crate::sharing::dataset::{core_bytes, load_body, read_core};
 use crate::sharing::definition::{DefinitionInput, DefinitionParts, TaskDefinition};
 use crate::sharing::permission::{GRANT_PREFIX, grant_bytes, grant_index, read_grant};
 use crate::sharing::store::{
-    ANALYST, DatasetCore, GrantCoverRef, InputRecord, TaskRecord, decode, encode, member_key,
-    new_id, party,
+    ANALYST, GrantCoverRef, InputRecord, TaskRecord, decode, encode, member_key, new_id, party,
 };
 use crate::sharing::view::{AuditAction, Created, DatasetStatus, TaskAlgorithm, TaskStatus};
 use crate::sharing::{Tx, algorithm, audit, reply};
@@ -228,19 +227,8 @@ pub(crate) fn request(
     let min_cell_size = parameter_min_cell_size
         .unwrap_or(inputs_min)
         .max(inputs_min);
-    if let Some(epsilon) = inv.epsilon_micro {
-        for (input, core) in inv.inputs.iter().zip(&cores) {
-            if let Some(budget) = core.epsilon_budget_micro {
-                let left = budget.saturating_sub(core.epsilon_spent_micro);
-                if epsilon > left {
-                    return Err(ContractError::Refused(format!(
-                        "epsilon_micro: {epsilon} would exceed the privacy budget of {input} \
-                         ({left} of {budget} left)"
-                    )));
-                }
-            }
-        }
-    }
+    // No budget is looked at or reserved here: the owners' approvals and the claim
+    // reserve ε (see the budget module), so a requester cannot spend an owner's budget.
 
     let mut inputs = Vec::with_capacity(inv.inputs.len());
     let mut definition_inputs = Vec::with_capacity(inv.inputs.len());
@@ -276,6 +264,7 @@ pub(crate) fn request(
             rows,
             approved_by: None,
             approved_at_ms: None,
+            epsilon_reserved: false,
         });
     }
     let definition = DefinitionParts {
@@ -313,6 +302,7 @@ pub(crate) fn request(
             measurement: alg.measurement,
             aggregate_only: alg.aggregate_only,
             differentially_private: alg.differentially_private,
+            output_rule: alg.output_rule,
         },
         inputs,
         parameters,
@@ -329,20 +319,7 @@ pub(crate) fn request(
         reject_reason: None,
     };
     let record_bytes = encode(&record)?;
-    let mut spent = Vec::new();
-    if let Some(epsilon) = inv.epsilon_micro {
-        for ((input, bytes), read) in inv.inputs.iter().zip(&stored).zip(&cores) {
-            if read.epsilon_budget_micro.is_some() {
-                let mut core: DatasetCore = decode(&core_key(input), bytes)?;
-                core.epsilon_spent_micro = core.epsilon_spent_micro.saturating_add(epsilon);
-                spent.push((core_key(input), encode(&core)?));
-            }
-        }
-    }
 
-    for (key, bytes) in spent {
-        state.put(key, bytes);
-    }
     state.put(task_key(&id), record_bytes);
     state.put(
         format!("mt/{}/{id}", member_key(&caller.msp_id, &caller.name)).into_bytes(),

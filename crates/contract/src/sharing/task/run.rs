@@ -10,7 +10,7 @@ use crate::sharing::api::{ClaimTask, ExecutionMode, Outcome, WriteResult};
 use crate::sharing::check::{self, invalid};
 use crate::sharing::store::{EXECUTOR, ResultRecord, TaskRecord, encode, is, party};
 use crate::sharing::view::{AuditAction, ClaimEvidence, TaskStatus};
-use crate::sharing::{Tx, audit, reply};
+use crate::sharing::{Tx, audit, budget, reply};
 use crate::{ContractError, State};
 
 /// Whether the caller's attestation is the algorithm's measurement; with `bound`, also
@@ -52,6 +52,19 @@ pub(crate) fn claim(
         )));
     }
     inputs_usable(state, &task, tx.now)?;
+    // The inputs a grant covers had no owner's decision: their ε is reserved now. The
+    // claimant may be of another organization, so the refusal shows no numbers.
+    let spent = budget::reserve(
+        state,
+        &mut task,
+        |input| input.grant.is_some(),
+        |over| {
+            ContractError::Refused(format!(
+                "task {}: the privacy budget of {} does not allow its epsilon_micro",
+                inv.task, over.dataset
+            ))
+        },
+    )?;
     task.status = TaskStatus::Running;
     task.claimant = Some(party(caller));
     task.claimed_at_ms = Some(tx.now);
@@ -63,7 +76,11 @@ pub(crate) fn claim(
             report_data: hex::encode(a.report_data),
         });
     }
-    state.put(task_key(&inv.task), encode(&task)?);
+    let task_bytes = encode(&task)?;
+    for (key, bytes) in spent {
+        state.put(key, bytes);
+    }
+    state.put(task_key(&inv.task), task_bytes);
     state.put(claimed_key(&party(caller), &inv.task), Vec::new());
     for input in &task.inputs {
         audit::record(
