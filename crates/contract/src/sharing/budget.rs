@@ -68,10 +68,7 @@ pub(crate) fn reserve(
 
 /// Gives back the task's ε to every input whose budget it was reserved from, and marks
 /// them unreserved. Answers the dataset records to write.
-pub(crate) fn refund(
-    state: &dyn State,
-    task: &mut TaskRecord,
-) -> Result<Writes, ContractError> {
+pub(crate) fn refund(state: &dyn State, task: &mut TaskRecord) -> Result<Writes, ContractError> {
     let Some(epsilon) = task.epsilon_micro else {
         return Ok(Vec::new());
     };
