@@ -166,8 +166,10 @@ pub enum Query {
         id: String,
     },
     /// One dataset: the catalog view for any member while it is in the catalog, the full
-    /// view (with wrapped keys) for its organization's admins, owners and auditors.
-    /// Answers [`DatasetView`](super::DatasetView).
+    /// view (with wrapped keys and revision) for its organization's admins, owners and
+    /// auditors. File locations and the privacy budget are shown only to the members of
+    /// its organization (locations only to those who may read its objects). Answers
+    /// [`DatasetView`](super::DatasetView).
     GetDataset {
         /// The dataset id.
         id: String,

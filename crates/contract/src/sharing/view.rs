@@ -98,7 +98,9 @@ pub struct DatasetView {
     pub summary: DatasetSummary,
     /// Whether it may be used.
     pub status: DatasetStatus,
-    /// Its encrypted files.
+    /// Its encrypted files; their locations only for those who may read the objects
+    /// (the owning organization's members, its admins and owners only once the dataset
+    /// is withdrawn or past its consent's end).
     pub files: Vec<DatasetFile>,
     /// Its wrapped data keys: filled for the owning organization's admins, owners and
     /// auditors only, empty for everyone else.
@@ -383,7 +385,8 @@ pub struct TaskView {
     pub columns: Vec<String>,
     /// Who may decrypt the result.
     pub recipients: Vec<Recipient>,
-    /// ε spent from each input's budget, in millionths.
+    /// ε taken from each input's budget, in millionths: reserved by the owner's
+    /// approval of the input, or when the task is claimed for an input a grant covers.
     pub epsilon_micro: Option<u64>,
     /// The small-cell suppression threshold the executor must apply: the largest of the
     /// inputs' thresholds and the parameters' `min_cell_size`.
