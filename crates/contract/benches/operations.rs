@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use strongroom_contract::sharing::{
-    CatalogPage, Created, Invocation, SharingContract, TaskDefinition, TaskView,
+    CatalogPage, Created, Invocation, Reserved, SharingContract, TaskDefinition, TaskView,
 };
 use strongroom_contract::{Caller, Contract, MemState, Overlay, State, TxContext};
 
@@ -124,7 +124,8 @@ fn digest(seed: usize) -> String {
     format!("{seed:064x}")
 }
 
-fn register(i: usize) -> Value {
+/// A registration of dataset `i`, its one file at `location` (reserved for its owner).
+fn register(i: usize, location: &str) -> Value {
     let word = |k: usize| VOCABULARY[(i * 7 + k * 13) % VOCABULARY.len()];
     json!({
         "op": "register_dataset",
@@ -139,7 +140,7 @@ fn register(i: usize) -> Value {
             "plaintext_sha256": digest(i),
             "ciphertext_sha256": digest(i + 1),
             "size_bytes": 1_000_000 + i as u64,
-            "location": format!("s3://org{}/dataset-{i}.enc", i % 20),
+            "location": location,
         }],
         "wrapped_keys": [{ "recipient": "kms:v1", "key": "ab".repeat(80) }],
         "time_column": "visit_time",
@@ -342,11 +343,15 @@ fn main() {
         &json!({
             "op": "register_algorithm", "name": "describe", "kind": "builtin",
             "measurement": "11".repeat(32), "aggregate_only": true,
+            "output_rule": "small_cells_suppressed",
         }),
     );
     let mut ids = Vec::with_capacity(datasets);
     for i in 0..datasets {
-        ids.push(b.create(&owner(i % orgs), &register(i)));
+        // The contract hands out the location the file is uploaded to.
+        let reply = b.exec(&owner(i % orgs), br#"{"op":"reserve_locations","count":1}"#);
+        let reserved: Reserved = serde_json::from_slice(&reply).unwrap();
+        ids.push(b.create(&owner(i % orgs), &register(i, &reserved.locations[0])));
     }
     let registered = started.elapsed();
     // 1,000,000 grants: each dataset granted to 10 analysts (of 1,000).

@@ -6,7 +6,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{World, caller, dataset};
+use common::{World, caller};
 use serde_json::{Value, json};
 use strongroom_contract::sharing::CatalogPage;
 
@@ -36,16 +36,14 @@ fn filters_intersect_and_pages_cover_every_match_once() {
     let owner = caller("Org1MSP", "alice", "owner");
     let mut registered = Vec::new();
     for i in 0..1_300usize {
-        let id = w.create(
+        let id = w.register(
             &owner,
-            &dataset(
-                &format!("set{i}"),
-                json!({
-                    "kind": KINDS[i % 3],
-                    "labels": [format!("l{}", i % 4), "shared".to_owned()],
-                    "description": format!("{} {} cohort", WORDS[i % 5], WORDS[(i / 5) % 5]),
-                }),
-            ),
+            &format!("set{i}"),
+            json!({
+                "kind": KINDS[i % 3],
+                "labels": [format!("l{}", i % 4), "shared".to_owned()],
+                "description": format!("{} {} cohort", WORDS[i % 5], WORDS[(i / 5) % 5]),
+            }),
         );
         registered.push((id, i));
     }

@@ -4,11 +4,10 @@
 
 mod common;
 
-use common::{World, algorithm, caller, dataset, permission, success, task};
+use common::{World, algorithm, caller, permission, success, task};
 use serde_json::{Value, json};
 use strongroom_contract::sharing::{
-    CatalogPage, DatasetSummary, DatasetView, GrantStatus, GrantView, RequestView, TaskStatus,
-    TaskView,
+    CatalogPage, DatasetView, GrantStatus, GrantView, RequestView, TaskStatus, TaskView,
 };
 use strongroom_contract::{Caller, ContractError, State};
 
@@ -25,7 +24,7 @@ fn setup(extra: Value, dp: bool) -> Setup {
     let mut w = World::new();
     let owner = caller("Org1MSP", "alice", "owner");
     let analyst = caller("Org2MSP", "bob", "analyst");
-    let ds = w.create(&owner, &dataset("cohort", extra));
+    let ds = w.register(&owner, "cohort", extra);
     let alg = w.create(&analyst, &algorithm("count", dp));
     Setup {
         w,
@@ -108,7 +107,7 @@ fn withdrawn_consent_stops_catalog_grants_tasks_and_keys() {
     refused(
         s.w.exec(
             &s.owner,
-            &json!({"op": "update_dataset", "id": s.ds, "labels": []}),
+            &json!({"op": "update_dataset", "id": s.ds, "revision": s.w.revision(&s.owner, &s.ds), "labels": []}),
         ),
         "withdrawn",
     );
@@ -163,12 +162,10 @@ fn consent_expiry_takes_a_dataset_out_of_the_catalog() {
     let owner = caller("Org1MSP", "alice", "owner");
     let analyst = caller("Org2MSP", "bob", "analyst");
     let end = w.time_ms + 5_000;
-    let ds = w.create(
+    let ds = w.register(
         &owner,
-        &dataset(
-            "short",
-            json!({"consent": {"purposes": ["research"], "expires_at_ms": end}}),
-        ),
+        "short",
+        json!({"consent": {"purposes": ["research"], "expires_at_ms": end}}),
     );
     let page: CatalogPage = w.q(
         &analyst,
@@ -190,7 +187,7 @@ fn consent_expiry_takes_a_dataset_out_of_the_catalog() {
     let renewed = w.time_ms + 1_000_000;
     w.ok::<DatasetView>(
         &owner,
-        &json!({"op": "update_dataset", "id": ds, "consent": {"purposes": ["research"], "expires_at_ms": renewed}}),
+        &json!({"op": "update_dataset", "id": ds, "revision": w.revision(&owner, &ds), "consent": {"purposes": ["research"], "expires_at_ms": renewed}}),
     );
     let page: CatalogPage = w.q(
         &analyst,
@@ -240,27 +237,47 @@ fn a_revoked_grant_stops_future_tasks() {
     assert_eq!(done.status, TaskStatus::Succeeded);
 }
 
+/// The budget as the owner sees it: what is spent of it.
+fn spent(s: &Setup) -> Option<u64> {
+    s.w.q::<DatasetView>(&s.owner, &json!({"op": "get_dataset", "id": s.ds}))
+        .summary
+        .epsilon_spent_micro
+}
+
 #[test]
-fn a_task_that_would_exceed_the_budget_is_refused_at_request_time() {
+fn a_claim_that_would_exceed_the_budget_is_refused_and_a_request_never_is() {
     let mut s = setup(json!({"epsilon_budget_micro": 1_000_000}), true);
     grant(&mut s, json!({}));
     let dp_task = |s: &mut Setup, epsilon: u64| {
         let mut t = task(&[&s.ds], &s.alg, "owner_side", &s.analyst);
         t["epsilon_micro"] = json!(epsilon);
-        s.w.exec(&s.analyst, &t)
+        s.w.create(&s.analyst, &t)
     };
-    let first: strongroom_contract::sharing::Created =
-        serde_json::from_slice(&dp_task(&mut s, 600_000).unwrap()).unwrap();
-    refused(dp_task(&mut s, 600_000), "privacy budget");
-    let spent: DatasetSummary =
-        s.w.q::<DatasetView>(&s.analyst, &json!({"op": "get_dataset", "id": s.ds}))
-            .summary;
-    assert_eq!(spent.epsilon_spent_micro, 600_000);
-    // A rejected task never ran: its ε comes back.
-    s.w.ok::<TaskView>(&s.owner, &json!({"op": "reject_task", "task": first.id}));
-    assert!(dp_task(&mut s, 600_000).is_ok());
-    assert!(dp_task(&mut s, 400_000).is_ok());
-    refused(dp_task(&mut s, 1), "0 of 1000000 left");
+    // Requests reserve nothing, however many: both are covered by the grant.
+    let first = dp_task(&mut s, 600_000);
+    let second = dp_task(&mut s, 600_000);
+    assert_eq!(spent(&s), Some(0));
+    // The claim of a grant-covered input reserves its ε.
+    s.w.ok::<TaskView>(&s.exec, &json!({"op": "claim_task", "task": first}));
+    assert_eq!(spent(&s), Some(600_000));
+    let refusal =
+        s.w.exec(&s.exec, &json!({"op": "claim_task", "task": second}));
+    refused(refusal.clone(), "privacy budget");
+    let message = format!("{refusal:?}");
+    for number in ["600000", "400000", "1000000"] {
+        assert!(!message.contains(number), "{message}");
+    }
+    // Rejecting the unclaimed task gives back nothing: nothing was reserved for it.
+    s.w.ok::<TaskView>(&s.owner, &json!({"op": "reject_task", "task": second}));
+    assert_eq!(spent(&s), Some(600_000));
+    let third = dp_task(&mut s, 400_000);
+    s.w.ok::<TaskView>(&s.exec, &json!({"op": "claim_task", "task": third}));
+    assert_eq!(spent(&s), Some(1_000_000));
+    let fourth = dp_task(&mut s, 1);
+    refused(
+        s.w.exec(&s.exec, &json!({"op": "claim_task", "task": fourth})),
+        "privacy budget",
+    );
     // A differentially private algorithm needs an ε.
     assert!(matches!(
         s.w.exec(&s.analyst, &task(&[&s.ds], &s.alg, "owner_side", &s.analyst)),

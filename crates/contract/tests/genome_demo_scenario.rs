@@ -5,12 +5,12 @@
 
 mod common;
 
-use common::{World, algorithm, caller, dataset, sha, success};
+use common::{World, algorithm, caller, sha, success};
 use serde_json::{Value, json};
 use strongroom_contract::ContractError;
 use strongroom_contract::sharing::{
-    AuditAction, AuditTrail, CatalogPage, GrantStatus, RequestList, RequestStatus, RequestView,
-    ResultView, TaskDefinition, TaskList, TaskStatus, TaskView,
+    AuditAction, AuditTrail, CatalogPage, DatasetView, GrantStatus, RequestList, RequestStatus,
+    RequestView, ResultView, TaskDefinition, TaskList, TaskStatus, TaskView,
 };
 
 #[test]
@@ -27,24 +27,22 @@ fn org1_shares_with_org2_and_org3_learns_nothing() {
     ];
 
     // store
-    let genomes = w.create(
+    let genomes = w.register(
         &alice,
-        &dataset(
-            "brca",
-            json!({
-                "kind": "vcf",
-                "description": "Whole genome variants of a breast cancer cohort",
-                "labels": ["genomics", "oncology"],
-                "files": [{
-                    "name": "cohort.vcf", "columns": ["CHROM", "POS", "REF", "ALT", "SAMPLE"],
-                    "plaintext_sha256": sha(b"vcf"), "ciphertext_sha256": sha(b"vcf enc"),
-                    "size_bytes": 123_456, "location": "s3://org1/cohort.vcf.enc",
-                }],
-                "time_column": null,
-            }),
-        ),
+        "brca",
+        json!({
+            "kind": "vcf",
+            "description": "Whole genome variants of a breast cancer cohort",
+            "labels": ["genomics", "oncology"],
+            "files": [{
+                "name": "cohort.vcf", "columns": ["CHROM", "POS", "REF", "ALT", "SAMPLE"],
+                "plaintext_sha256": sha(b"vcf"), "ciphertext_sha256": sha(b"vcf enc"),
+                "size_bytes": 123_456, "location": "s3://org1/cohort.vcf.enc",
+            }],
+            "time_column": null,
+        }),
     );
-    let _noise = w.create(&alice, &dataset("visits", json!({})));
+    let _noise = w.register(&alice, "visits", json!({}));
     let freq = w.create(&bob, &algorithm("allele_frequency", false));
 
     // search: Org2 finds it by words and label; Org3 sees the same public catalog.
@@ -106,10 +104,12 @@ fn org1_shares_with_org2_and_org3_learns_nothing() {
     assert!(todo.items[0].inputs[0].wrapped_keys.is_empty());
     let claimed: TaskView = w.ok(&analyzer, &json!({"op": "claim_task", "task": task}));
     assert_eq!(claimed.status, TaskStatus::Running);
+    let stored: DatasetView = w.q(&alice, &json!({"op": "get_dataset", "id": genomes}));
     assert_eq!(
         claimed.inputs[0].files[0].location,
-        "s3://org1/cohort.vcf.enc"
+        stored.files[0].location
     );
+    assert!(claimed.inputs[0].files[0].location.starts_with("data/"));
     assert_eq!(claimed.inputs[0].wrapped_keys.len(), 1);
     assert_eq!(claimed.min_cell_size, 11);
     let definition = TaskDefinition::of_task(&claimed);
@@ -180,7 +180,7 @@ fn org1_shares_with_org2_and_org3_learns_nothing() {
             json!({"op": "reject_task", "task": wider}),
             json!({"op": "claim_task", "task": wider}),
             json!({"op": "withdraw_consent", "id": genomes}),
-            json!({"op": "update_dataset", "id": genomes, "labels": []}),
+            json!({"op": "update_dataset", "id": genomes, "revision": 1, "labels": []}),
             success(&task, b"forged"),
         ] {
             assert_eq!(

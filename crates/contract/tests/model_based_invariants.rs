@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{BAD_MEASUREMENT, GOOD_MEASUREMENT, World, algorithm, attestation, caller, dataset};
+use common::{BAD_MEASUREMENT, GOOD_MEASUREMENT, World, algorithm, attestation, caller};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use strongroom_contract::sharing::{Created, TaskStatus};
@@ -216,7 +216,11 @@ impl Run {
         let (who, invocation, predicted, task_ref): (usize, Value, bool, Option<usize>) = match op {
             Op::Register(a) => (
                 *a,
-                dataset(&format!("d{}", m.datasets.len()), json!({})),
+                self.world.dataset(
+                    &m.actors[*a].0,
+                    &format!("d{}", m.datasets.len()),
+                    json!({}),
+                ),
                 m.role(*a) == "owner",
                 None,
             ),

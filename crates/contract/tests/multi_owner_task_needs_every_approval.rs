@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{GOOD_MEASUREMENT, World, algorithm, attestation, caller, dataset, success, task};
+use common::{GOOD_MEASUREMENT, World, algorithm, attestation, caller, success, task};
 use serde_json::json;
 use strongroom_contract::Caller;
 use strongroom_contract::ContractError;
@@ -27,12 +27,10 @@ fn three_hospitals() -> Three {
     let inputs = owners
         .iter()
         .map(|o| {
-            w.create(
+            w.register(
                 o,
-                &dataset(
-                    &format!("cohort-{}", o.msp_id),
-                    json!({"min_cell_size": 5 + o.msp_id.len() as u32}),
-                ),
+                &format!("cohort-{}", o.msp_id),
+                json!({"min_cell_size": 5 + o.msp_id.len() as u32}),
             )
         })
         .collect();

@@ -34,8 +34,8 @@ use strongroom_client::data::{fetch_file, put_file, wrap_data_key};
 use strongroom_client::{Client, ClientError, Committed};
 use strongroom_contract::sharing::{
     AlgorithmKind, AlgorithmList, CatalogPage, CatalogSearch, Consent, Created, DatasetFile,
-    DatasetKind, DatasetView, Invocation, Port, Query, RegisterAlgorithm, RegisterDataset,
-    SharingContract, WrappedKey,
+    DatasetKind, DatasetView, Invocation, OutputRule, Port, Query, RegisterAlgorithm,
+    RegisterDataset, Reserved, ReserveLocations, SharingContract, WrappedKey,
 };
 use strongroom_crypto::hpke::{KemId, PrivateKey};
 use strongroom_crypto::key::DataKey;
@@ -50,7 +50,6 @@ use zeroize::Zeroizing;
 
 /// Smaller than the default so the oversized bodies stay cheap.
 const MAX_BODY_BYTES: usize = 64 * 1024;
-const DATASET_LOCATION: &str = "org1/diabetes-cohort/patients.csv.enc";
 const TAMPERED_LOCATION: &str = "org1/diabetes-cohort/tampered.enc";
 const INTERRUPTED_LOCATION: &str = "org1/diabetes-cohort/interrupted.enc";
 
@@ -94,7 +93,16 @@ async fn bad_input_changes_nothing() {
         .collect();
     let plain_path = base.path().join("patients.csv");
     std::fs::write(&plain_path, &plaintext).unwrap();
-    let uploaded = put_file(&client, &owner, &plain_path, DATASET_LOCATION, &dek, |_| {})
+    // The dataset's file goes where the contract says: a location it reserved for Org1.
+    let reserved: strongroom_client::sharing::Invoked<Reserved> = client
+        .invoke(
+            &owner,
+            &Invocation::ReserveLocations(ReserveLocations { count: 1 }),
+        )
+        .await
+        .unwrap();
+    let dataset_location = reserved.value.locations[0].clone();
+    let uploaded = put_file(&client, &owner, &plain_path, &dataset_location, &dek, |_| {})
         .await
         .unwrap();
     let created: strongroom_client::sharing::Invoked<Created> = client
@@ -134,7 +142,7 @@ async fn bad_input_changes_nothing() {
         .invoke::<Created>(&owner, &algorithm("describe"))
         .await
         .unwrap();
-    let ciphertext = download(&client, &owner, DATASET_LOCATION).await;
+    let ciphertext = download(&client, &owner, &dataset_location).await;
     let mut tampered = ciphertext.clone();
     let middle = tampered.len() / 2;
     tampered[middle] ^= 0x01;
@@ -156,6 +164,7 @@ async fn bad_input_changes_nothing() {
         owner,
         analyst,
         dataset_id: created.value.id.clone(),
+        dataset_location: dataset_location.clone(),
         objects_dir: settings.data_dir.join(OBJECTS_DIR),
     };
     fixture.settle(registered.sequence.unwrap()).await;
@@ -165,7 +174,7 @@ async fn bad_input_changes_nothing() {
     assert_eq!(before.algorithms.items.len(), 1);
     assert_eq!(before.algorithms.items[0].id, registered.value.id);
     assert!(
-        before.objects.contains_key(DATASET_LOCATION),
+        before.objects.contains_key(&dataset_location),
         "{:?}",
         before.objects
     );
@@ -428,17 +437,17 @@ struct Objects<'a> {
 /// Object uploads and downloads that go wrong leave nothing behind.
 async fn object_refusals(f: &Fixture, before: Snapshot, o: &Objects<'_>) -> Snapshot {
     // What was stored is what was sent.
-    let stored = download(&f.client, &f.owner, DATASET_LOCATION).await;
+    let stored = download(&f.client, &f.owner, &f.dataset_location).await;
     assert_eq!(sha256_hex(&stored), o.sha256);
     assert_eq!(
         Some(&(stored.len() as u64)),
-        before.objects.get(DATASET_LOCATION)
+        before.objects.get(&f.dataset_location)
     );
     let dest = o.scratch.join("fetched.csv");
     let written = fetch_file(
         &f.client,
         &f.owner,
-        DATASET_LOCATION,
+        &f.dataset_location,
         o.sha256,
         o.dek,
         &dest,
@@ -453,7 +462,7 @@ async fn object_refusals(f: &Fixture, before: Snapshot, o: &Objects<'_>) -> Snap
     let error = fetch_file(
         &f.client,
         &f.owner,
-        DATASET_LOCATION,
+        &f.dataset_location,
         o.tampered_sha256,
         o.dek,
         &dest,
@@ -493,7 +502,7 @@ async fn object_refusals(f: &Fixture, before: Snapshot, o: &Objects<'_>) -> Snap
     let error = fetch_file(
         &f.client,
         &f.owner,
-        DATASET_LOCATION,
+        &f.dataset_location,
         o.sha256,
         o.dek,
         &dest,
@@ -508,7 +517,7 @@ async fn object_refusals(f: &Fixture, before: Snapshot, o: &Objects<'_>) -> Snap
         f.client
             .put_object(
                 &f.owner,
-                DATASET_LOCATION,
+                &f.dataset_location,
                 futures_util::stream::iter([Ok(Bytes::from_static(b"replacement"))]),
             )
             .await
@@ -516,11 +525,11 @@ async fn object_refusals(f: &Fixture, before: Snapshot, o: &Objects<'_>) -> Snap
     );
     assert_eq!((status, code.as_str()), (409, "exists"), "{error}");
     assert!(
-        error.contains(DATASET_LOCATION) && error.contains("nothing was written"),
+        error.contains(&f.dataset_location) && error.contains("nothing was written"),
         "{error}"
     );
     assert_eq!(
-        sha256_hex(&download(&f.client, &f.owner, DATASET_LOCATION).await),
+        sha256_hex(&download(&f.client, &f.owner, &f.dataset_location).await),
         o.sha256
     );
 
@@ -693,6 +702,8 @@ struct Fixture {
     owner: Member,
     analyst: Member,
     dataset_id: String,
+    /// Where the dataset's file is (a location the contract reserved).
+    dataset_location: String,
     objects_dir: std::path::PathBuf,
 }
 
@@ -937,6 +948,7 @@ fn algorithm(name: &str) -> Invocation {
         }],
         aggregate_only: true,
         differentially_private: false,
+        output_rule: Some(OutputRule::SmallCellsSuppressed),
     })
 }
 

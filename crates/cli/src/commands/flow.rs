@@ -13,9 +13,10 @@ use strongroom_client::{Client, ClientError};
 use strongroom_compute::{Analysis, AnalysisOutput, ComputeError};
 use strongroom_contract::sharing::{
     AlgorithmKind, AlgorithmList, AlgorithmView, CatalogPage, CatalogSearch, ClaimTask, Consent,
-    Created, DatasetFile, DatasetKind, DatasetSummary, ExecutionMode, Invocation, Outcome, Port,
-    Query, Recipient, RegisterAlgorithm, RegisterDataset, RequestList, RequestTask, ResultView,
-    TaskList, TaskStatus, TaskView, WrappedKey, WriteResult,
+    Created, DatasetFile, DatasetKind, DatasetSummary, ExecutionMode, Invocation, Outcome,
+    OutputRule, Port, Query, Recipient, RegisterAlgorithm, RegisterDataset, RequestList,
+    RequestTask, Reserved, ReserveLocations, ResultView, TaskList, TaskStatus, TaskView,
+    WrappedKey, WriteResult,
 };
 use strongroom_crypto::hpke::PrivateKey;
 use strongroom_crypto::key::DataKey;
@@ -182,6 +183,7 @@ pub async fn register_builtins(client: &Client, member: &Member) -> Result<Vec<A
                 }],
                 aggregate_only: true,
                 differentially_private: false,
+                output_rule: Some(OutputRule::SmallCellsSuppressed),
             }),
         )
         .await
@@ -336,15 +338,25 @@ pub async fn put_dataset(
         prepared.push((path, name, columns));
     }
     let dek = DataKey::generate();
-    let mut prefix = [0u8; 12];
-    strongroom_crypto::provider::default_provider()
-        .fill_random(&mut prefix)
-        .map_err(|_| anyhow!("the random number generator failed"))?;
-    let prefix = hex::encode(prefix);
+    // The contract hands out the locations, unguessable and reserved for the
+    // organization: each file is uploaded to one and registered there.
+    let count = u32::try_from(prepared.len()).context("too many files for one dataset")?;
+    let (reserved, _): (Reserved, u64) = invoke(
+        client,
+        member,
+        Invocation::ReserveLocations(ReserveLocations { count }),
+    )
+    .await
+    .context("cannot reserve locations for the files")?;
+    if reserved.locations.len() != prepared.len() {
+        bail!(
+            "asked for {count} locations, the contract reserved {}",
+            reserved.locations.len()
+        );
+    }
     let mut files = Vec::new();
     let mut uploaded_files = Vec::new();
-    for (path, name, columns) in prepared {
-        let location = format!("datasets/{prefix}/{name}");
+    for ((path, name, columns), location) in prepared.into_iter().zip(reserved.locations) {
         let size = std::fs::metadata(path)
             .with_context(|| format!("cannot read {}", path.display()))?
             .len();

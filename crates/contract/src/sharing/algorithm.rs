@@ -1,7 +1,7 @@
 //! Algorithms: public metadata about the code tasks run.
 
 use super::api::{Port, RegisterAlgorithm};
-use super::check;
+use super::check::{self, invalid};
 use super::store::{AlgorithmRecord, encode, index_ids, load, new_id};
 use super::view::{AlgorithmList, Created};
 use super::{Tx, reply};
@@ -39,6 +39,22 @@ pub(crate) fn register(
     )?;
     check_ports("inputs", &inv.inputs)?;
     check_ports("outputs", &inv.outputs)?;
+    match (inv.aggregate_only, inv.output_rule) {
+        (true, None) => {
+            return Err(invalid(
+                "output_rule",
+                "required when aggregate_only is true: state what every release guarantees \
+                 (\"small_cells_suppressed\")",
+            ));
+        }
+        (false, Some(_)) => {
+            return Err(invalid(
+                "output_rule",
+                "only an aggregate-only algorithm states an output rule",
+            ));
+        }
+        _ => {}
+    }
     let id = new_id("alg", tx.ctx.sequence);
     if state.get_ref(&key(&id)).is_some() {
         return Err(ContractError::Refused(format!("id {id} is taken")));
@@ -53,6 +69,7 @@ pub(crate) fn register(
         outputs: inv.outputs.clone(),
         aggregate_only: inv.aggregate_only,
         differentially_private: inv.differentially_private,
+        output_rule: inv.output_rule,
         registered_by_msp: tx.caller().msp_id.clone(),
         registered_at_ms: tx.now,
     };

@@ -46,6 +46,10 @@ pub enum Invocation {
     /// Asks for an analysis (analyst role). Answers [`Created`](super::Created) with the
     /// task id.
     RequestTask(RequestTask),
+    /// Reserves fresh, unguessable object locations for the caller's organization, to
+    /// upload a dataset's files into and then register them (owner role). Answers
+    /// [`Reserved`](super::Reserved).
+    ReserveLocations(ReserveLocations),
     /// Revokes a grant (owner or admin of the dataset's organization). Answers the
     /// [`GrantView`](super::GrantView).
     RevokeGrant(RevokeGrant),
@@ -90,6 +94,7 @@ impl Invocation {
             "reject_task" => RejectTask,
             "request_permission" => RequestPermission,
             "request_task" => RequestTask,
+            "reserve_locations" => ReserveLocations,
             "revoke_grant" => RevokeGrant,
             "update_dataset" => UpdateDataset,
             "withdraw_consent" => WithdrawConsent,
@@ -161,8 +166,10 @@ pub enum Query {
         id: String,
     },
     /// One dataset: the catalog view for any member while it is in the catalog, the full
-    /// view (with wrapped keys) for its organization's admins, owners and auditors.
-    /// Answers [`DatasetView`](super::DatasetView).
+    /// view (with wrapped keys and revision) for its organization's admins, owners and
+    /// auditors. File locations and the privacy budget are shown only to the members of
+    /// its organization (locations only to those who may read its objects). Answers
+    /// [`DatasetView`](super::DatasetView).
     GetDataset {
         /// The dataset id.
         id: String,
@@ -297,7 +304,11 @@ pub struct DatasetFile {
     pub ciphertext_sha256: String,
     /// Plaintext size in bytes.
     pub size_bytes: u64,
-    /// Where the encrypted object is (an object-store path or URL).
+    /// Where the encrypted object is: a location the contract reserved for the
+    /// dataset's organization (`data/` and 32 lowercase hex digits, see
+    /// [`Invocation::ReserveLocations`]). Required when registering; in replies, present
+    /// only for those entitled to read the object (absent from the JSON otherwise).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub location: String,
 }
 
@@ -344,6 +355,14 @@ pub struct RegisterDataset {
     pub min_cell_size: Option<u32>,
 }
 
+/// `reserve_locations`: fresh object locations for the caller's organization.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReserveLocations {
+    /// How many (1 to 64, as many as a dataset has files at most).
+    pub count: u32,
+}
+
 /// `update_dataset`: changes to a dataset (at least one field). Files, kind and the
 /// privacy budget never change; register a new dataset for new data.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -351,6 +370,10 @@ pub struct RegisterDataset {
 pub struct UpdateDataset {
     /// The dataset.
     pub id: String,
+    /// The dataset's revision the change was made on (the `revision` of the
+    /// [`DatasetView`](super::DatasetView) read before). If the dataset changed since,
+    /// the update is refused and changes nothing: read it again and reapply the change.
+    pub revision: u64,
     /// A new description.
     #[serde(default)]
     pub description: Option<String>,
@@ -419,13 +442,30 @@ pub struct RegisterAlgorithm {
     /// Output ports (at most 16).
     #[serde(default)]
     pub outputs: Vec<Port>,
-    /// Whether the output holds aggregates only (never individual rows).
+    /// Whether the output holds aggregates only (never individual rows); such an
+    /// algorithm must state its [`output_rule`](Self::output_rule).
     #[serde(default)]
     pub aggregate_only: bool,
     /// Whether the algorithm is differentially private: its tasks then name an ε that
     /// is spent from each input's budget.
     #[serde(default)]
     pub differentially_private: bool,
+    /// What an aggregate-only algorithm guarantees of everything it releases: required
+    /// when [`aggregate_only`](Self::aggregate_only) is true, refused otherwise.
+    #[serde(default)]
+    pub output_rule: Option<OutputRule>,
+}
+
+/// The rule an aggregate-only algorithm follows for every output it releases, so that
+/// owners and analyzers know what "aggregate" means for it. Variants in alphabetical
+/// order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutputRule {
+    /// Every released count is at least the task's `min_cell_size` or suppressed, and
+    /// every released value (a mean, a category, a bucket) is shared by at least that
+    /// many records.
+    SmallCellsSuppressed,
 }
 
 /// A half-open range of ledger-style times, `from_ms <= t < to_ms`.

@@ -12,7 +12,7 @@ use super::api::CatalogSearch;
 use super::check::{self, invalid};
 use super::store::{DatasetCore, ID_HEX_LEN, be_u64, load};
 use super::view::{CatalogPage, DatasetSummary};
-use crate::{ContractError, State};
+use crate::{Caller, ContractError, State};
 
 const ALL: &str = "ca/";
 /// Length of a dataset id (`ds-` and 16 hex digits).
@@ -81,8 +81,9 @@ pub(crate) fn remove(state: &mut dyn State, id: &str, core: &DatasetCore) {
     }
 }
 
-/// Answers a catalog search at ledger time `now`.
+/// Answers `caller`'s catalog search at ledger time `now`.
 pub(crate) fn search(
+    caller: &Caller,
     state: &dyn State,
     query: &CatalogSearch,
     now: u64,
@@ -201,7 +202,7 @@ pub(crate) fn search(
     let mut items = Vec::with_capacity(ids.len());
     for id in &ids {
         if let Some(core) = load::<DatasetCore>(state, format!("d/{id}").as_bytes())? {
-            items.push(summary(id, &core));
+            items.push(summary(id, &core, caller));
         }
     }
     let next = if more { ids.last().cloned() } else { None };
@@ -218,8 +219,10 @@ fn posting(key: &[u8]) -> Option<PostingId> {
         .ok()
 }
 
-/// A dataset's catalog entry.
-pub(crate) fn summary(id: &str, core: &DatasetCore) -> DatasetSummary {
+/// A dataset's catalog entry as `caller` sees it: the privacy budget only for the
+/// members of the dataset's organization.
+pub(crate) fn summary(id: &str, core: &DatasetCore, caller: &Caller) -> DatasetSummary {
+    let own = caller.msp_id == core.owner_msp;
     DatasetSummary {
         id: id.to_owned(),
         name: core.name.clone(),
@@ -231,8 +234,8 @@ pub(crate) fn summary(id: &str, core: &DatasetCore) -> DatasetSummary {
         time_column: core.time_column.clone(),
         consent: core.consent.clone(),
         size_bytes: core.size_bytes,
-        epsilon_budget_micro: core.epsilon_budget_micro,
-        epsilon_spent_micro: core.epsilon_spent_micro,
+        epsilon_budget_micro: core.epsilon_budget_micro.filter(|_| own),
+        epsilon_spent_micro: own.then_some(core.epsilon_spent_micro),
         min_cell_size: core.min_cell_size,
         registered_at_ms: core.registered_at_ms,
     }

@@ -2,6 +2,9 @@
 //! depends on the invocation only, never on the state, so it tells nothing about what
 //! exists.
 
+use std::collections::HashSet;
+use std::hash::Hash;
+
 use crate::ContractError;
 
 /// Longest description.
@@ -18,10 +21,10 @@ pub(crate) const MAX_PURPOSES: usize = 32;
 pub(crate) const MAX_FILES: usize = 64;
 /// Most columns in a list.
 pub(crate) const MAX_COLUMNS: usize = 1024;
+/// Most columns over all files of a dataset (before merging repeats).
+pub(crate) const MAX_DATASET_COLUMNS: usize = 4096;
 /// Longest column name.
 pub(crate) const MAX_COLUMN: usize = 128;
-/// Longest object-store location.
-pub(crate) const MAX_LOCATION: usize = 1024;
 /// Most wrapped keys.
 pub(crate) const MAX_WRAPPED_KEYS: usize = 16;
 /// Largest wrapped key, decoded.
@@ -112,13 +115,14 @@ pub(crate) fn count(field: &str, len: usize, min: usize, max: usize) -> Result<(
     Ok(())
 }
 
-/// No item repeats.
-pub(crate) fn unique<T: PartialEq + std::fmt::Debug>(
+/// No item repeats (the first repeat, in order, is named). Linear in the items.
+pub(crate) fn unique<T: Eq + Hash + std::fmt::Debug>(
     field: &str,
     items: &[T],
 ) -> Result<(), ContractError> {
-    for (i, item) in items.iter().enumerate() {
-        if items[..i].contains(item) {
+    let mut seen = HashSet::with_capacity(items.len());
+    for item in items {
+        if !seen.insert(item) {
             return Err(invalid(field, format!("{item:?} appears twice")));
         }
     }

@@ -1,5 +1,8 @@
 //! Datasets: registration, updates, consent withdrawal, and reading one.
 
+use std::borrow::Cow;
+use std::collections::HashSet;
+
 use super::api::{
     Consent, DatasetFile, RegisterDataset, UpdateDataset, WithdrawConsent, WrappedKey,
 };
@@ -8,9 +11,8 @@ use super::store::{
     DatasetBody, DatasetCore, DatasetCoreRef, OWNER, decode, encode, load, new_id, party,
 };
 use super::view::{AuditAction, Created, DatasetStatus, DatasetView};
-use super::{Tx, audit, catalog, reply};
+use super::{Tx, audit, catalog, location, reply};
 use crate::{Caller, ContractError, State};
-use std::borrow::Cow;
 
 /// The key of a dataset's core record.
 pub(crate) fn core_key(id: &str) -> Vec<u8> {
@@ -114,16 +116,34 @@ fn check_files(files: &[DatasetFile]) -> Result<(), ContractError> {
         check::unique(&field("columns"), &file.columns)?;
         check::hex_exact(&field("plaintext_sha256"), &file.plaintext_sha256, 32)?;
         check::hex_exact(&field("ciphertext_sha256"), &file.ciphertext_sha256, 32)?;
-        check::text(
-            &field("location"),
-            &file.location,
-            1,
-            check::MAX_LOCATION,
-            false,
-        )?;
     }
     let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
-    check::unique("files.name", &names)
+    check::unique("files.name", &names)?;
+    location::check_files(files)
+}
+
+/// Every column of the files, each once, in order of first appearance; at most
+/// [`check::MAX_DATASET_COLUMNS`] columns over all files (counted before merging, so
+/// the merge, linear in that count, is bounded).
+fn merge_columns(files: &[DatasetFile]) -> Result<Vec<String>, ContractError> {
+    let total: usize = files.iter().map(|f| f.columns.len()).sum();
+    if total > check::MAX_DATASET_COLUMNS {
+        return Err(invalid(
+            "files.columns",
+            format!(
+                "the files have {total} columns in all, at most {} allowed",
+                check::MAX_DATASET_COLUMNS
+            ),
+        ));
+    }
+    let mut seen: HashSet<&str> = HashSet::with_capacity(total);
+    let mut columns = Vec::new();
+    for column in files.iter().flat_map(|f| &f.columns) {
+        if seen.insert(column) {
+            columns.push(column.clone());
+        }
+    }
+    Ok(columns)
 }
 
 fn check_min_cell_size(value: Option<u32>) -> Result<(), ContractError> {
@@ -152,12 +172,7 @@ pub(crate) fn register(
     check_files(&inv.files)?;
     check_keys("wrapped_keys", &inv.wrapped_keys)?;
     check_min_cell_size(inv.min_cell_size)?;
-    let mut columns: Vec<String> = Vec::new();
-    for column in inv.files.iter().flat_map(|f| &f.columns) {
-        if !columns.contains(column) {
-            columns.push(column.clone());
-        }
-    }
+    let columns = merge_columns(&inv.files)?;
     if let Some(time_column) = &inv.time_column
         && !columns.contains(time_column)
     {
@@ -179,6 +194,7 @@ pub(crate) fn register(
     if state.get_ref(&core_key(&id)).is_some() {
         return Err(ContractError::Refused(format!("id {id} is taken")));
     }
+    let taken = location::take_for_dataset(tx, state, &inv.files, &id)?;
     let core = DatasetCore {
         name: inv.name.clone(),
         kind: inv.kind,
@@ -195,6 +211,7 @@ pub(crate) fn register(
         min_cell_size: inv.min_cell_size.unwrap_or(check::DEFAULT_MIN_CELL_SIZE),
         registered_at_ms: tx.now,
         withdrawn: false,
+        revision: tx.ctx.sequence,
     };
     let body = DatasetBody {
         files: inv.files.clone(),
@@ -203,6 +220,9 @@ pub(crate) fn register(
     let (core_bytes, body_bytes) = (encode(&core)?, encode(&body)?);
     state.put(core_key(&id), core_bytes);
     state.put(body_key(&id), body_bytes);
+    for (key, bytes) in taken {
+        state.put(key, bytes);
+    }
     catalog::add(state, &id, &core);
     audit::record(tx, state, &id, AuditAction::DatasetRegistered, &id)?;
     reply(&Created { id })
@@ -252,7 +272,15 @@ pub(crate) fn update(
     }
 
     let old = owned(tx, state, &inv.id)?;
+    if inv.revision != old.revision {
+        return Err(ContractError::Refused(format!(
+            "dataset {} changed since revision {} (now {}): read it again and reapply the \
+             change",
+            inv.id, inv.revision, old.revision
+        )));
+    }
     let mut core = old.clone();
+    core.revision = tx.ctx.sequence;
     if let Some(description) = &inv.description {
         core.description.clone_from(description);
     }
@@ -275,7 +303,7 @@ pub(crate) fn update(
     state.put(core_key(&inv.id), core_bytes);
     state.put(body_key(&inv.id), body_bytes);
     audit::record(tx, state, &inv.id, AuditAction::DatasetUpdated, &inv.id)?;
-    reply(&full_view(&inv.id, &core, body, tx.now))
+    reply(&full_view(&inv.id, &core, body, tx.caller(), tx.now))
 }
 
 /// `withdraw_consent`.
@@ -291,21 +319,48 @@ pub(crate) fn withdraw(
     let old = owned(tx, state, &inv.id)?;
     let mut core = old.clone();
     core.withdrawn = true;
+    core.revision = tx.ctx.sequence;
     let body = load_body(state, &inv.id)?;
     let core_bytes = encode(&core)?;
     catalog::remove(state, &inv.id, &old);
     state.put(core_key(&inv.id), core_bytes);
     audit::record(tx, state, &inv.id, AuditAction::ConsentWithdrawn, &inv.id)?;
-    reply(&full_view(&inv.id, &core, body, tx.now))
+    reply(&full_view(&inv.id, &core, body, tx.caller(), tx.now))
 }
 
-fn full_view(id: &str, core: &DatasetCore, body: DatasetBody, now: u64) -> DatasetView {
+/// The files as `caller` sees them at ledger time `now`: with their locations only if
+/// it may read the objects ([`DatasetCore::owner_may_read`]).
+fn files_for(
+    core: &DatasetCore,
+    files: Vec<DatasetFile>,
+    caller: &Caller,
+    now: u64,
+) -> Vec<DatasetFile> {
+    let mut files = files;
+    if !core.owner_may_read(caller, now) {
+        for file in &mut files {
+            file.location.clear();
+        }
+    }
+    files
+}
+
+/// The view of the owning organization's admins, owners and auditors: with the
+/// wrapped keys and the revision.
+fn full_view(
+    id: &str,
+    core: &DatasetCore,
+    body: DatasetBody,
+    caller: &Caller,
+    now: u64,
+) -> DatasetView {
     DatasetView {
-        summary: catalog::summary(id, core),
+        summary: catalog::summary(id, core, caller),
         status: core.status(now),
-        files: body.files,
+        files: files_for(core, body.files, caller, now),
         wrapped_keys: body.wrapped_keys,
         registered_by: Some(core.registered_by.clone()),
+        revision: Some(core.revision),
     }
 }
 
@@ -320,17 +375,62 @@ pub(crate) fn get(
     let core = load_core(state, id)?;
     if core.org_reader(caller) {
         let body = load_body(state, id)?;
-        return reply(&full_view(id, &core, body, now));
+        return reply(&full_view(id, &core, body, caller, now));
     }
     if core.status(now) != DatasetStatus::Active {
         return Err(ContractError::NotFoundOrDenied);
     }
     let body = load_body(state, id)?;
     reply(&DatasetView {
-        summary: catalog::summary(id, &core),
+        summary: catalog::summary(id, &core, caller),
         status: DatasetStatus::Active,
-        files: body.files,
+        files: files_for(&core, body.files, caller, now),
         wrapped_keys: Vec::new(),
         registered_by: None,
+        revision: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(columns: &[&str]) -> DatasetFile {
+        DatasetFile {
+            name: "f".into(),
+            columns: columns.iter().map(|c| (*c).to_owned()).collect(),
+            plaintext_sha256: String::new(),
+            ciphertext_sha256: String::new(),
+            size_bytes: 0,
+            location: String::new(),
+        }
+    }
+
+    #[test]
+    fn merged_columns_keep_their_first_appearance_order() {
+        let files = [file(&["b", "a", "c"]), file(&["c", "d", "a", "e"])];
+        assert_eq!(
+            merge_columns(&files),
+            Ok(["b", "a", "c", "d", "e"].map(String::from).to_vec())
+        );
+    }
+
+    #[test]
+    fn too_many_columns_over_all_files_are_invalid_before_merging() {
+        let names: Vec<String> = (0..1024).map(|i| format!("c{i}")).collect();
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        // Four files of the same 1024 columns: 4096 in all, allowed.
+        let files = vec![file(&refs); 4];
+        assert_eq!(merge_columns(&files).map(|c| c.len()), Ok(1024));
+        // One more column anywhere is over the cap, repeated or not.
+        let mut over = files;
+        over.push(file(&["c0"]));
+        match merge_columns(&over) {
+            Err(ContractError::Invalid(m)) => {
+                assert!(m.starts_with("files.columns:"), "{m}");
+                assert!(m.contains("4097"), "{m}");
+            }
+            other => panic!("expected Invalid, got {other:?}"),
+        }
+    }
 }

@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::api::{
-    AlgorithmKind, Consent, DatasetFile, DatasetKind, ExecutionMode, Port, Recipient, Scope,
-    TimeRange, WrappedKey,
+    AlgorithmKind, Consent, DatasetFile, DatasetKind, ExecutionMode, OutputRule, Port, Recipient,
+    Scope, TimeRange, WrappedKey,
 };
 
 /// The answer to an invocation that created something: its id.
@@ -14,6 +14,20 @@ use super::api::{
 pub struct Created {
     /// The new id (`ds-…`, `alg-…`, `req-…`, `grant-…`, `task-…`).
     pub id: String,
+}
+
+/// The answer to `reserve_locations`: fresh object locations for the caller's
+/// organization.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reserved {
+    /// The locations (`data/` and 32 lowercase hex digits), in the order asked for.
+    /// Upload one object into each (an `upload` object authorization), then name them
+    /// as the files' locations in `register_dataset`.
+    pub locations: Vec<String>,
+    /// When the reservations end (ledger time): a location not registered by then
+    /// accepts no upload and no registration.
+    pub expires_at_ms: u64,
 }
 
 /// A member of an organization.
@@ -62,10 +76,14 @@ pub struct DatasetSummary {
     pub consent: Consent,
     /// Total plaintext size of its files.
     pub size_bytes: u64,
-    /// The privacy budget in millionths of ε, if it has one.
+    /// The privacy budget in millionths of ε, if it has one: shown to the owning
+    /// organization's members only (absent for everyone else).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub epsilon_budget_micro: Option<u64>,
-    /// How much of the budget tasks have taken.
-    pub epsilon_spent_micro: u64,
+    /// How much of the budget approvals and claims have reserved: shown to the owning
+    /// organization's members only (absent for everyone else).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epsilon_spent_micro: Option<u64>,
     /// Small-cell suppression threshold.
     pub min_cell_size: u32,
     /// When it was registered (ledger time).
@@ -80,13 +98,20 @@ pub struct DatasetView {
     pub summary: DatasetSummary,
     /// Whether it may be used.
     pub status: DatasetStatus,
-    /// Its encrypted files.
+    /// Its encrypted files; their locations only for those who may read the objects
+    /// (the owning organization's members, its admins and owners only once the dataset
+    /// is withdrawn or past its consent's end).
     pub files: Vec<DatasetFile>,
     /// Its wrapped data keys: filled for the owning organization's admins, owners and
     /// auditors only, empty for everyone else.
     pub wrapped_keys: Vec<WrappedKey>,
     /// Who registered it (owning organization only; `None` for others).
     pub registered_by: Option<Party>,
+    /// The ledger sequence number of the transaction that last changed it (registered,
+    /// updated or withdrew it): shown to the owning organization's admins, owners and
+    /// auditors only, who pass it back in `update_dataset`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<u64>,
 }
 
 /// A page of catalog results.
@@ -121,6 +146,8 @@ pub struct AlgorithmView {
     pub aggregate_only: bool,
     /// Whether it is differentially private.
     pub differentially_private: bool,
+    /// What an aggregate-only algorithm guarantees of its outputs.
+    pub output_rule: Option<OutputRule>,
     /// The organization that registered it.
     pub registered_by_msp: String,
     /// When (ledger time).
@@ -269,6 +296,9 @@ pub struct TaskAlgorithm {
     pub aggregate_only: bool,
     /// Whether it is differentially private.
     pub differentially_private: bool,
+    /// What an aggregate-only algorithm guarantees of its outputs: the rule the
+    /// executor's output must follow.
+    pub output_rule: Option<OutputRule>,
 }
 
 /// One input of a task, with everything an executor needs to load it.
@@ -283,7 +313,9 @@ pub struct TaskInput {
     pub name: String,
     /// What its files hold.
     pub kind: DatasetKind,
-    /// Its files (locations and digests).
+    /// Its files: digests for every party; locations only for the claimant of a
+    /// running task while every input is still consented and covered, and for the
+    /// members of the input's organization entitled to read its objects.
     pub files: Vec<DatasetFile>,
     /// Its column of row times.
     pub time_column: Option<String>,
@@ -353,7 +385,8 @@ pub struct TaskView {
     pub columns: Vec<String>,
     /// Who may decrypt the result.
     pub recipients: Vec<Recipient>,
-    /// ε spent from each input's budget, in millionths.
+    /// ε taken from each input's budget, in millionths: reserved by the owner's
+    /// approval of the input, or when the task is claimed for an input a grant covers.
     pub epsilon_micro: Option<u64>,
     /// The small-cell suppression threshold the executor must apply: the largest of the
     /// inputs' thresholds and the parameters' `min_cell_size`.

@@ -3,23 +3,37 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 use serde_json::{Value, json};
-use strongroom_contract::{Attestation, Caller};
+use strongroom_contract::sharing::DatasetView;
+use strongroom_contract::{Attestation, Caller, ObjectPurpose};
 
 use super::{
     BAD_MEASUREMENT, GOOD_MEASUREMENT, World, algorithm, attestation, caller, dataset, permission,
-    success, task,
+    sha, success, task, task_for,
 };
 
-pub const KINDS: [&str; 10] = [
+pub const KINDS: [&str; 14] = [
     "owner",
     "owner_admin",
     "owner_org_member",
+    "owner_auditor",
     "executor",
     "requester",
     "requester_org_member",
+    "recipient",
     "unrelated",
+    "other_admin",
+    "other_owner",
     "observer",
     "worker",
+    "worker_wrong",
+];
+
+/// The kinds that are party to nothing in the fixture.
+pub const NON_PARTIES: [&str; 5] = [
+    "unrelated",
+    "other_admin",
+    "other_owner",
+    "observer",
     "worker_wrong",
 ];
 
@@ -28,10 +42,14 @@ pub fn who(kind: &str) -> Caller {
         "owner" => caller("Org1MSP", "alice", "owner"),
         "owner_admin" => caller("Org1MSP", "olga", "admin"),
         "owner_org_member" => caller("Org1MSP", "oscar", "analyst"),
+        "owner_auditor" => caller("Org1MSP", "otto", "auditor"),
         "executor" => caller("Org1MSP", "exec1", "executor"),
         "requester" => caller("Org2MSP", "bob", "analyst"),
         "requester_org_member" => caller("Org2MSP", "carol", "analyst"),
+        "recipient" => caller("Org6MSP", "rita", "analyst"),
         "unrelated" => caller("Org3MSP", "mallory", "analyst"),
+        "other_admin" => caller("Org3MSP", "mara", "admin"),
+        "other_owner" => caller("Org3MSP", "mike", "owner"),
         "observer" => caller("Org4MSP", "olivia", "auditor"),
         "worker" => caller("Org5MSP", "worker1", "executor"),
         "worker_wrong" => caller("Org5MSP", "worker2", "executor"),
@@ -42,6 +60,14 @@ pub fn who(kind: &str) -> Caller {
 pub struct Fixture {
     pub world: World,
     pub dataset: String,
+    /// The dataset's revision.
+    pub revision: u64,
+    /// The location of the dataset's file.
+    pub location: String,
+    /// A location reserved for Org1 and not registered.
+    pub spare_location: String,
+    /// The location of a withdrawn dataset of Org1.
+    pub withdrawn_location: String,
     pub algorithm: String,
     pub pending_request: String,
     pub grant: String,
@@ -58,17 +84,25 @@ pub fn fixture() -> Fixture {
     let mut w = World::new();
     let (alice, bob, carol) = (who("owner"), who("requester"), who("requester_org_member"));
     let (exec1, worker) = (who("executor"), who("worker"));
-    let ds = w.create(&alice, &dataset("genomes", json!({})));
+    let ds = w.register(&alice, "genomes", json!({}));
+    let view: DatasetView = w.q(&alice, &json!({"op": "get_dataset", "id": ds}));
+    let (revision, location) = (view.revision.unwrap(), view.files[0].location.clone());
+    let retired = w.register(&alice, "retired", json!({}));
+    let view: DatasetView = w.ok(&alice, &json!({"op": "withdraw_consent", "id": retired}));
+    let withdrawn_location = view.files[0].location.clone();
+    let spare_location = w.reserve(&alice, 1).remove(0);
+    let rita = who("recipient");
     let alg = w.create(&bob, &algorithm("describe", false));
     let req = w.create(&bob, &permission(&ds, &alg));
     let grant = w.create(&alice, &json!({"op": "approve_permission", "request": req}));
     let pending_request = w.create(&bob, &permission(&ds, &alg));
     let pending_task = w.create(&carol, &task(&[&ds], &alg, "owner_side", &carol));
-    let approved_task = w.create(&bob, &task(&[&ds], &alg, "owner_side", &bob));
-    let approved_tee_task = w.create(&bob, &task(&[&ds], &alg, "tee", &bob));
-    let running_task = w.create(&bob, &task(&[&ds], &alg, "owner_side", &bob));
+    let bob_task = |mode: &str| task_for(&[&ds], &alg, mode, &[&bob, &rita]);
+    let approved_task = w.create(&bob, &bob_task("owner_side"));
+    let approved_tee_task = w.create(&bob, &bob_task("tee"));
+    let running_task = w.create(&bob, &bob_task("owner_side"));
     w.ok::<Value>(&exec1, &json!({"op": "claim_task", "task": running_task}));
-    let running_tee_task = w.create(&bob, &task(&[&ds], &alg, "tee", &bob));
+    let running_tee_task = w.create(&bob, &bob_task("tee"));
     let hash = w.task(&bob, &running_tee_task).config_hash;
     w.exec_as(
         &worker,
@@ -76,13 +110,17 @@ pub fn fixture() -> Fixture {
         &json!({"op": "claim_task", "task": running_tee_task}),
     )
     .unwrap();
-    let done_task = w.create(&bob, &task(&[&ds], &alg, "owner_side", &bob));
+    let done_task = w.create(&bob, &bob_task("owner_side"));
     w.ok::<Value>(&exec1, &json!({"op": "claim_task", "task": done_task}));
     w.ok::<Value>(&exec1, &success(&done_task, b"sealed"));
     let tee_hash = w.task(&bob, &approved_tee_task).config_hash;
     Fixture {
         world: w,
         dataset: ds,
+        revision,
+        location,
+        spare_location,
+        withdrawn_location,
         algorithm: alg,
         pending_request,
         grant,
@@ -96,20 +134,34 @@ pub fn fixture() -> Fixture {
     }
 }
 
-/// What an operation does: a transaction or a query, and the id a listing must show.
+/// What an operation does: a transaction, a query, a listing and the id it must show,
+/// or an object access.
 pub enum Op {
     Tx(Value),
     Query(Value),
     List(Value, String),
+    Object(ObjectPurpose, String),
 }
 
 pub fn operations(f: &Fixture) -> Vec<(&'static str, Op)> {
     let ds = &f.dataset;
     vec![
-        ("register_dataset", Op::Tx(dataset("more", json!({})))),
+        (
+            "register_dataset",
+            Op::Tx(dataset(
+                "more",
+                json!({"time_column": null, "files": [{
+                    "name": "more.csv", "columns": ["age"], "size_bytes": 10,
+                    "plaintext_sha256": sha(b"more"), "ciphertext_sha256": sha(b"more enc"),
+                    "location": f.spare_location,
+                }]}),
+            )),
+        ),
         (
             "update_dataset",
-            Op::Tx(json!({"op": "update_dataset", "id": ds, "labels": ["genomics"]})),
+            Op::Tx(
+                json!({"op": "update_dataset", "id": ds, "revision": f.revision, "labels": ["genomics"]}),
+            ),
         ),
         (
             "withdraw_consent",
@@ -173,6 +225,10 @@ pub fn operations(f: &Fixture) -> Vec<(&'static str, Op)> {
             Op::Query(json!({"op": "get_algorithm", "id": f.algorithm})),
         ),
         (
+            "list_algorithms",
+            Op::List(json!({"op": "list_algorithms"}), f.algorithm.clone()),
+        ),
+        (
             "get_request",
             Op::Query(json!({"op": "get_request", "id": f.pending_request})),
         ),
@@ -203,6 +259,49 @@ pub fn operations(f: &Fixture) -> Vec<(&'static str, Op)> {
         (
             "audit_trail",
             Op::Query(json!({"op": "audit_trail", "dataset": ds})),
+        ),
+        (
+            "reserve_locations",
+            Op::Tx(json!({"op": "reserve_locations", "count": 2})),
+        ),
+        (
+            "authorize_object (upload)",
+            Op::Object(ObjectPurpose::Upload, f.spare_location.clone()),
+        ),
+        (
+            "authorize_object (owner read, active)",
+            Op::Object(ObjectPurpose::OwnerRead, f.location.clone()),
+        ),
+        (
+            "authorize_object (owner read, withdrawn)",
+            Op::Object(ObjectPurpose::OwnerRead, f.withdrawn_location.clone()),
+        ),
+        (
+            "authorize_object (task input, running)",
+            Op::Object(
+                ObjectPurpose::TaskInput {
+                    task: f.running_task.clone(),
+                },
+                f.location.clone(),
+            ),
+        ),
+        (
+            "authorize_object (task input, running tee)",
+            Op::Object(
+                ObjectPurpose::TaskInput {
+                    task: f.running_tee_task.clone(),
+                },
+                f.location.clone(),
+            ),
+        ),
+        (
+            "authorize_object (task input, finished)",
+            Op::Object(
+                ObjectPurpose::TaskInput {
+                    task: f.done_task.clone(),
+                },
+                f.location.clone(),
+            ),
         ),
     ]
 }

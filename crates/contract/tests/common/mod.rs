@@ -7,9 +7,10 @@ pub mod fixture;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use strongroom_contract::sharing::{Created, SharingContract, TaskView};
+use strongroom_contract::sharing::{Created, Reserved, SharingContract, TaskView};
 use strongroom_contract::{
-    Attestation, Caller, Contract, ContractError, MemState, Overlay, State, TxContext,
+    Attestation, Caller, Contract, ContractError, MemState, ObjectGrant, ObjectPurpose, Overlay,
+    State, TxContext,
 };
 
 /// The measurement of the worker build in these tests.
@@ -23,6 +24,20 @@ pub fn caller(msp_id: &str, name: &str, role: &str) -> Caller {
         name: name.into(),
         role: role.into(),
     }
+}
+
+/// The secret randomness of the transaction at `sequence` (the core derives it from
+/// the ledger secret; here, from the sequence number).
+pub fn entropy(sequence: u64) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(b"test entropy");
+    hasher.update(sequence.to_be_bytes());
+    hasher.finalize().into()
+}
+
+/// A well-formed location that nobody reserved.
+pub fn unreserved_location(seed: &str) -> String {
+    format!("data/{}", &sha(seed.as_bytes())[..32])
 }
 
 /// A hex digest of some bytes.
@@ -78,7 +93,7 @@ impl World {
             timestamp_ms: self.time_ms,
             sequence: self.sequence,
             attestation,
-            entropy: [0; 32],
+            entropy: entropy(self.sequence),
         };
         let bytes = serde_json::to_vec(invocation).unwrap();
         let mut overlay = Overlay::new(&self.state);
@@ -130,6 +145,63 @@ impl World {
         self.q(who, &json!({"op": "get_task", "id": id}))
     }
 
+    /// Reserves `count` locations for `who`'s organization (which must succeed).
+    pub fn reserve(&mut self, who: &Caller, count: u32) -> Vec<String> {
+        self.ok::<Reserved>(who, &json!({"op": "reserve_locations", "count": count}))
+            .locations
+    }
+
+    /// A dataset registration as `who` would send it: [`dataset`] with every file's
+    /// location replaced by one reserved for `who` (an owner), or by unreserved ones if
+    /// `who` may not reserve.
+    pub fn dataset(&mut self, who: &Caller, name: &str, extra: Value) -> Value {
+        let mut invocation = dataset(name, extra);
+        let count = invocation["files"].as_array().map_or(0, Vec::len);
+        let locations = if who.role == "owner" {
+            self.reserve(who, count as u32)
+        } else {
+            (0..count)
+                .map(|i| unreserved_location(&format!("{name} {i}")))
+                .collect()
+        };
+        for (file, location) in invocation["files"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .zip(locations)
+        {
+            file["location"] = json!(location);
+        }
+        invocation
+    }
+
+    /// Registers a dataset (see [`World::dataset`]) that must be accepted; answers its id.
+    pub fn register(&mut self, who: &Caller, name: &str, extra: Value) -> String {
+        let invocation = self.dataset(who, name, extra);
+        self.create(who, &invocation)
+    }
+
+    /// Asks the contract whether `who` may access the object at `location` for
+    /// `purpose`, at the current ledger time.
+    pub fn authorize(
+        &self,
+        who: &Caller,
+        purpose: &ObjectPurpose,
+        location: &str,
+    ) -> Result<ObjectGrant, ContractError> {
+        SharingContract.authorize_object(who, purpose, location, self.time_ms, &self.state)
+    }
+
+    /// The current revision of a dataset, as its owner reads it.
+    pub fn revision(&self, owner: &Caller, dataset: &str) -> u64 {
+        self.q::<strongroom_contract::sharing::DatasetView>(
+            owner,
+            &json!({"op": "get_dataset", "id": dataset}),
+        )
+        .revision
+        .unwrap()
+    }
+
     /// Lets ledger time pass (seen by queries once a transaction records it).
     pub fn advance(&mut self, ms: u64) {
         self.time_ms += ms;
@@ -168,7 +240,7 @@ pub fn dataset(name: &str, extra: Value) -> Value {
             "plaintext_sha256": sha(format!("{name} plain").as_bytes()),
             "ciphertext_sha256": sha(format!("{name} cipher").as_bytes()),
             "size_bytes": 1000,
-            "location": format!("s3://bucket/{name}.csv.enc"),
+            "location": unreserved_location(name),
         }],
         "wrapped_keys": [{ "recipient": "kms:v1", "key": hex::encode(format!("key of {name}")) }],
         "time_column": "visit_time",
@@ -189,6 +261,7 @@ pub fn algorithm(name: &str, differentially_private: bool) -> Value {
         "outputs": [{ "name": "summary", "format": "json" }],
         "aggregate_only": true,
         "differentially_private": differentially_private,
+        "output_rule": "small_cells_suppressed",
     })
 }
 
@@ -205,17 +278,22 @@ pub fn permission(dataset: &str, algorithm: &str) -> Value {
 
 /// A task request; `recipient` gets the result.
 pub fn task(inputs: &[&str], algorithm: &str, mode: &str, recipient: &Caller) -> Value {
+    task_for(inputs, algorithm, mode, &[recipient])
+}
+
+/// A task request whose result goes to every one of `recipients`.
+pub fn task_for(inputs: &[&str], algorithm: &str, mode: &str, recipients: &[&Caller]) -> Value {
+    let recipients: Vec<Value> = recipients
+        .iter()
+        .map(|r| json!({"msp_id": r.msp_id, "name": r.name, "public_key": "ab".repeat(32)}))
+        .collect();
     json!({
         "op": "request_task",
         "inputs": inputs,
         "algorithm": algorithm,
         "parameters": { "group_by": "gene" },
         "columns": ["age", "gene"],
-        "recipients": [{
-            "msp_id": recipient.msp_id,
-            "name": recipient.name,
-            "public_key": "ab".repeat(32),
-        }],
+        "recipients": recipients,
         "mode": mode,
     })
 }

@@ -11,8 +11,9 @@ use serde::Serialize;
 use strongroom_client::Client;
 use strongroom_client::data::put_file;
 use strongroom_contract::sharing::{
-    AlgorithmKind, Consent, Created, DatasetFile, DatasetKind, Invocation, RegisterAlgorithm,
-    RegisterDataset, RequestPermission, Scope, SharingContract, WrappedKey,
+    AlgorithmKind, Consent, Created, DatasetFile, DatasetKind, Invocation, OutputRule,
+    RegisterAlgorithm, RegisterDataset, RequestPermission, Reserved, ReserveLocations, Scope,
+    SharingContract, WrappedKey,
 };
 use strongroom_crypto::key::DataKey;
 use strongroom_crypto::object::{self, ObjectOptions};
@@ -263,6 +264,19 @@ async fn setup(base: &Path) -> Result<Bench> {
     .map(|c| (*c).to_owned())
     .collect();
     let digest = "ab".repeat(32);
+    // Metadata only, but the location must be one the contract reserved.
+    let reserved: Reserved = client
+        .invoke(
+            &alice,
+            &Invocation::ReserveLocations(ReserveLocations { count: 1 }),
+        )
+        .await?
+        .value;
+    let location = reserved
+        .locations
+        .into_iter()
+        .next()
+        .ok_or_else(|| anyhow!("the contract reserved no location"))?;
     let dataset: Created = client
         .invoke(
             &alice,
@@ -281,7 +295,7 @@ async fn setup(base: &Path) -> Result<Bench> {
                     plaintext_sha256: digest.clone(),
                     ciphertext_sha256: digest,
                     size_bytes: 1,
-                    location: "datasets/bench/patients.csv".into(),
+                    location,
                 }],
                 wrapped_keys: vec![WrappedKey {
                     recipient: "org:Org1MSP".into(),
@@ -308,6 +322,7 @@ async fn setup(base: &Path) -> Result<Bench> {
                     outputs: Vec::new(),
                     aggregate_only: true,
                     differentially_private: false,
+                    output_rule: Some(OutputRule::SmallCellsSuppressed),
                 }),
             )
             .await?
