@@ -7,6 +7,7 @@ use std::sync::Arc;
 use strongroom_api_types::ErrorBody;
 use strongroom_client::Client;
 use strongroom_contract::KvContract;
+use strongroom_contract::sharing::SharingContract;
 use strongroom_identity::{Member, OrgCa, Role, Validity};
 use strongroom_node::{GenesisOrg, Node, NodeSettings, RunningNode};
 use strongroom_tee::{CodeIdentity, MeasurementPattern, PlatformKind, Policy};
@@ -59,10 +60,20 @@ pub async fn start(settings: &NodeSettings) -> RunningNode {
     RunningNode::start(node, settings).await.unwrap()
 }
 
+/// A node running the data-sharing contract.
+pub async fn start_sharing(settings: &NodeSettings) -> RunningNode {
+    let node = Node::open(settings, Box::new(SharingContract))
+        .await
+        .unwrap();
+    RunningNode::start(node, settings).await.unwrap()
+}
+
+/// A client that trusts the node by its attestation alone (no certificate pinned by
+/// hand).
 pub async fn client(running: &RunningNode) -> Client {
     Client::connect(
         &format!("https://localhost:{}", running.addr().port()),
-        running.cert_pem(),
+        None,
         &sim_policy(),
     )
     .await
