@@ -5,12 +5,12 @@ use std::io::Read;
 
 use serde::{Deserialize, Serialize};
 
-use crate::describe::{Describe, describe_labeled};
+use crate::describe::{Describe, describe_csv};
 use crate::error::ComputeError;
-use crate::input::Labeled;
+use crate::input::{CsvInput, Labeled};
 use crate::stratify::{
     CONDITION_COLUMNS, ConditionMatch, PATIENT_COLUMNS, Stratification, StratifyParams,
-    stratify_labeled,
+    stratify_csv,
 };
 
 /// A built-in analysis, as a requester writes it (JSON, for instance):
@@ -128,12 +128,14 @@ impl fmt::Display for AnalysisOutput {
 /// let analysis = Analysis::Describe { file: "c.csv".into(), column: "CODE".into() };
 /// let mut open = |name: &str| -> Result<Box<dyn Read>, ComputeError> {
 ///     match name {
-///         "c.csv" => Ok(Box::new(&b"CODE\n15777000\n15777000\n"[..])),
+///         "c.csv" => Ok(Box::new(&b"CODE\n15777000\n15777000\n1501\n"[..])),
 ///         _ => Err(ComputeError::Open { file: name.into(), reason: "no such file".into() }),
 ///     }
 /// };
-/// let AnalysisOutput::Describe(d) = run(&analysis, 11, &mut open)? else { unreachable!() };
-/// assert_eq!(d.freq, 2);
+/// let AnalysisOutput::Describe(d) = run(&analysis, 2, &mut open)? else { unreachable!() };
+/// assert_eq!((d.count, d.top.as_deref(), d.freq), (Some(3), Some("15777000"), Some(2)));
+/// // 1501 is held by one record, below k = 2: the distinct count is withheld.
+/// assert_eq!(d.unique, None);
 /// # Ok::<(), ComputeError>(())
 /// ```
 pub fn run(
@@ -141,10 +143,12 @@ pub fn run(
     owner_k: u32,
     open: &mut Opener<'_>,
 ) -> Result<AnalysisOutput, ComputeError> {
+    let mut input = |file: &str| -> Result<CsvInput<Box<dyn Read>>, ComputeError> {
+        CsvInput::open(Labeled::new(file, open(file)?))
+    };
     match analysis {
         Analysis::Describe { file, column } => {
-            let input = Labeled::new(file.as_str(), open(file)?);
-            describe_labeled(input, column).map(AnalysisOutput::Describe)
+            describe_csv(&mut input(file)?, column, owner_k).map(AnalysisOutput::Describe)
         }
         Analysis::Stratify {
             patients_file,
@@ -153,9 +157,9 @@ pub fn run(
             k,
         } => {
             let params = StratifyParams::new(condition.clone()).with_requested_k(owner_k, *k);
-            let patients = Labeled::new(patients_file.as_str(), open(patients_file)?);
-            let conditions = Labeled::new(conditions_file.as_str(), open(conditions_file)?);
-            stratify_labeled(patients, conditions, &params).map(AnalysisOutput::Stratify)
+            let mut patients = input(patients_file)?;
+            let mut conditions = input(conditions_file)?;
+            stratify_csv(&mut patients, &mut conditions, &params).map(AnalysisOutput::Stratify)
         }
     }
 }

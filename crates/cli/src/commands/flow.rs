@@ -25,7 +25,7 @@ use strongroom_identity::Member;
 pub const BUILTINS: [(&str, &str); 2] = [
     (
         "describe",
-        "count, unique, top and freq of one column of a CSV file",
+        "count, unique, top and freq of one column of a CSV file, figures resting on fewer than k records withheld",
     ),
     (
         "stratify",
