@@ -20,7 +20,8 @@
 //!    records, is released instead (the banded form of `unique`; equal to it when
 //!    `unique` is released).
 //!
-//! So no released figure is a count below `k` or a value fewer than `k` records hold.
+//! So no released figure is a count below `k` or a value fewer than `k` records hold,
+//! which [`check_release`](crate::check_release) verifies on the output.
 //!
 //! Not stopped: the result still shows that rare values exist (`unique` withheld, or
 //! `count` larger than `freq` with a single common value), though not which or how many.

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::path::Path;
 
-use strongroom_compute::{Describe, Withheld, describe};
+use strongroom_compute::{AnalysisOutput, Describe, Withheld, check_release, describe};
 
 const K: u32 = 11;
 
@@ -61,6 +61,9 @@ fn problems(d: &Describe, counts: &HashMap<Vec<u8>, u64>) -> Vec<&'static str> {
     }
     if d.unique.is_some() && counts.values().any(|&n| n < k) {
         out.push("released unique while some value is held by fewer than k records");
+    }
+    if check_release(&AnalysisOutput::Describe(d.clone()), K).is_err() {
+        out.push("fails the release check");
     }
     // And what is released is right, and withheld only when it has to be.
     if total < k {

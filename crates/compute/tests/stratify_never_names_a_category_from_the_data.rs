@@ -4,7 +4,9 @@
 #![allow(clippy::unwrap_used)]
 
 use strongroom_compute::stratify::{DIMENSIONS, OTHER};
-use strongroom_compute::{Cell, ConditionMatch, Stratification, StratifyParams, stratify};
+use strongroom_compute::{
+    AnalysisOutput, Cell, ConditionMatch, Stratification, StratifyParams, check_release, stratify,
+};
 
 /// Names no Synthea file uses, for the rare and the common unlisted values.
 const RARE: [&str; 3] = ["Klingon-Rare", "Martian-Rare", "Xeno-Rare"];
@@ -57,7 +59,9 @@ fn assert_names_nothing_from_the_data(s: &Stratification) {
 
 #[test]
 fn rare_values_are_not_named_at_the_owner_k() {
-    assert_names_nothing_from_the_data(&run(11));
+    let s = run(11);
+    assert_names_nothing_from_the_data(&s);
+    check_release(&AnalysisOutput::Stratify(s), 11).unwrap();
 }
 
 #[test]
