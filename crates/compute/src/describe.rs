@@ -167,7 +167,7 @@ pub fn describe_labeled(
     describe_csv(&mut CsvInput::open(input)?, column, k)
 }
 
-/// Describes `column` of an opened input.
+/// Describes `column` of an opened input (with its row windows, if any).
 pub(crate) fn describe_csv<R: Read>(
     csv: &mut CsvInput<R>,
     column: &str,

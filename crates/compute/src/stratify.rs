@@ -10,9 +10,10 @@
 //! age band is their age in completed years on the earliest `START` of a matching row
 //! (first onset): 0-17, 18-34, 35-49, 50-64 or 65+.
 //!
-//! Every row of both files is checked, matching or not: field count, dates, UTF-8 of
-//! the columns read, unique patient `Id`s, every `PATIENT` present in the patients
-//! file, no `START` before the patient's `BIRTHDATE`. Columns the analysis does not
+//! Every row of both files is checked, matching or not (except conditions rows outside
+//! their row window, see below): field count, dates, UTF-8 of the columns read, unique
+//! patient `Id`s, every `PATIENT` present in the patients file, no `START` before the
+//! patient's `BIRTHDATE`. Columns the analysis does not
 //! read are never decoded (so the result does not depend on them), except for the
 //! field count of each row.
 //!
@@ -26,6 +27,14 @@
 //! are always the five bands above. A patient whose `RACE` is Synthea's own `other`
 //! counts in that row too. A row with no matching patient has a count of 0, which is
 //! below `k` and so suppressed like any small count.
+//!
+//! # Row windows
+//!
+//! With [`RowWindows`] (through [`run_windowed`](crate::run_windowed)), a conditions row
+//! outside its window is skipped once its field count and time are checked, before any
+//! other check; a patient whose row is outside its window (if the patients file has the
+//! window's column) is checked but no part of the population, and their condition rows
+//! are checked, then skipped.
 //!
 //! # Suppression
 //!
@@ -57,6 +66,8 @@ use serde::{Deserialize, Serialize};
 use crate::date::Date;
 use crate::error::{ComputeError, Problem};
 use crate::input::{CsvInput, Labeled};
+#[cfg(doc)]
+use crate::window::RowWindows;
 
 /// The default small-cell threshold: counts below 11 are suppressed.
 pub const DEFAULT_K: u32 = 11;
@@ -322,7 +333,7 @@ pub fn stratify_labeled(
     stratify_csv(&mut patients, &mut conditions, params)
 }
 
-/// [`stratify`] over opened inputs.
+/// [`stratify`] over opened inputs (with their row windows, if any).
 pub(crate) fn stratify_csv(
     patients: &mut CsvInput<impl Read>,
     conditions: &mut CsvInput<impl Read>,
@@ -339,6 +350,8 @@ struct Patient {
     gender: usize,
     race: usize,
     ethnicity: usize,
+    /// Whether the patient's row is inside the row windows (always, without one).
+    inside: bool,
 }
 
 /// The patients file, indexed by `Id`.
@@ -355,12 +368,13 @@ impl Population {
             index: HashMap::new(),
             patients: Vec::new(),
         };
-        while csv.advance()? {
+        while let Some(inside) = csv.advance_marking()? {
             let patient = Patient {
                 birth: csv.date(birth)?,
                 gender: row_of(csv, gender, &GENDER_ROWS)?,
                 race: row_of(csv, race, &RACE_ROWS)?,
                 ethnicity: row_of(csv, ethnicity, &ETHNICITY_ROWS)?,
+                inside,
             };
             csv.str(id)?;
             let next = this.patients.len();
@@ -383,6 +397,9 @@ impl Population {
         let mut total = 0u64;
         for (patient, onset) in self.patients.iter().zip(first_onset) {
             let Some(onset) = onset else { continue };
+            if !patient.inside {
+                continue;
+            }
             total += 1;
             gender[patient.gender] += 1;
             race[patient.race] += 1;
@@ -435,7 +452,7 @@ fn first_onsets<R: Read>(
             }));
         }
         let value = csv.bytes(matched);
-        if value == target {
+        if value == target && population.patients[who].inside {
             let onset: &mut Option<Date> = &mut first_onset[who];
             if onset.is_none_or(|d| date < d) {
                 *onset = Some(date);
