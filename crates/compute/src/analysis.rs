@@ -5,13 +5,14 @@ use std::io::Read;
 
 use serde::{Deserialize, Serialize};
 
-use crate::describe::{Describe, describe_labeled};
+use crate::describe::{Describe, describe_csv};
 use crate::error::ComputeError;
-use crate::input::Labeled;
+use crate::input::{CsvInput, Labeled};
 use crate::stratify::{
     CONDITION_COLUMNS, ConditionMatch, PATIENT_COLUMNS, Stratification, StratifyParams,
-    stratify_labeled,
+    stratify_csv,
 };
+use crate::window::RowWindows;
 
 /// A built-in analysis, as a requester writes it (JSON, for instance):
 ///
@@ -65,7 +66,8 @@ pub struct ColumnRef {
 
 impl Analysis {
     /// The columns this analysis reads, per file, for permission checks. The
-    /// analysis decodes no other column (it only counts the fields of each row).
+    /// analysis decodes no other column (it only counts the fields of each row), except
+    /// the time column of a row window ([`run_windowed`]), which the grant names.
     pub fn columns(&self) -> Vec<ColumnRef> {
         let at = |file: &str, column: &str| ColumnRef {
             file: file.to_owned(),
@@ -117,9 +119,9 @@ impl fmt::Display for AnalysisOutput {
     }
 }
 
-/// Runs `analysis`, opening each file it names through `open` (which typically
-/// decrypts on the fly). `owner_k` is the dataset owner's suppression threshold; the
-/// analysis may only raise it.
+/// Runs `analysis` over every row, opening each file it names through `open` (which
+/// typically decrypts on the fly). `owner_k` is the dataset owner's suppression
+/// threshold; the analysis may only raise it. See [`run_windowed`] to restrict rows.
 ///
 /// ```
 /// use std::io::Read;
@@ -128,12 +130,14 @@ impl fmt::Display for AnalysisOutput {
 /// let analysis = Analysis::Describe { file: "c.csv".into(), column: "CODE".into() };
 /// let mut open = |name: &str| -> Result<Box<dyn Read>, ComputeError> {
 ///     match name {
-///         "c.csv" => Ok(Box::new(&b"CODE\n15777000\n15777000\n"[..])),
+///         "c.csv" => Ok(Box::new(&b"CODE\n15777000\n15777000\n1501\n"[..])),
 ///         _ => Err(ComputeError::Open { file: name.into(), reason: "no such file".into() }),
 ///     }
 /// };
-/// let AnalysisOutput::Describe(d) = run(&analysis, 11, &mut open)? else { unreachable!() };
-/// assert_eq!(d.freq, 2);
+/// let AnalysisOutput::Describe(d) = run(&analysis, 2, &mut open)? else { unreachable!() };
+/// assert_eq!((d.count, d.top.as_deref(), d.freq), (Some(3), Some("15777000"), Some(2)));
+/// // 1501 is held by one record, below k = 2: the distinct count is withheld.
+/// assert_eq!(d.unique, None);
 /// # Ok::<(), ComputeError>(())
 /// ```
 pub fn run(
@@ -141,10 +145,44 @@ pub fn run(
     owner_k: u32,
     open: &mut Opener<'_>,
 ) -> Result<AnalysisOutput, ComputeError> {
+    run_windowed(analysis, owner_k, &RowWindows::default(), open)
+}
+
+/// Runs `analysis` as [`run`] does, over only the rows inside `windows`: each window
+/// applies to the files it governs whose header has its column, before the analysis
+/// sees a row. Every file is opened and its header read before any row is, so a window
+/// that no file read can take fails with [`ComputeError::WindowNotApplicable`] before
+/// any work.
+///
+/// ```
+/// use std::io::Read;
+/// use strongroom_compute::{Analysis, AnalysisOutput, ComputeError, RowWindow, RowWindows};
+///
+/// let csv = "START,CODE\n2014-12-31,1\n2015-01-01,2\n2015-06-01T10:00:00Z,2\n2016-01-01,2\n";
+/// let mut open = |_: &str| -> Result<Box<dyn Read>, ComputeError> { Ok(Box::new(csv.as_bytes())) };
+/// let analysis = Analysis::Describe { file: "c.csv".into(), column: "CODE".into() };
+/// // 2015-01-01 (inclusive) to 2016-01-01 (exclusive).
+/// let windows = RowWindows::everywhere(RowWindow::new("START", 1_420_070_400_000, 1_451_606_400_000));
+/// let out = strongroom_compute::run_windowed(&analysis, 2, &windows, &mut open)?;
+/// let AnalysisOutput::Describe(d) = out else { unreachable!() };
+/// assert_eq!((d.count, d.unique, d.freq), (Some(2), Some(1), Some(2)));
+/// # Ok::<(), ComputeError>(())
+/// ```
+pub fn run_windowed(
+    analysis: &Analysis,
+    owner_k: u32,
+    windows: &RowWindows,
+    open: &mut Opener<'_>,
+) -> Result<AnalysisOutput, ComputeError> {
+    let mut input = |file: &str| -> Result<CsvInput<Box<dyn Read>>, ComputeError> {
+        CsvInput::open_windowed(Labeled::new(file, open(file)?), windows)
+    };
     match analysis {
         Analysis::Describe { file, column } => {
-            let input = Labeled::new(file.as_str(), open(file)?);
-            describe_labeled(input, column).map(AnalysisOutput::Describe)
+            let mut csv = input(file)?;
+            let applied: Vec<usize> = csv.applied_windows().collect();
+            windows.check_applied(&applied, &[file])?;
+            describe_csv(&mut csv, column, owner_k).map(AnalysisOutput::Describe)
         }
         Analysis::Stratify {
             patients_file,
@@ -153,9 +191,14 @@ pub fn run(
             k,
         } => {
             let params = StratifyParams::new(condition.clone()).with_requested_k(owner_k, *k);
-            let patients = Labeled::new(patients_file.as_str(), open(patients_file)?);
-            let conditions = Labeled::new(conditions_file.as_str(), open(conditions_file)?);
-            stratify_labeled(patients, conditions, &params).map(AnalysisOutput::Stratify)
+            let mut patients = input(patients_file)?;
+            let mut conditions = input(conditions_file)?;
+            let applied: Vec<usize> = patients
+                .applied_windows()
+                .chain(conditions.applied_windows())
+                .collect();
+            windows.check_applied(&applied, &[patients_file, conditions_file])?;
+            stratify_csv(&mut patients, &mut conditions, &params).map(AnalysisOutput::Stratify)
         }
     }
 }

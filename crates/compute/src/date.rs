@@ -1,4 +1,66 @@
-//! Calendar dates in the `YYYY-MM-DD` form Synthea writes.
+//! Calendar dates in the `YYYY-MM-DD` form Synthea writes, and the times a row window
+//! compares: such dates (midnight UTC) or RFC 3339 date-times.
+
+/// Milliseconds in a day.
+const MS_PER_DAY: i64 = 86_400_000;
+
+/// Parses a time as milliseconds since the Unix epoch (negative before 1970): either a
+/// `YYYY-MM-DD` date, read as midnight UTC, or an RFC 3339 date-time such as
+/// `2015-03-01T10:00:00Z`, `2015-03-01T10:00:00.250+01:00` (`T`/`t`, `Z`/`z`, fractions
+/// of a second truncated to the millisecond, a leap second `:60` counted as the next
+/// second). Anything else, an empty field included, is `None`.
+pub(crate) fn timestamp_ms(s: &[u8]) -> Option<i64> {
+    let date = Date::parse(s.get(..10)?)?;
+    let days_ms = date.to_days() * MS_PER_DAY;
+    let rest = &s[10..];
+    if rest.is_empty() {
+        return Some(days_ms);
+    }
+    let [sep, h0, h1, b':', m0, m1, b':', s0, s1, rest @ ..] = rest else {
+        return None;
+    };
+    if !matches!(sep, b'T' | b't') {
+        return None;
+    }
+    let (hour, minute, second) = (two(*h0, *h1)?, two(*m0, *m1)?, two(*s0, *s1)?);
+    if hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    let (millis, rest) = match rest {
+        [b'.', fraction @ ..] => {
+            let digits = fraction.iter().take_while(|b| b.is_ascii_digit()).count();
+            if digits == 0 {
+                return None;
+            }
+            let millis = fraction[..digits.min(3)]
+                .iter()
+                .chain(std::iter::repeat(&b'0'))
+                .take(3)
+                .fold(0i64, |acc, &d| acc * 10 + i64::from(d - b'0'));
+            (millis, &fraction[digits..])
+        }
+        _ => (0, rest),
+    };
+    let offset_minutes = match rest {
+        [b'Z' | b'z'] => 0,
+        [sign @ (b'+' | b'-'), oh0, oh1, b':', om0, om1] => {
+            let (oh, om) = (two(*oh0, *oh1)?, two(*om0, *om1)?);
+            if oh > 23 || om > 59 {
+                return None;
+            }
+            let minutes = oh * 60 + om;
+            if *sign == b'-' { -minutes } else { minutes }
+        }
+        _ => return None,
+    };
+    Some(days_ms + (hour * 3600 + minute * 60 + second) * 1000 + millis - offset_minutes * 60_000)
+}
+
+/// Two ASCII digits as a number.
+fn two(a: u8, b: u8) -> Option<i64> {
+    (a.is_ascii_digit() && b.is_ascii_digit())
+        .then(|| i64::from(a - b'0') * 10 + i64::from(b - b'0'))
+}
 
 /// A proleptic Gregorian calendar date, packed as `yyyymmdd` so that the integer
 /// order is the date order.
@@ -147,6 +209,51 @@ mod tests {
         assert_eq!(d("2000-02-29").age_on(d("2001-03-01")), Some(1));
         assert_eq!(d("2000-01-01").age_on(d("2000-01-01")), Some(0));
         assert_eq!(d("2000-01-02").age_on(d("2000-01-01")), None);
+    }
+
+    fn ms(s: &str) -> Option<i64> {
+        timestamp_ms(s.as_bytes())
+    }
+
+    #[test]
+    fn dates_are_midnight_utc() {
+        assert_eq!(ms("1970-01-01"), Some(0));
+        assert_eq!(ms("2015-01-01"), Some(1_420_070_400_000));
+        assert_eq!(ms("1969-12-31"), Some(-MS_PER_DAY));
+    }
+
+    #[test]
+    fn rfc3339_date_times_parse_with_offsets_and_fractions() {
+        let base = 1_425_204_000_000; // 2015-03-01T10:00:00Z
+        assert_eq!(ms("2015-03-01T10:00:00Z"), Some(base));
+        assert_eq!(ms("2015-03-01t10:00:00z"), Some(base));
+        assert_eq!(ms("2015-03-01T11:00:00+01:00"), Some(base));
+        assert_eq!(ms("2015-03-01T09:30:00-00:30"), Some(base));
+        assert_eq!(ms("2015-03-01T10:00:00.25Z"), Some(base + 250));
+        assert_eq!(ms("2015-03-01T10:00:00.123999Z"), Some(base + 123));
+        assert_eq!(ms("2015-03-01T09:59:60Z"), Some(base));
+    }
+
+    #[test]
+    fn malformed_times_do_not_parse() {
+        for bad in [
+            "",
+            "2015-03-01 10:00:00Z",
+            "2015-03-01T10:00:00",
+            "2015-03-01T10:00Z",
+            "2015-03-01T24:00:00Z",
+            "2015-03-01T10:60:00Z",
+            "2015-03-01T10:00:61Z",
+            "2015-03-01T10:00:00.Z",
+            "2015-03-01T10:00:00+01",
+            "2015-03-01T10:00:00+24:00",
+            "2015-02-30T10:00:00Z",
+            "2015-03-01T10:00:00Zjunk",
+            "2015-03-01junk",
+            "1425204000000",
+        ] {
+            assert_eq!(ms(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -43,6 +43,17 @@ pub enum ComputeError {
         /// The header's columns, in file order.
         available: Vec<String>,
     },
+    /// A row window cannot be applied: none of the files the analysis reads that the
+    /// window governs has its time column. The analysis does not run unwindowed.
+    #[error(
+        "the row window over column {column:?} cannot be applied: none of the files read ({files:?}) has that column"
+    )]
+    WindowNotApplicable {
+        /// The window's time column.
+        column: String,
+        /// The files the analysis reads that the window governs, in reading order.
+        files: Vec<String>,
+    },
     /// Writing an output file failed (synthetic data generation).
     #[error("{file}: write error: {source}")]
     Write {
@@ -74,6 +85,13 @@ pub enum Problem {
     #[error("column {column}: not a YYYY-MM-DD date")]
     BadDate {
         /// The column holding the date.
+        column: String,
+    },
+    /// A row window's time field is neither a `YYYY-MM-DD` date nor an RFC 3339
+    /// date-time (an empty field included).
+    #[error("column {column}: not a YYYY-MM-DD date or RFC 3339 date-time")]
+    BadTime {
+        /// The window's time column.
         column: String,
     },
     /// An identifier that must be unique appears a second time.

@@ -4,8 +4,9 @@ use std::io::{self, Read};
 
 use csv::{ByteRecord, ReaderBuilder};
 
-use crate::date::Date;
+use crate::date::{self, Date};
 use crate::error::{ComputeError, MalformedInput, Problem};
+use crate::window::{RowWindow, RowWindows};
 
 /// A readable stream with the label that errors use to name it (a file name, say).
 #[derive(Debug)]
@@ -26,18 +27,30 @@ impl<R: Read> Labeled<R> {
     }
 }
 
-/// A CSV stream being read one record at a time into a reused [`ByteRecord`].
+/// A CSV stream being read one record at a time into a reused [`ByteRecord`], keeping
+/// only the rows inside its row windows.
 pub(crate) struct CsvInput<R> {
     reader: csv::Reader<R>,
     file: String,
     header: Vec<String>,
     record: ByteRecord,
     line: u64,
+    /// The windows applied to this file: their ids and the index of their column.
+    windows: Vec<(usize, usize, RowWindow)>,
 }
 
 impl<R: Read> CsvInput<R> {
     /// Reads the header row. Fails on an empty input or a header that is not UTF-8.
     pub(crate) fn open(input: Labeled<R>) -> Result<Self, ComputeError> {
+        Self::open_windowed(input, &RowWindows::default())
+    }
+
+    /// Reads the header row and applies each window of `windows` governing this input
+    /// whose column the header has.
+    pub(crate) fn open_windowed(
+        input: Labeled<R>,
+        windows: &RowWindows,
+    ) -> Result<Self, ComputeError> {
         let mut reader = ReaderBuilder::new()
             .has_headers(true)
             .flexible(true)
@@ -54,6 +67,7 @@ impl<R: Read> CsvInput<R> {
             header: Vec::with_capacity(raw.len()),
             record: ByteRecord::new(),
             line: 1,
+            windows: Vec::new(),
         };
         if raw.is_empty() {
             return Err(this.malformed(Problem::EmptyInput));
@@ -68,7 +82,17 @@ impl<R: Read> CsvInput<R> {
                 }
             }
         }
+        for (id, window) in windows.governing(&this.file) {
+            if let Some(index) = this.header.iter().position(|c| *c == window.column) {
+                this.windows.push((id, index, window.clone()));
+            }
+        }
         Ok(this)
+    }
+
+    /// The ids of the windows applied to this input.
+    pub(crate) fn applied_windows(&self) -> impl Iterator<Item = usize> + '_ {
+        self.windows.iter().map(|(id, _, _)| *id)
     }
 
     /// The header's column names, in file order.
@@ -91,9 +115,40 @@ impl<R: Read> CsvInput<R> {
         })
     }
 
+    /// Reads the next record inside the row windows; `false` at the end of the input.
+    /// Fails if a record does not have as many fields as the header, or if its time
+    /// does not parse.
+    pub(crate) fn advance(&mut self) -> Result<bool, ComputeError> {
+        while let Some(inside) = self.advance_marking()? {
+            if inside {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Reads the next record, inside the row windows or not: `Some(true)` if inside,
+    /// `None` at the end of the input. Fails as [`Self::advance`] does.
+    pub(crate) fn advance_marking(&mut self) -> Result<Option<bool>, ComputeError> {
+        if !self.next_record()? {
+            return Ok(None);
+        }
+        // Every window's time is checked, even once one has excluded the row.
+        let mut inside = true;
+        for (_, index, window) in &self.windows {
+            let Some(time) = date::timestamp_ms(self.bytes(*index)) else {
+                return Err(self.malformed(Problem::BadTime {
+                    column: self.header[*index].clone(),
+                }));
+            };
+            inside &= window.contains(time);
+        }
+        Ok(Some(inside))
+    }
+
     /// Reads the next record; `false` at the end of the input. Fails if the record
     /// does not have as many fields as the header.
-    pub(crate) fn advance(&mut self) -> Result<bool, ComputeError> {
+    fn next_record(&mut self) -> Result<bool, ComputeError> {
         match self.reader.read_byte_record(&mut self.record) {
             Ok(false) => Ok(false),
             Ok(true) => {

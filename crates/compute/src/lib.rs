@@ -1,6 +1,9 @@
-//! The built-in analyses of strongroom (first part): [`describe`] a column and
-//! [`stratify`](stratify()) a condition by demographics with small-cell suppression,
-//! over CSV datasets such as Synthea's export.
+//! The built-in analyses of strongroom (first part): [`describe`](describe()) a column
+//! and [`stratify`](stratify()) a condition by demographics, over CSV datasets such as
+//! Synthea's export. Results release aggregates only: no figure rests on fewer than `k`
+//! records and no category is named from the data ([`check_release`] verifies this on
+//! any output), and a grant's [`RowWindow`] restricts the rows an analysis sees
+//! ([`run_windowed`]).
 //!
 //! Inputs are [`std::io::Read`] streams of plaintext CSV with a header row (the
 //! caller decrypts on the fly); they are read once, record by record, and never held
@@ -40,16 +43,20 @@
 
 mod analysis;
 mod date;
-mod describe;
+pub mod describe;
 mod error;
 mod input;
+pub mod release;
 pub mod stratify;
 pub mod synthetic;
+pub mod window;
 
-pub use analysis::{Analysis, AnalysisOutput, ColumnRef, Opener, run};
-pub use describe::{Describe, describe, describe_labeled};
+pub use analysis::{Analysis, AnalysisOutput, ColumnRef, Opener, run, run_windowed};
+pub use describe::{Describe, Withheld, describe, describe_labeled};
 pub use error::{ComputeError, MalformedInput, Problem};
 pub use input::Labeled;
+pub use release::{ReleaseViolation, check_release};
 pub use stratify::{
     Cell, ConditionMatch, Row, Stratification, StratifyParams, stratify, stratify_labeled,
 };
+pub use window::{RowWindow, RowWindows, timestamp_ms};

@@ -10,19 +10,31 @@
 //! age band is their age in completed years on the earliest `START` of a matching row
 //! (first onset): 0-17, 18-34, 35-49, 50-64 or 65+.
 //!
-//! Every row of both files is checked, matching or not: field count, dates, UTF-8 of
-//! the columns read, unique patient `Id`s, every `PATIENT` present in the patients
-//! file, no `START` before the patient's `BIRTHDATE`. Columns the analysis does not
+//! Every row of both files is checked, matching or not (except conditions rows outside
+//! their row window, see below): field count, dates, UTF-8 of the columns read, unique
+//! patient `Id`s, every `PATIENT` present in the patients file, no `START` before the
+//! patient's `BIRTHDATE`. Columns the analysis does not
 //! read are never decoded (so the result does not depend on them), except for the
 //! field count of each row.
 //!
 //! # Rows
 //!
-//! Gender, race and ethnicity list every value that occurs in the patients file (the
-//! population), sorted by value, not by count (an order by count would rank the
-//! suppressed cells); age bands are always the five bands above. A value with no
-//! matching patient has a count of 0, which is below `k` and so suppressed like any
-//! small count.
+//! The rows of each dimension are fixed by this definition, never taken from the data,
+//! so that a rare value cannot be revealed by its name (nor its existence by an extra
+//! row): gender [`GENDER_ROWS`], race [`RACE_ROWS`] and ethnicity [`ETHNICITY_ROWS`]
+//! are the values Synthea documents and generates, then one `other` row that counts
+//! every value outside them (an empty field, a misspelling, a local code); age bands
+//! are always the five bands above. A patient whose `RACE` is Synthea's own `other`
+//! counts in that row too. A row with no matching patient has a count of 0, which is
+//! below `k` and so suppressed like any small count.
+//!
+//! # Row windows
+//!
+//! With [`RowWindows`] (through [`run_windowed`](crate::run_windowed)), a conditions row
+//! outside its window is skipped once its field count and time are checked, before any
+//! other check; a patient whose row is outside its window (if the patients file has the
+//! window's column) is checked but no part of the population, and their condition rows
+//! are checked, then skipped.
 //!
 //! # Suppression
 //!
@@ -32,6 +44,11 @@
 //! 3. if exactly one cell of a dimension is suppressed, it could be recovered as the
 //!    total minus the other cells, so the smallest remaining cell of that dimension
 //!    (the first in row order on a tie) is suppressed too (complementary suppression).
+//!
+//! Because the `other` row is fixed and usually 0 (so suppressed), a dimension whose
+//! remaining rows all reach `k` loses its smallest one to complementary suppression (on
+//! the Synthea sample, `M` is withheld along with gender `other`). That is the price of
+//! not telling whether anyone falls outside the vocabulary.
 //!
 //! Not stopped: this protects each one-dimensional table against exact recovery, not
 //! against interval inference. Knowing that a suppressed cell is below `k` and a
@@ -49,6 +66,8 @@ use serde::{Deserialize, Serialize};
 use crate::date::Date;
 use crate::error::{ComputeError, Problem};
 use crate::input::{CsvInput, Labeled};
+#[cfg(doc)]
+use crate::window::RowWindows;
 
 /// The default small-cell threshold: counts below 11 are suppressed.
 pub const DEFAULT_K: u32 = 11;
@@ -59,6 +78,21 @@ pub const PATIENT_COLUMNS: [&str; 5] = ["Id", "BIRTHDATE", "RACE", "ETHNICITY", 
 /// The columns of the conditions file that [`stratify`] always reads; it also reads
 /// the column of its [`ConditionMatch`].
 pub const CONDITION_COLUMNS: [&str; 2] = ["START", "PATIENT"];
+
+/// The gender rows, in order: Synthea's `GENDER` values, then `other` for any other.
+pub const GENDER_ROWS: [&str; 3] = ["F", "M", OTHER];
+
+/// The race rows, in order: Synthea's `RACE` values (US Census races), then `other`
+/// for Synthea's own `other` and any value outside the list.
+pub const RACE_ROWS: [&str; 6] = ["asian", "black", "hawaiian", "native", "white", OTHER];
+
+/// The ethnicity rows, in order: Synthea's `ETHNICITY` values, then `other` for any
+/// other.
+pub const ETHNICITY_ROWS: [&str; 3] = ["hispanic", "nonhispanic", OTHER];
+
+/// The last row of the gender, race and ethnicity dimensions: the patients whose value
+/// is not one of the rows before it.
+pub const OTHER: &str = "other";
 
 /// The age bands, in row order. A patient's band is their age in completed years on
 /// the first `START` of the condition.
@@ -182,7 +216,8 @@ impl fmt::Display for Cell {
 /// One row of a dimension: a value and its number of patients.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Row {
-    /// The value (`F`, `white`, `18-34`, ...; empty if the field was empty).
+    /// The row's label, from the fixed vocabulary ([`GENDER_ROWS`], [`RACE_ROWS`],
+    /// [`ETHNICITY_ROWS`], [`AGE_BANDS`]); never a value taken from the data.
     pub value: String,
     /// The number of distinct patients with the condition and this value.
     pub count: Cell,
@@ -224,25 +259,29 @@ impl Stratification {
     }
 }
 
+/// The dimensions as `(name, labels of their rows)`, in table order: what every
+/// [`Stratification`] lists, whatever the data.
+pub const DIMENSIONS: [(&str, &[&str]); 4] = [
+    ("gender", &GENDER_ROWS),
+    ("race", &RACE_ROWS),
+    ("ethnicity", &ETHNICITY_ROWS),
+    ("age_band", &AGE_BANDS),
+];
+
 impl fmt::Display for Stratification {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "patients with {} (k = {})", self.condition, self.k)?;
         let width = self
             .dimensions()
             .iter()
-            .flat_map(|(_, rows)| rows.iter().map(|r| r.value.len().max(7)))
+            .flat_map(|(_, rows)| rows.iter().map(|r| r.value.len().max(11)))
             .max()
-            .unwrap_or(7);
+            .unwrap_or(11);
         writeln!(f, "{:<10} {:<width$} patients", "dimension", "value")?;
         writeln!(f, "{:<10} {:<width$} {}", "total", "", self.total)?;
         for (name, rows) in self.dimensions() {
             for row in rows {
-                let value = if row.value.is_empty() {
-                    "(empty)"
-                } else {
-                    &row.value
-                };
-                writeln!(f, "{name:<10} {value:<width$} {}", row.count)?;
+                writeln!(f, "{name:<10} {:<width$} {}", row.value, row.count)?;
             }
         }
         Ok(())
@@ -289,46 +328,53 @@ pub fn stratify_labeled(
     conditions: Labeled<impl Read>,
     params: &StratifyParams,
 ) -> Result<Stratification, ComputeError> {
+    let mut patients = CsvInput::open(patients)?;
+    let mut conditions = CsvInput::open(conditions)?;
+    stratify_csv(&mut patients, &mut conditions, params)
+}
+
+/// [`stratify`] over opened inputs (with their row windows, if any).
+pub(crate) fn stratify_csv(
+    patients: &mut CsvInput<impl Read>,
+    conditions: &mut CsvInput<impl Read>,
+    params: &StratifyParams,
+) -> Result<Stratification, ComputeError> {
     let population = Population::read(patients)?;
     let first_onset = first_onsets(&population, conditions, &params.condition)?;
     Ok(population.tabulate(&first_onset, params))
 }
 
-/// A patient's attributes, with the categorical ones interned.
+/// A patient's attributes, as row indices of their dimensions.
 struct Patient {
     birth: Date,
     gender: usize,
     race: usize,
     ethnicity: usize,
+    /// Whether the patient's row is inside the row windows (always, without one).
+    inside: bool,
 }
 
 /// The patients file, indexed by `Id`.
 struct Population {
     index: HashMap<Box<[u8]>, usize>,
     patients: Vec<Patient>,
-    gender: Interner,
-    race: Interner,
-    ethnicity: Interner,
 }
 
 impl Population {
-    fn read(input: Labeled<impl Read>) -> Result<Self, ComputeError> {
-        let mut csv = CsvInput::open(input)?;
+    fn read<R: Read>(csv: &mut CsvInput<R>) -> Result<Self, ComputeError> {
         let [id, birth, race, ethnicity, gender] = PATIENT_COLUMNS.map(|c| csv.required(c));
         let (id, birth, race, ethnicity, gender) = (id?, birth?, race?, ethnicity?, gender?);
         let mut this = Self {
             index: HashMap::new(),
             patients: Vec::new(),
-            gender: Interner::default(),
-            race: Interner::default(),
-            ethnicity: Interner::default(),
         };
-        while csv.advance()? {
+        while let Some(inside) = csv.advance_marking()? {
             let patient = Patient {
                 birth: csv.date(birth)?,
-                gender: this.gender.intern(&csv, gender)?,
-                race: this.race.intern(&csv, race)?,
-                ethnicity: this.ethnicity.intern(&csv, ethnicity)?,
+                gender: row_of(csv, gender, &GENDER_ROWS)?,
+                race: row_of(csv, race, &RACE_ROWS)?,
+                ethnicity: row_of(csv, ethnicity, &ETHNICITY_ROWS)?,
+                inside,
             };
             csv.str(id)?;
             let next = this.patients.len();
@@ -342,15 +388,18 @@ impl Population {
         Ok(this)
     }
 
-    /// Counts, suppresses and sorts.
+    /// Counts and suppresses.
     fn tabulate(&self, first_onset: &[Option<Date>], params: &StratifyParams) -> Stratification {
-        let mut gender = vec![0u64; self.gender.values.len()];
-        let mut race = vec![0u64; self.race.values.len()];
-        let mut ethnicity = vec![0u64; self.ethnicity.values.len()];
+        let mut gender = [0u64; GENDER_ROWS.len()];
+        let mut race = [0u64; RACE_ROWS.len()];
+        let mut ethnicity = [0u64; ETHNICITY_ROWS.len()];
         let mut age_band = [0u64; AGE_BANDS.len()];
         let mut total = 0u64;
         for (patient, onset) in self.patients.iter().zip(first_onset) {
             let Some(onset) = onset else { continue };
+            if !patient.inside {
+                continue;
+            }
             total += 1;
             gender[patient.gender] += 1;
             race[patient.race] += 1;
@@ -360,7 +409,6 @@ impl Population {
             age_band[band(age)] += 1;
         }
         let k = u64::from(params.k);
-        let labels = AGE_BANDS.map(str::to_owned);
         Stratification {
             condition: params.condition.clone(),
             k: params.k,
@@ -369,22 +417,21 @@ impl Population {
             } else {
                 Cell::Count(total)
             },
-            gender: dimension(&self.gender.values, &gender, total, k, true),
-            race: dimension(&self.race.values, &race, total, k, true),
-            ethnicity: dimension(&self.ethnicity.values, &ethnicity, total, k, true),
-            age_band: dimension(&labels, &age_band, total, k, false),
+            gender: dimension(&GENDER_ROWS, &gender, total, k),
+            race: dimension(&RACE_ROWS, &race, total, k),
+            ethnicity: dimension(&ETHNICITY_ROWS, &ethnicity, total, k),
+            age_band: dimension(&AGE_BANDS, &age_band, total, k),
         }
     }
 }
 
 /// Streams the conditions file and returns, for each patient, the earliest `START`
 /// of a matching row.
-fn first_onsets(
+fn first_onsets<R: Read>(
     population: &Population,
-    input: Labeled<impl Read>,
+    csv: &mut CsvInput<R>,
     condition: &ConditionMatch,
 ) -> Result<Vec<Option<Date>>, ComputeError> {
-    let mut csv = CsvInput::open(input)?;
     let [start, patient] = CONDITION_COLUMNS.map(|c| csv.required(c));
     let (start, patient) = (start?, patient?);
     let matched = csv.required(condition.column())?;
@@ -405,7 +452,7 @@ fn first_onsets(
             }));
         }
         let value = csv.bytes(matched);
-        if value == target {
+        if value == target && population.patients[who].inside {
             let onset: &mut Option<Date> = &mut first_onset[who];
             if onset.is_none_or(|d| date < d) {
                 *onset = Some(date);
@@ -428,38 +475,25 @@ fn band(age: u32) -> usize {
     }
 }
 
-/// Distinct values of one column, in first-seen order.
-#[derive(Default)]
-struct Interner {
-    ids: HashMap<Box<[u8]>, usize>,
-    values: Vec<String>,
-}
-
-impl Interner {
-    fn intern<R: Read>(&mut self, csv: &CsvInput<R>, column: usize) -> Result<usize, ComputeError> {
-        if let Some(&id) = self.ids.get(csv.bytes(column)) {
-            return Ok(id);
-        }
-        let value = csv.str(column)?.to_owned();
-        let id = self.values.len();
-        self.ids.insert(csv.bytes(column).into(), id);
-        self.values.push(value);
-        Ok(id)
+/// The row of `rows` that the field at `column` falls in: its position if it is one of
+/// the labels before the last, else the last (`other`). A value outside the vocabulary
+/// is still checked to be UTF-8.
+fn row_of<R: Read>(csv: &CsvInput<R>, column: usize, rows: &[&str]) -> Result<usize, ComputeError> {
+    let value = csv.bytes(column);
+    let last = rows.len() - 1;
+    match rows[..last].iter().position(|r| r.as_bytes() == value) {
+        Some(row) => Ok(row),
+        None => csv.str(column).map(|_| last),
     }
 }
 
-/// One suppressed dimension: rows sorted by value if `sort`, else in label order.
-fn dimension(labels: &[String], counts: &[u64], total: u64, k: u64, sort: bool) -> Vec<Row> {
-    let mut order: Vec<usize> = (0..labels.len()).collect();
-    if sort {
-        order.sort_by(|&a, &b| labels[a].cmp(&labels[b]));
-    }
-    let sorted: Vec<u64> = order.iter().map(|&i| counts[i]).collect();
-    order
+/// One suppressed dimension, in the order of its fixed `labels`.
+fn dimension(labels: &[&str], counts: &[u64], total: u64, k: u64) -> Vec<Row> {
+    labels
         .iter()
-        .zip(suppress(&sorted, total, k))
-        .map(|(&i, count)| Row {
-            value: labels[i].clone(),
+        .zip(suppress(counts, total, k))
+        .map(|(label, count)| Row {
+            value: (*label).to_owned(),
             count,
         })
         .collect()

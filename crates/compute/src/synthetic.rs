@@ -125,8 +125,8 @@ pub struct SyntheticSummary {
 /// ```
 /// let dir = tempfile::tempdir()?;
 /// let summary = strongroom_compute::synthetic::generate(dir.path(), 50, 7)?;
-/// let d = strongroom_compute::describe(std::fs::File::open(&summary.conditions_path)?, "CODE")?;
-/// assert_eq!(d.count, summary.conditions as u64);
+/// let d = strongroom_compute::describe(std::fs::File::open(&summary.conditions_path)?, "CODE", 11)?;
+/// assert_eq!(d.count, Some(summary.conditions as u64));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn generate(dir: &Path, patients: usize, seed: u64) -> Result<SyntheticSummary, ComputeError> {

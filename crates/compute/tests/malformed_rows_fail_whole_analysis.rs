@@ -113,7 +113,7 @@ fn bad_dates_fail() {
 fn invalid_utf8_fails() {
     // describe: the invalid value is on line 3.
     let input: &[u8] = b"CODE,DESCRIPTION\n1,One\n2,Tw\xff\n1,One\n";
-    let err = describe_labeled(Labeled::new("c.csv", input), "DESCRIPTION").unwrap_err();
+    let err = describe_labeled(Labeled::new("c.csv", input), "DESCRIPTION", 1).unwrap_err();
     let m = malformed(err);
     assert_eq!(m.file, "c.csv");
     assert_eq!(m.line, 3);
@@ -140,7 +140,7 @@ fn invalid_utf8_fails() {
     );
 
     // In a header.
-    let m = malformed(describe(&b"A,B\xff\n1,2\n"[..], "A").unwrap_err());
+    let m = malformed(describe(&b"A,B\xff\n1,2\n"[..], "A", 1).unwrap_err());
     assert_eq!(
         (m.line, m.problem),
         (
@@ -216,7 +216,7 @@ fn duplicate_patient_and_onset_before_birth_fail() {
 
 #[test]
 fn empty_input_fails() {
-    let m = malformed(describe(&b""[..], "A").unwrap_err());
+    let m = malformed(describe(&b""[..], "A", 1).unwrap_err());
     assert_eq!((m.line, m.problem), (1, Problem::EmptyInput));
 }
 

@@ -35,15 +35,23 @@ fn describe_runs_on_the_named_file() {
     let analysis: Analysis =
         serde_json::from_str(r#"{"name": "describe", "file": "cond.csv", "column": "CODE"}"#)
             .unwrap();
-    let output = run(&analysis, 11, &mut opener(&mut opened)).unwrap();
+    let output = run(&analysis, 1, &mut opener(&mut opened)).unwrap();
     assert_eq!(opened, ["cond.csv"]);
     let AnalysisOutput::Describe(d) = &output else {
         panic!("{output:?}")
     };
-    assert_eq!((d.count, d.top.as_deref()), (1, Some("1")));
+    assert_eq!((d.count, d.top.as_deref()), (Some(1), Some("1")));
     let json = serde_json::to_value(&output).unwrap();
     assert_eq!(json["name"], "describe");
     assert_eq!(json["result"]["unique"], 1);
+    assert_eq!(json["result"]["suppressed"], serde_json::json!([]));
+    // At the owner's usual k = 11, the one row's figures are all withheld, and the JSON
+    // says so rather than carrying a number.
+    let output = run(&analysis, 11, &mut opener(&mut opened)).unwrap();
+    let json = serde_json::to_value(&output).unwrap();
+    assert_eq!(json["result"]["count"], serde_json::Value::Null);
+    assert_eq!(json["result"]["top"], serde_json::Value::Null);
+    assert_eq!(json["result"]["suppressed"], serde_json::json!(["count"]));
     assert!(output.render_table().starts_with("column  CODE\n"));
 }
 

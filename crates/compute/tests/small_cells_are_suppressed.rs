@@ -11,17 +11,17 @@ use strongroom_compute::{
 
 use Cell::{Count, Suppressed};
 
-/// A population where everyone has condition 1 (started in 2010), with races in the
-/// given numbers, all women born 1980-01-01 and non-hispanic, plus `healthy` white
-/// men without it.
-fn dataset(races: &[(&str, usize)], healthy: usize) -> (String, String) {
+/// A population where everyone has condition 1 (started in 2010): white women born
+/// 1980-01-01, with ethnicities in the given numbers, plus `healthy` black men without
+/// it.
+fn dataset(ethnicities: &[(&str, usize)], healthy: usize) -> (String, String) {
     let mut patients = String::from("Id,BIRTHDATE,RACE,ETHNICITY,GENDER\n");
     let mut conditions = String::from("START,STOP,PATIENT,ENCOUNTER,CODE,DESCRIPTION\n");
     let mut n = 0;
-    for &(race, count) in races {
+    for &(ethnicity, count) in ethnicities {
         for _ in 0..count {
             n += 1;
-            patients.push_str(&format!("p{n},1980-01-01,{race},nonhispanic,F\n"));
+            patients.push_str(&format!("p{n},1980-01-01,white,{ethnicity},F\n"));
             // Two rows per patient: distinct patients are counted, not rows.
             for start in ["2010-06-01", "2012-06-01"] {
                 conditions.push_str(&format!("{start},,p{n},e{n},1,Condition one\n"));
@@ -30,10 +30,18 @@ fn dataset(races: &[(&str, usize)], healthy: usize) -> (String, String) {
     }
     for _ in 0..healthy {
         n += 1;
-        patients.push_str(&format!("p{n},1950-01-01,white,hispanic,M\n"));
+        patients.push_str(&format!("p{n},1950-01-01,black,hispanic,M\n"));
         conditions.push_str(&format!("2010-06-01,,p{n},e{n},2,Condition two\n"));
     }
     (patients, conditions)
+}
+
+/// 20 hispanic, 12 non-hispanic and 3 with an ethnicity outside the vocabulary.
+fn mixed() -> (String, String) {
+    dataset(
+        &[("hispanic", 20), ("nonhispanic", 12), ("unrecorded", 3)],
+        5,
+    )
 }
 
 fn stratify_k(data: &(String, String), k: u32) -> Stratification {
@@ -50,22 +58,34 @@ fn row(value: &str, count: Cell) -> Row {
 
 #[test]
 fn cells_below_k_are_suppressed_and_distinct_patients_counted() {
-    let data = dataset(&[("white", 20), ("black", 12), ("native", 3)], 5);
-    let s = stratify_k(&data, 11);
+    let s = stratify_k(&mixed(), 11);
     assert_eq!(s.total, Count(35));
-    // native (3) is primary; black (12, the smallest published) is complementary, so
-    // native cannot be computed as 35 - 20 - 12.
+    // other (3) is primary; nonhispanic (12, the smallest published) is complementary,
+    // so other cannot be computed as 35 - 20 - 12.
     assert_eq!(
-        s.race,
+        s.ethnicity,
         vec![
-            row("black", Suppressed),
-            row("native", Suppressed),
-            row("white", Count(20))
+            row("hispanic", Count(20)),
+            row("nonhispanic", Suppressed),
+            row("other", Suppressed)
         ]
     );
-    // Every matching patient is a woman; men are in the population with 0 cases,
-    // and 0 is below k.
-    assert_eq!(s.gender, vec![row("F", Suppressed), row("M", Suppressed)]);
+    // Every matching patient is a white woman; the other rows are 0, below k.
+    assert_eq!(
+        s.gender,
+        vec![
+            row("F", Count(35)),
+            row("M", Suppressed),
+            row("other", Suppressed)
+        ]
+    );
+    assert_eq!(s.race[4], row("white", Count(35)));
+    assert!(
+        s.race
+            .iter()
+            .filter(|r| r.value != "white")
+            .all(|r| r.count == Suppressed)
+    );
     // Onset 2010 at age 30 (the 2012 rows are later onsets of the same patients).
     assert_eq!(s.age_band[2], row("35-49", Suppressed));
     assert_eq!(s.age_band[1], row("18-34", Count(35)));
@@ -73,21 +93,20 @@ fn cells_below_k_are_suppressed_and_distinct_patients_counted() {
 
 #[test]
 fn lower_k_publishes_what_higher_k_hides() {
-    let data = dataset(&[("white", 20), ("black", 12), ("native", 3)], 5);
-    let s = stratify_k(&data, 3);
+    let s = stratify_k(&mixed(), 3);
     assert_eq!(
-        s.race,
+        s.ethnicity,
         vec![
-            row("black", Count(12)),
-            row("native", Count(3)),
-            row("white", Count(20))
+            row("hispanic", Count(20)),
+            row("nonhispanic", Count(12)),
+            row("other", Count(3))
         ]
     );
 }
 
 #[test]
 fn total_below_k_suppresses_everything() {
-    let data = dataset(&[("white", 10)], 50);
+    let data = dataset(&[("hispanic", 10)], 50);
     let s = stratify_k(&data, 11);
     assert_eq!(s.total, Suppressed);
     for (name, rows) in s.dimensions() {
@@ -100,28 +119,29 @@ fn total_below_k_suppresses_everything() {
 
 #[test]
 fn suppressed_cells_carry_no_number_in_json_or_table() {
-    let data = dataset(&[("white", 20), ("black", 12), ("native", 3)], 5);
-    let s = stratify_k(&data, 11);
+    let s = stratify_k(&mixed(), 11);
     let json = serde_json::to_value(&s).unwrap();
     assert_eq!(
-        json["race"][1],
-        serde_json::json!({"value": "native", "count": "suppressed"})
+        json["ethnicity"][2],
+        serde_json::json!({"value": "other", "count": "suppressed"})
     );
     assert_eq!(
-        json["race"][2],
-        serde_json::json!({"value": "white", "count": {"count": 20}})
+        json["ethnicity"][0],
+        serde_json::json!({"value": "hispanic", "count": {"count": 20}})
     );
     let table = s.render_table();
-    assert!(table.contains("native"), "{table}");
-    let native_line = table.lines().find(|l| l.contains("native")).unwrap();
-    assert!(native_line.ends_with("suppressed"), "{native_line}");
-    assert!(!native_line.contains('3'), "{native_line}");
+    let other_line = table
+        .lines()
+        .find(|l| l.starts_with("ethnicity") && l.contains("other"))
+        .unwrap();
+    assert!(other_line.ends_with("suppressed"), "{other_line}");
+    assert!(!other_line.contains('3'), "{other_line}");
 }
 
 #[test]
 fn requester_can_raise_k_but_not_lower_it() {
-    let data = dataset(&[("white", 20), ("black", 12), ("native", 3)], 5);
-    let race_of = |requested: Option<u32>| {
+    let data = mixed();
+    let ethnicity_of = |requested: Option<u32>| {
         let analysis = Analysis::Stratify {
             patients_file: "patients.csv".into(),
             conditions_file: "conditions.csv".into(),
@@ -139,17 +159,17 @@ fn requester_can_raise_k_but_not_lower_it() {
         let AnalysisOutput::Stratify(s) = run(&analysis, 11, &mut open).unwrap() else {
             panic!("not a stratification")
         };
-        (s.k, s.race)
+        (s.k, s.ethnicity)
     };
     // Asking for k = 1 (publish everything) is ignored: the owner's 11 holds.
-    let (k, race) = race_of(Some(1));
+    let (k, ethnicity) = ethnicity_of(Some(1));
     assert_eq!(k, 11);
-    assert_eq!(race[1], row("native", Suppressed));
-    // Asking for 21 raises it: white (20) is now suppressed too.
-    let (k, race) = race_of(Some(21));
+    assert_eq!(ethnicity[2], row("other", Suppressed));
+    // Asking for 21 raises it: hispanic (20) is now suppressed too.
+    let (k, ethnicity) = ethnicity_of(Some(21));
     assert_eq!(k, 21);
-    assert_eq!(race[2], row("white", Suppressed));
-    assert_eq!(race_of(None).0, 11);
+    assert_eq!(ethnicity[0], row("hispanic", Suppressed));
+    assert_eq!(ethnicity_of(None).0, 11);
 }
 
 #[test]

@@ -26,7 +26,7 @@ use strongroom_identity::Member;
 pub const BUILTINS: [(&str, &str); 2] = [
     (
         "describe",
-        "count, unique, top and freq of one column of a CSV file",
+        "count, unique, top and freq of one column of a CSV file, figures resting on fewer than k records withheld",
     ),
     (
         "stratify",
@@ -678,7 +678,10 @@ async fn execute(
     })
 }
 
-/// Fetches, decrypts and analyses a task's inputs; returns the result's plaintext.
+/// Fetches, decrypts and analyses a task's inputs, over the rows their grants' windows
+/// allow, and checks the output against the algorithm's release rule; returns the
+/// result's plaintext. Any failure fails the task: nothing unwindowed or unchecked is
+/// released.
 async fn run_task(
     client: &Client,
     executor: &Member,
@@ -704,7 +707,9 @@ async fn run_task(
         }
     }
     let wanted: BTreeSet<String> = analysis.columns().into_iter().map(|c| c.file).collect();
-    let mut local = std::collections::BTreeMap::new();
+    // Which input holds each file read, and the row windows of those inputs' grants,
+    // settled before anything is fetched or decrypted.
+    let mut sources = Vec::new();
     for name in &wanted {
         let mut found = task
             .inputs
@@ -723,6 +728,17 @@ async fn run_task(
                 input.owner_msp
             );
         }
+        sources.push((name, input, file));
+    }
+    let mut read_inputs: Vec<&strongroom_contract::sharing::TaskInput> = Vec::new();
+    for (_, input, _) in &sources {
+        if !read_inputs.iter().any(|i| i.dataset == input.dataset) {
+            read_inputs.push(input);
+        }
+    }
+    let windows = super::enforce::row_windows(read_inputs)?;
+    let mut local = std::collections::BTreeMap::new();
+    for (name, input, file) in sources {
         let label = org_label(executor.msp_id());
         let wrapped = input
             .wrapped_keys
@@ -760,10 +776,12 @@ async fn run_task(
             })?;
             Ok(Box::new(std::io::BufReader::with_capacity(1 << 20, file)))
         };
-        strongroom_compute::run(&analysis, k, &mut open)
+        strongroom_compute::run_windowed(&analysis, k, &windows, &mut open)
     })
     .await
     .map_err(|e| anyhow!("the analysis crashed: {e}"))??;
+    // The last gate: nothing leaves unless it keeps the algorithm's release rule.
+    super::enforce::check_result(algorithm, &output, k)?;
     Ok(serde_json::to_vec(&output)?)
 }
 

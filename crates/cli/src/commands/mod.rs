@@ -4,6 +4,7 @@ mod attest;
 mod bench;
 mod crypto;
 mod demo;
+mod enforce;
 mod flow;
 mod governance;
 mod identity;

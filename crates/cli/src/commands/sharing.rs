@@ -12,7 +12,7 @@ use strongroom_client::Client;
 use strongroom_contract::sharing::{
     AlgorithmView, ApprovePermission, ApproveTask, CatalogSearch, Created, DatasetKind,
     DatasetSummary, DatasetView, GrantView, Invocation, Query, RejectPermission, RejectTask,
-    RequestPermission, RequestView, RevokeGrant, Scope, TaskView, WithdrawConsent,
+    RequestPermission, RequestView, RevokeGrant, Scope, TaskView, TimeRange, WithdrawConsent,
 };
 use strongroom_identity::Member;
 
@@ -45,6 +45,15 @@ fn ms_in_days(days: u64) -> Result<u64> {
         .checked_add(Duration::from_secs(days.saturating_mul(86_400)))
         .ok_or_else(|| anyhow!("{days} days is too far in the future"))?;
     u64::try_from(later.as_millis()).context("time out of range")
+}
+
+/// A grant's row-window bound: a `YYYY-MM-DD` date (midnight UTC) or an RFC 3339
+/// date-time, read as the analyzer reads the data's times.
+fn parse_row_time(text: &str) -> Result<u64, String> {
+    let ms = strongroom_compute::timestamp_ms(text).ok_or_else(|| {
+        format!("{text:?} is neither a YYYY-MM-DD date nor an RFC 3339 date-time")
+    })?;
+    u64::try_from(ms).map_err(|_| format!("{text:?} is before 1970, which a grant cannot express"))
 }
 
 fn parse_kind(text: &str) -> Result<DatasetKind, String> {
@@ -402,6 +411,13 @@ pub struct AccessRequestArgs {
     /// The grant ends after this many days (default: when the consent ends).
     #[arg(long)]
     days: Option<u64>,
+    /// Only rows whose time (in the dataset's time column) is at or after this:
+    /// `YYYY-MM-DD` (midnight UTC) or an RFC 3339 date-time. Needs `--rows-to`.
+    #[arg(long, requires = "rows_to", value_parser = parse_row_time)]
+    rows_from: Option<u64>,
+    /// Only rows whose time is before this (exclusive); same forms as `--rows-from`.
+    #[arg(long, requires = "rows_from", value_parser = parse_row_time)]
+    rows_to: Option<u64>,
 }
 
 /// An id and a reason.
@@ -529,7 +545,10 @@ async fn access_request(args: AccessRequestArgs) -> Result<()> {
             algorithms,
             scope: Scope {
                 columns,
-                rows: None,
+                rows: args
+                    .rows_from
+                    .zip(args.rows_to)
+                    .map(|(from_ms, to_ms)| TimeRange { from_ms, to_ms }),
                 expires_at_ms: args.days.map(ms_in_days).transpose()?,
             },
         }),
