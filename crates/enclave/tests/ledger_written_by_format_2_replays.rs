@@ -156,7 +156,7 @@ impl Writer {
 
     fn commit_sealed(&mut self, request: &PreparedRequest) -> Value {
         let executed = common::commit(&mut self.core, &mut self.ledger, self.t, &request.payload);
-        if self.ledger.entries.len() % 4 == 0 {
+        if self.ledger.entries.len().is_multiple_of(4) {
             self.ledger.sign(&mut self.core, self.t);
         }
         let reply = match request.open_response(&executed.response).unwrap() {
