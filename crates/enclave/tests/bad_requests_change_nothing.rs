@@ -230,3 +230,37 @@ fn a_request_on_its_last_millisecond_is_accepted() {
         Reply::Accept(b"ok".to_vec())
     );
 }
+
+#[test]
+fn a_replay_after_its_nonce_was_forgotten_is_still_refused() {
+    let mut s = Setup::new();
+    let once = PreparedRequest::valid_until(
+        &s.key,
+        &s.w.alice,
+        Purpose::Transaction,
+        Body::Contract(b"put k=once".to_vec()),
+        s.t + 1_000,
+    )
+    .unwrap();
+    s.t += 1;
+    let executed = commit(&mut s.core, &mut s.ledger, s.t, &once.payload);
+    assert_eq!(
+        once.open_response(&executed.response).unwrap(),
+        Reply::Accept(b"ok".to_vec())
+    );
+    // An accepted transaction past the first one's not-after: its nonce is forgotten.
+    let later = PreparedRequest::valid_until(
+        &s.key,
+        &s.w.alice,
+        Purpose::Transaction,
+        Body::Contract(b"put k=later".to_vec()),
+        s.t + 5_000,
+    )
+    .unwrap();
+    s.t += 2_000;
+    commit(&mut s.core, &mut s.ledger, s.t, &later.payload);
+    s.before = digest(&mut s.core);
+    // The replay is refused all the same: expired.
+    let response = s.refuse(&once.payload);
+    assert!(refusal(&once, &response).starts_with("expired request"));
+}
