@@ -345,9 +345,9 @@ async fn flow_steps(
 
     step.next("Org1's analyzer claims the tasks, decrypts the data at Org1, runs them");
     let work = base.join("analyzer");
-    let executed = flow::analyzer_pass(&client, analyzer, &org_key, &work).await?;
+    let executed = super::analyzer::analyzer_pass(&client, analyzer, &org_key, &work).await?;
     for e in &executed {
-        step.say(&flow::executed_line(e));
+        step.say(&super::analyzer::executed_line(e));
     }
     ensure!(
         executed.len() == 2 && executed.iter().all(|e| e.status == "succeeded"),

@@ -1,5 +1,6 @@
 //! The subcommands.
 
+mod analyzer;
 mod attest;
 mod bench;
 mod crypto;

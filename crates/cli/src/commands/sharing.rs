@@ -788,12 +788,13 @@ pub fn run_analyzer(command: AnalyzerCommand) -> Result<()> {
         let (client, member) = args.common.open().await?;
         let key = args.common.member.org_data_key()?;
         loop {
-            let done = flow::analyzer_pass(&client, &member, &key, &args.work_dir).await?;
+            let done =
+                super::analyzer::analyzer_pass(&client, &member, &key, &args.work_dir).await?;
             for executed in &done {
                 if args.common.node.json {
                     println!("{}", serde_json::to_string(executed)?);
                 } else {
-                    println!("{}", flow::executed_line(executed));
+                    println!("{}", super::analyzer::executed_line(executed));
                 }
             }
             if args.once {

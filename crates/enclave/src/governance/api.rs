@@ -1,0 +1,202 @@
+//! The JSON of governance: what members send ([`GovernanceInvocation`],
+//! [`GovernanceQuery`]) and what they get back ([`ProposalView`], [`ProposalList`],
+//! [`ConstitutionView`]).
+
+use serde::{Deserialize, Serialize};
+use strongroom_contract::sharing::Party;
+
+/// How many organizations must vote for a proposal. Variants in alphabetical order.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "rule", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Threshold {
+    /// At least this many organizations (all of them, if there are fewer).
+    AtLeast {
+        /// The number of organizations, at least 1.
+        organizations: u32,
+    },
+    /// More than half of the organizations.
+    #[default]
+    Majority,
+}
+
+impl Threshold {
+    /// The votes needed among `organizations` organizations.
+    pub fn required(self, organizations: usize) -> usize {
+        match self {
+            Self::AtLeast { organizations: n } => {
+                usize::try_from(n).unwrap_or(usize::MAX).min(organizations)
+            }
+            Self::Majority => organizations / 2 + 1,
+        }
+    }
+}
+
+/// A change to the consortium. Variants in alphabetical order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "change", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ProposedChange {
+    /// Trust a new organization's root CA.
+    AddOrganization {
+        /// Its MSP id (1 to 64 of ASCII letters, digits, `.`, `-`, `_`).
+        msp_id: String,
+        /// Its root CA certificate, PEM.
+        ca_cert_pem: String,
+    },
+    /// Stop trusting an organization (at least one must remain).
+    RemoveOrganization {
+        /// Its MSP id.
+        msp_id: String,
+    },
+    /// Refuse every request signed with one member certificate.
+    RevokeMember {
+        /// SHA-256 of the certificate's DER, 64 lowercase hex digits.
+        certificate_sha256: String,
+    },
+    /// Change the voting threshold.
+    SetThreshold {
+        /// The new threshold.
+        threshold: Threshold,
+    },
+}
+
+/// A governance transaction, tagged by `"op"`. Variants in alphabetical order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+pub enum GovernanceInvocation {
+    /// Proposes a change (an organization's admin); counts as its organization's vote
+    /// for it. Answers the [`ProposalView`].
+    Propose {
+        /// The change.
+        change: ProposedChange,
+        /// Why (at most 1 KiB).
+        #[serde(default)]
+        description: String,
+        /// When the proposal expires (ledger time); default 7 days from now, at most
+        /// 30.
+        #[serde(default)]
+        expires_at_ms: Option<u64>,
+    },
+    /// Votes for or against an open proposal (an organization's admin). Answers the
+    /// [`ProposalView`].
+    Vote {
+        /// The proposal id (`prop-` and 16 lowercase hex digits).
+        proposal: String,
+        /// For (`true`) or against.
+        approve: bool,
+    },
+}
+
+/// A governance query, tagged by `"op"` (any member). Variants in alphabetical order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+pub enum GovernanceQuery {
+    /// The organizations, the threshold and the revoked certificates. Answers
+    /// [`ConstitutionView`].
+    Constitution,
+    /// One proposal. Answers [`ProposalView`].
+    GetProposal {
+        /// The proposal id.
+        id: String,
+    },
+    /// Proposals by id. Answers [`ProposalList`].
+    ListProposals {
+        /// Only proposals whose id sorts after this one (the previous page's `next`).
+        #[serde(default)]
+        after: Option<String>,
+        /// At most this many (default 20, at most 100).
+        #[serde(default)]
+        limit: Option<u32>,
+    },
+}
+
+/// Where a proposal stands. Variants in alphabetical order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProposalStatus {
+    /// It reached the threshold and its change took effect.
+    Enacted,
+    /// Its time ran out before it was decided.
+    Expired,
+    /// It reached the threshold but its change no longer applied (see `outcome`).
+    Failed,
+    /// Open for votes.
+    Open,
+    /// So many organizations voted against it that it can no longer pass.
+    Rejected,
+}
+
+/// One organization's vote.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VoteView {
+    /// The organization.
+    pub msp_id: String,
+    /// The admin who cast it.
+    pub name: String,
+    /// For or against.
+    pub approve: bool,
+    /// When (ledger time).
+    pub at_ms: u64,
+}
+
+/// A proposal, its votes and where it stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProposalView {
+    /// The proposal id.
+    pub id: String,
+    /// What it changes.
+    pub change: ProposedChange,
+    /// Why.
+    pub description: String,
+    /// Who proposed it.
+    pub proposer: Party,
+    /// When (ledger time).
+    pub proposed_at_ms: u64,
+    /// When it expires if undecided (ledger time).
+    pub expires_at_ms: u64,
+    /// Where it stands.
+    pub status: ProposalStatus,
+    /// The votes of current organizations.
+    pub votes: Vec<VoteView>,
+    /// The votes for it needed now.
+    pub required: u32,
+    /// When it was decided (ledger time).
+    pub decided_at_ms: Option<u64>,
+    /// Why a decided proposal failed.
+    pub outcome: Option<String>,
+}
+
+/// A page of proposals.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProposalList {
+    /// Proposals, by id.
+    pub items: Vec<ProposalView>,
+    /// Pass as `after` for the next page; `None` when this page is the last.
+    pub next: Option<String>,
+}
+
+/// A trusted organization.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrganizationView {
+    /// Its MSP id.
+    pub msp_id: String,
+    /// SHA-256 of its root CA certificate (DER), hex.
+    pub ca_cert_sha256: String,
+}
+
+/// The consortium's membership and rules now.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConstitutionView {
+    /// The trusted organizations, by MSP id.
+    pub organizations: Vec<OrganizationView>,
+    /// The voting threshold.
+    pub threshold: Threshold,
+    /// The votes a proposal needs now.
+    pub required: u32,
+    /// SHA-256 of every revoked member certificate, hex, sorted.
+    pub revoked: Vec<String>,
+}
