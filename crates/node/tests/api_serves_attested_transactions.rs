@@ -1,6 +1,7 @@
 //! Over real HTTPS: a client verifies the node's evidence, commits encrypted
 //! transactions, reads its own answers back, gets receipts that verify offline against
-//! the attested service key, exports the ledger, and the node survives a graceful
+//! the attested service key, exports the ledger (with a member's signature only), and
+//! the node survives a graceful
 //! restart with everything acknowledged still there.
 #![allow(clippy::unwrap_used)]
 
@@ -43,8 +44,18 @@ async fn transactions_queries_receipts_and_restart() {
         .unwrap();
     assert_eq!(verified.entry.sequence(), sequences[2]);
 
-    // The export verifies, and covers every entry.
-    let export = client.export(1, u64::MAX).await.unwrap();
+    // The export needs a member's signed authorization; with one, it verifies and
+    // covers every entry.
+    let unsigned = common::raw_http(running.cert_pem(), b"h2")
+        .get(format!(
+            "https://localhost:{}/v1/ledger/export",
+            running.addr().port()
+        ))
+        .send()
+        .await
+        .unwrap();
+    common::check_error(unsigned, 401, "unauthorized", "x-strongroom-export").await;
+    let export = client.export(&alice, 1, u64::MAX).await.unwrap();
     let summary = verify_export(&mut export.as_slice(), Some(client.service_key())).unwrap();
     assert!(summary.entries >= *sequences.last().unwrap(), "{summary:?}");
 

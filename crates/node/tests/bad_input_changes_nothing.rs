@@ -32,10 +32,11 @@ use futures_util::TryStreamExt;
 use strongroom_api_types::{DOWNLOAD_HEADER, Submit, Submitted, b64};
 use strongroom_client::data::{fetch_file, put_file, wrap_data_key};
 use strongroom_client::{Client, ClientError, Committed};
+use strongroom_contract::ObjectPurpose;
 use strongroom_contract::sharing::{
     AlgorithmKind, AlgorithmList, CatalogPage, CatalogSearch, Consent, Created, DatasetFile,
     DatasetKind, DatasetView, Invocation, OutputRule, Port, Query, RegisterAlgorithm,
-    RegisterDataset, Reserved, ReserveLocations, SharingContract, WrappedKey,
+    RegisterDataset, ReserveLocations, Reserved, SharingContract, WrappedKey,
 };
 use strongroom_crypto::hpke::{KemId, PrivateKey};
 use strongroom_crypto::key::DataKey;
@@ -50,8 +51,6 @@ use zeroize::Zeroizing;
 
 /// Smaller than the default so the oversized bodies stay cheap.
 const MAX_BODY_BYTES: usize = 64 * 1024;
-const TAMPERED_LOCATION: &str = "org1/diabetes-cohort/tampered.enc";
-const INTERRUPTED_LOCATION: &str = "org1/diabetes-cohort/interrupted.enc";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_changes_nothing() {
@@ -93,18 +92,29 @@ async fn bad_input_changes_nothing() {
         .collect();
     let plain_path = base.path().join("patients.csv");
     std::fs::write(&plain_path, &plaintext).unwrap();
-    // The dataset's file goes where the contract says: a location it reserved for Org1.
+    // The dataset's file goes where the contract says: a location it reserved for Org1;
+    // so do a tampered copy (registered as a dataset of its own) and, later, an upload
+    // that breaks off.
     let reserved: strongroom_client::sharing::Invoked<Reserved> = client
         .invoke(
             &owner,
-            &Invocation::ReserveLocations(ReserveLocations { count: 1 }),
+            &Invocation::ReserveLocations(ReserveLocations { count: 3 }),
         )
         .await
         .unwrap();
     let dataset_location = reserved.value.locations[0].clone();
-    let uploaded = put_file(&client, &owner, &plain_path, &dataset_location, &dek, |_| {})
-        .await
-        .unwrap();
+    let tampered_location = reserved.value.locations[1].clone();
+    let interrupted_location = reserved.value.locations[2].clone();
+    let uploaded = put_file(
+        &client,
+        &owner,
+        &plain_path,
+        &dataset_location,
+        &dek,
+        |_| {},
+    )
+    .await
+    .unwrap();
     let created: strongroom_client::sharing::Invoked<Created> = client
         .invoke(
             &owner,
@@ -149,8 +159,40 @@ async fn bad_input_changes_nothing() {
     let tampered_stored = client
         .put_object(
             &owner,
-            TAMPERED_LOCATION,
+            &tampered_location,
             futures_util::stream::iter([Ok(Bytes::from(tampered))]),
+        )
+        .await
+        .unwrap();
+    // A dataset of its own, outside the protected state's catalog search.
+    let scratch = client
+        .invoke::<Created>(
+            &owner,
+            &Invocation::RegisterDataset(RegisterDataset {
+                name: "scratch copy".into(),
+                kind: DatasetKind::Blob,
+                description: String::new(),
+                labels: Vec::new(),
+                consent: Consent {
+                    purposes: vec!["testing".into()],
+                    expires_at_ms: None,
+                },
+                files: vec![DatasetFile {
+                    name: "tampered.enc".into(),
+                    columns: Vec::new(),
+                    plaintext_sha256: uploaded.plaintext_sha256.clone(),
+                    ciphertext_sha256: tampered_stored.sha256.clone(),
+                    size_bytes: uploaded.plaintext_size,
+                    location: tampered_location.clone(),
+                }],
+                wrapped_keys: vec![WrappedKey {
+                    recipient: "org:Org1MSP".into(),
+                    key: wrap_data_key(org_key.public_key(), &dek).unwrap(),
+                }],
+                time_column: None,
+                epsilon_budget_micro: None,
+                min_cell_size: None,
+            }),
         )
         .await
         .unwrap();
@@ -167,7 +209,7 @@ async fn bad_input_changes_nothing() {
         dataset_location: dataset_location.clone(),
         objects_dir: settings.data_dir.join(OBJECTS_DIR),
     };
-    fixture.settle(registered.sequence.unwrap()).await;
+    fixture.settle(scratch.sequence.unwrap()).await;
     let before = fixture.snapshot().await;
     assert_eq!(before.catalog.items.len(), 1, "{:?}", before.catalog);
     assert_eq!(before.catalog.items[0].id, created.value.id);
@@ -178,11 +220,13 @@ async fn bad_input_changes_nothing() {
         "{:?}",
         before.objects
     );
-    assert!(before.objects.contains_key(TAMPERED_LOCATION));
+    assert!(before.objects.contains_key(&tampered_location));
 
     let before = api_edge_refusals(&fixture, before).await;
     let before = core_refusals(&fixture, before, &expired).await;
     let objects = Objects {
+        tampered_location: &tampered_location,
+        interrupted_location: &interrupted_location,
         dek: &dek,
         plaintext: plaintext.as_bytes(),
         sha256: &uploaded.ciphertext_sha256,
@@ -371,6 +415,7 @@ async fn core_refusals(f: &Fixture, before: Snapshot, expired: &Member) -> Snaps
     let request = |name: &str| SignedRequest {
         purpose: Purpose::Transaction,
         nonce: nonce.clone(),
+        not_after_ms: strongroom_enclave::request::not_after_from_now(60_000),
         response_key: response_key.clone(),
         body: Body::Contract(json(&algorithm(name))),
     };
@@ -405,6 +450,22 @@ async fn core_refusals(f: &Fixture, before: Snapshot, expired: &Member) -> Snaps
         .assert_only_refusal_recorded(&before, committed.sequence, "expired certificate")
         .await;
 
+    // A transaction the host held back past its not-after: refused as expired.
+    let held = PreparedRequest::valid_until(
+        &key,
+        &f.owner,
+        Purpose::Transaction,
+        Body::Contract(json(&algorithm("held back"))),
+        strongroom_enclave::request::not_after_from_now(0).saturating_sub(1),
+    )
+    .unwrap();
+    let committed = f.client.submit_prepared(&held).await.unwrap();
+    let reason = refused(&committed.reply);
+    assert!(reason.starts_with("expired request"), "{reason}");
+    let before = f
+        .assert_only_refusal_recorded(&before, committed.sequence, "held past its not-after")
+        .await;
+
     // The same sealed transaction twice: applied once, then refused as a replay.
     let prepared =
         PreparedRequest::transaction(&key, &f.owner, json(&algorithm("replayed"))).unwrap();
@@ -427,6 +488,8 @@ async fn core_refusals(f: &Fixture, before: Snapshot, expired: &Member) -> Snaps
 
 /// What the object cases need from the setup.
 struct Objects<'a> {
+    tampered_location: &'a str,
+    interrupted_location: &'a str,
     dek: &'a DataKey,
     plaintext: &'a [u8],
     sha256: &'a str,
@@ -436,6 +499,7 @@ struct Objects<'a> {
 
 /// Object uploads and downloads that go wrong leave nothing behind.
 async fn object_refusals(f: &Fixture, before: Snapshot, o: &Objects<'_>) -> Snapshot {
+    let (tampered_location, interrupted_location) = (o.tampered_location, o.interrupted_location);
     // What was stored is what was sent.
     let stored = download(&f.client, &f.owner, &f.dataset_location).await;
     assert_eq!(sha256_hex(&stored), o.sha256);
@@ -447,6 +511,7 @@ async fn object_refusals(f: &Fixture, before: Snapshot, o: &Objects<'_>) -> Snap
     let written = fetch_file(
         &f.client,
         &f.owner,
+        ObjectPurpose::OwnerRead,
         &f.dataset_location,
         o.sha256,
         o.dek,
@@ -462,6 +527,7 @@ async fn object_refusals(f: &Fixture, before: Snapshot, o: &Objects<'_>) -> Snap
     let error = fetch_file(
         &f.client,
         &f.owner,
+        ObjectPurpose::OwnerRead,
         &f.dataset_location,
         o.tampered_sha256,
         o.dek,
@@ -485,7 +551,8 @@ async fn object_refusals(f: &Fixture, before: Snapshot, o: &Objects<'_>) -> Snap
     let error = fetch_file(
         &f.client,
         &f.owner,
-        TAMPERED_LOCATION,
+        ObjectPurpose::OwnerRead,
+        tampered_location,
         o.tampered_sha256,
         o.dek,
         &dest,
@@ -493,7 +560,7 @@ async fn object_refusals(f: &Fixture, before: Snapshot, o: &Objects<'_>) -> Snap
     .await
     .unwrap_err();
     assert!(matches!(error, ClientError::Data(_)), "{error:?}");
-    assert!(error.to_string().contains(TAMPERED_LOCATION), "{error}");
+    assert!(error.to_string().contains(tampered_location), "{error}");
     assert!(!dest.exists(), "a corrupted download left {dest:?}");
 
     // A destination that exists: refused, and the file the user had is untouched.
@@ -502,6 +569,7 @@ async fn object_refusals(f: &Fixture, before: Snapshot, o: &Objects<'_>) -> Snap
     let error = fetch_file(
         &f.client,
         &f.owner,
+        ObjectPurpose::OwnerRead,
         &f.dataset_location,
         o.sha256,
         o.dek,
@@ -512,7 +580,8 @@ async fn object_refusals(f: &Fixture, before: Snapshot, o: &Objects<'_>) -> Snap
     assert!(error.to_string().contains("existing.csv"), "{error}");
     assert_eq!(std::fs::read(&dest).unwrap(), b"the user's own file");
 
-    // No overwriting an existing object.
+    // No overwriting an existing object: a registered location accepts no upload, and
+    // the answer is the one anybody not entitled gets.
     let (status, code, error) = api_error(
         f.client
             .put_object(
@@ -523,11 +592,8 @@ async fn object_refusals(f: &Fixture, before: Snapshot, o: &Objects<'_>) -> Snap
             .await
             .unwrap_err(),
     );
-    assert_eq!((status, code.as_str()), (409, "exists"), "{error}");
-    assert!(
-        error.contains(&f.dataset_location) && error.contains("nothing was written"),
-        "{error}"
-    );
+    assert_eq!((status, code.as_str()), (404, "not_found"), "{error}");
+    assert!(error.contains("not found or not allowed"), "{error}");
     assert_eq!(
         sha256_hex(&download(&f.client, &f.owner, &f.dataset_location).await),
         o.sha256
@@ -545,7 +611,10 @@ async fn object_refusals(f: &Fixture, before: Snapshot, o: &Objects<'_>) -> Snap
             .unwrap_err(),
     );
     assert_eq!((status, code.as_str()), (400, "bad_request"), "{error}");
-    assert!(error.contains("invalid object location"), "{error}");
+    assert!(
+        error.contains("expected a location the contract reserved"),
+        "{error}"
+    );
     f.assert_unchanged(&before, "object reads and refused writes")
         .await;
 
@@ -565,7 +634,7 @@ async fn object_refusals(f: &Fixture, before: Snapshot, o: &Objects<'_>) -> Snap
                     0 | 1 => Some((Ok(chunk), step + 1)),
                     2 => {
                         for _ in 0..250 {
-                            if staging_files(&objects_dir, INTERRUPTED_LOCATION) > 0 {
+                            if staging_files(&objects_dir) > 0 {
                                 staging_seen.store(true, Ordering::SeqCst);
                                 break;
                             }
@@ -582,7 +651,7 @@ async fn object_refusals(f: &Fixture, before: Snapshot, o: &Objects<'_>) -> Snap
     // The SDK reports its own broken body (the node's 400 may not reach it).
     let error = f
         .client
-        .put_object(&f.owner, INTERRUPTED_LOCATION, body)
+        .put_object(&f.owner, interrupted_location, body)
         .await
         .unwrap_err();
     assert!(
@@ -596,20 +665,24 @@ async fn object_refusals(f: &Fixture, before: Snapshot, o: &Objects<'_>) -> Snap
         staging_seen.load(Ordering::SeqCst),
         "the node never started storing the upload"
     );
-    let authorization = PreparedRequest::download(
+    // A reservation no dataset registered is readable by nobody: the answer is the
+    // same whether the broken upload left something or not.
+    let authorization = PreparedRequest::object(
         &f.client.public_keys().transaction_key,
         &f.owner,
-        INTERRUPTED_LOCATION,
+        ObjectPurpose::OwnerRead,
+        interrupted_location,
+        f.client.endpoint(),
     )
     .unwrap();
     let response = f
         .http
-        .get(f.url(&format!("/v1/objects/{INTERRUPTED_LOCATION}")))
+        .get(f.url(&format!("/v1/objects/{interrupted_location}")))
         .header(DOWNLOAD_HEADER, b64::encode(&authorization.payload))
         .send()
         .await
         .unwrap();
-    check_error(response, 404, "not_found", INTERRUPTED_LOCATION).await;
+    check_error(response, 404, "not_found", "not found or not allowed").await;
     // The server notices the broken body on its own schedule; give it a moment to
     // remove its staging file.
     for _ in 0..50 {
@@ -624,7 +697,7 @@ async fn object_refusals(f: &Fixture, before: Snapshot, o: &Objects<'_>) -> Snap
         .client
         .put_object(
             &f.owner,
-            INTERRUPTED_LOCATION,
+            interrupted_location,
             futures_util::stream::iter([Ok(chunk.clone()), Ok(chunk.clone())]),
         )
         .await
@@ -634,15 +707,9 @@ async fn object_refusals(f: &Fixture, before: Snapshot, o: &Objects<'_>) -> Snap
         stored.sha256,
         sha256_hex(&[&chunk[..], &chunk[..]].concat())
     );
-    assert_eq!(
-        download(&f.client, &f.owner, INTERRUPTED_LOCATION)
-            .await
-            .len(),
-        2 * chunk.len()
-    );
     let after = f.snapshot().await;
     let mut expected = before.objects.clone();
-    expected.insert(INTERRUPTED_LOCATION.to_owned(), stored.size);
+    expected.insert(interrupted_location.to_owned(), stored.size);
     assert_eq!(after.objects, expected);
     after
 }
@@ -756,7 +823,7 @@ impl Fixture {
 
     async fn snapshot(&self) -> Snapshot {
         let head = self.client.health().await.unwrap().ledger_sequence;
-        let export = self.client.export(1, head).await.unwrap();
+        let export = self.client.export(&self.owner, 1, head).await.unwrap();
         let (catalog, algorithms, dataset) = self.contract_state().await;
         Snapshot {
             head,
@@ -780,7 +847,7 @@ impl Fixture {
         );
         assert_eq!(after.dataset, before.dataset, "{what}: the dataset changed");
         assert_eq!(after.objects, before.objects, "{what}: the objects changed");
-        let whole = self.client.export(1, u64::MAX).await.unwrap();
+        let whole = self.client.export(&self.owner, 1, u64::MAX).await.unwrap();
         assert!(whole == before.export, "{what}: the whole export changed");
     }
 
@@ -884,12 +951,12 @@ fn list_files(dir: &Path) -> BTreeMap<String, u64> {
     out
 }
 
-/// How many staging files of an unfinished upload to `location` are under `dir`
-/// (the local object store writes `<location>#<n>`, then renames it).
-fn staging_files(dir: &Path, location: &str) -> usize {
+/// How many staging files of unfinished uploads are under `dir` (the node stages an
+/// upload under `.staging/`, then moves it into place).
+fn staging_files(dir: &Path) -> usize {
     list_files(dir)
         .keys()
-        .filter(|name| name.starts_with(&format!("{location}#")))
+        .filter(|name| name.starts_with(".staging/"))
         .count()
 }
 
@@ -921,7 +988,7 @@ fn refused(reply: &Reply) -> &str {
 
 async fn download(client: &Client, member: &Member, location: &str) -> Vec<u8> {
     client
-        .get_object(member, location)
+        .get_object(member, ObjectPurpose::OwnerRead, location)
         .await
         .unwrap()
         .try_fold(Vec::new(), |mut all, chunk| async move {

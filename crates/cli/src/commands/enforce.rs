@@ -4,7 +4,7 @@
 
 use anyhow::{Result, anyhow, bail};
 use strongroom_compute::{AnalysisOutput, RowWindow, RowWindows, check_release};
-use strongroom_contract::sharing::{AlgorithmKind, TaskAlgorithm, TaskInput};
+use strongroom_contract::sharing::{AlgorithmKind, OutputRule, TaskAlgorithm, TaskInput};
 
 /// The row windows of `inputs` (those supplying the files the analysis reads): each
 /// input's grant `rows` over its dataset's `time_column`, governing that input's files.
@@ -29,12 +29,13 @@ pub fn row_windows<'a>(inputs: impl IntoIterator<Item = &'a TaskInput>) -> Resul
 }
 
 /// Whether a task's result must pass the release check "small cells suppressed": the
-/// algorithm is registered `aggregate_only`, or it is a built-in (aggregates by
-/// construction, so one registered without the flag is checked all the same).
+/// algorithm's registration states that output rule (every `aggregate_only` algorithm
+/// states one), or it is a built-in (aggregates by construction, so one registered
+/// without the rule is checked all the same).
 pub fn requires_release_check(algorithm: &TaskAlgorithm) -> bool {
-    // Once the contract's `output_rule` lands, `Some(OutputRule::SmallCellsSuppressed)`
-    // requires it too.
-    algorithm.aggregate_only || algorithm.kind == AlgorithmKind::Builtin
+    algorithm.output_rule == Some(OutputRule::SmallCellsSuppressed)
+        || algorithm.aggregate_only
+        || algorithm.kind == AlgorithmKind::Builtin
 }
 
 /// Checks `output` against "small cells suppressed" with threshold `k` when the
@@ -91,6 +92,7 @@ mod tests {
             measurement: "00".into(),
             aggregate_only,
             differentially_private: false,
+            output_rule: aggregate_only.then_some(OutputRule::SmallCellsSuppressed),
         }
     }
 

@@ -15,7 +15,7 @@ use strongroom_contract::sharing::{
     AlgorithmKind, AlgorithmList, AlgorithmView, CatalogPage, CatalogSearch, ClaimTask, Consent,
     Created, DatasetFile, DatasetKind, DatasetSummary, ExecutionMode, Invocation, Outcome,
     OutputRule, Port, Query, Recipient, RegisterAlgorithm, RegisterDataset, RequestList,
-    RequestTask, Reserved, ReserveLocations, ResultView, TaskList, TaskStatus, TaskView,
+    RequestTask, ReserveLocations, Reserved, ResultView, TaskList, TaskStatus, TaskView,
     WrappedKey, WriteResult,
 };
 use strongroom_crypto::hpke::PrivateKey;

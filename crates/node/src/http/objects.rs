@@ -53,9 +53,10 @@ async fn authorize_object(
         .map_err(ApiError::internal)?
         .map_err(|e| match e {
             NodeError::Unauthorized(why) => unauthorized(why),
+            // The same bytes for every location: not even the path is echoed.
             NodeError::NotFoundOrDenied => ApiError::new(
                 ErrorCode::NotFound,
-                format!("{method} /v1/objects/{location}: not found or not allowed"),
+                format!("{method} /v1/objects: not found or not allowed"),
             ),
             other => other.into(),
         })?;

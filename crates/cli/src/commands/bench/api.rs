@@ -12,7 +12,7 @@ use strongroom_client::Client;
 use strongroom_client::data::put_file;
 use strongroom_contract::sharing::{
     AlgorithmKind, Consent, Created, DatasetFile, DatasetKind, Invocation, OutputRule,
-    RegisterAlgorithm, RegisterDataset, RequestPermission, Reserved, ReserveLocations, Scope,
+    RegisterAlgorithm, RegisterDataset, RequestPermission, ReserveLocations, Reserved, Scope,
     SharingContract, WrappedKey,
 };
 use strongroom_crypto::key::DataKey;
