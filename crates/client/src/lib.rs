@@ -3,7 +3,7 @@
 //! [`Client::connect`] opens a TLS connection to a node, asks for attestation evidence
 //! over a fresh nonce, verifies it against the caller's [`Policy`] and checks that it
 //! binds the service keys and the TLS key of the connection (which it then pins: see
-//! [`tls`](crate::tls)). Only then does the client hold the service transaction key, and
+//! [`tls`]). Only then does the client hold the service transaction key, and
 //! every transaction or query it sends afterwards is signed by the member and encrypted
 //! to that key (the node's host sees only ciphertext). Responses are decrypted with the
 //! per-request key; receipts are verified against the attested service signing key.

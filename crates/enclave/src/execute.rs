@@ -311,10 +311,7 @@ impl Enclave {
             |checked| checked.cert_fingerprint(),
         );
         if governance::is_revoked(self.state.core_state(), &key) {
-            return Err(Refusal::new(
-                RefusalCode::Revoked,
-                format!("certificate {}", hex::encode(key)),
-            ));
+            return Err(Refusal::new(RefusalCode::Revoked, hex::encode(key)));
         }
         if let Some(identity) = self.members.get(&key) {
             return verify(identity).map_err(reason);

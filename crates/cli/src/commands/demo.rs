@@ -8,6 +8,7 @@ use anyhow::{Context, Result, anyhow, bail, ensure};
 use clap::Args;
 use serde_json::json;
 use strongroom_client::Client;
+use strongroom_contract::ObjectPurpose;
 use strongroom_contract::sharing::{
     ApprovePermission, CatalogPage, CatalogSearch, Created, DatasetKind, Invocation, Query,
     RequestPermission, Scope, SharingContract, TaskStatus, TaskView,
@@ -424,6 +425,30 @@ async fn flow_steps(
             "{what}: {seen:?}, byte for byte the answer for an id that does not exist"
         ));
     }
+    // Even knowing where the ciphertext is, Org3 cannot tell it from nothing.
+    let location = &put.files[0].location;
+    let nowhere = format!("data/{}", "0".repeat(32));
+    let mut object_answers = Vec::new();
+    for probe in [location.as_str(), nowhere.as_str()] {
+        let answer = match client
+            .get_object(eve, ObjectPurpose::OwnerRead, probe)
+            .await
+        {
+            Ok(_) => bail!("Org3 was served the object at {probe}"),
+            Err(error) => error.to_string(),
+        };
+        object_answers.push(answer);
+    }
+    ensure!(
+        object_answers[0] == object_answers[1],
+        "Org3's download of the dataset's object got {:?}, of nothing {:?}",
+        object_answers[0],
+        object_answers[1]
+    );
+    step.say(&format!(
+        "the dataset's encrypted object, at its location: {:?}, byte for byte the answer where nothing is",
+        object_answers[0]
+    ));
     let mine = flow::list_tasks(&client, eve).await?;
     ensure!(mine.is_empty(), "Org3 lists tasks it is not party to");
     step.say("its task and request lists are empty; the catalog entry stays public to members");
