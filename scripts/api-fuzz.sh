@@ -23,6 +23,8 @@ max_examples="${API_FUZZ_MAX_EXAMPLES:-100}"
 seed="${API_FUZZ_SEED:-$RANDOM$RANDOM}"
 pinned="$(sed -n 's/^schemathesis==//p' scripts/requirements-api-fuzz.txt)"
 
+# Through the interpreter that pip installs into, whatever PATH holds.
+st() { python3 -m schemathesis.cli "$@"; }
 if [[ "$(st --version 2>/dev/null || true)" != *"$pinned"* ]]; then
   echo "== installing schemathesis $pinned (scripts/requirements-api-fuzz.txt)"
   python3 -m pip install --quiet --disable-pip-version-check -r scripts/requirements-api-fuzz.txt
