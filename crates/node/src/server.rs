@@ -10,7 +10,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use zeroize::Zeroizing;
 
 use crate::error::NodeError;
-use crate::http::{Limits, router};
+use crate::http::{Limits, OpsRoutes, routers};
 use crate::service::{Node, write_private_atomic};
 use crate::settings::NodeSettings;
 
@@ -58,12 +58,20 @@ pub fn load_or_create_tls(
 /// Initial HTTP/2 flow-control window, per stream and per connection.
 const H2_WINDOW: u32 = 4 * 1024 * 1024;
 
+/// The plain-HTTP listener of `/metrics` and `/healthz` (`ops_listen`).
+struct OpsServer {
+    addr: SocketAddr,
+    handle: axum_server::Handle,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
 /// A node serving its API.
 pub struct RunningNode {
     addr: SocketAddr,
     cert_pem: String,
     handle: axum_server::Handle,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
+    ops: Option<OpsServer>,
     node: Arc<Node>,
     grace: Duration,
 }
@@ -72,13 +80,20 @@ impl std::fmt::Debug for RunningNode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RunningNode")
             .field("addr", &self.addr)
+            .field("ops_addr", &self.ops_addr())
             .finish_non_exhaustive()
     }
 }
 
 impl RunningNode {
-    /// Serves `node` on `settings.listen` (port 0 picks a free port) over TLS.
+    /// Serves `node` on `settings.listen` (port 0 picks a free port) over TLS, and
+    /// `/metrics` and `/healthz` on `settings.ops_listen` over plain HTTP if set.
     pub async fn start(node: Node, settings: &NodeSettings) -> Result<Self, NodeError> {
+        if let Err(e) = settings.validate() {
+            // Released as on any stop, so that the data directory can be opened again.
+            let _ = node.shutdown().await;
+            return Err(e);
+        }
         let (cert_pem, certs, key) = load_or_create_tls(node.dir(), &settings.tls_names)?;
         let endpoint = certs
             .first()
@@ -99,27 +114,17 @@ impl RunningNode {
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         let tls = axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(config));
         let node = Arc::new(node);
-        let app = router(
-            node.clone(),
-            Limits {
-                max_body_bytes: settings.max_body_bytes,
-                max_object_bytes: settings.max_object_bytes,
-                rate_per_second: settings.rate_per_second,
-                rate_burst: settings.rate_burst,
-            },
-        );
-        let listener =
-            std::net::TcpListener::bind(settings.listen).map_err(|e| NodeError::Config {
-                reason: format!("listen: cannot bind {}: {e}", settings.listen),
-            })?;
-        listener
-            .set_nonblocking(true)
-            .map_err(|e| NodeError::Config {
-                reason: format!("listen: {e}"),
-            })?;
-        let addr = listener.local_addr().map_err(|e| NodeError::Config {
-            reason: format!("listen: {e}"),
-        })?;
+        let ops_routes = match settings.ops_listen {
+            Some(_) => OpsRoutes::Separate,
+            None => OpsRoutes::OnApi,
+        };
+        let (app, ops_app) = routers(node.clone(), Limits::of(settings), ops_routes);
+        let (listener, addr) = bind("listen", settings.listen)?;
+        // Bound before anything is served, so that a bad ops address stops the start.
+        let ops_listener = match settings.ops_listen {
+            Some(ops_addr) => Some(bind("ops_listen", ops_addr)?),
+            None => None,
+        };
         let handle = axum_server::Handle::new();
         // TCP_NODELAY: small answers must not wait for Nagle and delayed ACKs (~40 ms).
         let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(tls)
@@ -138,11 +143,28 @@ impl RunningNode {
         let server =
             tokio::spawn(server.serve(app.into_make_service_with_connect_info::<SocketAddr>()));
         tracing::info!(%addr, "serving the API over TLS");
+        let ops = match (ops_listener, ops_app) {
+            (Some((listener, addr)), Some(app)) => {
+                let handle = axum_server::Handle::new();
+                let server = axum_server::from_tcp(listener)
+                    .handle(handle.clone())
+                    .serve(app.into_make_service_with_connect_info::<SocketAddr>());
+                let server = tokio::spawn(server);
+                tracing::info!(%addr, "serving /metrics and /healthz over plain HTTP");
+                Some(OpsServer {
+                    addr,
+                    handle,
+                    server,
+                })
+            }
+            _ => None,
+        };
         Ok(Self {
             addr,
             cert_pem,
             handle,
             server,
+            ops,
             node,
             grace: Duration::from_millis(settings.shutdown_grace_ms),
         })
@@ -151,6 +173,12 @@ impl RunningNode {
     /// The address the API listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The address `/metrics` and `/healthz` are served on over plain HTTP, when they
+    /// have their own listener (`ops_listen`).
+    pub fn ops_addr(&self) -> Option<SocketAddr> {
+        self.ops.as_ref().map(|ops| ops.addr)
     }
 
     /// The node's TLS certificate (PEM), for clients to trust.
@@ -167,7 +195,13 @@ impl RunningNode {
     /// period), then stops consensus once everything acknowledged is on disk.
     pub async fn shutdown(self) -> Result<(), NodeError> {
         self.handle.graceful_shutdown(Some(self.grace));
+        if let Some(ops) = &self.ops {
+            ops.handle.graceful_shutdown(Some(self.grace));
+        }
         let _ = self.server.await;
+        if let Some(ops) = self.ops {
+            let _ = ops.server.await;
+        }
         // Handlers hold clones while they run; after the server stopped they are gone,
         // except for blocking tasks that are finishing.
         let mut node = self.node;
@@ -184,4 +218,19 @@ impl RunningNode {
             reason: "shutdown: the node is still in use after 5 s".into(),
         })
     }
+}
+
+/// A non-blocking listener on `addr` (port 0 picks one) and the address it got; the
+/// error names the setting.
+fn bind(setting: &str, addr: SocketAddr) -> Result<(std::net::TcpListener, SocketAddr), NodeError> {
+    let config = |reason: String| NodeError::Config {
+        reason: format!("{setting}: {reason}"),
+    };
+    let listener = std::net::TcpListener::bind(addr)
+        .map_err(|e| config(format!("cannot bind {addr}: {e}")))?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| config(e.to_string()))?;
+    let bound = listener.local_addr().map_err(|e| config(e.to_string()))?;
+    Ok((listener, bound))
 }

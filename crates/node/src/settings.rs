@@ -26,6 +26,14 @@ pub struct NodeSettings {
     pub data_dir: PathBuf,
     /// Address the HTTPS API listens on.
     pub listen: SocketAddr,
+    /// Address of a separate plain-HTTP listener for `/metrics` and `/healthz` only;
+    /// the HTTPS listener then answers 404 for them. None (the default) serves them
+    /// on the HTTPS listener. A loopback address unless `ops_listen_public`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ops_listen: Option<SocketAddr>,
+    /// Allow an `ops_listen` address that is not loopback: anyone who reaches it reads
+    /// the metrics, over plain HTTP.
+    pub ops_listen_public: bool,
     /// TEE platform: only `sim` (INSECURE SIMULATION) runs outside a TEE.
     pub platform: String,
     /// DNS names and IP addresses the node's TLS certificate covers.
@@ -58,6 +66,8 @@ impl Default for NodeSettings {
         Self {
             data_dir: PathBuf::from("strongroom-data"),
             listen: SocketAddr::from(([127, 0, 0, 1], 8443)),
+            ops_listen: None,
+            ops_listen_public: false,
             platform: "sim".into(),
             tls_names: vec!["localhost".into(), "127.0.0.1".into()],
             organizations: Vec::new(),
@@ -108,6 +118,18 @@ impl NodeSettings {
         }
         if self.signature_every_entries == 0 || self.signature_every_ms == 0 {
             return bad("signature_every_entries and signature_every_ms: must be positive");
+        }
+        if let Some(ops) = self.ops_listen
+            && !ops.ip().to_canonical().is_loopback()
+            && !self.ops_listen_public
+        {
+            return Err(NodeError::Config {
+                reason: format!(
+                    "ops_listen: {ops} is not a loopback address: /metrics and /healthz would be \
+                     served over plain HTTP to anyone who reaches it (use 127.0.0.1 or [::1], \
+                     or set ops_listen_public = true)"
+                ),
+            });
         }
         if self.tls_names.is_empty() {
             return bad("tls_names: at least one name is needed");

@@ -1,7 +1,8 @@
 //! The attestation policy: which platforms and measurements are trusted, whether
 //! debug TEEs and the simulation are acceptable, and which TCB statuses are.
 //!
-//! A policy is read from a TOML file (see `docs/attestation.md`):
+//! A policy is read from a TOML file (every key, its default and what a policy does
+//! not stop: `docs/formats/attestation-policy.md`):
 //!
 //! ```toml
 //! allow_simulated = false            # default false

@@ -54,7 +54,7 @@ pub struct AttestVerifyArgs {
     #[arg(long, value_name = "FILE")]
     collateral: Option<PathBuf>,
     /// The policy (TOML): allowed platforms and measurements, TCB statuses, debug and
-    /// simulation. See docs/attestation.md.
+    /// simulation. See docs/formats/attestation-policy.md.
     #[arg(long, value_name = "FILE")]
     policy: PathBuf,
     /// Verify as of this time (RFC 3339, e.g. 2025-06-25T00:00:00Z, or Unix seconds)

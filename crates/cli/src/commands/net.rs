@@ -68,8 +68,17 @@ impl NodeArgs {
     /// The attestation policy: the file given, or INSECURE simulation if allowed.
     pub fn policy(&self) -> Result<Policy> {
         match (&self.policy, self.allow_insecure_simulation) {
-            (Some(path), false) => Policy::load(path)
-                .with_context(|| format!("cannot load the policy {}", path.display())),
+            (Some(path), false) => {
+                let policy = Policy::load(path)
+                    .with_context(|| format!("cannot load the policy {}", path.display()))?;
+                if policy.allow_simulated() {
+                    eprintln!(
+                        "strongroom: WARNING: policy {} sets allow_simulated = true: INSECURE SIMULATION evidence is accepted",
+                        path.display()
+                    );
+                }
+                Ok(policy)
+            }
             (Some(_), true) => {
                 bail!("give either --policy or --allow-insecure-simulation, not both")
             }

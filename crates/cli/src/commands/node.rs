@@ -36,6 +36,15 @@ pub struct NodeStartArgs {
     /// Address of the HTTPS API [default: 127.0.0.1:8443; port 0 picks one].
     #[arg(long, env = "STRONGROOM_LISTEN", value_name = "ADDR")]
     listen: Option<SocketAddr>,
+    /// Serve /metrics and /healthz over plain HTTP on this address instead of the HTTPS
+    /// listener, which then answers 404 for them [default: none, on the HTTPS
+    /// listener]. A loopback address unless --ops-listen-public.
+    #[arg(long, env = "STRONGROOM_OPS_LISTEN", value_name = "ADDR")]
+    ops_listen: Option<SocketAddr>,
+    /// Allow an --ops-listen address that is not loopback (anyone who reaches it reads
+    /// the metrics).
+    #[arg(long, env = "STRONGROOM_OPS_LISTEN_PUBLIC")]
+    ops_listen_public: bool,
     /// TEE platform [default: sim, an INSECURE SIMULATION].
     #[arg(long, env = "STRONGROOM_PLATFORM")]
     platform: Option<String>,
@@ -80,7 +89,8 @@ pub struct NodeStartArgs {
     /// Grace period for requests in flight at shutdown, ms [default: 10000].
     #[arg(long, env = "STRONGROOM_SHUTDOWN_GRACE_MS")]
     shutdown_grace_ms: Option<u64>,
-    /// Log one JSON object per line on stderr (filter with RUST_LOG, default info).
+    /// Log one JSON object per line on stderr (filter with RUST_LOG; default
+    /// `info,openraft=warn`).
     #[arg(long, env = "STRONGROOM_LOG_JSON")]
     log_json: bool,
 }
@@ -97,6 +107,12 @@ impl NodeStartArgs {
         }
         if let Some(v) = self.listen {
             s.listen = v;
+        }
+        if let Some(v) = self.ops_listen {
+            s.ops_listen = Some(v);
+        }
+        if self.ops_listen_public {
+            s.ops_listen_public = true;
         }
         if let Some(v) = &self.platform {
             s.platform = v.clone();
@@ -157,11 +173,17 @@ pub fn run(command: NodeCommand) -> Result<()> {
     }
 }
 
+/// The log filter when `RUST_LOG` is unset: `info`, except openraft, whose `info`
+/// events dump its internal state (each election, each membership change and every
+/// few hundred entries, a multi-line state) and which speaks up at `warn` when
+/// something needs an operator.
+pub const DEFAULT_LOG_FILTER: &str = "info,openraft=warn";
+
 /// Structured logs on stderr, as text or as one JSON object per line; `RUST_LOG`
-/// filters (default `info`).
+/// filters (default [`DEFAULT_LOG_FILTER`]).
 pub fn init_logs(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG_FILTER));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -190,6 +212,9 @@ async fn start(settings: NodeSettings) -> Result<()> {
         settings.data_dir.display(),
         settings.data_dir.join("tls").join("cert.pem").display()
     );
+    if let Some(ops) = running.ops_addr() {
+        println!("strongroom node serving /metrics and /healthz on http://{ops}");
+    }
     wait_for_stop().await?;
     eprintln!("strongroom: stopping: finishing requests in flight");
     running.shutdown().await.context("unclean shutdown")?;
@@ -203,5 +228,56 @@ async fn wait_for_stop() -> Result<()> {
     tokio::select! {
         result = tokio::signal::ctrl_c() => result.context("cannot watch Ctrl-C"),
         _ = term.recv() => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    use super::DEFAULT_LOG_FILTER;
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_default_filter_keeps_strongroom_info_and_drops_openraft_info() {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(DEFAULT_LOG_FILTER))
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::info!(target: "strongroom_node::server", "serving the API");
+            tracing::info!(target: "strongroom_consensus::node", "committed");
+            tracing::debug!(target: "strongroom_node::http", "a request");
+            tracing::info!(target: "openraft::engine::engine_impl", "state dump");
+            tracing::info!(target: "openraft", "elected");
+            tracing::warn!(target: "openraft::core::raft_core", "lagging");
+        });
+        let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        assert!(text.contains("serving the API"), "{text}");
+        assert!(text.contains("committed"), "{text}");
+        assert!(text.contains("lagging"), "openraft warnings stay: {text}");
+        assert!(!text.contains("a request"), "{text}");
+        assert!(!text.contains("state dump"), "{text}");
+        assert!(!text.contains("elected"), "{text}");
+        assert_eq!(text.lines().count(), 3, "{text}");
     }
 }
