@@ -1,0 +1,373 @@
+//! What the targets share, made once per process: member identities, a core after
+//! genesis on the **INSECURE SIMULATION** platform, a contract state with one of
+//! everything, the object key and the attestation samples.
+//!
+//! Keys are random per process (the project's constructors take no seed), so the
+//! targets that need them take inputs that do not depend on them: a fuzzed signed
+//! request is signed and sealed here, for instance, not carried sealed in the corpus.
+//! Setup failures are broken invariants of this crate, not findings: they `expect`.
+
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+use strongroom_contract::sharing::SharingContract;
+use strongroom_contract::{Caller, Contract, MemState, Overlay, TxContext};
+use strongroom_enclave::{
+    Constitution, Enclave, EnclaveRequest, EnclaveResponse, ExecuteContext, Organization,
+    PublicKeys,
+};
+use strongroom_identity::{Member, OrgCa, Role, TrustStore, Validity};
+use strongroom_tee::{
+    CodeIdentity, DcapCollateral, MeasurementPattern, Platform, PlatformKind, Policy, SimPlatform,
+    SnpCollateral,
+};
+use time::format_description::well_known::Rfc3339;
+use time::{Duration, OffsetDateTime};
+
+/// The data key of the `object` target (fixed, so that seed objects stay valid).
+pub const OBJECT_KEY: [u8; 32] = [0x5a; 32];
+
+/// The host secret of the sim platform (any 32 bytes will do for a simulation).
+const HOST_SECRET: [u8; 32] = [0x42; 32];
+
+/// Organizations and members, valid from 30 days before the process started to a year
+/// after.
+pub struct Identities {
+    /// Org1's root CA.
+    pub org1: OrgCa,
+    /// Org2's root CA.
+    pub org2: OrgCa,
+    /// Org1, owner.
+    pub alice: Member,
+    /// Org1, admin.
+    pub admin: Member,
+    /// Org2, analyst.
+    pub bob: Member,
+    /// Org1 and Org2.
+    pub trust: TrustStore,
+    /// When the process started, in ms since the Unix epoch: the time of the core's
+    /// genesis and of every check.
+    pub now_ms: u64,
+}
+
+impl Identities {
+    /// The member at `index` (modulo 3): alice, admin, bob.
+    pub fn member(&self, index: u8) -> &Member {
+        match index % 3 {
+            0 => &self.alice,
+            1 => &self.admin,
+            _ => &self.bob,
+        }
+    }
+
+    /// [`Identities::now_ms`] as a time.
+    pub fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.now_ms) * 1_000_000)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    }
+}
+
+/// The shared identities.
+pub fn identities() -> &'static Identities {
+    static IDENTITIES: OnceLock<Identities> = OnceLock::new();
+    IDENTITIES.get_or_init(|| {
+        // Whole seconds, so that certificate times (seconds) and `now_ms` agree.
+        let now = OffsetDateTime::now_utc()
+            .replace_nanosecond(0)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        // Setup: a fixed, positive duration, and names the issuer accepts.
+        let year = Validity::new(now - Duration::days(30), now + Duration::days(365))
+            .expect("a year-long validity is valid");
+        let org1 = OrgCa::new("Org1MSP", year).expect("Org1 CA");
+        let org2 = OrgCa::new("Org2MSP", year).expect("Org2 CA");
+        let alice = org1
+            .enroll_member("alice", Role::Owner, year)
+            .expect("alice");
+        let admin = org1
+            .enroll_member("root", Role::Admin, year)
+            .expect("admin");
+        let bob = org2.enroll_member("bob", Role::Analyst, year).expect("bob");
+        let mut trust = TrustStore::new();
+        trust.insert("Org1MSP", org1.cert_der().to_vec());
+        trust.insert("Org2MSP", org2.cert_der().to_vec());
+        let now_ms = u64::try_from(now.unix_timestamp()).unwrap_or(0) * 1000;
+        Identities {
+            org1,
+            org2,
+            alice,
+            admin,
+            bob,
+            trust,
+            now_ms,
+        }
+    })
+}
+
+/// A core that executed its genesis, and the snapshot to bring it back there.
+pub struct CoreFixture {
+    core: Mutex<Enclave>,
+    snapshot: Vec<u8>,
+    /// The service public keys (clients seal to `transaction_key`).
+    pub public_keys: PublicKeys,
+    /// The genesis payload (a real genesis record).
+    pub genesis_payload: Vec<u8>,
+}
+
+/// The code identity the sim core runs as.
+pub fn code() -> CodeIdentity {
+    CodeIdentity::new("strongroom-enclave", "fuzz", "fuzz")
+}
+
+/// A policy that admits the sim core's measurement (and simulations at all).
+pub fn sim_policy() -> Policy {
+    let measurement = sim_platform()
+        .measurement()
+        .expect("the sim platform always has a measurement");
+    Policy::new()
+        .with_allow_simulated(true)
+        .with_allowed(PlatformKind::Sim, MeasurementPattern::Exact(measurement))
+}
+
+/// A sim platform running [`code`].
+pub fn sim_platform() -> SimPlatform {
+    SimPlatform::new(&code(), &HOST_SECRET).expect("a 32-byte host secret is long enough")
+}
+
+/// The shared core fixture.
+pub fn core() -> &'static CoreFixture {
+    static CORE: OnceLock<CoreFixture> = OnceLock::new();
+    CORE.get_or_init(|| {
+        let ids = identities();
+        let mut core = Enclave::new(
+            Box::new(sim_platform()),
+            Box::new(SharingContract),
+            sim_policy(),
+        );
+        let constitution = Constitution {
+            organizations: vec![
+                Organization::from_der("Org1MSP", ids.org1.cert_der()).expect("Org1 root"),
+                Organization::from_der("Org2MSP", ids.org2.cert_der()).expect("Org2 root"),
+            ],
+        };
+        let EnclaveResponse::Genesis {
+            ledger_payload,
+            public_keys,
+            ..
+        } = core.handle(EnclaveRequest::Genesis { constitution })
+        else {
+            panic!("setup: a fresh core refused genesis");
+        };
+        let executed = core.handle(EnclaveRequest::Execute {
+            ctx: ExecuteContext {
+                log_index: 1,
+                timestamp_ms: ids.now_ms,
+                sequence: 1,
+                prev_hash: [0; 32],
+            },
+            payload: ledger_payload.clone(),
+        });
+        assert!(
+            matches!(executed, EnclaveResponse::Executed { .. }),
+            "setup: genesis did not execute: {executed:?}"
+        );
+        let EnclaveResponse::Snapshot { snapshot } = core.handle(EnclaveRequest::Snapshot) else {
+            panic!("setup: a core with secrets refused a snapshot");
+        };
+        CoreFixture {
+            core: Mutex::new(core),
+            snapshot,
+            public_keys,
+            genesis_payload: ledger_payload,
+        }
+    })
+}
+
+impl CoreFixture {
+    /// The core, locked and restored to just after genesis.
+    pub fn restored(&self) -> MutexGuard<'_, Enclave> {
+        // A panic while the lock was held (a finding) leaves a core that the restore
+        // below resets anyway.
+        let mut core = self.core.lock().unwrap_or_else(|e| e.into_inner());
+        let restored = core.handle(EnclaveRequest::Restore {
+            snapshot: self.snapshot.clone(),
+        });
+        assert!(
+            matches!(restored, EnclaveResponse::Replayed { .. }),
+            "setup: the core refused its own snapshot: {restored:?}"
+        );
+        core
+    }
+
+    /// The context of the next entry after genesis, `offset` entries on.
+    pub fn next_ctx(&self, offset: u64) -> ExecuteContext {
+        let now_ms = identities().now_ms;
+        ExecuteContext {
+            log_index: 2 + offset,
+            timestamp_ms: now_ms + 1000 * (offset + 1),
+            sequence: 2 + offset,
+            prev_hash: [offset as u8; 32],
+        }
+    }
+}
+
+/// A contract state with a dataset, an algorithm, a granted permission and a task,
+/// and the callers that made them.
+pub struct ContractFixture {
+    /// The state.
+    pub state: MemState,
+    /// Callers: Org1 owner, Org1 admin, Org2 analyst, Org1 executor, Org1 auditor,
+    /// Org3 analyst (a stranger).
+    pub callers: Vec<Caller>,
+    /// Ids created: dataset, algorithm, request, grant, task.
+    pub ids: Vec<String>,
+    /// The ledger time after the last transaction.
+    pub now_ms: u64,
+    /// The sequence number of the last transaction.
+    pub sequence: u64,
+}
+
+/// The shared contract fixture.
+pub fn contract() -> &'static ContractFixture {
+    static CONTRACT: OnceLock<ContractFixture> = OnceLock::new();
+    CONTRACT.get_or_init(build_contract)
+}
+
+fn caller(msp_id: &str, name: &str, role: &str) -> Caller {
+    Caller {
+        msp_id: msp_id.into(),
+        name: name.into(),
+        role: role.into(),
+    }
+}
+
+fn build_contract() -> ContractFixture {
+    let callers = vec![
+        caller("Org1MSP", "alice", "owner"),
+        caller("Org1MSP", "root", "admin"),
+        caller("Org2MSP", "bob", "analyst"),
+        caller("Org1MSP", "exe", "executor"),
+        caller("Org1MSP", "aud", "auditor"),
+        caller("Org3MSP", "carol", "analyst"),
+    ];
+    let mut state = MemState::new();
+    let mut ids: Vec<String> = Vec::new();
+    let mut sequence = 0;
+    let mut now_ms = 1_700_000_000_000;
+    let mut run = |who: &Caller, invocation: String, state: &mut MemState| -> String {
+        sequence += 1;
+        now_ms += 1000;
+        let tx = TxContext {
+            caller: who.clone(),
+            timestamp_ms: now_ms,
+            sequence,
+            attestation: None,
+            entropy: [sequence as u8; 32],
+        };
+        let mut overlay = Overlay::new(state);
+        let reply = SharingContract
+            .execute(&tx, invocation.as_bytes(), &mut overlay)
+            .unwrap_or_else(|e| panic!("setup: {invocation} refused: {e}"));
+        let writes = overlay.into_writes();
+        state.apply(writes);
+        let reply: serde_json::Value =
+            serde_json::from_slice(&reply).expect("setup: the contract answers JSON");
+        reply["id"].as_str().map(str::to_owned).unwrap_or_default()
+    };
+    for invocation in contract_setup_invocations() {
+        let (who, json) = invocation;
+        let json = ids
+            .iter()
+            .enumerate()
+            .fold(json, |json, (i, id)| json.replace(&format!("${i}"), id));
+        let id = run(&callers[who], json, &mut state);
+        if !id.is_empty() {
+            ids.push(id);
+        }
+    }
+    ContractFixture {
+        state,
+        callers,
+        ids,
+        now_ms,
+        sequence,
+    }
+}
+
+/// The invocations that build the contract fixture: (caller index, JSON), where `$i`
+/// stands for the i-th id created so far. Also the invocation target's seeds.
+pub fn contract_setup_invocations() -> Vec<(usize, String)> {
+    let digest = "ab".repeat(32);
+    let measurement = "11".repeat(32);
+    vec![
+        (
+            0,
+            format!(
+                r#"{{"op":"register_dataset","name":"cohort","kind":"csv","description":"cohort records","labels":["clinical"],"consent":{{"purposes":["research"]}},"files":[{{"name":"cohort.csv","columns":["patient","age","gene","visit_time"],"plaintext_sha256":"{digest}","ciphertext_sha256":"{digest}","size_bytes":1000,"location":"s3://bucket/cohort.csv.enc"}}],"wrapped_keys":[{{"recipient":"kms:v1","key":"00ff"}}],"time_column":"visit_time"}}"#
+            ),
+        ),
+        (
+            2,
+            format!(
+                r#"{{"op":"register_algorithm","name":"describe","kind":"builtin","measurement":"{measurement}","description":"built-in describe","inputs":[{{"name":"table","format":"csv"}}],"outputs":[{{"name":"summary","format":"json"}}],"aggregate_only":true,"differentially_private":false}}"#
+            ),
+        ),
+        (
+            2,
+            r#"{"op":"request_permission","dataset":"$0","purpose":"research","algorithms":["$1"],"scope":{"columns":["patient","age","gene","visit_time"]}}"#.to_owned(),
+        ),
+        (0, r#"{"op":"approve_permission","request":"$2"}"#.to_owned()),
+        (
+            2,
+            format!(
+                r#"{{"op":"request_task","inputs":["$0"],"algorithm":"$1","parameters":{{"group_by":"gene"}},"columns":["age","gene"],"recipients":[{{"msp_id":"Org2MSP","name":"bob","public_key":"{digest}"}}],"mode":"owner_side"}}"#
+            ),
+        ),
+    ]
+}
+
+/// The attestation samples (see `fuzz/samples/README.md` for provenance and licences).
+pub mod samples {
+    /// An SGX quote (dcap-qvl's sample).
+    pub const SGX_QUOTE: &[u8] = include_bytes!("../../../fuzz/samples/sgx_quote");
+    /// Its collateral.
+    pub const SGX_COLLATERAL: &[u8] =
+        include_bytes!("../../../fuzz/samples/sgx_quote_collateral.json");
+    /// A TDX quote (dcap-qvl's sample).
+    pub const TDX_QUOTE: &[u8] = include_bytes!("../../../fuzz/samples/tdx_quote");
+    /// Its collateral.
+    pub const TDX_COLLATERAL: &[u8] =
+        include_bytes!("../../../fuzz/samples/tdx_quote_collateral.json");
+    /// An SEV-SNP report from a Milan chip (virtee/sev's sample).
+    pub const SNP_REPORT: &[u8] = include_bytes!("../../../fuzz/samples/report_milan.bin");
+    /// That chip's VCEK, DER.
+    pub const SNP_VCEK: &[u8] = include_bytes!("../../../fuzz/samples/vcek_milan.der");
+    /// The Milan ASK, PEM.
+    pub const SNP_ASK: &[u8] = include_bytes!("../../../fuzz/samples/milan_ask.pem");
+    /// The Milan ARK, PEM.
+    pub const SNP_ARK: &[u8] = include_bytes!("../../../fuzz/samples/milan_ark.pem");
+}
+
+/// A time inside the samples' collateral windows (2025-06-25) and the VCEK's validity.
+pub fn attestation_time() -> OffsetDateTime {
+    OffsetDateTime::parse("2025-06-25T00:00:00Z", &Rfc3339)
+        .expect("a constant RFC 3339 time parses")
+}
+
+/// The parsed collateral of the samples: SGX, TDX (DCAP) and the Milan VCEK (SNP).
+pub struct Collaterals {
+    /// Of [`samples::SGX_QUOTE`].
+    pub sgx: DcapCollateral,
+    /// Of [`samples::TDX_QUOTE`].
+    pub tdx: DcapCollateral,
+    /// Of [`samples::SNP_REPORT`].
+    pub snp: SnpCollateral,
+}
+
+/// The shared collaterals.
+pub fn collaterals() -> &'static Collaterals {
+    static COLLATERALS: OnceLock<Collaterals> = OnceLock::new();
+    COLLATERALS.get_or_init(|| Collaterals {
+        sgx: DcapCollateral::from_json(samples::SGX_COLLATERAL).expect("sample SGX collateral"),
+        tdx: DcapCollateral::from_json(samples::TDX_COLLATERAL).expect("sample TDX collateral"),
+        snp: SnpCollateral::from_vcek(samples::SNP_VCEK).expect("sample VCEK"),
+    })
+}
