@@ -11,6 +11,9 @@ targets=("$@")
 if [[ ${#targets[@]} -eq 0 ]]; then
   mapfile -t targets < <(ls "$fuzz_dir/fuzz_targets" | sed 's/\.rs$//')
 fi
+# The seeds copied from shared/data are not committed: write them first.
+(cd "$fuzz_dir/.." && cargo test -q -p strongroom-fuzz-targets --test generate_seeds \
+  write_sample_seeds -- --ignored --exact > /dev/null)
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 for target in "${targets[@]}"; do

@@ -45,8 +45,18 @@ pub fn dcap_collateral(data: &[u8]) {
     };
     let verifier = DcapVerifier::new();
     let at = attestation_time();
-    let _ = verifier.verify_quote(PlatformKind::Sgx, samples::SGX_QUOTE, &collateral, at);
-    let _ = verifier.verify_quote(PlatformKind::Tdx, samples::TDX_QUOTE, &collateral, at);
+    let _ = verifier.verify_quote(
+        PlatformKind::Sgx,
+        &samples::get().sgx_quote,
+        &collateral,
+        at,
+    );
+    let _ = verifier.verify_quote(
+        PlatformKind::Tdx,
+        &samples::get().tdx_quote,
+        &collateral,
+        at,
+    );
 }
 
 /// An SEV-SNP report: `SnpVerifier::verify_report` with the sample VCEK (built-in
@@ -68,7 +78,8 @@ pub fn snp_collateral(data: &[u8]) {
         collaterals().snp.clone().with_chain(rest)
     };
     if let Ok(collateral) = collateral {
-        let _ = SnpVerifier.verify_report(samples::SNP_REPORT, &collateral, attestation_time());
+        let _ =
+            SnpVerifier.verify_report(&samples::get().snp_report, &collateral, attestation_time());
     }
 }
 

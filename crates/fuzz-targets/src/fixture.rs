@@ -5,12 +5,15 @@
 //! Keys are random per process (the project's constructors take no seed), so the
 //! targets that need them take inputs that do not depend on them: a fuzzed signed
 //! request is signed and sealed here, for instance, not carried sealed in the corpus.
+//! Time is fixed ([`NOW_MS`]): the core checks certificates and freshness at ledger
+//! or host time, both given here, so a seed's `not after` stays valid for good.
 //! Setup failures are broken invariants of this crate, not findings: they `expect`.
 
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use strongroom_contract::sharing::SharingContract;
 use strongroom_contract::{Caller, Contract, MemState, Overlay, TxContext};
+use strongroom_enclave::governance::Threshold;
 use strongroom_enclave::{
     Constitution, Enclave, EnclaveRequest, EnclaveResponse, ExecuteContext, Organization,
     PublicKeys,
@@ -29,33 +32,44 @@ pub const OBJECT_KEY: [u8; 32] = [0x5a; 32];
 /// The host secret of the sim platform (any 32 bytes will do for a simulation).
 const HOST_SECRET: [u8; 32] = [0x42; 32];
 
-/// Organizations and members, valid from 30 days before the process started to a year
-/// after.
+/// The time of the core's genesis and of every check: 2026-01-01T00:00:00Z, in ms
+/// since the Unix epoch.
+pub const NOW_MS: u64 = 1_767_225_600_000;
+
+/// The fixture core's endpoint key (what object and export authorizations name as
+/// their node).
+pub const NODE: [u8; 32] = [0x4e; 32];
+
+/// Organizations and members, valid from 30 days before [`NOW_MS`] to a year after.
 pub struct Identities {
     /// Org1's root CA.
     pub org1: OrgCa,
     /// Org2's root CA.
     pub org2: OrgCa,
+    /// Org3's root CA (not a founding organization: governance may add it).
+    pub org3: OrgCa,
     /// Org1, owner.
     pub alice: Member,
     /// Org1, admin.
     pub admin: Member,
     /// Org2, analyst.
     pub bob: Member,
+    /// Org2, admin.
+    pub dora: Member,
     /// Org1 and Org2.
     pub trust: TrustStore,
-    /// When the process started, in ms since the Unix epoch: the time of the core's
-    /// genesis and of every check.
+    /// [`NOW_MS`].
     pub now_ms: u64,
 }
 
 impl Identities {
-    /// The member at `index` (modulo 3): alice, admin, bob.
+    /// The member at `index` (modulo 4): alice, admin, bob, dora.
     pub fn member(&self, index: u8) -> &Member {
-        match index % 3 {
+        match index % 4 {
             0 => &self.alice,
             1 => &self.admin,
-            _ => &self.bob,
+            2 => &self.bob,
+            _ => &self.dora,
         }
     }
 
@@ -70,15 +84,14 @@ impl Identities {
 pub fn identities() -> &'static Identities {
     static IDENTITIES: OnceLock<Identities> = OnceLock::new();
     IDENTITIES.get_or_init(|| {
-        // Whole seconds, so that certificate times (seconds) and `now_ms` agree.
-        let now = OffsetDateTime::now_utc()
-            .replace_nanosecond(0)
-            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        let now = OffsetDateTime::from_unix_timestamp_nanos(i128::from(NOW_MS) * 1_000_000)
+            .expect("setup: a constant time in range");
         // Setup: a fixed, positive duration, and names the issuer accepts.
         let year = Validity::new(now - Duration::days(30), now + Duration::days(365))
             .expect("a year-long validity is valid");
         let org1 = OrgCa::new("Org1MSP", year).expect("Org1 CA");
         let org2 = OrgCa::new("Org2MSP", year).expect("Org2 CA");
+        let org3 = OrgCa::new("Org3MSP", year).expect("Org3 CA");
         let alice = org1
             .enroll_member("alice", Role::Owner, year)
             .expect("alice");
@@ -86,18 +99,20 @@ pub fn identities() -> &'static Identities {
             .enroll_member("root", Role::Admin, year)
             .expect("admin");
         let bob = org2.enroll_member("bob", Role::Analyst, year).expect("bob");
+        let dora = org2.enroll_member("dora", Role::Admin, year).expect("dora");
         let mut trust = TrustStore::new();
         trust.insert("Org1MSP", org1.cert_der().to_vec());
         trust.insert("Org2MSP", org2.cert_der().to_vec());
-        let now_ms = u64::try_from(now.unix_timestamp()).unwrap_or(0) * 1000;
         Identities {
             org1,
             org2,
+            org3,
             alice,
             admin,
             bob,
+            dora,
             trust,
-            now_ms,
+            now_ms: NOW_MS,
         }
     })
 }
@@ -147,6 +162,7 @@ pub fn core() -> &'static CoreFixture {
                 Organization::from_der("Org1MSP", ids.org1.cert_der()).expect("Org1 root"),
                 Organization::from_der("Org2MSP", ids.org2.cert_der()).expect("Org2 root"),
             ],
+            threshold: Threshold::default(),
         };
         let EnclaveResponse::Genesis {
             ledger_payload,
@@ -168,6 +184,11 @@ pub fn core() -> &'static CoreFixture {
         assert!(
             matches!(executed, EnclaveResponse::Executed { .. }),
             "setup: genesis did not execute: {executed:?}"
+        );
+        let bound = core.handle(EnclaveRequest::BindEndpoint { endpoint: NODE });
+        assert!(
+            matches!(bound, EnclaveResponse::EndpointBound { .. }),
+            "setup: the core did not bind its endpoint: {bound:?}"
         );
         let EnclaveResponse::Snapshot { snapshot } = core.handle(EnclaveRequest::Snapshot) else {
             panic!("setup: a core with secrets refused a snapshot");
@@ -219,6 +240,8 @@ pub struct ContractFixture {
     pub callers: Vec<Caller>,
     /// Ids created: dataset, algorithm, request, grant, task.
     pub ids: Vec<String>,
+    /// The object location reserved for Org1 and taken by the dataset.
+    pub location: String,
     /// The ledger time after the last transaction.
     pub now_ms: u64,
     /// The sequence number of the last transaction.
@@ -250,9 +273,10 @@ fn build_contract() -> ContractFixture {
     ];
     let mut state = MemState::new();
     let mut ids: Vec<String> = Vec::new();
+    let mut location = String::new();
     let mut sequence = 0;
     let mut now_ms = 1_700_000_000_000;
-    let mut run = |who: &Caller, invocation: String, state: &mut MemState| -> String {
+    let mut run = |who: &Caller, invocation: String, state: &mut MemState| -> serde_json::Value {
         sequence += 1;
         now_ms += 1000;
         let tx = TxContext {
@@ -268,46 +292,56 @@ fn build_contract() -> ContractFixture {
             .unwrap_or_else(|e| panic!("setup: {invocation} refused: {e}"));
         let writes = overlay.into_writes();
         state.apply(writes);
-        let reply: serde_json::Value =
-            serde_json::from_slice(&reply).expect("setup: the contract answers JSON");
-        reply["id"].as_str().map(str::to_owned).unwrap_or_default()
+        serde_json::from_slice(&reply).expect("setup: the contract answers JSON")
     };
     for invocation in contract_setup_invocations() {
         let (who, json) = invocation;
-        let json = ids
-            .iter()
-            .enumerate()
-            .fold(json, |json, (i, id)| json.replace(&format!("${i}"), id));
-        let id = run(&callers[who], json, &mut state);
-        if !id.is_empty() {
-            ids.push(id);
+        let json = substitute(json, &ids, &location);
+        let reply = run(&callers[who], json, &mut state);
+        if let Some(id) = reply["id"].as_str() {
+            ids.push(id.to_owned());
+        }
+        if let Some(reserved) = reply["locations"][0].as_str() {
+            location = reserved.to_owned();
         }
     }
     ContractFixture {
         state,
         callers,
         ids,
+        location,
         now_ms,
         sequence,
     }
 }
 
+/// `json` with `$loc` replaced by `location` and each `$i` by the i-th of `ids`.
+pub fn substitute(json: String, ids: &[String], location: &str) -> String {
+    ids.iter()
+        .enumerate()
+        .fold(json.replace("$loc", location), |json, (i, id)| {
+            json.replace(&format!("${i}"), id)
+        })
+}
+
 /// The invocations that build the contract fixture: (caller index, JSON), where `$i`
-/// stands for the i-th id created so far. Also the invocation target's seeds.
+/// stands for the i-th id created so far and `$loc` for the location reserved first.
+/// Also the invocation target's seeds.
 pub fn contract_setup_invocations() -> Vec<(usize, String)> {
     let digest = "ab".repeat(32);
     let measurement = "11".repeat(32);
     vec![
+        (0, r#"{"op":"reserve_locations","count":1}"#.to_owned()),
         (
             0,
             format!(
-                r#"{{"op":"register_dataset","name":"cohort","kind":"csv","description":"cohort records","labels":["clinical"],"consent":{{"purposes":["research"]}},"files":[{{"name":"cohort.csv","columns":["patient","age","gene","visit_time"],"plaintext_sha256":"{digest}","ciphertext_sha256":"{digest}","size_bytes":1000,"location":"s3://bucket/cohort.csv.enc"}}],"wrapped_keys":[{{"recipient":"kms:v1","key":"00ff"}}],"time_column":"visit_time"}}"#
+                r#"{{"op":"register_dataset","name":"cohort","kind":"csv","description":"cohort records","labels":["clinical"],"consent":{{"purposes":["research"]}},"files":[{{"name":"cohort.csv","columns":["patient","age","gene","visit_time"],"plaintext_sha256":"{digest}","ciphertext_sha256":"{digest}","size_bytes":1000,"location":"$loc"}}],"wrapped_keys":[{{"recipient":"kms:v1","key":"00ff"}}],"time_column":"visit_time"}}"#
             ),
         ),
         (
             2,
             format!(
-                r#"{{"op":"register_algorithm","name":"describe","kind":"builtin","measurement":"{measurement}","description":"built-in describe","inputs":[{{"name":"table","format":"csv"}}],"outputs":[{{"name":"summary","format":"json"}}],"aggregate_only":true,"differentially_private":false}}"#
+                r#"{{"op":"register_algorithm","name":"describe","kind":"builtin","measurement":"{measurement}","description":"built-in describe","inputs":[{{"name":"table","format":"csv"}}],"outputs":[{{"name":"summary","format":"json"}}],"aggregate_only":true,"output_rule":"small_cells_suppressed","differentially_private":false}}"#
             ),
         ),
         (
@@ -324,26 +358,71 @@ pub fn contract_setup_invocations() -> Vec<(usize, String)> {
     ]
 }
 
-/// The attestation samples (see `fuzz/samples/README.md` for provenance and licences).
+/// The third-party attestation samples, read once from `shared/data/attestation/`
+/// beside the repository (or the directory `STRONGROOM_SHARED_DATA` names): Phala
+/// Network's `dcap-qvl` SGX and TDX quotes with their collateral, and virtee's `sev`
+/// Milan report, VCEK, ASK and ARK. Not copied into the repository.
 pub mod samples {
-    /// An SGX quote (dcap-qvl's sample).
-    pub const SGX_QUOTE: &[u8] = include_bytes!("../../../fuzz/samples/sgx_quote");
-    /// Its collateral.
-    pub const SGX_COLLATERAL: &[u8] =
-        include_bytes!("../../../fuzz/samples/sgx_quote_collateral.json");
-    /// A TDX quote (dcap-qvl's sample).
-    pub const TDX_QUOTE: &[u8] = include_bytes!("../../../fuzz/samples/tdx_quote");
-    /// Its collateral.
-    pub const TDX_COLLATERAL: &[u8] =
-        include_bytes!("../../../fuzz/samples/tdx_quote_collateral.json");
-    /// An SEV-SNP report from a Milan chip (virtee/sev's sample).
-    pub const SNP_REPORT: &[u8] = include_bytes!("../../../fuzz/samples/report_milan.bin");
-    /// That chip's VCEK, DER.
-    pub const SNP_VCEK: &[u8] = include_bytes!("../../../fuzz/samples/vcek_milan.der");
-    /// The Milan ASK, PEM.
-    pub const SNP_ASK: &[u8] = include_bytes!("../../../fuzz/samples/milan_ask.pem");
-    /// The Milan ARK, PEM.
-    pub const SNP_ARK: &[u8] = include_bytes!("../../../fuzz/samples/milan_ark.pem");
+    use std::path::PathBuf;
+    use std::sync::OnceLock;
+
+    /// The sample files' bytes.
+    pub struct Samples {
+        /// An SGX quote (dcap-qvl's sample).
+        pub sgx_quote: Vec<u8>,
+        /// Its collateral (JSON).
+        pub sgx_collateral: Vec<u8>,
+        /// A TDX quote (dcap-qvl's sample).
+        pub tdx_quote: Vec<u8>,
+        /// Its collateral (JSON).
+        pub tdx_collateral: Vec<u8>,
+        /// An SEV-SNP report from a Milan chip (virtee/sev's sample).
+        pub snp_report: Vec<u8>,
+        /// That chip's VCEK, DER.
+        pub snp_vcek: Vec<u8>,
+        /// The Milan ASK, PEM.
+        pub snp_ask: Vec<u8>,
+        /// The Milan ARK, PEM.
+        pub snp_ark: Vec<u8>,
+    }
+
+    /// `shared/data` (beside the repository unless `STRONGROOM_SHARED_DATA` says
+    /// otherwise).
+    pub fn shared_data() -> PathBuf {
+        std::env::var_os("STRONGROOM_SHARED_DATA")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
+            })
+    }
+
+    /// The samples, read on first use.
+    pub fn get() -> &'static Samples {
+        static SAMPLES: OnceLock<Samples> = OnceLock::new();
+        SAMPLES.get_or_init(|| {
+            let dir = shared_data().join("attestation");
+            // Setup: the test data must be there; its absence is not a finding.
+            let read = |path: &str| {
+                let path = dir.join(path);
+                std::fs::read(&path).unwrap_or_else(|e| {
+                    panic!(
+                        "setup: {}: {e} (shared/data must sit beside the repository)",
+                        path.display()
+                    )
+                })
+            };
+            Samples {
+                sgx_quote: read("dcap-qvl/sgx_quote"),
+                sgx_collateral: read("dcap-qvl/sgx_quote_collateral.json"),
+                tdx_quote: read("dcap-qvl/tdx_quote"),
+                tdx_collateral: read("dcap-qvl/tdx_quote_collateral.json"),
+                snp_report: read("virtee-sev/report_milan.bin"),
+                snp_vcek: read("virtee-sev/vcek_milan.der"),
+                snp_ask: read("virtee-sev/milan_ask.pem"),
+                snp_ark: read("virtee-sev/milan_ark.pem"),
+            }
+        })
+    }
 }
 
 /// A time inside the samples' collateral windows (2025-06-25) and the VCEK's validity.
@@ -354,20 +433,23 @@ pub fn attestation_time() -> OffsetDateTime {
 
 /// The parsed collateral of the samples: SGX, TDX (DCAP) and the Milan VCEK (SNP).
 pub struct Collaterals {
-    /// Of [`samples::SGX_QUOTE`].
+    /// Of the sample SGX quote.
     pub sgx: DcapCollateral,
-    /// Of [`samples::TDX_QUOTE`].
+    /// Of the sample TDX quote.
     pub tdx: DcapCollateral,
-    /// Of [`samples::SNP_REPORT`].
+    /// Of the sample SNP report.
     pub snp: SnpCollateral,
 }
 
 /// The shared collaterals.
 pub fn collaterals() -> &'static Collaterals {
     static COLLATERALS: OnceLock<Collaterals> = OnceLock::new();
-    COLLATERALS.get_or_init(|| Collaterals {
-        sgx: DcapCollateral::from_json(samples::SGX_COLLATERAL).expect("sample SGX collateral"),
-        tdx: DcapCollateral::from_json(samples::TDX_COLLATERAL).expect("sample TDX collateral"),
-        snp: SnpCollateral::from_vcek(samples::SNP_VCEK).expect("sample VCEK"),
+    COLLATERALS.get_or_init(|| {
+        let samples = samples::get();
+        Collaterals {
+            sgx: DcapCollateral::from_json(&samples.sgx_collateral).expect("sample SGX collateral"),
+            tdx: DcapCollateral::from_json(&samples.tdx_collateral).expect("sample TDX collateral"),
+            snp: SnpCollateral::from_vcek(&samples.snp_vcek).expect("sample VCEK"),
+        }
     })
 }

@@ -39,6 +39,7 @@ mod attestation;
 mod compute;
 mod contract;
 pub mod fixture;
+mod governance;
 mod ledger;
 mod object;
 mod raft;
@@ -50,6 +51,7 @@ pub use attestation::{
 };
 pub use compute::compute_csv;
 pub use contract::invocation;
+pub use governance::governance;
 pub use ledger::{ledger_entry, ledger_record, receipt};
 pub use object::object;
 pub use raft::raft_log;
@@ -66,6 +68,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("dcap_collateral", dcap_collateral),
     ("dcap_quote", dcap_quote),
     ("enclave_message", enclave_message),
+    ("governance", governance),
     ("invocation", invocation),
     ("ledger_entry", ledger_entry),
     ("ledger_record", ledger_record),

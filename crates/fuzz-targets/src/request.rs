@@ -1,9 +1,10 @@
 //! Targets for what a client sends to the core: the signed request, the signed
 //! envelope, the sealed request through a real core, and the host–core messages.
 
+use strongroom_contract::{ObjectAccess, ObjectPurpose};
 use strongroom_crypto::hpke::{self, KemId, PublicKey, Suite};
 use strongroom_enclave::request::{
-    Body, ObjectAccess, Purpose, QUERY_INFO, SignedRequest, TRANSACTION_INFO, seal_envelope,
+    Body, Purpose, QUERY_INFO, SignedRequest, TRANSACTION_INFO, seal_envelope,
 };
 use strongroom_enclave::{EnclaveRequest, EnclaveResponse};
 use strongroom_identity::SignedEnvelope;
@@ -45,9 +46,12 @@ pub fn signed_envelope(data: &[u8]) {
 ///
 /// - bits 0–1, the rest is: 0 a sealed request as is; 1 the plaintext of one (an
 ///   envelope), sealed here to the core's key; 2 a signed request, signed here by a
-///   member and sealed; 3 a contract invocation, put in a signed request here;
+///   member and sealed; 3 a body, put in a signed request here (valid for five
+///   minutes from [`fixture::NOW_MS`]): for an object authorization, an
+///   [`ObjectPurpose`] as JSON, a NUL byte and the location (for the fixture's
+///   node); otherwise a contract invocation or query;
 /// - bit 2: sealed for a query (else a transaction);
-/// - bits 3–4: the member who signs (alice, admin, bob);
+/// - bits 3–4: the member who signs (alice, admin, bob, dora);
 /// - bits 5–6, the core is asked to: 0 execute it; 1 execute it twice (a replay);
 ///   2 answer it as a query; 3 authorize an object access with it;
 /// - bit 7: for execution, prepared first (the preparer's path); for an object
@@ -80,12 +84,15 @@ pub fn sealed_request(data: &[u8]) {
             (sealed, SignedRequest::decode(rest).ok())
         }
         _ => {
-            let request = SignedRequest {
-                purpose,
-                nonce: vec![0x11; 24],
-                response_key: Zeroizing::new([0x22; 32]),
-                body: Body::Contract(rest.to_vec()),
+            let body = if (mode >> 5) & 0b11 == 3 {
+                match object_body(rest) {
+                    Some(body) => body,
+                    None => return,
+                }
+            } else {
+                Body::Contract(rest.to_vec())
             };
+            let request = fresh_request(purpose, body);
             let Ok(envelope) = member.sign(request.encode()) else {
                 return;
             };
@@ -115,6 +122,7 @@ pub fn sealed_request(data: &[u8]) {
         }
         2 => vec![enclave.handle(EnclaveRequest::Query {
             envelope: sealed.clone(),
+            host_time_ms: fixture::NOW_MS,
         })],
         _ => vec![enclave.handle(EnclaveRequest::AuthorizeObject {
             access: if flag {
@@ -123,6 +131,7 @@ pub fn sealed_request(data: &[u8]) {
                 ObjectAccess::Read
             },
             envelope: sealed.clone(),
+            host_time_ms: fixture::NOW_MS,
         })],
     };
     drop(enclave);
@@ -136,6 +145,31 @@ pub fn sealed_request(data: &[u8]) {
             }
         }
     }
+}
+
+/// A signed request with a fixed nonce and response key, valid for five minutes
+/// from [`fixture::NOW_MS`].
+pub(crate) fn fresh_request(purpose: Purpose, body: Body) -> SignedRequest {
+    SignedRequest {
+        purpose,
+        nonce: vec![0x11; 24],
+        not_after_ms: fixture::NOW_MS + 300_000,
+        response_key: Zeroizing::new([0x22; 32]),
+        body,
+    }
+}
+
+/// An object authorization's body from `data`: an [`ObjectPurpose`] as JSON, a NUL
+/// byte and the location, for the fixture's node.
+fn object_body(data: &[u8]) -> Option<Body> {
+    let split = data.iter().position(|&b| b == 0)?;
+    let purpose: ObjectPurpose = serde_json::from_slice(&data[..split]).ok()?;
+    let location = String::from_utf8(data[split + 1..].to_vec()).ok()?;
+    Some(Body::Object {
+        purpose,
+        location,
+        node: fixture::NODE,
+    })
 }
 
 /// Seals `plaintext` to the core's transaction key as a client seals an envelope, in

@@ -15,12 +15,13 @@ use openraft::{CommittedLeaderId, EntryPayload, LogId, Membership, Vote};
 use strongroom_compute::synthetic::SplitMix64;
 use strongroom_consensus::codec::{encode_entry, encode_log_id, encode_vote};
 use strongroom_consensus::{LogEntry, Proposal};
-use strongroom_contract::Caller;
+use strongroom_contract::{Caller, ObjectAccess, ObjectPurpose};
 use strongroom_crypto::key::DataKey;
 use strongroom_crypto::object::{HEADER_LEN, ObjectOptions, encrypt};
 use strongroom_crypto::provider::{EcdsaCurve, default_provider};
-use strongroom_enclave::record::LedgerRecord;
-use strongroom_enclave::request::{Body, ObjectAccess, PreparedRequest, Purpose, SignedRequest};
+use strongroom_enclave::record::{LedgerRecord, WriteSet};
+use strongroom_enclave::refusal::{Refusal, RefusalCode};
+use strongroom_enclave::request::{Body, PreparedRequest, Purpose, SignedRequest};
 use strongroom_enclave::{EnclaveRequest, LedgerEntry};
 use strongroom_ledger::{
     Appender, EXPORT_MAGIC, Entry, EntryKind, Receipt, SignatureSchedule, SignedRoot,
@@ -28,7 +29,7 @@ use strongroom_ledger::{
 use strongroom_tee::Platform;
 use zeroize::Zeroizing;
 
-use crate::fixture::{self, OBJECT_KEY, samples};
+use crate::fixture::{self, NODE, NOW_MS, OBJECT_KEY, samples};
 
 /// One seed: its target, a name (the file is `seed-<name>`) and its bytes.
 #[derive(Clone, Debug)]
@@ -70,6 +71,7 @@ fn request(purpose: Purpose, body: Body) -> SignedRequest {
     SignedRequest {
         purpose,
         nonce: vec![0x5e; 24],
+        not_after_ms: NOW_MS + 300_000,
         response_key: Zeroizing::new([0x22; 32]),
         body,
     }
@@ -100,37 +102,55 @@ fn request_seeds(out: &mut Seeds) {
             request(Purpose::Query, Body::Contract(query.to_vec())),
         ),
         (
-            "add-organization",
+            "propose",
             request(
                 Purpose::Transaction,
-                Body::AddOrganization {
-                    msp_id: "Org3MSP".into(),
-                    ca_cert_pem: strongroom_enclave::Organization::from_der(
-                        "Org3MSP",
-                        ids.org2.cert_der(),
-                    )
-                    .map(|o| o.ca_cert_pem)
-                    .unwrap_or_default(),
-                },
+                Body::Governance(governance_seeds()[0].1.clone().into_bytes()),
             ),
+        ),
+        (
+            "proposals",
+            request(
+                Purpose::Query,
+                Body::Governance(br#"{"op":"list_proposals"}"#.to_vec()),
+            ),
+        ),
+        (
+            "export",
+            request(Purpose::Query, Body::Export { node: NODE }),
         ),
         (
             "object-read",
             request(
                 Purpose::Query,
                 Body::Object {
-                    access: ObjectAccess::Read,
-                    location: "objects/ds-1/cohort.csv.enc".into(),
+                    purpose: ObjectPurpose::OwnerRead,
+                    location: fixture::contract().location.clone(),
+                    node: NODE,
                 },
             ),
         ),
         (
-            "object-write",
+            "object-task-input",
             request(
                 Purpose::Query,
                 Body::Object {
-                    access: ObjectAccess::Write,
-                    location: "uploads/org1/x".into(),
+                    purpose: ObjectPurpose::TaskInput {
+                        task: "task-1".into(),
+                    },
+                    location: fixture::contract().location.clone(),
+                    node: NODE,
+                },
+            ),
+        ),
+        (
+            "object-upload",
+            request(
+                Purpose::Query,
+                Body::Object {
+                    purpose: ObjectPurpose::Upload,
+                    location: fixture::contract().location.clone(),
+                    node: NODE,
                 },
             ),
         ),
@@ -155,13 +175,10 @@ fn request_seeds(out: &mut Seeds) {
             _ => 0,
         };
         let write = matches!(
-            request.body,
-            Body::Object {
-                access: ObjectAccess::Write,
-                ..
-            }
+            &request.body,
+            Body::Object { purpose, .. } if purpose.access() == ObjectAccess::Write
         );
-        for member in 0..3 {
+        for member in 0..4 {
             let mut seed = vec![mode(2, query, member, handler, write)];
             seed.extend_from_slice(&encoded);
             out.add("sealed_request", format!("signed-{name}-{member}"), seed);
@@ -188,6 +205,7 @@ fn request_seeds(out: &mut Seeds) {
             "request-query",
             EnclaveRequest::Query {
                 envelope: prepared.payload,
+                host_time_ms: NOW_MS,
             }
             .to_bytes(),
         );
@@ -195,7 +213,7 @@ fn request_seeds(out: &mut Seeds) {
     // Contract invocations and queries, each by every member, executed (once and
     // twice, prepared or not) or asked.
     for (i, (_, json)) in invocations.iter().enumerate() {
-        for member in 0..3 {
+        for member in 0..4 {
             let handler = (i % 2) as u8;
             let mut seed = vec![mode(3, false, member, handler, i % 3 == 0)];
             seed.extend_from_slice(json.as_bytes());
@@ -203,11 +221,124 @@ fn request_seeds(out: &mut Seeds) {
         }
     }
     for (i, query) in contract_queries().iter().enumerate() {
-        let mut seed = vec![mode(3, true, (i % 3) as u8, 2, false)];
+        let mut seed = vec![mode(3, true, (i % 4) as u8, 2, false)];
         seed.extend_from_slice(query.as_bytes());
         out.add("sealed_request", format!("query-{i}"), seed);
     }
+    // Object authorizations by every member, for each purpose, of the location the
+    // contract fixture reserved (a core after genesis knows no such location).
+    for (name, purpose) in [
+        ("owner-read", r#"{"purpose":"owner_read"}"#),
+        ("task-input", r#"{"purpose":"task_input","task":"task-1"}"#),
+        ("upload", r#"{"purpose":"upload"}"#),
+    ] {
+        for member in 0..4 {
+            let mut seed = vec![mode(3, true, member, 3, name == "upload")];
+            seed.extend_from_slice(purpose.as_bytes());
+            seed.push(0);
+            seed.extend_from_slice(fixture::contract().location.as_bytes());
+            out.add("sealed_request", format!("object-{name}-{member}"), seed);
+        }
+    }
     enclave_message_seeds(out);
+    for (name, steps) in governance_flows() {
+        out.add("governance", name, steps);
+    }
+}
+
+/// Governance JSON: (name, invocation or query).
+fn governance_seeds() -> Vec<(&'static str, String)> {
+    // `$org3` and `$bob` stand for this process's keys (see `crate::governance`).
+    // The first proposal of an input run by the governance target is at sequence 2.
+    let first = "prop-0000000000000002";
+    vec![
+        (
+            "add-org",
+            r#"{"op":"propose","change":{"change":"add_organization","msp_id":"Org3MSP","ca_cert_pem":"$org3"},"description":"Org3 joins"}"#.to_owned(),
+        ),
+        (
+            "remove-org",
+            r#"{"op":"propose","change":{"change":"remove_organization","msp_id":"Org1MSP"},"expires_at_ms":1767312000000}"#.to_owned(),
+        ),
+        (
+            "revoke",
+            r#"{"op":"propose","change":{"change":"revoke_member","certificate_sha256":"$bob"}}"#.to_owned(),
+        ),
+        (
+            "threshold",
+            r#"{"op":"propose","change":{"change":"set_threshold","threshold":{"rule":"at_least","organizations":2}}}"#.to_owned(),
+        ),
+        ("vote-for", format!(r#"{{"op":"vote","proposal":"{first}","approve":true}}"#)),
+        ("vote-against", format!(r#"{{"op":"vote","proposal":"{first}","approve":false}}"#)),
+        ("get", format!(r#"{{"op":"get_proposal","id":"{first}"}}"#)),
+        ("list", r#"{"op":"list_proposals","limit":5}"#.to_owned()),
+        ("constitution", r#"{"op":"constitution"}"#.to_owned()),
+    ]
+}
+
+/// Inputs of the governance target: a proposal by Org1's admin, a vote by Org2's
+/// admin, then questions or a step by a member the change affects.
+fn governance_flows() -> Vec<(String, Vec<u8>)> {
+    // Bit 4 is unused: it keeps Alice's control byte from being the separator.
+    const ALICE: u8 = 0b1_0000;
+    const ADMIN: u8 = 1;
+    const BOB: u8 = 2;
+    const DORA: u8 = 3;
+    const QUERY: u8 = 0b100;
+    const REPLAY: u8 = 0b1000;
+    let json: std::collections::BTreeMap<&str, String> = governance_seeds().into_iter().collect();
+    let flow = |steps: &[(u8, &str)]| -> Vec<u8> {
+        let mut bytes = Vec::new();
+        for (i, (control, name)) in steps.iter().enumerate() {
+            if i > 0 {
+                bytes.push(0);
+            }
+            bytes.push(*control);
+            bytes.extend_from_slice(json.get(name).map(String::as_bytes).unwrap_or_default());
+        }
+        bytes
+    };
+    let mut flows = vec![
+        (
+            "add-org-carried".to_owned(),
+            flow(&[
+                (ADMIN, "add-org"),
+                (DORA, "vote-for"),
+                (ALICE | QUERY, "get"),
+                (BOB | QUERY, "constitution"),
+            ]),
+        ),
+        (
+            "revoke-then-act".to_owned(),
+            flow(&[
+                (ADMIN, "revoke"),
+                (DORA, "vote-for"),
+                (BOB | QUERY, "list"),
+                (BOB, "threshold"),
+            ]),
+        ),
+        (
+            "threshold-rejected".to_owned(),
+            flow(&[
+                (ADMIN, "threshold"),
+                (DORA, "vote-against"),
+                (DORA | QUERY, "get"),
+            ]),
+        ),
+        (
+            "remove-by-non-admin-and-replay".to_owned(),
+            flow(&[
+                (DORA, "remove-org"),
+                (ALICE, "vote-for"),
+                (ADMIN | REPLAY, "vote-for"),
+                (ALICE | QUERY, "constitution"),
+            ]),
+        ),
+    ];
+    for (name, _) in governance_seeds() {
+        flows.push((format!("one-{name}"), flow(&[(ADMIN, name)])));
+    }
+    flows
 }
 
 fn enclave_message_seeds(out: &mut Seeds) {
@@ -353,6 +484,13 @@ fn ledger_seeds(out: &mut Seeds) {
         name: "alice".into(),
         role: "owner".into(),
     };
+    let writes = WriteSet {
+        contract: vec![
+            (b"ds/ds-1".to_vec(), Some(br#"{"id":"ds-1"}"#.to_vec())),
+            (b"loc/data/00".to_vec(), None),
+        ],
+        core: vec![(b"gov/prop-0000000000000002".to_vec(), Some(b"{}".to_vec()))],
+    };
     let records = [
         (
             "accepted",
@@ -360,8 +498,10 @@ fn ledger_seeds(out: &mut Seeds) {
                 caller: caller.clone(),
                 cert_fingerprint: [3; 32],
                 nonce: vec![0x5e; 24],
+                not_after_ms: NOW_MS + 300_000,
                 body: Body::Contract(br#"{"op":"approve_task","task":"task-1"}"#.to_vec()),
                 outcome: Ok(br#"{"id":"task-1"}"#.to_vec()),
+                writes,
             },
         ),
         (
@@ -370,11 +510,15 @@ fn ledger_seeds(out: &mut Seeds) {
                 caller: caller.clone(),
                 cert_fingerprint: [3; 32],
                 nonce: vec![0x5e; 16],
-                body: Body::AddOrganization {
-                    msp_id: "Org3MSP".into(),
-                    ca_cert_pem: "-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n".into(),
-                },
-                outcome: Err("only an admin may add an organization".into()),
+                not_after_ms: NOW_MS + 60_000,
+                body: Body::Governance(
+                    br#"{"op":"vote","proposal":"prop-0000000000000002","approve":true}"#.to_vec(),
+                ),
+                outcome: Err(Refusal::new(
+                    RefusalCode::Refused,
+                    "only an organization's admin votes",
+                )),
+                writes: WriteSet::default(),
             },
         ),
         (
@@ -383,17 +527,25 @@ fn ledger_seeds(out: &mut Seeds) {
                 caller,
                 cert_fingerprint: [3; 32],
                 nonce: vec![0x5e; 32],
+                not_after_ms: NOW_MS + 120_000,
                 body: Body::Object {
-                    access: ObjectAccess::Write,
-                    location: "uploads/x".into(),
+                    purpose: ObjectPurpose::TaskInput {
+                        task: "task-1".into(),
+                    },
+                    location: "data/00112233445566778899aabbccddeeff".into(),
+                    node: NODE,
                 },
-                outcome: Err("an object authorization is not a transaction".into()),
+                outcome: Err(Refusal::new(RefusalCode::NotATransaction, "")),
+                writes: WriteSet::default(),
             },
         ),
         (
             "refused",
             LedgerRecord::Refused {
-                reason: "request does not decrypt with the service transaction key".into(),
+                refusal: Refusal::new(
+                    RefusalCode::Undecryptable,
+                    "request does not decrypt with the service transaction key",
+                ),
             },
         ),
     ];
@@ -497,28 +649,35 @@ fn attestation_seeds(out: &mut Seeds) {
     if let Ok(evidence) = platform.evidence(&[0x42; 64]) {
         out.add("sim_evidence", "sim", evidence.into_bytes());
     }
-    out.add("dcap_quote", "sgx_quote", samples::SGX_QUOTE);
-    out.add("dcap_quote", "tdx_quote", samples::TDX_QUOTE);
+    // Copies of the third-party samples: written as `seed-sample-*`, which git
+    // ignores (shared/data is not copied into the repository).
+    let samples = samples::get();
+    out.add("dcap_quote", "sample-sgx_quote", samples.sgx_quote.clone());
+    out.add("dcap_quote", "sample-tdx_quote", samples.tdx_quote.clone());
     out.add(
         "dcap_collateral",
-        "sgx_quote_collateral",
-        samples::SGX_COLLATERAL,
+        "sample-sgx_quote_collateral",
+        samples.sgx_collateral.clone(),
     );
     out.add(
         "dcap_collateral",
-        "tdx_quote_collateral",
-        samples::TDX_COLLATERAL,
+        "sample-tdx_quote_collateral",
+        samples.tdx_collateral.clone(),
     );
-    out.add("snp_report", "report_milan", samples::SNP_REPORT);
-    out.add("snp_collateral", "vcek_milan", {
+    out.add(
+        "snp_report",
+        "sample-report_milan",
+        samples.snp_report.clone(),
+    );
+    out.add("snp_collateral", "sample-vcek_milan", {
         let mut seed = vec![0];
-        seed.extend_from_slice(samples::SNP_VCEK);
+        seed.extend_from_slice(&samples.snp_vcek);
         seed
     });
-    out.add("snp_collateral", "milan_chain", {
+    out.add("snp_collateral", "sample-milan_chain", {
         let mut seed = vec![1];
-        seed.extend_from_slice(samples::SNP_ASK);
-        seed.extend_from_slice(samples::SNP_ARK);
+        seed.extend_from_slice(&samples.snp_ask);
+        seed.extend_from_slice(&samples.snp_ark);
         seed
     });
     out.add(
@@ -569,13 +728,7 @@ fn contract_seeds(out: &mut Seeds) {
     let id = |i: usize| ids.get(i).cloned().unwrap_or_default();
     let mut invocations: Vec<(u8, String)> = fixture::contract_setup_invocations()
         .into_iter()
-        .map(|(who, json)| {
-            let json = ids
-                .iter()
-                .enumerate()
-                .fold(json, |json, (i, id)| json.replace(&format!("${i}"), id));
-            (who as u8, json)
-        })
+        .map(|(who, json)| (who as u8, fixture::substitute(json, ids, &fixture.location)))
         .collect();
     invocations.extend([
         (0, format!(r#"{{"op":"approve_task","task":"{}"}}"#, id(4))),

@@ -96,6 +96,7 @@ replay_tests!(
     dcap_collateral,
     dcap_quote,
     enclave_message,
+    governance,
     invocation,
     ledger_entry,
     ledger_record,

@@ -13,10 +13,26 @@ use std::path::Path;
 use strongroom_fuzz_targets::TARGETS;
 use strongroom_fuzz_targets::seeds::seeds;
 
+fn corpus() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus")
+}
+
+/// The seeds copied from `shared/data` (named `seed-sample-*`, ignored by git): what
+/// `fuzz/run.sh` writes before fuzzing, since a clean checkout lacks them.
+#[test]
+#[ignore = "writes fuzz/corpus; run by fuzz/run.sh"]
+fn write_sample_seeds() {
+    for seed in seeds().iter().filter(|s| s.name.starts_with("sample-")) {
+        let dir = corpus().join(seed.target);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("seed-{}", seed.name)), &seed.bytes).unwrap();
+    }
+}
+
 #[test]
 #[ignore = "writes fuzz/corpus; run by hand after a format change"]
 fn write_seeds() {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus");
+    let corpus = corpus();
     let seeds = seeds();
     for (target, _) in TARGETS {
         let dir = corpus.join(target);
@@ -56,4 +72,20 @@ fn every_target_has_seeds_that_run() {
             seed.target
         );
     }
+}
+
+#[test]
+fn the_contract_fixture_has_one_of_everything() {
+    let fixture = strongroom_fuzz_targets::fixture::contract();
+    assert_eq!(
+        fixture.ids.len(),
+        5,
+        "dataset, algorithm, request, grant, task: {:?}",
+        fixture.ids
+    );
+    assert!(
+        fixture.location.starts_with("data/"),
+        "a reserved location: {:?}",
+        fixture.location
+    );
 }
