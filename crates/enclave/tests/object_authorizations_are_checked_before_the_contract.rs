@@ -96,6 +96,22 @@ fn unauthorized(response: EnclaveResponse) -> String {
     }
 }
 
+/// Alice's authorization to upload `HERE`, valid until `until` (ledger time).
+fn upload_until(w: &World, key: &[u8], until: u64) -> PreparedRequest {
+    PreparedRequest::valid_until(
+        key,
+        &w.alice,
+        Purpose::Query,
+        Body::Object {
+            purpose: ObjectPurpose::Upload,
+            location: HERE.into(),
+            node: NODE,
+        },
+        until,
+    )
+    .unwrap()
+}
+
 fn upload(w: &World, key: &[u8], location: &str) -> PreparedRequest {
     PreparedRequest::object(key, &w.alice, ObjectPurpose::Upload, location, NODE).unwrap()
 }
@@ -191,18 +207,7 @@ fn a_core_without_an_endpoint_authorizes_nothing() {
 #[test]
 fn an_expired_authorization_is_refused_and_the_host_cannot_extend_it() {
     let (w, mut core, _, key, now) = started();
-    let short = PreparedRequest::valid_until(
-        &key,
-        &w.alice,
-        Purpose::Query,
-        Body::Object {
-            purpose: ObjectPurpose::Upload,
-            location: HERE.into(),
-            node: NODE,
-        },
-        now + 1_000,
-    )
-    .unwrap();
+    let short = upload_until(&w, &key, now + 1_000);
     // Valid while the host's clock and the ledger are before its end ...
     assert!(matches!(
         authorize(&mut core, ObjectAccess::Write, &short.payload, now),
@@ -219,18 +224,7 @@ fn an_expired_authorization_is_refused_and_the_host_cannot_extend_it() {
     // ... and a host that turns its clock back does not revive it once the ledger has
     // moved past its end.
     let (w, mut core, mut ledger, key, now) = started();
-    let short = PreparedRequest::valid_until(
-        &key,
-        &w.alice,
-        Purpose::Query,
-        Body::Object {
-            purpose: ObjectPurpose::Upload,
-            location: HERE.into(),
-            node: NODE,
-        },
-        now + 1_000,
-    )
-    .unwrap();
+    let short = upload_until(&w, &key, now + 1_000);
     let later = PreparedRequest::transaction(&key, &w.alice, "put k=v").unwrap();
     commit(&mut core, &mut ledger, now + 2_000, &later.payload);
     let reason = unauthorized(authorize(&mut core, ObjectAccess::Write, &short.payload, 0));
@@ -240,18 +234,11 @@ fn an_expired_authorization_is_refused_and_the_host_cannot_extend_it() {
 #[test]
 fn an_authorization_valid_for_too_long_is_refused() {
     let (w, mut core, _, key, now) = started();
-    let long = PreparedRequest::valid_until(
+    let long = upload_until(
+        &w,
         &key,
-        &w.alice,
-        Purpose::Query,
-        Body::Object {
-            purpose: ObjectPurpose::Upload,
-            location: HERE.into(),
-            node: NODE,
-        },
         now + strongroom_enclave::request::MAX_LIFETIME_MS + 1,
-    )
-    .unwrap();
+    );
     let reason = unauthorized(authorize(
         &mut core,
         ObjectAccess::Write,
