@@ -1,0 +1,153 @@
+//! Seeds of the data plane: encrypted objects, attestation evidence and policy, and the
+//! analyses' CSV input.
+
+use strongroom_compute::synthetic::SplitMix64;
+use strongroom_crypto::key::DataKey;
+use strongroom_crypto::object::{HEADER_LEN, ObjectOptions, encrypt};
+use strongroom_tee::Platform;
+
+use super::Seeds;
+use crate::fixture::{self, OBJECT_KEY, samples};
+
+pub(super) fn object_seeds(out: &mut Seeds) {
+    let key = DataKey::from_bytes(OBJECT_KEY);
+    let plaintext: Vec<u8> = (0..100u8).collect();
+    for (name, chunk_size, len) in [("empty", 16, 0), ("one-chunk", 64, 40), ("chunks", 16, 100)] {
+        let mut sealed = Vec::new();
+        if encrypt(
+            &key,
+            ObjectOptions { chunk_size },
+            &plaintext[..len],
+            &mut sealed,
+        )
+        .is_err()
+        {
+            continue;
+        }
+        out.add("object", format!("whole-{name}"), {
+            let mut seed = vec![0];
+            seed.extend_from_slice(&sealed);
+            seed
+        });
+        if chunk_size == 16 {
+            out.add("object", format!("after-header-{name}"), {
+                let mut seed = vec![128];
+                seed.extend_from_slice(&sealed[HEADER_LEN.min(sealed.len())..]);
+                seed
+            });
+        }
+    }
+    for (name, mode, alter) in [("kept", 192, 0), ("flipped", 200, 13), ("cut", 255, 20)] {
+        let mut seed = vec![mode];
+        seed.extend_from_slice(&plaintext[..50]);
+        seed.push(alter);
+        out.add("object", format!("plaintext-{name}"), seed);
+    }
+}
+
+pub(super) fn attestation_seeds(out: &mut Seeds) {
+    let platform = fixture::sim_platform();
+    if let Ok(evidence) = platform.evidence(&[0x42; 64]) {
+        out.add("sim_evidence", "sim", evidence.into_bytes());
+    }
+    // Copies of the third-party samples: written as `seed-sample-*`, which git
+    // ignores (shared/data is not copied into the repository).
+    let samples = samples::get();
+    out.add("dcap_quote", "sample-sgx_quote", samples.sgx_quote.clone());
+    out.add("dcap_quote", "sample-tdx_quote", samples.tdx_quote.clone());
+    out.add(
+        "dcap_collateral",
+        "sample-sgx_quote_collateral",
+        samples.sgx_collateral.clone(),
+    );
+    out.add(
+        "dcap_collateral",
+        "sample-tdx_quote_collateral",
+        samples.tdx_collateral.clone(),
+    );
+    out.add(
+        "snp_report",
+        "sample-report_milan",
+        samples.snp_report.clone(),
+    );
+    out.add("snp_collateral", "sample-vcek_milan", {
+        let mut seed = vec![0];
+        seed.extend_from_slice(&samples.snp_vcek);
+        seed
+    });
+    out.add("snp_collateral", "sample-milan_chain", {
+        let mut seed = vec![1];
+        seed.extend_from_slice(&samples.snp_ask);
+        seed.extend_from_slice(&samples.snp_ark);
+        seed
+    });
+    out.add(
+        "attestation_policy",
+        "documented",
+        concat!(
+            "allow_simulated = false\n",
+            "allow_debug = false\n",
+            "accepted_tcb_status = [\"UpToDate\", \"SWHardeningNeeded\"]\n",
+            "\n",
+            "[[allow]]\n",
+            "platform = \"tdx\"\n",
+            "measurement = \"91eb2b44d141d4ece09f0c75c2c53d247a3c68edd7fafe8a3520c942a604a407de03ae6dc5f87f27428b2538873118b7\"\n",
+            "\n",
+            "[[allow]]\n",
+            "platform = \"snp\"\n",
+            "measurement = \"*\"\n",
+        ),
+    );
+    out.add(
+        "attestation_policy",
+        "sim",
+        "allow_simulated = true\n\n[[allow]]\nplatform = \"sim\"\nmeasurement = \"*\"\n",
+    );
+}
+
+pub(super) fn compute_seeds(out: &mut Seeds) {
+    // Synthea-like rows, a few of them the condition (code 44054006, "Diabetes").
+    let mut rng = SplitMix64::new(7);
+    let mut patients = String::from("Id,BIRTHDATE,DEATHDATE,RACE,ETHNICITY,GENDER\n");
+    let mut conditions = String::from("START,STOP,PATIENT,ENCOUNTER,CODE,DESCRIPTION\n");
+    for i in 0..24u64 {
+        let year = 1930 + rng.below(80);
+        let gender = if rng.below(2) == 0 { "F" } else { "M" };
+        let race = ["white", "black", "asian"][rng.below(3) as usize];
+        let death = if i % 7 == 0 { "2020-01-02" } else { "" };
+        patients.push_str(&format!(
+            "p{i},{year}-0{}-1{},{death},{race},nonhispanic,{gender}\n",
+            1 + rng.below(9),
+            rng.below(10)
+        ));
+        let (code, description) = if i % 3 == 0 {
+            ("44054006", "Diabetes")
+        } else {
+            ("444814009", "Viral sinusitis (disorder)")
+        };
+        conditions.push_str(&format!(
+            "2015-03-0{},,p{i},e{i},{code},{description}\n",
+            1 + rng.below(9)
+        ));
+    }
+    for (name, mode) in [
+        ("describe-code", 0u8),
+        ("describe-birthdate", 4),
+        ("describe-gender", 6),
+    ] {
+        let mut seed = vec![mode];
+        let file = if mode == 0 { &conditions } else { &patients };
+        seed.extend_from_slice(file.as_bytes());
+        out.add("compute_csv", name, seed);
+    }
+    for (name, mode) in [
+        ("stratify-code", 1u8 | (2 << 2)),
+        ("stratify-description", 3 | (5 << 2)),
+    ] {
+        let mut seed = vec![mode];
+        seed.extend_from_slice(patients.as_bytes());
+        seed.push(0);
+        seed.extend_from_slice(conditions.as_bytes());
+        out.add("compute_csv", name, seed);
+    }
+}
