@@ -1,0 +1,119 @@
+//! `strongroom analyzer` and `strongroom receipt`: the owner's analyzer and receipts.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Result, bail};
+use clap::{Args, Subcommand};
+
+use crate::commands::net::{NodeArgs, block_on};
+
+use super::{Common, write_file};
+
+/// The owner-side executor.
+#[derive(Debug, Subcommand)]
+pub enum AnalyzerCommand {
+    /// Watch for approved owner-side tasks on the organization's datasets; for each,
+    /// claim it, fetch and decrypt its inputs here, run the built-in analysis and write
+    /// the result encrypted to its recipients (or the reason it failed). Runs as an
+    /// executor of the owning organization, with its data key.
+    Run(AnalyzerRunArgs),
+}
+
+/// Arguments of `analyzer run`.
+#[derive(Debug, Args)]
+pub struct AnalyzerRunArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Handle the tasks waiting now, then exit.
+    #[arg(long)]
+    once: bool,
+    /// Seconds between polls.
+    #[arg(long, default_value_t = 2)]
+    interval: u64,
+    /// Where decrypted inputs live while a task runs (removed after each task).
+    #[arg(long, value_name = "DIR", default_value = "strongroom-analyzer")]
+    work_dir: PathBuf,
+}
+
+/// Runs one `analyzer` subcommand.
+pub fn run_analyzer(command: AnalyzerCommand) -> Result<()> {
+    let AnalyzerCommand::Run(args) = command;
+    block_on(async move {
+        let (client, member) = args.common.open().await?;
+        let key = args.common.member.org_data_key()?;
+        loop {
+            let done =
+                crate::commands::analyzer::analyzer_pass(&client, &member, &key, &args.work_dir)
+                    .await?;
+            for executed in &done {
+                if args.common.node.json {
+                    println!("{}", serde_json::to_string(executed)?);
+                } else {
+                    println!("{}", crate::commands::analyzer::executed_line(executed));
+                }
+            }
+            if args.once {
+                let deferred = done.iter().filter(|e| e.status == "deferred").count();
+                if deferred > 0 {
+                    bail!("{deferred} task(s) could not be handled now; run the analyzer again");
+                }
+                return Ok(());
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(args.interval.max(1))) => {}
+                _ = tokio::signal::ctrl_c() => return Ok(()),
+            }
+        }
+    })?
+}
+
+// ------------------------------------------------------------------------- receipt
+
+/// Receipts: proof that an entry is in the ledger, checkable offline.
+#[derive(Debug, Subcommand)]
+pub enum ReceiptCommand {
+    /// Fetch the receipt of a ledger entry, verified against the attested service key.
+    Get(ReceiptGetArgs),
+    /// Check a receipt offline (same as `ledger verify-receipt`).
+    Verify(crate::commands::ledger::ReceiptVerifyArgs),
+}
+
+/// Arguments of `receipt get`.
+#[derive(Debug, Args)]
+pub struct ReceiptGetArgs {
+    #[command(flatten)]
+    node: NodeArgs,
+    /// The ledger sequence number.
+    sequence: u64,
+    /// Write the receipt (JSON) here.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    /// Also write the attested service public key (DER) here, for offline checks.
+    #[arg(long, value_name = "FILE")]
+    service_key_out: Option<PathBuf>,
+    /// Overwrite existing files.
+    #[arg(long)]
+    force: bool,
+}
+
+/// Runs one `receipt` subcommand.
+pub fn run_receipt(command: ReceiptCommand) -> Result<()> {
+    match command {
+        ReceiptCommand::Verify(args) => crate::commands::ledger::verify_receipt(&args),
+        ReceiptCommand::Get(args) => block_on(async move {
+            let client = args.node.connect().await?;
+            let receipt = client.receipt(args.sequence).await?;
+            write_file(&args.out, receipt.encode()?.as_bytes(), args.force)?;
+            if let Some(path) = &args.service_key_out {
+                write_file(path, &client.service_key().to_spki_der()?, args.force)?;
+            }
+            println!(
+                "receipt of entry {} written to {} (verified against the attested service key)",
+                args.sequence,
+                args.out.display()
+            );
+            Ok(())
+        })?,
+    }
+}
