@@ -82,7 +82,7 @@ impl<'a> Row<'a> {
     }
 
     /// Counts this row toward `group`. A row counts at most once per group, however
-    /// often it contributes, and may count toward several groups.
+    /// often it contributes, and toward one group only: the groups partition the rows.
     pub fn contribute(&self, group: &Group) {
         // Cannot saturate: a batch is at most `i32::MAX` bytes, and each row of a
         // nonempty batch takes at least 4. Were it to, the host would refuse the row.

@@ -124,8 +124,9 @@ struct Batch {
     input: usize,
     first: usize,
     rows: usize,
-    /// The last row that contributed, to check their order.
-    last: Option<usize>,
+    /// The last row that contributed and its group, to check their order and that
+    /// groups partition the rows.
+    last: Option<(usize, Vec<u8>)>,
 }
 
 /// One group of the table being built.
@@ -229,10 +230,18 @@ impl Host {
             Ok(row) if row < batch.rows => row,
             _ => return self.stop(format!("contribute: row {row} is out of range")),
         };
-        if batch.last.is_some_and(|last| row < last) {
-            return self.stop(format!("contribute: row {row} is out of order"));
+        match &batch.last {
+            Some((last, _)) if row < *last => {
+                return self.stop(format!("contribute: row {row} is out of order"));
+            }
+            Some((last, other)) if row == *last && other.as_slice() != group => {
+                return self.stop(format!(
+                    "contribute: row {row} already counts toward another group"
+                ));
+            }
+            _ => {}
         }
-        batch.last = Some(row);
+        batch.last = Some((row, group.to_vec()));
         let key = (batch.input, batch.first + row);
         if let Some(entry) = self.entry(group, labels) {
             entry.rows.insert(key);

@@ -47,6 +47,7 @@ pub mod describe;
 mod error;
 mod input;
 pub mod release;
+mod rows;
 pub mod stratify;
 pub mod synthetic;
 pub mod window;
@@ -56,6 +57,7 @@ pub use describe::{Describe, Withheld, describe, describe_labeled};
 pub use error::{ComputeError, MalformedInput, Problem};
 pub use input::Labeled;
 pub use release::{ReleaseViolation, check_release};
+pub use rows::ColumnRows;
 pub use stratify::{
     Cell, ConditionMatch, Row, Stratification, StratifyParams, stratify, stratify_labeled,
 };

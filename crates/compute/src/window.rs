@@ -134,6 +134,22 @@ impl RowWindows {
         })
     }
 
+    /// Fails unless every window governing `file` was applied to it (`applied`: the ids
+    /// of the windows applied).
+    pub(crate) fn check_applied_to(
+        &self,
+        applied: &[usize],
+        file: &str,
+    ) -> Result<(), ComputeError> {
+        match self.governing(file).find(|(id, _)| !applied.contains(id)) {
+            Some((_, window)) => Err(ComputeError::WindowNotApplicable {
+                column: window.column.clone(),
+                files: vec![file.to_owned()],
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// Fails unless every window applied to at least one of the files read: `applied`
     /// lists the ids of the windows applied to each file, `read` the files' names.
     pub(crate) fn check_applied(
