@@ -184,6 +184,16 @@ fn take(hash: &Arc<Mutex<(Sha256, u64)>>) -> ([u8; 32], u64) {
     (hasher.finalize().into(), size)
 }
 
+/// The recipient label of a member's result key: `MSP/name`.
+pub fn member_label(msp: &str, name: &str) -> String {
+    format!("{msp}/{name}")
+}
+
+/// The recipient label of an organization's data key: `org:MSP`.
+pub fn org_label(msp: &str) -> String {
+    format!("org:{msp}")
+}
+
 /// Downloads the object at `location` as `member` for `purpose` (`member` signs the
 /// download's authorization), checks its SHA-256 against `expected_ciphertext_sha256`,
 /// decrypts it under `dek` and writes the plaintext to `dest`, which must not exist. If
@@ -247,6 +257,54 @@ async fn fetch_inner(
     out.sync_all()
         .map_err(|e| data_err(format!("{}: {e}", dest.display())))?;
     Ok(written)
+}
+
+/// Downloads the object at `location` as `member` for `purpose` into `dest` (which
+/// must not exist; mode 0600) as it is stored, still encrypted, and checks its SHA-256
+/// against `expected_ciphertext_sha256`. The caller decrypts it as it reads it
+/// ([`strongroom_crypto::object::DecryptReader`]), so no plaintext is ever written.
+/// If anything fails after `dest` was created, it is removed.
+pub async fn fetch_ciphertext(
+    client: &Client,
+    member: &Member,
+    purpose: ObjectPurpose,
+    location: &str,
+    expected_ciphertext_sha256: &str,
+    dest: &Path,
+) -> Result<u64, ClientError> {
+    let mut out = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(dest)
+        .map_err(|e| data_err(format!("{}: {e}", dest.display())))?;
+    let result = async {
+        let body = client.get_object(member, purpose, location).await?;
+        let mut body = std::pin::pin!(body);
+        let mut hasher = Sha256::new();
+        let mut size = 0u64;
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| data_err(format!("{location}: {e}")))?;
+            hasher.update(&chunk);
+            size += chunk.len() as u64;
+            out.write_all(&chunk)
+                .map_err(|e| data_err(format!("{}: {e}", dest.display())))?;
+        }
+        let digest = hex::encode(hasher.finalize());
+        if digest != expected_ciphertext_sha256 {
+            return Err(data_err(format!(
+                "{location}: the object's SHA-256 is {digest}, expected {expected_ciphertext_sha256}"
+            )));
+        }
+        out.sync_all()
+            .map_err(|e| data_err(format!("{}: {e}", dest.display())))?;
+        Ok(size)
+    }
+    .await;
+    if result.is_err() {
+        let _ = std::fs::remove_file(dest);
+    }
+    result
 }
 
 /// A result encrypted to its recipients: the object-format ciphertext of the result

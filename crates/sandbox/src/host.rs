@@ -34,6 +34,8 @@ pub(crate) struct Host {
     inputs: Vec<Input>,
     /// Per input: a row read but not yet written, because the module's buffer was full.
     pending: Vec<Option<Vec<u8>>>,
+    /// The row being written (reused from row to row).
+    row: Vec<u8>,
     done: Vec<bool>,
     batch: Option<Batch>,
     next_serial: u64,
@@ -49,6 +51,7 @@ impl Host {
         Self {
             inputs,
             pending: vec![None; n],
+            row: Vec::new(),
             done: vec![false; n],
             batch: None,
             next_serial: 0,
@@ -81,24 +84,25 @@ impl Host {
         })
     }
 
-    /// The next row of `input`, encoded, or `None` at its end.
-    fn next_row(&mut self, input: usize) -> Result<Option<Vec<u8>>, ComputeError> {
+    /// Encodes the next row of `input` into `self.row`; `false` at its end.
+    fn next_row(&mut self, input: usize) -> Result<bool, ComputeError> {
         if let Some(row) = self.pending[input].take() {
-            return Ok(Some(row));
+            self.row = row;
+            return Ok(true);
         }
         if self.done[input] {
-            return Ok(None);
+            return Ok(false);
         }
         let rows = &mut self.inputs[input];
         if !rows.advance()? {
             self.done[input] = true;
-            return Ok(None);
+            return Ok(false);
         }
-        let mut out = Vec::new();
+        self.row.clear();
         for i in 0..rows.width() {
-            abi::encode_row([rows.field(i)?], &mut out);
+            abi::encode_row([rows.field(i)?], &mut self.row);
         }
-        Ok(Some(out))
+        Ok(true)
     }
 }
 
@@ -198,27 +202,24 @@ fn read(mut caller: Caller<'_, Host>, input: i32, ptr: i32, cap: i32) -> wasmtim
     let mut written = 0usize;
     let mut rows = 0u32;
     loop {
-        let row = match host.next_row(input) {
-            Ok(Some(row)) => row,
-            Ok(None) => break,
+        match host.next_row(input) {
+            Ok(true) => {}
+            Ok(false) => break,
             Err(e) => return Err(host.stop(Fault::Input(e))),
-        };
-        if row.len() > buffer.len() - written {
-            if rows == 0 {
-                let needed = i32::try_from(row.len()).map_err(|_| {
-                    host.misuse(
-                        CALL,
-                        format!("a row of {} bytes cannot be passed", row.len()),
-                    )
-                })?;
-                host.pending[input] = Some(row);
-                return Ok(-needed);
-            }
+        }
+        let len = host.row.len();
+        if len > buffer.len() - written {
+            let row = std::mem::take(&mut host.row);
             host.pending[input] = Some(row);
+            if rows == 0 {
+                return i32::try_from(len).map(|needed| -needed).map_err(|_| {
+                    host.misuse(CALL, format!("a row of {len} bytes cannot be passed"))
+                });
+            }
             break;
         }
-        buffer[written..written + row.len()].copy_from_slice(&row);
-        written += row.len();
+        buffer[written..written + len].copy_from_slice(&host.row);
+        written += len;
         rows += 1;
         if rows == u32::MAX {
             break;

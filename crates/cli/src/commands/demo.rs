@@ -303,25 +303,31 @@ async fn flow_steps(
             .find(|a| a.name == name)
             .ok_or_else(|| anyhow!("built-in {name} is not registered"))
     };
-    let (describe_task, _) = flow::request_builtin_task(
+    let (describe_task, _) = flow::request_task(
         &client,
         bob,
         &bob_key,
-        vec![put.id.clone()],
-        find("describe")?,
-        json!({"file": "conditions.csv", "column": "DESCRIPTION"}),
-        Vec::new(),
+        flow::TaskAsk {
+            inputs: vec![put.id.clone()],
+            algorithm: find("describe")?,
+            parameters: json!({"file": "conditions.csv", "column": "DESCRIPTION"}),
+            columns: None,
+            extra: Vec::new(),
+        },
     )
     .await?;
-    let (stratify_task, _) = flow::request_builtin_task(
+    let (stratify_task, _) = flow::request_task(
         &client,
         bob,
         &bob_key,
-        vec![put.id.clone()],
-        find("stratify")?,
-        json!({"patients_file": "patients.csv", "conditions_file": "conditions.csv",
-               "condition": {"code": CONDITION_CODE}}),
-        Vec::new(),
+        flow::TaskAsk {
+            inputs: vec![put.id.clone()],
+            algorithm: find("stratify")?,
+            parameters: json!({"patients_file": "patients.csv", "conditions_file": "conditions.csv",
+                   "condition": {"code": CONDITION_CODE}}),
+            columns: None,
+            extra: Vec::new(),
+        },
     )
     .await?;
     for task in [&describe_task, &stratify_task] {
@@ -345,9 +351,11 @@ async fn flow_steps(
 
     step.next("Org1's analyzer claims the tasks, decrypts the data at Org1, runs them");
     let work = base.join("analyzer");
-    let executed = super::analyzer::analyzer_pass(&client, analyzer, &org_key, &work).await?;
+    let executed = strongroom_analyzer::Analyzer::new(&client, analyzer, &org_key, &work)
+        .pass()
+        .await?;
     for e in &executed {
-        step.say(&super::analyzer::executed_line(e));
+        step.say(&e.line());
     }
     ensure!(
         executed.len() == 2 && executed.iter().all(|e| e.status == "succeeded"),

@@ -10,7 +10,6 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use strongroom_client::Client;
 use strongroom_client::data::{self, Uploaded};
-use strongroom_compute::{Analysis, AnalysisOutput};
 use strongroom_contract::sharing::{
     AlgorithmKind, AlgorithmList, AlgorithmView, CatalogPage, CatalogSearch, Consent, Created,
     DatasetFile, DatasetKind, DatasetSummary, ExecutionMode, Invocation, OutputRule, Port, Query,
@@ -21,34 +20,10 @@ use strongroom_crypto::hpke::PrivateKey;
 use strongroom_crypto::key::DataKey;
 use strongroom_identity::Member;
 
-/// The built-in analyses this analyzer runs: name and description.
-pub const BUILTINS: [(&str, &str); 2] = [
-    (
-        "describe",
-        "count, unique, top and freq of one column of a CSV file, figures resting on fewer than k records withheld",
-    ),
-    (
-        "stratify",
-        "patients with a condition by gender, race, ethnicity and age band (Synthea patients.csv + conditions.csv), counts below k suppressed",
-    ),
-];
-
-/// The measurement a built-in is registered with: SHA-256 of
-/// `strongroom/builtin/v1/NAME`. Owner-side analyzers run only algorithms whose
-/// registered measurement is this.
-pub fn builtin_measurement(name: &str) -> String {
-    hex::encode(Sha256::digest(format!("strongroom/builtin/v1/{name}")))
-}
-
-/// The recipient label of a member's result key: `MSP/name`.
-pub fn member_label(msp: &str, name: &str) -> String {
-    format!("{msp}/{name}")
-}
-
-/// The recipient label of an organization's data key: `org:MSP`.
-pub fn org_label(msp: &str) -> String {
-    format!("org:{msp}")
-}
+pub use strongroom_analyzer::builtin::{
+    BUILTINS, analysis_columns, builtin_measurement, task_analysis,
+};
+pub use strongroom_client::data::{member_label, org_label};
 
 /// One committed invocation: its answer and its ledger entry.
 pub async fn invoke<T: DeserializeOwned>(
@@ -193,6 +168,50 @@ pub async fn register_builtins(client: &Client, member: &Member) -> Result<Vec<A
         out.push(view);
     }
     Ok(out)
+}
+
+/// Registers a WebAssembly algorithm: the module must fit the ABI (checked by the
+/// sandbox before anything is registered); its measurement is its SHA-256. It is
+/// registered aggregate-only with the output rule "small cells suppressed", which the
+/// sandbox enforces on every run.
+pub async fn register_wasm(
+    client: &Client,
+    member: &Member,
+    module: &[u8],
+    name: &str,
+    description: &str,
+) -> Result<AlgorithmView> {
+    let measurement: [u8; 32] = Sha256::digest(module).into();
+    let sandbox = strongroom_sandbox::Sandbox::new()?;
+    sandbox
+        .load(module, &measurement)
+        .context("the module does not fit the algorithm ABI (docs/formats/algorithm-abi.md)")?;
+    let (created, _): (Created, u64) = invoke(
+        client,
+        member,
+        Invocation::RegisterAlgorithm(RegisterAlgorithm {
+            name: name.to_owned(),
+            kind: AlgorithmKind::Wasm,
+            measurement: hex::encode(measurement),
+            description: description.to_owned(),
+            inputs: vec![Port {
+                name: "data".into(),
+                format: "csv".into(),
+            }],
+            outputs: vec![Port {
+                name: "result".into(),
+                format: "json".into(),
+            }],
+            aggregate_only: true,
+            differentially_private: false,
+            output_rule: Some(OutputRule::SmallCellsSuppressed),
+        }),
+    )
+    .await
+    .with_context(|| format!("cannot register {name}"))?;
+    Ok(client
+        .ask(member, &Query::GetAlgorithm { id: created.id })
+        .await?)
 }
 
 /// An algorithm by id, or a built-in by name.
@@ -431,41 +450,47 @@ fn progress_bar(size: u64, name: &str) -> indicatif::ProgressBar {
     bar
 }
 
-/// The analysis a built-in task asks for: the algorithm's name plus the task's
-/// parameters (without `min_cell_size`, which the contract already folded into the
-/// task's threshold).
-pub fn task_analysis(algorithm: &str, parameters: &serde_json::Value) -> Result<Analysis> {
-    let mut object = parameters
-        .as_object()
-        .cloned()
-        .ok_or_else(|| anyhow!("the parameters are not a JSON object"))?;
-    object.remove("min_cell_size");
-    object.insert(
-        "name".into(),
-        serde_json::Value::String(algorithm.to_owned()),
-    );
-    serde_json::from_value(serde_json::Value::Object(object))
-        .map_err(|e| anyhow!("the parameters do not describe a {algorithm} analysis: {e}"))
+/// What a task asks for: its inputs, algorithm and parameters, the columns a
+/// WebAssembly algorithm reads (a built-in declares its own), and recipients besides
+/// the requester.
+pub struct TaskAsk<'a> {
+    /// The input dataset ids.
+    pub inputs: Vec<String>,
+    /// The algorithm.
+    pub algorithm: &'a AlgorithmView,
+    /// The parameters (a JSON object).
+    pub parameters: serde_json::Value,
+    /// The columns a WebAssembly algorithm's module reads, in order.
+    pub columns: Option<Vec<String>>,
+    /// Recipients besides the requester.
+    pub extra: Vec<Recipient>,
 }
 
-/// The column names an analysis reads (what a task must declare).
-pub fn analysis_columns(analysis: &Analysis) -> Vec<String> {
-    let set: BTreeSet<String> = analysis.columns().into_iter().map(|c| c.column).collect();
-    set.into_iter().collect()
-}
-
-/// `request_task` for a built-in analysis, declaring the columns it reads, with the
-/// caller as the recipient (plus `extra` recipients).
-pub async fn request_builtin_task(
+/// `request_task` with the caller as the recipient (plus `extra` recipients). A
+/// built-in declares the columns its analysis reads; a WebAssembly algorithm needs
+/// `columns`.
+pub async fn request_task(
     client: &Client,
     member: &Member,
     result_key: &PrivateKey,
-    inputs: Vec<String>,
-    algorithm: &AlgorithmView,
-    parameters: serde_json::Value,
-    extra: Vec<Recipient>,
+    ask: TaskAsk<'_>,
 ) -> Result<(String, u64)> {
-    let analysis = task_analysis(&algorithm.name, &parameters)?;
+    let TaskAsk {
+        inputs,
+        algorithm,
+        parameters,
+        columns,
+        extra,
+    } = ask;
+    let columns = match (algorithm.kind, columns) {
+        (AlgorithmKind::Wasm, Some(columns)) => columns,
+        (AlgorithmKind::Wasm, None) => {
+            bail!("a WebAssembly algorithm needs the columns its module reads (--columns)")
+        }
+        (AlgorithmKind::Builtin, _) => {
+            analysis_columns(&task_analysis(&algorithm.name, &parameters)?)
+        }
+    };
     let mut recipients = vec![Recipient {
         msp_id: member.msp_id().to_owned(),
         name: member.name().to_owned(),
@@ -479,7 +504,7 @@ pub async fn request_builtin_task(
             inputs,
             algorithm: algorithm.id.clone(),
             parameters,
-            columns: analysis_columns(&analysis),
+            columns,
             recipients,
             mode: ExecutionMode::OwnerSide,
             epsilon_micro: None,
@@ -530,8 +555,5 @@ pub async fn get_result(
 
 /// Renders a result's plaintext: the analysis table if it is one, else the bytes.
 pub fn render_result(plaintext: &[u8]) -> String {
-    match serde_json::from_slice::<AnalysisOutput>(plaintext) {
-        Ok(output) => output.render_table(),
-        Err(_) => String::from_utf8_lossy(plaintext).into_owned(),
-    }
+    strongroom_analyzer::output::render(plaintext)
 }

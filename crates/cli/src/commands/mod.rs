@@ -1,11 +1,9 @@
 //! The subcommands.
 
-mod analyzer;
 mod attest;
 mod bench;
 mod crypto;
 mod demo;
-mod enforce;
 mod flow;
 mod governance;
 mod identity;

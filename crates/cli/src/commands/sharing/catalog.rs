@@ -1,6 +1,8 @@
 //! `strongroom catalog` and `strongroom algorithm`: what there is to ask for.
 
-use anyhow::Result;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use strongroom_contract::sharing::{AlgorithmView, CatalogSearch, DatasetKind};
 
@@ -65,6 +67,31 @@ pub enum AlgorithmCommand {
     RegisterBuiltins(ListArgs),
     /// Every registered algorithm.
     List(ListArgs),
+    /// Register a WebAssembly algorithm (docs/formats/algorithm-abi.md): checks that
+    /// the module fits the ABI, registers its measurement (the SHA-256 of the file) as
+    /// an aggregate-only algorithm whose releases keep small cells suppressed, and
+    /// prints the measurement that approvals name.
+    Register(AlgorithmRegisterArgs),
+}
+
+/// Arguments of `algorithm register`.
+#[derive(Debug, Args)]
+pub struct AlgorithmRegisterArgs {
+    #[command(flatten)]
+    common: Common,
+    /// The module (a core WebAssembly module, e.g. built by scripts/build-algorithms.sh).
+    #[arg(long, value_name = "FILE")]
+    wasm: PathBuf,
+    /// Its name in the registry (1 to 128 bytes).
+    #[arg(long)]
+    name: String,
+    /// What it computes, for the owners who approve it.
+    #[arg(long, default_value = "")]
+    description: String,
+    /// Also copy the module into this directory as MEASUREMENT.wasm, where
+    /// `analyzer run --modules DIR` finds it.
+    #[arg(long, value_name = "DIR")]
+    install: Option<PathBuf>,
 }
 
 pub(super) fn algorithms_table(items: &[AlgorithmView]) -> String {
@@ -92,6 +119,28 @@ pub fn run_algorithm(command: AlgorithmCommand) -> Result<()> {
                 let items = flow::register_builtins(&client, &member).await?;
                 print(args.common.node.json, &items, |items| {
                     algorithms_table(items)
+                })
+            }
+            AlgorithmCommand::Register(args) => {
+                let module = std::fs::read(&args.wasm)
+                    .with_context(|| format!("cannot read {}", args.wasm.display()))?;
+                let (client, member) = args.common.open().await?;
+                let view =
+                    flow::register_wasm(&client, &member, &module, &args.name, &args.description)
+                        .await
+                        .with_context(|| format!("{}", args.wasm.display()))?;
+                if let Some(dir) = &args.install {
+                    std::fs::create_dir_all(dir)
+                        .with_context(|| format!("cannot create {}", dir.display()))?;
+                    let path = dir.join(format!("{}.wasm", view.measurement));
+                    std::fs::write(&path, &module)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                }
+                print(args.common.node.json, &view, |v| {
+                    format!(
+                        "registered {} ({}): measurement {}\n",
+                        v.id, v.name, v.measurement
+                    )
                 })
             }
             AlgorithmCommand::List(args) => {

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use anyhow::{Result, bail};
 use clap::{Args, Subcommand};
+use strongroom_analyzer::Analyzer;
 
 use crate::commands::net::{NodeArgs, block_on};
 
@@ -13,10 +14,11 @@ use super::{Common, write_file};
 /// The owner-side executor.
 #[derive(Debug, Subcommand)]
 pub enum AnalyzerCommand {
-    /// Watch for approved owner-side tasks on the organization's datasets; for each,
-    /// claim it, fetch and decrypt its inputs here, run the built-in analysis and write
-    /// the result encrypted to its recipients (or the reason it failed). Runs as an
-    /// executor of the owning organization, with its data key.
+    /// Watch for approved owner-side tasks on the organization's datasets; for each it
+    /// can run, claim it, fetch its inputs' ciphertext here, decrypt it only in memory
+    /// as the algorithm (a built-in, or a WebAssembly module from --modules) reads it,
+    /// and write the result encrypted to its recipients (or the reason it failed).
+    /// Runs as an executor of the owning organization, with its data key.
     Run(AnalyzerRunArgs),
 }
 
@@ -31,9 +33,15 @@ pub struct AnalyzerRunArgs {
     /// Seconds between polls.
     #[arg(long, default_value_t = 2)]
     interval: u64,
-    /// Where decrypted inputs live while a task runs (removed after each task).
+    /// Where inputs' ciphertext lives while a task runs (removed after each task);
+    /// plaintext is never written.
     #[arg(long, value_name = "DIR", default_value = "strongroom-analyzer")]
     work_dir: PathBuf,
+    /// A directory of WebAssembly algorithms, each named by its measurement
+    /// (`MEASUREMENT.wasm`, as `algorithm register --wasm` prints it); each is checked
+    /// against its measurement before it runs. Without it, only built-ins run.
+    #[arg(long, value_name = "DIR")]
+    modules: Option<PathBuf>,
 }
 
 /// Runs one `analyzer` subcommand.
@@ -42,15 +50,17 @@ pub fn run_analyzer(command: AnalyzerCommand) -> Result<()> {
     block_on(async move {
         let (client, member) = args.common.open().await?;
         let key = args.common.member.org_data_key()?;
+        let mut analyzer = Analyzer::new(&client, &member, &key, &args.work_dir);
+        if let Some(modules) = &args.modules {
+            analyzer = analyzer.with_modules(modules);
+        }
         loop {
-            let done =
-                crate::commands::analyzer::analyzer_pass(&client, &member, &key, &args.work_dir)
-                    .await?;
+            let done = analyzer.pass().await?;
             for executed in &done {
                 if args.common.node.json {
                     println!("{}", serde_json::to_string(executed)?);
                 } else {
-                    println!("{}", crate::commands::analyzer::executed_line(executed));
+                    println!("{}", executed.line());
                 }
             }
             if args.once {

@@ -42,9 +42,15 @@ pub struct TaskRequestArgs {
     /// The parameters, a JSON object: for describe `{"file": "conditions.csv",
     /// "column": "DESCRIPTION"}`; for stratify `{"patients_file": "patients.csv",
     /// "conditions_file": "conditions.csv", "condition": {"code": "444814009"}}`
-    /// (`"k"` or `"min_cell_size"` may raise the suppression threshold).
+    /// (`"k"` or `"min_cell_size"` may raise the suppression threshold); for a
+    /// WebAssembly algorithm `{"file": "patients.csv"}` (the file of each input it
+    /// reads), optionally with `"limits": {"fuel": N, "memory_bytes": N}`.
     #[arg(long)]
     parameters: String,
+    /// For a WebAssembly algorithm: the columns its module reads, in order
+    /// (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    columns: Option<Vec<String>>,
 }
 
 pub(super) fn tasks_table(items: &[TaskView]) -> String {
@@ -84,14 +90,17 @@ pub fn run_task(command: TaskCommand) -> Result<()> {
                     serde_json::from_str(&args.parameters).context("--parameters is not JSON")?;
                 let algorithm = flow::find_algorithm(&client, &member, &args.algorithm).await?;
                 let key = args.common.member.result_key()?;
-                let (id, sequence) = flow::request_builtin_task(
+                let (id, sequence) = flow::request_task(
                     &client,
                     &member,
                     &key,
-                    args.datasets,
-                    &algorithm,
-                    parameters,
-                    Vec::new(),
+                    flow::TaskAsk {
+                        inputs: args.datasets,
+                        algorithm: &algorithm,
+                        parameters,
+                        columns: args.columns,
+                        extra: Vec::new(),
+                    },
                 )
                 .await?;
                 let view: TaskView = client.ask(&member, &Query::GetTask { id }).await?;

@@ -1,24 +1,28 @@
-//! What the owner-side analyzer enforces on a task besides running it: the row window of
-//! each input's grant, and the release rule of the task's algorithm. Either failing
-//! fails the task (its reason on the ledger) and releases nothing.
+//! What the analyzer enforces on a task besides running it: the row window of each
+//! input's grant, and the release rule of the task's algorithm. Either failing fails
+//! the task (its reason on the ledger) and releases nothing.
 
-use anyhow::{Result, anyhow, bail};
 use strongroom_compute::{AnalysisOutput, RowWindow, RowWindows, check_release};
 use strongroom_contract::sharing::{AlgorithmKind, OutputRule, TaskAlgorithm, TaskInput};
+
+use crate::AnalyzerError;
+use crate::error::task;
 
 /// The row windows of `inputs` (those supplying the files the analysis reads): each
 /// input's grant `rows` over its dataset's `time_column`, governing that input's files.
 /// An input with `rows` but no time column cannot have its window applied: that is an
 /// error, so the task fails rather than run over every row.
-pub fn row_windows<'a>(inputs: impl IntoIterator<Item = &'a TaskInput>) -> Result<RowWindows> {
+pub fn row_windows<'a>(
+    inputs: impl IntoIterator<Item = &'a TaskInput>,
+) -> Result<RowWindows, AnalyzerError> {
     let mut windows = RowWindows::default();
     for input in inputs {
         let Some(rows) = input.rows else { continue };
         let Some(column) = &input.time_column else {
-            bail!(
+            return Err(task(format!(
                 "the grant on dataset {} limits rows to a time window, but the dataset has no time column: the window cannot be applied",
                 input.dataset
-            );
+            )));
         };
         windows.add(
             RowWindow::new(column.clone(), rows.from_ms, rows.to_ms),
@@ -40,15 +44,38 @@ pub fn requires_release_check(algorithm: &TaskAlgorithm) -> bool {
 
 /// Checks `output` against "small cells suppressed" with threshold `k` when the
 /// algorithm requires it; the error says which figure broke the rule (never a value).
-pub fn check_result(algorithm: &TaskAlgorithm, output: &AnalysisOutput, k: u32) -> Result<()> {
+pub fn check_result(
+    algorithm: &TaskAlgorithm,
+    output: &AnalysisOutput,
+    k: u32,
+) -> Result<(), AnalyzerError> {
     if !requires_release_check(algorithm) {
         return Ok(());
     }
     check_release(output, k).map_err(|violation| {
-        anyhow!(
+        task(format!(
             "the result breaks the release rule (small cells suppressed, k = {k}); nothing was released: {violation}"
-        )
+        ))
     })
+}
+
+/// Checks a WebAssembly algorithm's table against "small cells suppressed" with
+/// threshold `k`, independently of the sandbox that built it: every released group
+/// rests on at least `k` rows (and at least one).
+pub fn check_table(table: &strongroom_sandbox::Table, k: u32) -> Result<(), AnalyzerError> {
+    let threshold = u64::from(k.max(1));
+    match table
+        .rows
+        .iter()
+        .enumerate()
+        .find(|(_, row)| row.count < threshold)
+    {
+        Some((at, row)) => Err(task(format!(
+            "the result breaks the release rule (small cells suppressed, k = {k}); nothing was released: group #{at} rests on {} rows",
+            row.count
+        ))),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,32 @@
+//! The task executor of strongroom: what an owner-side analyzer does (and, next, the
+//! TEE worker), as a library with typed errors; the CLI only parses flags and calls
+//! it.
+//!
+//! An [`Analyzer`] pass lists its organization's approved owner-side tasks, leaves
+//! unclaimed those whose algorithm it cannot run (a built-in it does not know, a
+//! WebAssembly module it lacks), claims the others, and for each:
+//! 1. settles which file of which input the algorithm reads and each input's row
+//!    window ([`enforce::row_windows`]), before anything is fetched;
+//! 2. fetches each file's **ciphertext** through the object access of its claim,
+//!    checks it against the hash the dataset registered, and decrypts it only as the
+//!    algorithm reads it: no plaintext is written anywhere;
+//! 3. runs the built-in analysis, or the WebAssembly module in the sandbox (compiled
+//!    only if its SHA-256 is the approved measurement);
+//! 4. checks the output against the release rule ([`enforce::check_result`],
+//!    [`enforce::check_table`]) and seals it to each recipient;
+//! 5. writes the outcome, or the reason it failed, to the ledger.
+//!
+//! Errors say what happens next: [`AnalyzerError::Task`] fails the task for good, the
+//! others leave it for the next pass.
+
+pub mod builtin;
+pub mod enforce;
+mod error;
+mod inputs;
+pub mod output;
+mod pass;
+mod run;
+
+pub use error::AnalyzerError;
+pub use pass::{Analyzer, Executed};
+pub use run::{module_path, runnable};

@@ -1,0 +1,237 @@
+//! Running a task's algorithm over its fetched inputs: a built-in analysis, or a
+//! WebAssembly module in the sandbox. Either returns the result's plaintext, checked
+//! against the release rule, or fails the task.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
+
+use serde::Deserialize;
+use strongroom_client::Client;
+use strongroom_compute::{AnalysisOutput, ColumnRows, ComputeError, Labeled};
+use strongroom_contract::sharing::{AlgorithmKind, TaskAlgorithm, TaskInput, TaskView};
+use strongroom_crypto::hpke::PrivateKey;
+use strongroom_identity::Member;
+use strongroom_sandbox::{Limits, Sandbox, Table};
+
+use crate::builtin::{BUILTINS, analysis_columns, builtin_measurement, task_analysis};
+use crate::error::task;
+use crate::inputs::{Fetched, fetch, owned};
+use crate::output::WasmOutput;
+use crate::{AnalyzerError, enforce};
+
+/// The parameters of a WebAssembly task.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WasmParameters {
+    /// The file of each input the module reads (every input has one of this name).
+    file: String,
+    /// Fuel and memory; the sandbox's defaults if absent.
+    #[serde(default)]
+    limits: Option<Limits>,
+    /// Already folded into the task's threshold by the contract.
+    #[serde(default, rename = "min_cell_size")]
+    _min_cell_size: Option<u32>,
+}
+
+/// The module file of a WebAssembly algorithm in `modules`: `MEASUREMENT.wasm`.
+pub fn module_path(modules: &Path, algorithm: &TaskAlgorithm) -> std::path::PathBuf {
+    modules.join(format!("{}.wasm", algorithm.measurement))
+}
+
+/// Whether this analyzer can run `algorithm` at all (before it claims a task): a
+/// built-in it knows under its measurement, or a module present in `modules`.
+pub fn runnable(algorithm: &TaskAlgorithm, modules: Option<&Path>) -> Result<(), String> {
+    match algorithm.kind {
+        AlgorithmKind::Builtin => {
+            if BUILTINS.iter().any(|(name, _)| *name == algorithm.name)
+                && algorithm.measurement == builtin_measurement(&algorithm.name)
+            {
+                Ok(())
+            } else {
+                Err(format!(
+                    "algorithm {} ({}) is not a built-in this analyzer runs",
+                    algorithm.name, algorithm.id
+                ))
+            }
+        }
+        AlgorithmKind::Wasm => {
+            let Some(modules) = modules else {
+                return Err(format!(
+                    "algorithm {} ({}) is a WebAssembly module and this analyzer has no module directory",
+                    algorithm.name, algorithm.id
+                ));
+            };
+            let path = module_path(modules, algorithm);
+            if path.is_file() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "algorithm {} ({}): no module {} here",
+                    algorithm.name,
+                    algorithm.id,
+                    path.display()
+                ))
+            }
+        }
+    }
+}
+
+/// Fetches a task's inputs into `scratch` and runs its algorithm; returns the result's
+/// plaintext.
+pub(crate) async fn run_task(
+    client: &Client,
+    executor: &Member,
+    org_key: &PrivateKey,
+    modules: Option<&Path>,
+    scratch: &Path,
+    view: &TaskView,
+) -> Result<Vec<u8>, AnalyzerError> {
+    runnable(&view.algorithm, modules).map_err(task)?;
+    match view.algorithm.kind {
+        AlgorithmKind::Builtin => builtin(client, executor, org_key, scratch, view).await,
+        AlgorithmKind::Wasm => {
+            let modules = modules.ok_or_else(|| task("no module directory"))?;
+            wasm(client, executor, org_key, modules, scratch, view).await
+        }
+    }
+}
+
+async fn builtin(
+    client: &Client,
+    executor: &Member,
+    org_key: &PrivateKey,
+    scratch: &Path,
+    view: &TaskView,
+) -> Result<Vec<u8>, AnalyzerError> {
+    let analysis = task_analysis(&view.algorithm.name, &view.parameters)?;
+    for column in analysis_columns(&analysis) {
+        if !view.columns.contains(&column) {
+            return Err(task(format!(
+                "the analysis reads column {column}, which the task does not declare"
+            )));
+        }
+    }
+    let wanted: std::collections::BTreeSet<String> =
+        analysis.columns().into_iter().map(|c| c.file).collect();
+    // Which input holds each file read, and the row windows of those inputs' grants,
+    // settled before anything is fetched.
+    let mut sources = Vec::new();
+    for name in &wanted {
+        let mut found = view
+            .inputs
+            .iter()
+            .flat_map(|input| input.files.iter().map(move |file| (input, file)))
+            .filter(|(_, file)| &file.name == name);
+        let (input, file) = found
+            .next()
+            .ok_or_else(|| task(format!("no input of the task has a file named {name}")))?;
+        if found.next().is_some() {
+            return Err(task(format!("several inputs have a file named {name}")));
+        }
+        owned(input, executor, name)?;
+        sources.push((input, file));
+    }
+    let mut read_inputs: Vec<&TaskInput> = Vec::new();
+    for (input, _) in &sources {
+        if !read_inputs.iter().any(|i| i.dataset == input.dataset) {
+            read_inputs.push(input);
+        }
+    }
+    let windows = enforce::row_windows(read_inputs)?;
+    let mut fetched = BTreeMap::new();
+    for (input, file) in sources {
+        let got = fetch(client, executor, org_key, scratch, view, input, file).await?;
+        fetched.insert(file.name.clone(), got);
+    }
+    let k = view.min_cell_size;
+    let output: AnalysisOutput = tokio::task::spawn_blocking(move || {
+        let mut open = |name: &str| -> Result<Box<dyn Read>, ComputeError> {
+            let file = fetched.get(name).ok_or_else(|| ComputeError::Open {
+                file: name.into(),
+                reason: "not an input of the task".into(),
+            })?;
+            let reader = file.open().map_err(|e| ComputeError::Open {
+                file: name.into(),
+                reason: e.to_string(),
+            })?;
+            Ok(reader as Box<dyn Read>)
+        };
+        strongroom_compute::run_windowed(&analysis, k, &windows, &mut open)
+    })
+    .await
+    .map_err(|e| task(format!("the analysis crashed: {e}")))?
+    .map_err(|e| task(e.to_string()))?;
+    // The last gate: nothing leaves unless it keeps the algorithm's release rule.
+    enforce::check_result(&view.algorithm, &output, k)?;
+    serde_json::to_vec(&output).map_err(|e| task(format!("cannot encode the result: {e}")))
+}
+
+async fn wasm(
+    client: &Client,
+    executor: &Member,
+    org_key: &PrivateKey,
+    modules: &Path,
+    scratch: &Path,
+    view: &TaskView,
+) -> Result<Vec<u8>, AnalyzerError> {
+    let parameters: WasmParameters = serde_json::from_value(view.parameters.clone())
+        .map_err(|e| task(format!("the parameters of a WebAssembly task: {e}")))?;
+    let limits = parameters.limits.unwrap_or_default();
+    let path = module_path(modules, &view.algorithm);
+    let module = std::fs::read(&path)
+        .map_err(|e| AnalyzerError::Local(format!("{}: {e}", path.display())))?;
+    let mut measurement = [0u8; 32];
+    hex::decode_to_slice(&view.algorithm.measurement, &mut measurement)
+        .map_err(|_| task("the algorithm's measurement is not 32 bytes of hex"))?;
+    // Every input, in the task's order, with its own grant's window; all settled
+    // before anything is fetched.
+    let mut plan = Vec::new();
+    for input in &view.inputs {
+        owned(input, executor, &format!("dataset {}", input.dataset))?;
+        let file = input
+            .files
+            .iter()
+            .find(|f| f.name == parameters.file)
+            .ok_or_else(|| {
+                task(format!(
+                    "dataset {} has no file named {}",
+                    input.dataset, parameters.file
+                ))
+            })?;
+        let windows = enforce::row_windows([input])?;
+        plan.push((input, file, windows));
+    }
+    let mut fetched: Vec<(Fetched, strongroom_compute::RowWindows)> = Vec::new();
+    for (input, file, windows) in plan {
+        let got = fetch(client, executor, org_key, scratch, view, input, file).await?;
+        fetched.push((got, windows));
+    }
+    let columns = view.columns.clone();
+    let k = view.min_cell_size;
+    let table: Table = tokio::task::spawn_blocking(move || -> Result<Table, AnalyzerError> {
+        let sandbox = Sandbox::new().map_err(|e| AnalyzerError::Local(e.to_string()))?;
+        // The module is compiled only if it is the approved code.
+        let algorithm = sandbox
+            .load(&module, &measurement)
+            .map_err(|e| task(e.to_string()))?;
+        let mut inputs = Vec::new();
+        for (file, windows) in &fetched {
+            let reader = file
+                .open()
+                .map_err(|e| task(format!("dataset {}: {e}", file.dataset)))?;
+            let rows = ColumnRows::open(Labeled::new(file.name.clone(), reader), &columns, windows)
+                .map_err(|e| task(format!("dataset {}: {e}", file.dataset)))?;
+            inputs.push(rows);
+        }
+        sandbox
+            .run(&algorithm, inputs, k, &limits)
+            .map_err(|e| task(e.to_string()))
+    })
+    .await
+    .map_err(|e| task(format!("the algorithm crashed: {e}")))??;
+    // The sandbox applied the rule; check it again before anything leaves.
+    enforce::check_table(&table, k)?;
+    serde_json::to_vec(&WasmOutput::WasmTable(table))
+        .map_err(|e| task(format!("cannot encode the result: {e}")))
+}
