@@ -100,6 +100,10 @@ pub struct Attestation {
     pub signing_key: String,
     /// The service transaction key (HPKE X25519, 32 bytes), hex.
     pub transaction_key: String,
+    /// The key-release key (HPKE X25519, 32 bytes), hex: owners wrap data keys to it so
+    /// that the core can release them to attested workers of approved tasks; the
+    /// evidence binds it.
+    pub key_release_key: String,
     /// SHA-256 of the SubjectPublicKeyInfo of the node's TLS certificate, hex: the
     /// evidence binds it, so a client that finds its connection's key has this hash
     /// talks to the attested core's endpoint.

@@ -3,7 +3,8 @@
 //! scripts/build-algorithms.sh), asks Org1 for access with it, and requests a task over
 //! the real Synthea patients; Org1's analyzer runs the module it holds under the
 //! registered measurement, and the analyst reads a table equal to the test's own count
-//! of the column, without the groups of fewer than k patients. A module file that is
+//! of the column, without the groups of fewer than k patients. (The data is put with
+//! `--tee`: its key is wrapped to the node's key-release key as well.) A module file that is
 //! not the approved code fails the task and releases nothing; an analyzer without the
 //! module leaves the task unclaimed for one that has it.
 #![allow(clippy::unwrap_used)]
@@ -93,11 +94,22 @@ fn request_a_count_by_race(base: &Path) -> Requested {
             "Patients",
             "--purpose",
             "research",
+            "--tee",
             "--quiet",
             patients().to_str().unwrap(),
         ],
     );
     let dataset = text(&put["id"]).to_owned();
+    // --tee: the data key is wrapped to the node's attested key-release key as well
+    // as to the organization's key, which the owner-side analyzer uses.
+    let shown = node.json(&alice, &["data", "show", &dataset]);
+    let recipients: Vec<&str> = shown["wrapped_keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| text(&k["recipient"]))
+        .collect();
+    assert_eq!(recipients, ["org:Org1MSP", "tee:key-release"], "{shown}");
     let request = access_request(&dataset, "research", &[&algorithm]);
     let request = text(&node.json(&bob, &request)["id"]).to_owned();
     node.json(&alice, &["access", "approve", &request]);

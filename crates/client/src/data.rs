@@ -184,6 +184,11 @@ fn take(hash: &Arc<Mutex<(Sha256, u64)>>) -> ([u8; 32], u64) {
     (hasher.finalize().into(), size)
 }
 
+/// The recipient label of a data key wrapped to the core's key-release key
+/// ([`crate::Client::key_release_key`]): only an attested core opens it, to release it
+/// to an attested worker of an approved task.
+pub const TEE_LABEL: &str = "tee:key-release";
+
 /// The recipient label of a member's result key: `MSP/name`.
 pub fn member_label(msp: &str, name: &str) -> String {
     format!("{msp}/{name}")

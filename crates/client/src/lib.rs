@@ -120,6 +120,8 @@ pub struct Client {
     claims: Claims,
     /// The node's TLS key (SHA-256 of its SubjectPublicKeyInfo), bound by its evidence.
     endpoint: [u8; 32],
+    /// The core's key-release key (X25519), bound by its evidence.
+    key_release_key: [u8; 32],
 }
 
 impl Client {
@@ -177,6 +179,9 @@ impl Client {
             transaction_key: hex::decode(&attestation.transaction_key)
                 .map_err(|_| bad("transaction key is not hex"))?,
         };
+        let mut key_release_key = [0u8; 32];
+        hex::decode_to_slice(&attestation.key_release_key, &mut key_release_key)
+            .map_err(|_| bad("key-release key is not 32 bytes of hex"))?;
         let platform: PlatformKind = attestation
             .platform
             .parse()
@@ -191,7 +196,7 @@ impl Client {
         .map_err(|e| ClientError::Attestation(e.to_string()))?;
         if !ct_eq(
             &claims.report_data,
-            &evidence_report_data(&keys, &endpoint, &nonce),
+            &evidence_report_data(&keys, &key_release_key, &endpoint, &nonce),
         ) {
             return Err(bad(
                 "the evidence does not bind the service keys the node sent and the TLS key of this connection",
@@ -208,7 +213,15 @@ impl Client {
             service_key,
             claims,
             endpoint,
+            key_release_key,
         })
+    }
+
+    /// The core's key-release key (HPKE X25519), bound by its evidence: a data key
+    /// wrapped to it opens only inside an attested core of this consortium, which
+    /// releases it only to an attested worker of an approved task.
+    pub fn key_release_key(&self) -> &[u8; 32] {
+        &self.key_release_key
     }
 
     /// The node's TLS key (SHA-256 of its SubjectPublicKeyInfo), bound by its evidence:

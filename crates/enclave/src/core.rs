@@ -25,18 +25,21 @@ use crate::secrets::{PublicKeys, Secrets};
 use crate::state::CoreState;
 
 const SEAL_AAD: &[u8] = b"strongroom/enclave/sealed-secrets/v1";
-const EVIDENCE_DOMAIN: &[u8] = b"strongroom/enclave/evidence/v2";
+const EVIDENCE_DOMAIN: &[u8] = b"strongroom/enclave/evidence/v3";
 const JOIN_DOMAIN: &[u8] = b"strongroom/enclave/join/v1";
 const JOIN_INFO: &[u8] = b"strongroom/enclave/join-secrets/v1";
 
 /// The report data of a core's evidence: SHA-256 over
-/// `"strongroom/enclave/evidence/v2"`, the signing key, the transaction key, the
-/// node's endpoint key (SHA-256 of its TLS SubjectPublicKeyInfo, 32 zero bytes if none
-/// is bound) and the verifier's nonce (each with a `u32` length), followed by 32 zero
-/// bytes. A client that checks it knows that the TLS key of its connection is the one
-/// the attested core serves.
+/// `"strongroom/enclave/evidence/v3"`, the signing key, the transaction key, the
+/// key-release key (X25519, 32 bytes: what owners wrap data keys to for attested
+/// workers), the node's endpoint key (SHA-256 of its TLS SubjectPublicKeyInfo, 32 zero
+/// bytes if none is bound) and the verifier's nonce (each with a `u32` length),
+/// followed by 32 zero bytes. A client that checks it knows that the TLS key of its
+/// connection is the one the attested core serves, and that a data key wrapped to the
+/// key-release key opens only in such a core.
 pub fn evidence_report_data(
     public_keys: &PublicKeys,
+    key_release_key: &[u8],
     endpoint: &[u8; 32],
     nonce: &[u8],
 ) -> ReportData {
@@ -45,6 +48,7 @@ pub fn evidence_report_data(
         &[
             &public_keys.signing_key,
             &public_keys.transaction_key,
+            key_release_key,
             endpoint,
             nonce,
         ],
@@ -282,15 +286,23 @@ impl Enclave {
     }
 
     fn evidence(&self, nonce: &[u8]) -> Result<EnclaveResponse, EnclaveError> {
-        let public_keys = self.secrets()?.public.clone();
+        let secrets = self.secrets()?;
+        let public_keys = secrets.public.clone();
+        let key_release_key = secrets.key_release_key.public_key().to_bytes();
         let endpoint = self.endpoint.unwrap_or([0; 32]);
         let evidence = self
             .platform
-            .evidence(&evidence_report_data(&public_keys, &endpoint, nonce))
+            .evidence(&evidence_report_data(
+                &public_keys,
+                &key_release_key,
+                &endpoint,
+                nonce,
+            ))
             .map_err(|e| EnclaveError::Platform(e.to_string()))?;
         Ok(EnclaveResponse::Evidence {
             evidence: evidence.into(),
             public_keys,
+            key_release_key,
             endpoint,
         })
     }

@@ -284,6 +284,9 @@ pub enum EnclaveResponse {
         evidence: EvidenceMessage,
         /// The keys it binds.
         public_keys: PublicKeys,
+        /// The key-release key it binds (HPKE X25519, 32 bytes).
+        #[serde(with = "hex_bytes")]
+        key_release_key: Vec<u8>,
         /// The endpoint key it binds (zeros if none is bound).
         #[serde(with = "hex_hash")]
         endpoint: [u8; 32],

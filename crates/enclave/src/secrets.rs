@@ -22,6 +22,7 @@ const ENTRY_KEY_INFO: &[u8] = b"strongroom/enclave/entry-key/v1";
 const NONCE_KEY_INFO: &[u8] = b"strongroom/enclave/entry-nonce-key/v1";
 const SNAPSHOT_KEY_INFO: &[u8] = b"strongroom/enclave/snapshot-key/v1";
 const ENTROPY_KEY_INFO: &[u8] = b"strongroom/enclave/transaction-entropy-key/v1";
+const KEY_RELEASE_KEY_INFO: &[u8] = b"strongroom/enclave/key-release-key/v1";
 
 /// The public halves of the service keys: what clients encrypt to and verify with.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,6 +48,12 @@ pub(crate) struct Secrets {
     /// Keys the per-transaction entropy given to the contract
     /// ([`strongroom_contract::TxContext::entropy`]).
     pub(crate) entropy_key: Zeroizing<Vec<u8>>,
+    /// The key-release key (HPKE X25519): owners wrap data keys to it for attested
+    /// workers; derived from the ledger secret, so every replica holds it and it
+    /// changes with the secret. Not in [`PublicKeys`], whose encoding the genesis
+    /// record fixes; its public half is in the evidence
+    /// ([`crate::evidence_report_data`]).
+    pub(crate) key_release_key: Arc<PrivateKey>,
     pub(crate) public: PublicKeys,
 }
 
@@ -96,7 +103,12 @@ impl Secrets {
                 .map_err(|_| EnclaveError::Crypto("encoding the service signing key".into()))?,
             transaction_key: transaction_key.public_key().to_bytes(),
         };
+        let key_release_seed = derive(KEY_RELEASE_KEY_INFO)?;
+        let key_release_key =
+            PrivateKey::from_bytes(KemId::DhKemX25519HkdfSha256, &key_release_seed)
+                .map_err(|_| EnclaveError::Crypto("deriving the key-release key".into()))?;
         Ok(Self {
+            key_release_key: Arc::new(key_release_key),
             entry_key: derive(ENTRY_KEY_INFO)?,
             nonce_key: derive(NONCE_KEY_INFO)?,
             snapshot_key: derive(SNAPSHOT_KEY_INFO)?,

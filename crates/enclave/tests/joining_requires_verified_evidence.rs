@@ -50,6 +50,24 @@ fn allowed_measurement_joins_and_holds_the_same_keys() {
         panic!("public keys")
     };
     assert_eq!(public_keys, g.public_keys);
+    // The key-release key comes from the ledger secret: a data key wrapped for one
+    // replica's release opens at every replica.
+    let key_release_key = |core: &mut strongroom_enclave::Enclave| {
+        let EnclaveResponse::Evidence {
+            key_release_key, ..
+        } = core.handle(EnclaveRequest::Evidence { nonce: vec![7; 16] })
+        else {
+            panic!("evidence")
+        };
+        key_release_key
+    };
+    let released_at_a = key_release_key(&mut a);
+    assert_eq!(released_at_a.len(), 32);
+    assert_eq!(released_at_a, key_release_key(&mut b));
+    // Another consortium's core (another ledger secret) has another one.
+    let mut other = core();
+    genesis(&mut other, &w.constitution);
+    assert_ne!(released_at_a, key_release_key(&mut other));
     // Joining twice is refused.
     assert_eq!(
         error(b.handle(EnclaveRequest::PrepareJoin)),

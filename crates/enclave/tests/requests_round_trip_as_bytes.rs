@@ -106,6 +106,7 @@ fn every_response() -> Vec<EnclaveResponse> {
         EnclaveResponse::Evidence {
             evidence: evidence.clone(),
             public_keys: keys.clone(),
+            key_release_key: vec![4; 32],
             endpoint: [3; 32],
         },
         EnclaveResponse::Executed {

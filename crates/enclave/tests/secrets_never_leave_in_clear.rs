@@ -102,7 +102,7 @@ fn sealed_secrets_open_only_for_the_same_measurement() {
 }
 
 #[test]
-fn evidence_binds_the_public_keys_the_endpoint_and_the_nonce() {
+fn evidence_binds_the_public_keys_the_key_release_key_the_endpoint_and_the_nonce() {
     let w = world();
     let (mut a, _, g) = common::started(&w);
     let nonce = b"verifier nonce 0123456789abcdef".to_vec();
@@ -114,6 +114,7 @@ fn evidence_binds_the_public_keys_the_endpoint_and_the_nonce() {
     let EnclaveResponse::Evidence {
         evidence,
         public_keys,
+        key_release_key,
         endpoint: bound,
     } = a.handle(EnclaveRequest::Evidence {
         nonce: nonce.clone(),
@@ -133,16 +134,21 @@ fn evidence_binds_the_public_keys_the_endpoint_and_the_nonce() {
     assert!(claims.insecure, "sim evidence is labelled insecure");
     assert_eq!(
         claims.report_data,
-        evidence_report_data(&public_keys, &endpoint, &nonce)
+        evidence_report_data(&public_keys, &key_release_key, &endpoint, &nonce)
     );
     assert_ne!(
         claims.report_data,
-        evidence_report_data(&public_keys, &endpoint, b"another nonce")
+        evidence_report_data(&public_keys, &key_release_key, &endpoint, b"another nonce")
     );
     assert_ne!(
         claims.report_data,
-        evidence_report_data(&public_keys, &[0x78; 32], &nonce),
+        evidence_report_data(&public_keys, &key_release_key, &[0x78; 32], &nonce),
         "another endpoint key"
+    );
+    assert_ne!(
+        claims.report_data,
+        evidence_report_data(&public_keys, &[0x55; 32], &endpoint, &nonce),
+        "another key-release key"
     );
     // The endpoint is bound once: another key is refused, the same one accepted.
     assert!(matches!(

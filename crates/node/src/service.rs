@@ -432,14 +432,19 @@ impl Node {
         }
     }
 
-    /// Evidence binding the service keys, the endpoint key and `nonce`.
-    pub fn evidence(&self, nonce: Vec<u8>) -> Result<(EvidenceMessage, PublicKeys), NodeError> {
+    /// Evidence binding the service keys, the key-release key, the endpoint key and
+    /// `nonce`; with the keys and the key-release key.
+    pub fn evidence(
+        &self,
+        nonce: Vec<u8>,
+    ) -> Result<(EvidenceMessage, PublicKeys, Vec<u8>), NodeError> {
         match lock_core(&self.core).handle(EnclaveRequest::Evidence { nonce }) {
             EnclaveResponse::Evidence {
                 evidence,
                 public_keys,
+                key_release_key,
                 ..
-            } => Ok((evidence, public_keys)),
+            } => Ok((evidence, public_keys, key_release_key)),
             EnclaveResponse::Error { error } => Err(NodeError::Enclave(error.to_string())),
             other => Err(NodeError::Enclave(format!("evidence: {other:?}"))),
         }

@@ -217,6 +217,7 @@ async fn flow_steps(
             consent_expires_at_ms: None,
             min_cell_size: Some(11),
             time_column: None,
+            tee: false,
             files,
         },
         false,

@@ -260,6 +260,9 @@ pub struct DatasetSpec {
     pub min_cell_size: Option<u32>,
     /// The time column, if any.
     pub time_column: Option<String>,
+    /// Whether the data key is also wrapped to the node's key-release key, for
+    /// attested workers.
+    pub tee: bool,
     /// The local files.
     pub files: Vec<PathBuf>,
 }
@@ -407,7 +410,20 @@ pub async fn put_dataset(
             ciphertext_sha256: uploaded.ciphertext_sha256,
         });
     }
-    let wrapped = data::wrap_data_key(org_key.public_key(), &dek)?;
+    let mut wrapped_keys = vec![WrappedKey {
+        recipient: org_label(member.msp_id()),
+        key: data::wrap_data_key(org_key.public_key(), &dek)?,
+    }];
+    if spec.tee {
+        let key_release = strongroom_crypto::hpke::PublicKey::from_bytes(
+            strongroom_crypto::hpke::KemId::DhKemX25519HkdfSha256,
+            client.key_release_key(),
+        )?;
+        wrapped_keys.push(WrappedKey {
+            recipient: data::TEE_LABEL.to_owned(),
+            key: data::wrap_data_key(&key_release, &dek)?,
+        });
+    }
     let (created, sequence): (Created, u64) = invoke(
         client,
         member,
@@ -421,10 +437,7 @@ pub async fn put_dataset(
                 expires_at_ms: spec.consent_expires_at_ms,
             },
             files,
-            wrapped_keys: vec![WrappedKey {
-                recipient: org_label(member.msp_id()),
-                key: wrapped,
-            }],
+            wrapped_keys,
             time_column: spec.time_column.clone(),
             epsilon_budget_micro: None,
             min_cell_size: spec.min_cell_size,

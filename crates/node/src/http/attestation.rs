@@ -45,7 +45,8 @@ pub(super) async fn attestation(
         query.map_err(|e| ApiError::bad_request(format!("query string: {e} ({expected})")))?;
     let nonce = nonce_bytes(&query.nonce)
         .ok_or_else(|| ApiError::bad_request(format!("nonce: {expected}")))?;
-    let (evidence, keys) = state.node.evidence(nonce).map_err(ApiError::internal)?;
+    let (evidence, keys, key_release_key) =
+        state.node.evidence(nonce).map_err(ApiError::internal)?;
     Ok(Json(Attestation {
         platform: evidence.platform.to_string(),
         insecure: state.node.insecure(),
@@ -53,6 +54,7 @@ pub(super) async fn attestation(
         nonce: query.nonce,
         signing_key: hex::encode(&keys.signing_key),
         transaction_key: hex::encode(&keys.transaction_key),
+        key_release_key: hex::encode(key_release_key),
         endpoint_key_sha256: hex::encode(state.node.endpoint().unwrap_or([0; 32])),
     }))
 }

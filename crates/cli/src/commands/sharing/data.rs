@@ -58,6 +58,11 @@ pub struct DataPutArgs {
     /// The column holding each row's time (for grants limited to a time range).
     #[arg(long)]
     time_column: Option<String>,
+    /// Also wrap the data key to the node's attested key-release key, so that the
+    /// core may release it to an attested worker of a task every owner approved (the
+    /// data key stays wrapped to the organization's key as well).
+    #[arg(long)]
+    tee: bool,
     /// Do not show progress bars.
     #[arg(long)]
     quiet: bool,
@@ -102,6 +107,7 @@ async fn data_put(args: DataPutArgs) -> Result<()> {
         consent_expires_at_ms: args.consent_days.map(ms_in_days).transpose()?,
         min_cell_size: args.min_cell_size,
         time_column: args.time_column,
+        tee: args.tee,
         files: args.files,
     };
     let put = flow::put_dataset(&client, &member, &org_key, &spec, !args.quiet).await?;
