@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use strongroom_client::Client;
 use strongroom_client::data::{self, org_label};
 use strongroom_contract::ObjectPurpose;
-use strongroom_contract::sharing::{DatasetFile, TaskInput, TaskView};
+use strongroom_contract::sharing::{DatasetFile, TaskInput, TaskView, WrappedKey};
 use strongroom_crypto::hpke::PrivateKey;
 use strongroom_crypto::key::DataKey;
 use strongroom_crypto::object::DecryptReader;
@@ -48,19 +48,24 @@ pub(crate) fn data_key(
     executor: &Member,
     org_key: &PrivateKey,
 ) -> Result<DataKey, AnalyzerError> {
+    open_key(&input.dataset, &input.wrapped_keys, executor, org_key)
+}
+
+/// Unwraps, with the organization's data key, the key of `dataset` wrapped to this
+/// organization among `wrapped_keys`.
+fn open_key(
+    dataset: &str,
+    wrapped_keys: &[WrappedKey],
+    executor: &Member,
+    org_key: &PrivateKey,
+) -> Result<DataKey, AnalyzerError> {
     let label = org_label(executor.msp_id());
-    let wrapped = input
-        .wrapped_keys
+    let wrapped = wrapped_keys
         .iter()
         .find(|k| k.recipient == label)
-        .ok_or_else(|| {
-            task(format!(
-                "dataset {} has no key wrapped to {label}",
-                input.dataset
-            ))
-        })?;
+        .ok_or_else(|| task(format!("dataset {dataset} has no key wrapped to {label}")))?;
     data::unwrap_data_key(org_key, &wrapped.key)
-        .map_err(|e| task(format!("dataset {}: {e}", input.dataset)))
+        .map_err(|e| task(format!("dataset {dataset}: {e}")))
 }
 
 /// Checks that `input` belongs to this analyzer's organization.

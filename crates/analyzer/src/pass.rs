@@ -15,6 +15,7 @@ use strongroom_crypto::hpke::PrivateKey;
 use strongroom_identity::Member;
 
 use crate::AnalyzerError;
+use crate::inputs::data_key;
 use crate::run::{run_task, runnable};
 
 /// What the analyzer did with one task.
@@ -104,8 +105,9 @@ impl<'a> Analyzer<'a> {
     /// One pass: claims every approved owner-side task of the executor's organization
     /// that this analyzer can run (and resumes those it claimed before a restart),
     /// runs it, and writes the result encrypted to the recipients, or the reason it
-    /// failed. A task it cannot run (an algorithm it lacks) is left unclaimed for
-    /// another analyzer, and reported as deferred.
+    /// failed. A task it cannot run (an algorithm it lacks, a data key its
+    /// organization key does not open) is left unclaimed for another analyzer, and
+    /// reported as deferred with the reason.
     pub async fn pass(&self) -> Result<Vec<Executed>, AnalyzerError> {
         let mut done = Vec::new();
         let tasks = list_tasks(self.client, self.executor)
@@ -120,7 +122,7 @@ impl<'a> Analyzer<'a> {
             });
             let attempt = match view.status {
                 TaskStatus::Approved => {
-                    if let Err(reason) = runnable(&view.algorithm, self.modules.as_deref()) {
+                    if let Err(reason) = self.ready(&view) {
                         done.push(Executed::deferred(&view, reason));
                         continue;
                     }
@@ -134,6 +136,27 @@ impl<'a> Analyzer<'a> {
             done.push(attempt.unwrap_or_else(|error| Executed::deferred(&view, error.to_string())));
         }
         Ok(done)
+    }
+
+    /// Whether this analyzer can execute `view` at all, checked before it claims it
+    /// (a claimed task it then could not run would fail for good): it runs the
+    /// algorithm, and its organization's data key opens the data key of every input
+    /// of its organization (which the task shows its organization's executors while
+    /// it waits to be claimed).
+    fn ready(&self, view: &TaskView) -> Result<(), String> {
+        runnable(&view.algorithm, self.modules.as_deref())?;
+        for input in &view.inputs {
+            if input.owner_msp != self.executor.msp_id() {
+                continue;
+            }
+            data_key(input, self.executor, self.org_key).map_err(|e| {
+                format!(
+                    "{e}: this analyzer's organization data key does not open it; provide the key {}'s datasets are wrapped to",
+                    input.owner_msp
+                )
+            })?;
+        }
+        Ok(())
     }
 
     async fn claim_and_execute(&self, id: &str) -> Result<Executed, AnalyzerError> {

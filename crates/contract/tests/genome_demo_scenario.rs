@@ -101,7 +101,11 @@ fn org1_shares_with_org2_and_org3_learns_nothing() {
         todo.items.iter().map(|t| &t.id).collect::<Vec<_>>(),
         vec![&task]
     );
-    assert!(todo.items[0].inputs[0].wrapped_keys.is_empty());
+    // Before claiming, it sees the key wrapped to its own organization (to check
+    // that its organization key opens it): nothing anyone else could open.
+    let keys = &todo.items[0].inputs[0].wrapped_keys;
+    assert_eq!(keys.len(), 1);
+    assert_eq!(keys[0].recipient, "kms:v1");
     let claimed: TaskView = w.ok(&analyzer, &json!({"op": "claim_task", "task": task}));
     assert_eq!(claimed.status, TaskStatus::Running);
     let stored: DatasetView = w.q(&alice, &json!({"op": "get_dataset", "id": genomes}));

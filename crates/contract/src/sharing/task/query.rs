@@ -7,7 +7,9 @@ use crate::sharing::reply;
 use crate::sharing::store::{
     ADMIN, ANALYST, EXECUTOR, OWNER, ResultRecord, TaskRecord, is, load, member_key, org_key, page,
 };
-use crate::sharing::view::{ResultSummary, ResultView, TaskInput, TaskList, TaskStatus, TaskView};
+use crate::sharing::view::{
+    DatasetStatus, ResultSummary, ResultView, TaskInput, TaskList, TaskStatus, TaskView,
+};
 use crate::{Caller, ContractError, State};
 
 /// A task as `caller`, a party to it, sees it at ledger time `now`.
@@ -21,7 +23,16 @@ pub(super) fn view(
     let release = claim_holds(state, &task, caller, now);
     let mut inputs = Vec::with_capacity(task.inputs.len());
     for input in task.inputs {
-        let wrapped_keys = if release {
+        // The claimant while its claim holds; and, while the task waits to be claimed
+        // and the dataset may be used, the executors of the input's own organization,
+        // who must know before they claim it whether their organization key opens the
+        // data (a key wrapped to it is useless to anyone else).
+        let claimable = task.status == TaskStatus::Approved
+            && caller.msp_id == input.owner_msp
+            && caller.role == EXECUTOR
+            && read_core(&input.dataset, &core_bytes(state, &input.dataset)?)?.status(now)
+                == DatasetStatus::Active;
+        let wrapped_keys = if release || claimable {
             load_body(state, &input.dataset)?.wrapped_keys
         } else {
             Vec::new()
