@@ -35,6 +35,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod algorithm;
 mod attestation;
 mod compute;
 mod contract;
@@ -46,6 +47,7 @@ mod raft;
 mod request;
 pub mod seeds;
 
+pub use algorithm::algorithm_abi;
 pub use attestation::{
     attestation_policy, dcap_collateral, dcap_quote, sim_evidence, snp_collateral, snp_report,
 };
@@ -63,6 +65,7 @@ pub type Target = fn(&[u8]);
 /// Every target, by the name of its `fuzz/fuzz_targets/<name>.rs` and corpus
 /// directories.
 pub const TARGETS: &[(&str, Target)] = &[
+    ("algorithm_abi", algorithm_abi),
     ("attestation_policy", attestation_policy),
     ("compute_csv", compute_csv),
     ("dcap_collateral", dcap_collateral),

@@ -91,6 +91,7 @@ macro_rules! replay_tests {
 }
 
 replay_tests!(
+    algorithm_abi,
     attestation_policy,
     compute_csv,
     dcap_collateral,

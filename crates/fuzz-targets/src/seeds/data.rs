@@ -151,3 +151,29 @@ pub(super) fn compute_seeds(out: &mut Seeds) {
         out.add("compute_csv", name, seed);
     }
 }
+
+/// `algorithm_abi`: groups and names that decode, and CSV bodies whose fields are group
+/// encodings (released at k = 1 and withheld at k = 20) or garbage.
+pub(super) fn algorithm_seeds(out: &mut Seeds) {
+    use strongroom_sandbox::abi::encode_group;
+    let mut group = vec![0];
+    group.extend(encode_group(&["female", "65+"]));
+    out.add("algorithm_abi", "group", group);
+    out.add("algorithm_abi", "name", b"\0mean_2".to_vec());
+    out.add("algorithm_abi", "empty-group", [0, 0, 0, 0, 0].to_vec());
+    let mut rows = Vec::new();
+    for label in ["white", "white", "black", "asian", "white"] {
+        rows.extend(encode_group(&[label]));
+        rows.push(b'\n');
+    }
+    for k in [1u8, 20] {
+        let mut seed = vec![k];
+        seed.extend(&rows);
+        out.add("algorithm_abi", format!("rows-k{k}"), seed);
+    }
+    out.add(
+        "algorithm_abi",
+        "garbage-rows",
+        b"\x01x\ny,z\n\"q\n".to_vec(),
+    );
+}

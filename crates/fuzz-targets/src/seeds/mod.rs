@@ -41,6 +41,7 @@ pub fn seeds() -> Vec<Seed> {
     data::attestation_seeds(&mut out);
     contract::contract_seeds(&mut out);
     data::compute_seeds(&mut out);
+    data::algorithm_seeds(&mut out);
     out.0
 }
 
