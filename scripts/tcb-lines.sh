@@ -1,12 +1,13 @@
 #!/bin/sh
 # Counts the trusted computing base: non-blank, non-comment lines of the Rust sources
-# of the crates that run inside the TEE (enclave, contract, kms, compute), excluding
+# of the crates that run inside a TEE (enclave, contract, kms, compute, and the worker's
+# sandbox and analyzer), excluding
 # `#[cfg(test)] mod tests` blocks at the end of files. Missing crates are skipped and
 # named. Usage: scripts/tcb-lines.sh (from anywhere in the repository).
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 total=0
-for crate in enclave contract kms compute; do
+for crate in enclave contract kms compute sandbox analyzer; do
     dir="$root/crates/$crate/src"
     if [ ! -d "$dir" ]; then
         echo "$crate: missing (crates/$crate/src does not exist yet), not counted"
