@@ -8,8 +8,7 @@ use sha2::{Digest, Sha256};
 use strongroom_client::data::{self, member_label};
 use strongroom_client::{Client, ClientError};
 use strongroom_contract::sharing::{
-    ClaimTask, ExecutionMode, Invocation, Outcome, Query, TaskList, TaskStatus, TaskView,
-    WriteResult,
+    ClaimTask, ExecutionMode, Invocation, Outcome, TaskStatus, TaskView, WriteResult,
 };
 use strongroom_crypto::hpke::PrivateKey;
 use strongroom_identity::Member;
@@ -110,7 +109,9 @@ impl<'a> Analyzer<'a> {
     /// reported as deferred with the reason.
     pub async fn pass(&self) -> Result<Vec<Executed>, AnalyzerError> {
         let mut done = Vec::new();
-        let tasks = list_tasks(self.client, self.executor)
+        let tasks = self
+            .client
+            .my_tasks(self.executor)
             .await
             .map_err(|e| AnalyzerError::from_client("listing the tasks", e))?;
         for view in tasks {
@@ -285,26 +286,4 @@ async fn invoke<T: DeserializeOwned>(
         ClientError::Protocol("the node did not say which ledger entry records it".into())
     })?;
     Ok((invoked.value, sequence))
-}
-
-/// The executor's tasks, every page.
-async fn list_tasks(client: &Client, member: &Member) -> Result<Vec<TaskView>, ClientError> {
-    let mut items = Vec::new();
-    let mut after = None;
-    loop {
-        let page: TaskList = client
-            .ask(
-                member,
-                &Query::ListMyTasks {
-                    after: after.take(),
-                    limit: Some(1000),
-                },
-            )
-            .await?;
-        items.extend(page.items);
-        match page.next {
-            Some(next) => after = Some(next),
-            None => return Ok(items),
-        }
-    }
 }

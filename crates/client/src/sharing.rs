@@ -2,7 +2,7 @@
 //! invocations and queries in, typed views out.
 
 use serde::de::DeserializeOwned;
-use strongroom_contract::sharing::{Invocation, Query};
+use strongroom_contract::sharing::{Invocation, Query, TaskList, TaskView};
 use strongroom_enclave::request::Reply;
 use strongroom_identity::Member;
 
@@ -55,5 +55,27 @@ impl Client {
             .map_err(|e| ClientError::Protocol(format!("encoding the query: {e}")))?;
         let reply = self.query(member, &bytes).await?;
         accepted(reply)
+    }
+
+    /// The member's tasks (`list_my_tasks`), every page.
+    pub async fn my_tasks(&self, member: &Member) -> Result<Vec<TaskView>, ClientError> {
+        let mut items = Vec::new();
+        let mut after = None;
+        loop {
+            let page: TaskList = self
+                .ask(
+                    member,
+                    &Query::ListMyTasks {
+                        after: after.take(),
+                        limit: Some(1000),
+                    },
+                )
+                .await?;
+            items.extend(page.items);
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return Ok(items),
+            }
+        }
     }
 }

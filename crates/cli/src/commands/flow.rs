@@ -14,7 +14,7 @@ use strongroom_contract::sharing::{
     AlgorithmKind, AlgorithmList, AlgorithmView, CatalogPage, CatalogSearch, Consent, Created,
     DatasetFile, DatasetKind, DatasetSummary, ExecutionMode, Invocation, OutputRule, Port, Query,
     Recipient, RegisterAlgorithm, RegisterDataset, RequestList, RequestTask, ReserveLocations,
-    Reserved, ResultView, TaskList, TaskStatus, TaskView, WrappedKey,
+    Reserved, ResultView, TaskStatus, TaskView, WrappedKey,
 };
 use strongroom_crypto::hpke::PrivateKey;
 use strongroom_crypto::key::DataKey;
@@ -95,16 +95,7 @@ pub async fn list_algorithms(client: &Client, member: &Member) -> Result<Vec<Alg
 
 /// The caller's tasks (see `list_my_tasks`).
 pub async fn list_tasks(client: &Client, member: &Member) -> Result<Vec<TaskView>> {
-    all_pages(
-        client,
-        member,
-        |after| Query::ListMyTasks {
-            after,
-            limit: Some(1000),
-        },
-        |p: TaskList| (p.items, p.next),
-    )
-    .await
+    Ok(client.my_tasks(member).await?)
 }
 
 /// The caller's requests (see `list_my_requests`).
@@ -142,23 +133,12 @@ pub async fn register_builtins(client: &Client, member: &Member) -> Result<Vec<A
         let (created, _): (Created, u64) = invoke(
             client,
             member,
-            Invocation::RegisterAlgorithm(RegisterAlgorithm {
-                name: name.to_owned(),
-                kind: AlgorithmKind::Builtin,
-                measurement: builtin_measurement(name),
-                description: description.to_owned(),
-                inputs: vec![Port {
-                    name: "data".into(),
-                    format: "csv".into(),
-                }],
-                outputs: vec![Port {
-                    name: "result".into(),
-                    format: "json".into(),
-                }],
-                aggregate_only: true,
-                differentially_private: false,
-                output_rule: Some(OutputRule::SmallCellsSuppressed),
-            }),
+            Invocation::RegisterAlgorithm(aggregate_over_csv(
+                name,
+                AlgorithmKind::Builtin,
+                builtin_measurement(name),
+                description,
+            )),
         )
         .await
         .with_context(|| format!("cannot register the built-in {name}"))?;
@@ -168,6 +148,33 @@ pub async fn register_builtins(client: &Client, member: &Member) -> Result<Vec<A
         out.push(view);
     }
     Ok(out)
+}
+
+/// The registration of an aggregate-only algorithm over CSV data whose releases keep
+/// small cells suppressed (the built-ins and WebAssembly modules alike).
+fn aggregate_over_csv(
+    name: &str,
+    kind: AlgorithmKind,
+    measurement: String,
+    description: &str,
+) -> RegisterAlgorithm {
+    RegisterAlgorithm {
+        name: name.to_owned(),
+        kind,
+        measurement,
+        description: description.to_owned(),
+        inputs: vec![Port {
+            name: "data".into(),
+            format: "csv".into(),
+        }],
+        outputs: vec![Port {
+            name: "result".into(),
+            format: "json".into(),
+        }],
+        aggregate_only: true,
+        differentially_private: false,
+        output_rule: Some(OutputRule::SmallCellsSuppressed),
+    }
 }
 
 /// Registers a WebAssembly algorithm: the module must fit the ABI (checked by the
@@ -189,23 +196,12 @@ pub async fn register_wasm(
     let (created, _): (Created, u64) = invoke(
         client,
         member,
-        Invocation::RegisterAlgorithm(RegisterAlgorithm {
-            name: name.to_owned(),
-            kind: AlgorithmKind::Wasm,
-            measurement: hex::encode(measurement),
-            description: description.to_owned(),
-            inputs: vec![Port {
-                name: "data".into(),
-                format: "csv".into(),
-            }],
-            outputs: vec![Port {
-                name: "result".into(),
-                format: "json".into(),
-            }],
-            aggregate_only: true,
-            differentially_private: false,
-            output_rule: Some(OutputRule::SmallCellsSuppressed),
-        }),
+        Invocation::RegisterAlgorithm(aggregate_over_csv(
+            name,
+            AlgorithmKind::Wasm,
+            hex::encode(measurement),
+            description,
+        )),
     )
     .await
     .with_context(|| format!("cannot register {name}"))?;
