@@ -213,16 +213,28 @@ pub async fn fetch_file(
     dek: &DataKey,
     dest: &Path,
 ) -> Result<u64, ClientError> {
+    into_new_file(dest, |out| async move {
+        let body = client.get_object(member, purpose, location).await?;
+        fetch_inner(body, location, expected_ciphertext_sha256, dek, dest, out).await
+    })
+    .await
+}
+
+/// Creates `dest` (which must not exist; mode 0600) and hands it to `write`; if
+/// `write` fails, removes it, so nothing partial is left. An existing file is never
+/// touched.
+async fn into_new_file<F, Fut>(dest: &Path, write: F) -> Result<u64, ClientError>
+where
+    F: FnOnce(std::fs::File) -> Fut,
+    Fut: std::future::Future<Output = Result<u64, ClientError>>,
+{
     let out = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
         .open(dest)
         .map_err(|e| data_err(format!("{}: {e}", dest.display())))?;
-    let result = match client.get_object(member, purpose, location).await {
-        Ok(body) => fetch_inner(body, location, expected_ciphertext_sha256, dek, dest, out).await,
-        Err(e) => Err(e),
-    };
+    let result = write(out).await;
     if result.is_err() {
         let _ = std::fs::remove_file(dest);
     }
@@ -277,13 +289,7 @@ pub async fn fetch_ciphertext(
     expected_ciphertext_sha256: &str,
     dest: &Path,
 ) -> Result<u64, ClientError> {
-    let mut out = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(dest)
-        .map_err(|e| data_err(format!("{}: {e}", dest.display())))?;
-    let result = async {
+    into_new_file(dest, |mut out| async move {
         let body = client.get_object(member, purpose, location).await?;
         let mut body = std::pin::pin!(body);
         let mut hasher = Sha256::new();
@@ -304,12 +310,8 @@ pub async fn fetch_ciphertext(
         out.sync_all()
             .map_err(|e| data_err(format!("{}: {e}", dest.display())))?;
         Ok(size)
-    }
-    .await;
-    if result.is_err() {
-        let _ = std::fs::remove_file(dest);
-    }
-    result
+    })
+    .await
 }
 
 /// A result encrypted to its recipients: the object-format ciphertext of the result

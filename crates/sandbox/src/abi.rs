@@ -19,16 +19,14 @@ pub const MAX_GROUPS: usize = 10_000;
 /// The cell name the host reserves for a group's count.
 pub const COUNT: &str = "count";
 
-/// Appends a row of `fields` as the host writes it: each field a little-endian `u32`
-/// length and its bytes.
-pub fn encode_row<'a>(fields: impl IntoIterator<Item = &'a str>, out: &mut Vec<u8>) {
-    for field in fields {
-        // A CSV field longer than 4 GiB cannot be read into memory in the first place;
-        // the caller bounds rows by the module's buffer, far below that.
-        let len = u32::try_from(field.len()).unwrap_or(u32::MAX);
-        out.extend_from_slice(&len.to_le_bytes());
-        out.extend_from_slice(field.as_bytes());
-    }
+/// Appends one field of a row as the host writes it: a little-endian `u32` length and
+/// the field's bytes.
+pub fn encode_field(field: &str, out: &mut Vec<u8>) {
+    // A CSV field longer than 4 GiB cannot be read into memory in the first place;
+    // the caller bounds rows by the module's buffer, far below that.
+    let len = u32::try_from(field.len()).unwrap_or(u32::MAX);
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(field.as_bytes());
 }
 
 /// Encodes a group of `labels` as a module passes it.

@@ -100,7 +100,7 @@ impl Host {
         }
         self.row.clear();
         for i in 0..rows.width() {
-            abi::encode_row([rows.field(i)?], &mut self.row);
+            abi::encode_field(rows.field(i)?, &mut self.row);
         }
         Ok(true)
     }
@@ -276,7 +276,7 @@ fn contribute(
             format!("the group {group_ptr} + {group_len} is outside memory"),
         ));
     };
-    let group = match host.groups.contribute(&bytes[range], serial) {
+    let group = match host.groups.find_or_add(&bytes[range]) {
         Ok(group) => group,
         Err(reason) => return Err(host.misuse(CALL, reason)),
     };
@@ -289,6 +289,7 @@ fn contribute(
             format!("row {row} already counts toward another group: the groups partition the rows"),
         ));
     }
+    host.groups.count(group, serial);
     if let Some(batch) = host.batch.as_mut() {
         batch.last = Some((row, group));
     }

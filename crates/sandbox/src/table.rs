@@ -69,7 +69,7 @@ pub(crate) struct Groups {
 
 impl Groups {
     /// The index of the group encoded as `bytes`, added if new.
-    fn find_or_add(&mut self, bytes: &[u8]) -> Result<usize, String> {
+    pub(crate) fn find_or_add(&mut self, bytes: &[u8]) -> Result<usize, String> {
         if let Some(&at) = self.index.get(bytes) {
             return Ok(at);
         }
@@ -88,17 +88,15 @@ impl Groups {
         Ok(at)
     }
 
-    /// Counts row `serial` toward the group `bytes`, once, and returns the group's
-    /// index. Serials only grow between calls for one group (the caller enforces the
-    /// order).
-    pub(crate) fn contribute(&mut self, bytes: &[u8], serial: u64) -> Result<usize, String> {
-        let at = self.find_or_add(bytes)?;
-        let group = &mut self.groups[at];
-        if group.last_row != Some(serial) {
+    /// Counts row `serial` toward group `at` (from [`Self::find_or_add`]), once.
+    /// Serials only grow between calls for one group (the caller enforces the order).
+    pub(crate) fn count(&mut self, at: usize, serial: u64) {
+        if let Some(group) = self.groups.get_mut(at)
+            && group.last_row != Some(serial)
+        {
             group.last_row = Some(serial);
             group.count += 1;
         }
-        Ok(at)
     }
 
     /// Sets cell `name` of the group `bytes`.
@@ -153,12 +151,14 @@ mod tests {
         let mut groups = Groups::default();
         let common = abi::encode_group(&["common"]);
         let rare = abi::encode_group(&["rare"]);
+        let at = groups.find_or_add(&common).unwrap();
         for serial in 0..3 {
-            groups.contribute(&common, serial).unwrap();
+            groups.count(at, serial);
             // A row contributing twice counts once.
-            groups.contribute(&common, serial).unwrap();
+            groups.count(at, serial);
         }
-        groups.contribute(&rare, 3).unwrap();
+        let at = groups.find_or_add(&rare).unwrap();
+        groups.count(at, 3);
         groups.emit(&rare, "mean", 1.0).unwrap();
         groups
             .emit(&abi::encode_group(&["ghost"]), "sum", 9.0)
