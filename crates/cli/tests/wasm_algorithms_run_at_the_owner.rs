@@ -242,3 +242,32 @@ fn an_analyzer_without_the_module_leaves_the_task_for_one_that_has_it() {
     assert!(ok, "{executed:?}");
     assert_eq!(executed[0]["status"], "succeeded", "{executed:?}");
 }
+
+#[test]
+fn a_module_that_does_not_fit_the_abi_is_not_registered() {
+    let temp = tempfile::tempdir().unwrap();
+    let base = temp.path();
+    let org2 = Org::init(base, "Org2MSP");
+    let bob = org2.enroll("bob", "analyst");
+    let node = NodeProcess::start(&base.join("node"), &[&org2]);
+    // A valid, empty module: no memory, no `run`.
+    let empty = base.join("empty.wasm");
+    std::fs::write(&empty, b"\0asm\x01\0\0\0").unwrap();
+    let before = node.json(&bob, &["algorithm", "list"]);
+    let refused = node.refused(
+        &bob,
+        &[
+            "algorithm",
+            "register",
+            "--wasm",
+            empty.to_str().unwrap(),
+            "--name",
+            "empty",
+        ],
+    );
+    assert!(
+        refused.contains("does not fit the algorithm ABI") && refused.contains("missing"),
+        "{refused}"
+    );
+    assert_eq!(node.json(&bob, &["algorithm", "list"]), before);
+}
