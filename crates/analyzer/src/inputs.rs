@@ -3,6 +3,7 @@
 //! dataset registered, and opened for reading through a decryptor. Plaintext exists
 //! only in memory, a chunk at a time.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -41,6 +42,45 @@ impl Fetched {
     }
 }
 
+/// Where the data keys of a task's inputs come from.
+pub(crate) enum Keys<'a> {
+    /// An owner-side analyzer: its organization's data key opens the keys of its own
+    /// organization's inputs, and it reads no other input.
+    Organization(&'a PrivateKey),
+    /// An attested worker: the keys the core released to its one-time key, by
+    /// dataset; it reads every input.
+    Released(&'a BTreeMap<String, DataKey>),
+}
+
+impl Keys<'_> {
+    /// The data key of `input`.
+    fn key(&self, input: &TaskInput, executor: &Member) -> Result<DataKey, AnalyzerError> {
+        match self {
+            Self::Organization(org_key) => data_key(input, executor, org_key),
+            Self::Released(keys) => keys.get(&input.dataset).cloned().ok_or_else(|| {
+                task(format!(
+                    "the core released no key for dataset {}",
+                    input.dataset
+                ))
+            }),
+        }
+    }
+
+    /// Checks that this site may read `input` at all: an owner-side analyzer only its
+    /// own organization's.
+    pub(crate) fn may_read(
+        &self,
+        input: &TaskInput,
+        executor: &Member,
+        what: &str,
+    ) -> Result<(), AnalyzerError> {
+        match self {
+            Self::Organization(_) => owned(input, executor, what),
+            Self::Released(_) => Ok(()),
+        }
+    }
+}
+
 /// The data key of `input`, unwrapped with the organization's data key; a task
 /// failure if there is none for this organization or it does not open.
 pub(crate) fn data_key(
@@ -69,7 +109,7 @@ fn open_key(
 }
 
 /// Checks that `input` belongs to this analyzer's organization.
-pub(crate) fn owned(input: &TaskInput, executor: &Member, what: &str) -> Result<(), AnalyzerError> {
+fn owned(input: &TaskInput, executor: &Member, what: &str) -> Result<(), AnalyzerError> {
     if input.owner_msp != executor.msp_id() {
         return Err(task(format!(
             "{what} belongs to {}, not to this analyzer's organization",
@@ -83,13 +123,13 @@ pub(crate) fn owned(input: &TaskInput, executor: &Member, what: &str) -> Result<
 pub(crate) async fn fetch(
     client: &Client,
     executor: &Member,
-    org_key: &PrivateKey,
+    keys: &Keys<'_>,
     scratch: &Path,
     task_view: &TaskView,
     input: &TaskInput,
     file: &DatasetFile,
 ) -> Result<Fetched, AnalyzerError> {
-    let key = data_key(input, executor, org_key)?;
+    let key = keys.key(input, executor)?;
     let path = scratch.join(format!(
         "{}-{}.sro",
         input.dataset,

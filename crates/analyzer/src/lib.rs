@@ -1,6 +1,9 @@
-//! The task executor of strongroom: what an owner-side analyzer does (and, next, the
-//! TEE worker), as a library with typed errors; the CLI only parses flags and calls
-//! it.
+//! The task executor of strongroom: what an owner-side analyzer and an attested TEE
+//! worker do, as a library with typed errors; the CLI only parses flags and calls it.
+//! Both share the steps below; they differ in where the data keys come from (the
+//! organization's data key, or the keys the core releases to a [`Worker`]'s attested
+//! one-time key) and in which tasks they take (owner-side tasks of their organization,
+//! or TEE-mode tasks their organization is a party to).
 //!
 //! An [`Analyzer`] pass lists its organization's approved owner-side tasks, leaves
 //! unclaimed those whose algorithm it cannot run (a built-in it does not know, a
@@ -20,13 +23,16 @@
 //! others leave it for the next pass.
 
 pub mod builtin;
+mod concat;
 pub mod enforce;
 mod error;
 mod inputs;
 pub mod output;
 mod pass;
 mod run;
+mod worker;
 
 pub use error::AnalyzerError;
 pub use pass::{Analyzer, Executed};
 pub use run::{module_path, runnable};
+pub use worker::{Worker, worker_identity};

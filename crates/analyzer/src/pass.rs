@@ -14,7 +14,7 @@ use strongroom_crypto::hpke::PrivateKey;
 use strongroom_identity::Member;
 
 use crate::AnalyzerError;
-use crate::inputs::data_key;
+use crate::inputs::{Keys, data_key};
 use crate::run::{run_task, runnable};
 
 /// What the analyzer did with one task.
@@ -34,7 +34,7 @@ pub struct Executed {
 }
 
 impl Executed {
-    fn deferred(view: &TaskView, reason: String) -> Self {
+    pub(crate) fn deferred(view: &TaskView, reason: String) -> Self {
         Self {
             task: view.id.clone(),
             algorithm: view.algorithm.name.clone(),
@@ -166,6 +166,7 @@ impl<'a> Analyzer<'a> {
             self.executor,
             Invocation::ClaimTask(ClaimTask {
                 task: id.to_owned(),
+                lease_ms: None,
             }),
         )
         .await
@@ -178,14 +179,11 @@ impl<'a> Analyzer<'a> {
 
     async fn execute(&self, view: &TaskView) -> Result<Executed, AnalyzerError> {
         let scratch = self.work_dir.join(&view.id);
-        clear(&scratch)?;
-        std::fs::create_dir_all(&scratch).map_err(|e| {
-            AnalyzerError::Local(format!("cannot create {}: {e}", scratch.display()))
-        })?;
+        clear_scratch(&scratch)?;
         let outcome = run_task(
             self.client,
             self.executor,
-            self.org_key,
+            &Keys::Organization(self.org_key),
             self.modules.as_deref(),
             &scratch,
             view,
@@ -194,7 +192,15 @@ impl<'a> Analyzer<'a> {
         // Even the ciphertext goes when the task ends.
         let _ = std::fs::remove_dir_all(&scratch);
         let outcome = match outcome {
-            Ok(result) => self.seal(view, &result)?,
+            Ok(result) => seal(
+                view,
+                &result,
+                format!(
+                    "owner-side analyzer {} (strongroom {})",
+                    member_label(self.executor.msp_id(), self.executor.name()),
+                    env!("CARGO_PKG_VERSION")
+                ),
+            )?,
             Err(AnalyzerError::Task(reason)) => Outcome::Failed {
                 reason: truncate(reason),
             },
@@ -225,32 +231,39 @@ impl<'a> Analyzer<'a> {
             sequence: Some(sequence),
         })
     }
+}
 
-    /// The result encrypted to each recipient.
-    fn seal(&self, view: &TaskView, result: &[u8]) -> Result<Outcome, AnalyzerError> {
-        let recipients = view
-            .recipients
-            .iter()
-            .map(|r| {
-                Ok((
-                    member_label(&r.msp_id, &r.name),
-                    data::parse_public(&r.public_key)?,
-                ))
-            })
-            .collect::<Result<Vec<_>, ClientError>>()
-            .map_err(|e| AnalyzerError::Task(format!("a recipient's key: {e}")))?;
-        let envelope = data::seal_result(&view.id, result, &recipients)
-            .map_err(|e| AnalyzerError::Local(format!("cannot seal the result: {e}")))?;
-        Ok(Outcome::Succeeded {
-            ciphertext_sha256: hex::encode(Sha256::digest(&envelope)),
-            ciphertext: hex::encode(envelope),
-            evidence_ref: Some(format!(
-                "owner-side analyzer {} (strongroom {})",
-                member_label(self.executor.msp_id(), self.executor.name()),
-                env!("CARGO_PKG_VERSION")
-            )),
+/// The result encrypted to each recipient of `view`, as a successful outcome.
+pub(crate) fn seal(
+    view: &TaskView,
+    result: &[u8],
+    evidence_ref: String,
+) -> Result<Outcome, AnalyzerError> {
+    let recipients = view
+        .recipients
+        .iter()
+        .map(|r| {
+            Ok((
+                member_label(&r.msp_id, &r.name),
+                data::parse_public(&r.public_key)?,
+            ))
         })
-    }
+        .collect::<Result<Vec<_>, ClientError>>()
+        .map_err(|e| AnalyzerError::Task(format!("a recipient's key: {e}")))?;
+    let envelope = data::seal_result(&view.id, result, &recipients)
+        .map_err(|e| AnalyzerError::Local(format!("cannot seal the result: {e}")))?;
+    Ok(Outcome::Succeeded {
+        ciphertext_sha256: hex::encode(Sha256::digest(&envelope)),
+        ciphertext: hex::encode(envelope),
+        evidence_ref: Some(evidence_ref),
+    })
+}
+
+/// Prepares the task's scratch directory, empty.
+pub(crate) fn clear_scratch(scratch: &Path) -> Result<(), AnalyzerError> {
+    clear(scratch)?;
+    std::fs::create_dir_all(scratch)
+        .map_err(|e| AnalyzerError::Local(format!("cannot create {}: {e}", scratch.display())))
 }
 
 fn clear(scratch: &Path) -> Result<(), AnalyzerError> {
@@ -263,7 +276,7 @@ fn clear(scratch: &Path) -> Result<(), AnalyzerError> {
 }
 
 /// A failure reason as the ledger takes it (at most 1 KiB).
-fn truncate(mut reason: String) -> String {
+pub(crate) fn truncate(mut reason: String) -> String {
     if reason.len() > 1000 {
         let mut cut = 1000;
         while !reason.is_char_boundary(cut) {

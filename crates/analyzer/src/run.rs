@@ -10,13 +10,13 @@ use serde::Deserialize;
 use strongroom_client::Client;
 use strongroom_compute::{AnalysisOutput, ColumnRows, ComputeError, Labeled};
 use strongroom_contract::sharing::{AlgorithmKind, TaskAlgorithm, TaskInput, TaskView};
-use strongroom_crypto::hpke::PrivateKey;
 use strongroom_identity::Member;
 use strongroom_sandbox::{Limits, Sandbox, Table};
 
 use crate::builtin::{BUILTINS, analysis_columns, builtin_measurement, task_analysis};
+use crate::concat::concat_csv;
 use crate::error::task;
-use crate::inputs::{Fetched, fetch, owned};
+use crate::inputs::{Fetched, Keys, fetch};
 use crate::output::WasmOutput;
 use crate::{AnalyzerError, enforce};
 
@@ -82,17 +82,17 @@ pub fn runnable(algorithm: &TaskAlgorithm, modules: Option<&Path>) -> Result<(),
 pub(crate) async fn run_task(
     client: &Client,
     executor: &Member,
-    org_key: &PrivateKey,
+    keys: &Keys<'_>,
     modules: Option<&Path>,
     scratch: &Path,
     view: &TaskView,
 ) -> Result<Vec<u8>, AnalyzerError> {
     runnable(&view.algorithm, modules).map_err(task)?;
     match view.algorithm.kind {
-        AlgorithmKind::Builtin => builtin(client, executor, org_key, scratch, view).await,
+        AlgorithmKind::Builtin => builtin(client, executor, keys, scratch, view).await,
         AlgorithmKind::Wasm => {
             let modules = modules.ok_or_else(|| task("no module directory"))?;
-            wasm(client, executor, org_key, modules, scratch, view).await
+            wasm(client, executor, keys, modules, scratch, view).await
         }
     }
 }
@@ -100,7 +100,7 @@ pub(crate) async fn run_task(
 async fn builtin(
     client: &Client,
     executor: &Member,
-    org_key: &PrivateKey,
+    keys: &Keys<'_>,
     scratch: &Path,
     view: &TaskView,
 ) -> Result<Vec<u8>, AnalyzerError> {
@@ -114,23 +114,31 @@ async fn builtin(
     }
     let wanted: std::collections::BTreeSet<String> =
         analysis.columns().into_iter().map(|c| c.file).collect();
-    // Which input holds each file read, and the row windows of those inputs' grants,
+    // Which inputs hold each file read (several, for a task over several datasets: it
+    // runs over the union of their rows), and the row windows of those inputs' grants,
     // settled before anything is fetched.
     let mut sources = Vec::new();
     for name in &wanted {
-        let mut found = view
+        let found: Vec<_> = view
             .inputs
             .iter()
             .flat_map(|input| input.files.iter().map(move |file| (input, file)))
-            .filter(|(_, file)| &file.name == name);
-        let (input, file) = found
-            .next()
-            .ok_or_else(|| task(format!("no input of the task has a file named {name}")))?;
-        if found.next().is_some() {
-            return Err(task(format!("several inputs have a file named {name}")));
+            .filter(|(_, file)| &file.name == name)
+            .collect();
+        if found.is_empty() {
+            return Err(task(format!(
+                "no input of the task has a file named {name}"
+            )));
         }
-        owned(input, executor, name)?;
-        sources.push((input, file));
+        if found.len() > 1 && found.iter().any(|(input, _)| input.rows.is_some()) {
+            return Err(task(format!(
+                "several inputs have a file named {name} and a grant limits the rows of one: its window cannot be applied to their union"
+            )));
+        }
+        for (input, file) in found {
+            keys.may_read(input, executor, name)?;
+            sources.push((input, file));
+        }
     }
     let mut read_inputs: Vec<&TaskInput> = Vec::new();
     for (input, _) in &sources {
@@ -139,22 +147,34 @@ async fn builtin(
         }
     }
     let windows = enforce::row_windows(read_inputs)?;
-    let mut fetched = BTreeMap::new();
+    let mut fetched: BTreeMap<String, Vec<Fetched>> = BTreeMap::new();
     for (input, file) in sources {
-        let got = fetch(client, executor, org_key, scratch, view, input, file).await?;
-        fetched.insert(file.name.clone(), got);
+        let got = fetch(client, executor, keys, scratch, view, input, file).await?;
+        fetched.entry(file.name.clone()).or_default().push(got);
     }
     let k = view.min_cell_size;
     let output: AnalysisOutput = tokio::task::spawn_blocking(move || {
         let mut open = |name: &str| -> Result<Box<dyn Read>, ComputeError> {
-            let file = fetched.get(name).ok_or_else(|| ComputeError::Open {
+            let files = fetched.get(name).ok_or_else(|| ComputeError::Open {
                 file: name.into(),
                 reason: "not an input of the task".into(),
             })?;
-            let reader = file.open().map_err(|e| ComputeError::Open {
+            let opened = |e: std::io::Error| ComputeError::Open {
                 file: name.into(),
                 reason: e.to_string(),
-            })?;
+            };
+            let readers = files
+                .iter()
+                .map(Fetched::open)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(opened)?;
+            let reader = match readers.len() {
+                1 => readers
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| opened(std::io::ErrorKind::NotFound.into()))?,
+                _ => concat_csv(name, readers).map_err(opened)?,
+            };
             Ok(reader as Box<dyn Read>)
         };
         strongroom_compute::run_windowed(&analysis, k, &windows, &mut open)
@@ -170,7 +190,7 @@ async fn builtin(
 async fn wasm(
     client: &Client,
     executor: &Member,
-    org_key: &PrivateKey,
+    keys: &Keys<'_>,
     modules: &Path,
     scratch: &Path,
     view: &TaskView,
@@ -188,7 +208,7 @@ async fn wasm(
     // before anything is fetched.
     let mut plan = Vec::new();
     for input in &view.inputs {
-        owned(input, executor, &format!("dataset {}", input.dataset))?;
+        keys.may_read(input, executor, &format!("dataset {}", input.dataset))?;
         let file = input
             .files
             .iter()
@@ -204,7 +224,7 @@ async fn wasm(
     }
     let mut fetched: Vec<(Fetched, strongroom_compute::RowWindows)> = Vec::new();
     for (input, file, windows) in plan {
-        let got = fetch(client, executor, org_key, scratch, view, input, file).await?;
+        let got = fetch(client, executor, keys, scratch, view, input, file).await?;
         fetched.push((got, windows));
     }
     let columns = view.columns.clone();

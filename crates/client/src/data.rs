@@ -187,7 +187,27 @@ fn take(hash: &Arc<Mutex<(Sha256, u64)>>) -> ([u8; 32], u64) {
 /// The recipient label of a data key wrapped to the core's key-release key
 /// ([`crate::Client::key_release_key`]): only an attested core opens it, to release it
 /// to an attested worker of an approved task.
-pub const TEE_LABEL: &str = "tee:key-release";
+pub const TEE_LABEL: &str = strongroom_contract::KEY_RELEASE_RECIPIENT;
+
+/// Opens a data key the core released to a worker's one-time key (see
+/// `strongroom_enclave::worker`).
+pub fn unwrap_released_key(
+    worker_key: &PrivateKey,
+    released: &strongroom_enclave::ReleasedKey,
+) -> Result<DataKey, ClientError> {
+    let bytes = hex::decode(&released.wrapped_key)
+        .map_err(|e| data_err(format!("released key of {}: {e}", released.dataset)))?;
+    let wrapped = WrappedKey::from_bytes(&bytes)
+        .map_err(|e| data_err(format!("released key of {}: {e}", released.dataset)))?;
+    let info = strongroom_enclave::released_key_info(&released.task, &released.dataset);
+    let dek = hpke::unwrap_key(worker_key, &info, &wrapped).map_err(|_| {
+        data_err(format!(
+            "the key released for {} does not open with this worker's key",
+            released.dataset
+        ))
+    })?;
+    DataKey::from_slice(&dek).map_err(|e| data_err(format!("data key: {e}")))
+}
 
 /// The recipient label of a member's result key: `MSP/name`.
 pub fn member_label(msp: &str, name: &str) -> String {

@@ -3,7 +3,8 @@
 
 use serde::de::DeserializeOwned;
 use strongroom_contract::sharing::{Invocation, Query, TaskList, TaskView};
-use strongroom_enclave::request::Reply;
+use strongroom_enclave::request::{PreparedRequest, Reply};
+use strongroom_enclave::{AttestedReply, EvidenceMessage, JoinCollateral};
 use strongroom_identity::Member;
 
 use crate::{Client, ClientError};
@@ -43,6 +44,42 @@ impl Client {
             value: accepted(committed.reply)?,
             sequence: committed.sequence,
         })
+    }
+
+    /// Commits `invocation` as `member`, an attested worker: `evidence` is called with
+    /// the report data that binds `config_hash`, `worker_key`, the request's nonce and
+    /// the invocation, and makes the evidence over it. Answers the contract's typed
+    /// answer and the data keys the core released to `worker_key`.
+    pub async fn invoke_attested<T: DeserializeOwned>(
+        &self,
+        member: &Member,
+        invocation: &Invocation,
+        config_hash: [u8; 32],
+        worker_key: [u8; 32],
+        evidence: impl FnOnce(&[u8; 64]) -> Result<(EvidenceMessage, JoinCollateral), String>,
+    ) -> Result<(Invoked<T>, Vec<strongroom_enclave::ReleasedKey>), ClientError> {
+        let bytes = serde_json::to_vec(invocation)
+            .map_err(|e| ClientError::Protocol(format!("encoding the invocation: {e}")))?;
+        let prepared = PreparedRequest::attested(
+            &self.keys.transaction_key,
+            member,
+            bytes,
+            config_hash,
+            worker_key,
+            evidence,
+        )?
+        .map_err(|e| ClientError::Data(format!("making the worker's evidence: {e}")))?;
+        let committed = self.submit_prepared(&prepared).await?;
+        let reply: AttestedReply = accepted(committed.reply)?;
+        let value = serde_json::from_value(reply.result)
+            .map_err(|e| ClientError::Protocol(format!("the contract's answer: {e}")))?;
+        Ok((
+            Invoked {
+                value,
+                sequence: committed.sequence,
+            },
+            reply.released_keys,
+        ))
     }
 
     /// Asks `query` as `member` and decodes the answer.

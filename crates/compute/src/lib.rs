@@ -48,6 +48,7 @@ mod error;
 mod input;
 pub mod release;
 mod rows;
+pub mod split;
 pub mod stratify;
 pub mod synthetic;
 pub mod window;

@@ -119,22 +119,50 @@ pub struct ObjectGrant {
     pub dataset: Option<String>,
 }
 
-/// What the core verified about a caller running inside a TEE (a worker enclave).
+/// What the core verified about a caller running inside a TEE (an attested worker).
 ///
 /// The contract trusts these values as they are: the core sets them only after it
 /// verified the evidence (quote or report, certificate chain, TCB level) under the
-/// consortium's attestation policy and checked that the evidence's key is the one that
-/// signed the transaction.
+/// consortium's worker policy, checked that its report data binds this very request
+/// (its nonce and invocation), [`config_hash`](Self::config_hash) and
+/// [`worker_key`](Self::worker_key), and that the member who signed the request is an
+/// authenticated executor.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Attestation {
-    /// The measurement of the code running in the TEE (MRENCLAVE, or the SNP launch
-    /// digest reduced to 32 bytes by the core), hex in JSON.
+    /// The platform the evidence was verified as (`sim`, `sgx`, `tdx`, `snp`).
+    pub platform: String,
+    /// The worker's code measurement, hex (accepted by the worker policy).
+    pub measurement: String,
+    /// True for the simulated platform: nothing in hardware backs these claims.
+    pub insecure: bool,
+    /// The task configuration hash the evidence binds, hex in JSON.
     #[serde(with = "hex_array")]
-    pub measurement: [u8; 32],
-    /// The report data the code bound into its evidence, hex in JSON.
+    pub config_hash: [u8; 32],
+    /// The worker's one-time X25519 public key the evidence binds, hex in JSON: data
+    /// keys are released to it and to nothing else.
     #[serde(with = "hex_array")]
-    pub report_data: [u8; 64],
+    pub worker_key: [u8; 32],
 }
+
+/// A data key the core is to release to an attested worker: the dataset's key as its
+/// owner wrapped it to the core's key-release key ([`KEY_RELEASE_RECIPIENT`]). The
+/// core opens it and wraps it again to the worker's one-time key; nobody else ever
+/// gets it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyRelease {
+    /// The task the key is released for.
+    pub task: String,
+    /// The dataset whose key it is.
+    pub dataset: String,
+    /// The key wrapped to the key-release key, hex.
+    pub wrapped_key: String,
+}
+
+/// The recipient label of a data key wrapped to the core's key-release key: only an
+/// attested core opens it, and only to release it to an attested worker of an approved
+/// TEE-mode task.
+pub const KEY_RELEASE_RECIPIENT: &str = "tee:key-release";
 
 /// Serde for fixed-size byte arrays as lowercase hex strings.
 mod hex_array {
@@ -213,6 +241,21 @@ pub trait Contract: Send + Sync {
     ) -> Result<ObjectGrant, ContractError> {
         let _ = (caller, purpose, location, now_ms, state);
         Err(ContractError::NotFoundOrDenied)
+    }
+
+    /// The data keys to release to the attested caller of `tx` once `invocation` has
+    /// executed successfully into `state` (the state with its writes). The core calls it
+    /// only when `tx.attestation` is set, releases exactly these keys to the attested
+    /// worker key, and refuses the whole transaction if one cannot be released. The
+    /// default releases nothing.
+    fn key_releases(
+        &self,
+        tx: &TxContext,
+        invocation: &[u8],
+        state: &dyn State,
+    ) -> Result<Vec<KeyRelease>, ContractError> {
+        let _ = (tx, invocation, state);
+        Ok(Vec::new())
     }
 }
 

@@ -145,9 +145,10 @@ matrix! {
     get_request: "get_request" =>                               ["allow",  "allow", "deny",  "allow", "deny",  "allow", "deny",  "deny",  "deny",  "deny",  "deny",  "deny",  "deny",  "deny"];
     list_my_requests: "list_my_requests" =>                     ["sees",   "sees",  "empty", "empty", "empty", "sees",  "empty", "empty", "empty", "empty", "empty", "empty", "empty", "empty"];
     get_task_owner_side: "get_task (owner-side)" =>             ["locations", "locations", "deny", "locations", "locations", "allow", "deny", "allow", "deny", "deny", "deny", "deny", "deny", "deny"];
-    get_task_tee_running: "get_task (tee, running)" =>          ["locations", "locations", "deny", "locations", "deny", "allow", "deny", "allow", "deny", "deny", "deny", "deny", "locations", "deny"];
+    get_task_tee_running: "get_task (tee, running)" =>          ["locations", "locations", "deny", "locations", "locations", "allow", "deny", "allow", "deny", "deny", "deny", "deny", "locations", "allow"];
     list_my_tasks_pending: "list_my_tasks (pending)" =>         ["sees",   "sees",  "empty", "empty", "empty", "empty", "sees",  "empty", "empty", "empty", "empty", "empty", "empty", "empty"];
     list_my_tasks_approved: "list_my_tasks (approved)" =>       ["empty",  "empty", "empty", "empty", "sees",  "sees",  "empty", "empty", "empty", "empty", "empty", "empty", "empty", "empty"];
+    list_my_tasks_tee_approved: "list_my_tasks (tee, approved)" => ["empty", "empty", "empty", "empty", "sees", "sees", "empty", "empty", "empty", "empty", "empty", "empty", "sees", "sees"];
     read_result: "read_result" =>                               ["deny",   "deny",  "deny",  "deny",  "deny",  "allow", "deny",  "allow", "deny",  "deny",  "deny",  "deny",  "deny",  "deny"];
     audit_trail: "audit_trail" =>                               ["allow",  "allow", "deny",  "allow", "deny",  "deny",  "deny",  "deny",  "deny",  "deny",  "deny",  "deny",  "deny",  "deny"];
     reserve_locations: "reserve_locations" =>                   ["allow",  "deny",  "deny",  "deny",  "deny",  "deny",  "deny",  "deny",  "deny",  "deny",  "allow", "deny",  "deny",  "deny"];

@@ -68,7 +68,7 @@ fn withdrawn_consent_stops_catalog_grants_tasks_and_keys() {
     );
     let claimed: TaskView =
         s.w.ok(&s.exec, &json!({"op": "claim_task", "task": running}));
-    assert_eq!(claimed.inputs[0].wrapped_keys.len(), 1);
+    assert_eq!(claimed.inputs[0].wrapped_keys.len(), 2);
 
     let view: DatasetView =
         s.w.ok(&s.owner, &json!({"op": "withdraw_consent", "id": s.ds}));

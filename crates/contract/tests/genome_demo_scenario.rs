@@ -103,9 +103,11 @@ fn org1_shares_with_org2_and_org3_learns_nothing() {
     );
     // Before claiming, it sees the key wrapped to its own organization (to check
     // that its organization key opens it): nothing anyone else could open.
+    // (The other is wrapped to the core's key-release key: only a core opens it.)
     let keys = &todo.items[0].inputs[0].wrapped_keys;
-    assert_eq!(keys.len(), 1);
+    assert_eq!(keys.len(), 2);
     assert_eq!(keys[0].recipient, "kms:v1");
+    assert_eq!(keys[1].recipient, "tee:key-release");
     let claimed: TaskView = w.ok(&analyzer, &json!({"op": "claim_task", "task": task}));
     assert_eq!(claimed.status, TaskStatus::Running);
     let stored: DatasetView = w.q(&alice, &json!({"op": "get_dataset", "id": genomes}));
@@ -114,7 +116,7 @@ fn org1_shares_with_org2_and_org3_learns_nothing() {
         stored.files[0].location
     );
     assert!(claimed.inputs[0].files[0].location.starts_with("data/"));
-    assert_eq!(claimed.inputs[0].wrapped_keys.len(), 1);
+    assert_eq!(claimed.inputs[0].wrapped_keys.len(), 2);
     assert_eq!(claimed.min_cell_size, 11);
     let definition = TaskDefinition::of_task(&claimed);
     assert_eq!(

@@ -33,8 +33,9 @@ fn actors() -> Vec<(Caller, Evidence)> {
         (caller("Org3MSP", "n1", "analyst"), Evidence::None),
         (caller("Org3MSP", "n2", "analyst"), Evidence::None),
         (caller("Org4MSP", "n3", "analyst"), Evidence::None),
-        (caller("Org5MSP", "w", "executor"), Evidence::Good),
-        (caller("Org5MSP", "x", "executor"), Evidence::Bad),
+        // Workers of Org3, whose analysts request tasks: a party to those only.
+        (caller("Org3MSP", "w", "executor"), Evidence::Good),
+        (caller("Org3MSP", "x", "executor"), Evidence::Bad),
         (caller("Org6MSP", "u", "auditor"), Evidence::None),
     ]
 }
@@ -206,7 +207,8 @@ impl Run {
         match self.model.actors[a].1 {
             Evidence::None => None,
             Evidence::Good => Some(attestation(GOOD_MEASUREMENT, &hash)),
-            Evidence::Bad => Some(attestation(BAD_MEASUREMENT, &hash)),
+            // Evidence bound to another task's configuration.
+            Evidence::Bad => Some(attestation(BAD_MEASUREMENT, &"ee".repeat(32))),
         }
     }
 
@@ -343,6 +345,11 @@ impl Run {
                     let identity = m.role(*a) == "executor"
                         && if task.tee {
                             m.actors[*a].1 == Evidence::Good
+                                && (m.msp(task.requester) == m.msp(*a)
+                                    || task
+                                        .inputs
+                                        .iter()
+                                        .any(|i| m.datasets[i.dataset].org == m.msp(*a)))
                         } else {
                             task.inputs
                                 .iter()

@@ -277,7 +277,7 @@ fn a_tee_claimant_of_another_org_sees_locations_only_while_its_claim_holds() {
     );
     let id =
         s.w.create(&s.analyst, &task(&[&s.ds], &s.alg, "tee", &s.analyst));
-    let worker = caller("Org5MSP", "worker", "executor");
+    let worker = caller("Org2MSP", "worker", "executor");
     let hash = s.w.task(&s.analyst, &id).config_hash;
     let claim = s.w.exec_as(
         &worker,

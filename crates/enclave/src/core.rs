@@ -424,8 +424,13 @@ impl Enclave {
             organizations.push((org.msp_id.clone(), der));
         }
         let mut core = strongroom_contract::MemState::new();
-        governance::genesis(&mut core, &organizations, record.constitution.threshold)
-            .map_err(|e| EnclaveError::InvalidConstitution(e.to_string()))?;
+        governance::genesis(
+            &mut core,
+            &organizations,
+            record.constitution.threshold,
+            record.constitution.worker_policy.as_deref(),
+        )
+        .map_err(|e| EnclaveError::InvalidConstitution(e.to_string()))?;
         self.state.core = core;
         self.state.reload_organizations();
         self.members.clear();

@@ -19,10 +19,22 @@ use crate::refusal::{Refusal, RefusalCode};
 use crate::request::{Body, MAX_LIFETIME_MS, Purpose};
 use crate::response::{clear_refusal, seal_reply};
 use crate::state::Applied;
+use crate::worker::{self, AttestedReply, ReleasedKey, worker_report_data};
 
 /// Cached chain checks kept at most; the cache is cleared when full.
 const MEMBER_CACHE_LIMIT: usize = 10_000;
 const ENTROPY_DOMAIN: &[u8] = b"strongroom/enclave/transaction-entropy/v1";
+
+/// The answer to an attested invocation: the contract's reply and the released keys.
+fn attested_reply(reply: &[u8], released_keys: Vec<ReleasedKey>) -> Result<Vec<u8>, Refusal> {
+    let result = serde_json::from_slice(reply)
+        .unwrap_or_else(|_| serde_json::Value::String(hex::encode(reply)));
+    serde_json::to_vec(&AttestedReply {
+        result,
+        released_keys,
+    })
+    .map_err(|e| Refusal::new(RefusalCode::ReleaseFailed, format!("reply: {e}")))
+}
 
 /// Whether a request valid until `not_after_ms` may be acted on at ledger time `at_ms`.
 fn fresh(not_after_ms: u64, at_ms: u64) -> Result<(), Refusal> {
@@ -190,7 +202,7 @@ impl Enclave {
         }
         let cert_fingerprint = signer.cert_fingerprint;
         let caller = caller_of(signer);
-        let (outcome, writes) = self.apply_body(&caller, &request.body, ctx)?;
+        let (outcome, writes) = self.apply_body(&caller, &request.body, &request.nonce, ctx)?;
         let reply = match &outcome {
             Ok(result) => Ok(result.as_slice()),
             Err(refusal) => Err(refusal.to_string()),
@@ -228,22 +240,72 @@ impl Enclave {
     }
 
     /// Runs a request's body for `caller`: its outcome and writes (none when refused).
+    /// `nonce` is the request's, which an attested body's evidence must bind.
     fn apply_body(
         &self,
         caller: &Caller,
         body: &Body,
+        nonce: &[u8],
         ctx: &ExecuteContext,
     ) -> Result<(Result<Vec<u8>, Refusal>, WriteSet), EnclaveError> {
         let mut writes = WriteSet::default();
+        let tx = |attestation| -> Result<TxContext, EnclaveError> {
+            Ok(TxContext {
+                caller: caller.clone(),
+                timestamp_ms: ctx.timestamp_ms,
+                sequence: ctx.sequence,
+                attestation,
+                entropy: self.entropy(ctx.sequence)?,
+            })
+        };
         let outcome = match body {
+            Body::Attested {
+                invocation,
+                config_hash,
+                worker_key,
+                evidence,
+                collateral,
+            } => {
+                let expected = worker_report_data(config_hash, worker_key, nonce, invocation);
+                match worker::verify(
+                    self.state.core_state(),
+                    evidence,
+                    collateral,
+                    &expected,
+                    *config_hash,
+                    *worker_key,
+                    ctx.timestamp_ms,
+                ) {
+                    Ok(attestation) => {
+                        let tx = tx(Some(attestation))?;
+                        let secrets = self.secrets()?;
+                        let mut overlay = Overlay::new(&self.state.contract);
+                        let result = self
+                            .contract
+                            .execute(&tx, invocation, &mut overlay)
+                            .map_err(Refusal::from)
+                            .and_then(|reply| {
+                                let releases = self
+                                    .contract
+                                    .key_releases(&tx, invocation, &overlay)
+                                    .map_err(Refusal::from)?;
+                                let released = worker::release(
+                                    &secrets.key_release_key,
+                                    worker_key,
+                                    &releases,
+                                )?;
+                                attested_reply(&reply, released)
+                            });
+                        if result.is_ok() {
+                            writes.contract = writes_of(overlay);
+                        }
+                        result
+                    }
+                    Err(refusal) => Err(refusal),
+                }
+            }
             Body::Contract(invocation) => {
-                let tx = TxContext {
-                    caller: caller.clone(),
-                    timestamp_ms: ctx.timestamp_ms,
-                    sequence: ctx.sequence,
-                    attestation: None,
-                    entropy: self.entropy(ctx.sequence)?,
-                };
+                let tx = tx(None)?;
                 let mut overlay = Overlay::new(&self.state.contract);
                 let result = self.contract.execute(&tx, invocation, &mut overlay);
                 if result.is_ok() {
@@ -439,6 +501,10 @@ impl Enclave {
                     Body::Export { .. } | Body::Object { .. } => Err(Refusal::new(
                         RefusalCode::WrongPurpose,
                         "an object or export authorization is sent in a header, not as a query",
+                    )),
+                    Body::Attested { .. } => Err(Refusal::new(
+                        RefusalCode::WrongPurpose,
+                        "an attested invocation is a transaction, not a query",
                     )),
                 });
         let response = match &reply {

@@ -58,6 +58,7 @@
 //! let constitution = Constitution {
 //!     organizations: vec![Organization::from_der("Org1MSP", ca.cert_der())?],
 //!     threshold: Default::default(),
+//!     worker_policy: None,
 //! };
 //! let EnclaveResponse::Genesis { ledger_payload, public_keys, .. } =
 //!     core.handle(EnclaveRequest::Genesis { constitution })
@@ -91,6 +92,7 @@ pub mod request;
 mod response;
 mod secrets;
 mod state;
+pub mod worker;
 
 pub use crate::core::{Enclave, evidence_report_data, join_report_data};
 pub use error::EnclaveError;
@@ -101,3 +103,4 @@ pub use message::{
 pub use prepare::{MemberRate, Prepared, Preparer};
 pub use record::{Constitution, GENESIS_FORMAT, GenesisRecord, Organization};
 pub use secrets::PublicKeys;
+pub use worker::{AttestedReply, ReleasedKey, released_key_info, worker_report_data};

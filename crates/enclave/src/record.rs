@@ -59,6 +59,11 @@ pub struct Constitution {
     /// How many organizations' votes carry a proposal (default: a majority).
     #[serde(default)]
     pub threshold: Threshold,
+    /// The worker policy (TOML, as `docs/attestation.md` describes): which platforms
+    /// and worker measurements may receive data keys. None: no worker may, until
+    /// governance sets one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worker_policy: Option<String>,
 }
 
 /// An organization and its root CA.

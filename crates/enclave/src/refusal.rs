@@ -11,6 +11,9 @@ use strongroom_contract::ContractError;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum RefusalCode {
+    /// A worker's evidence does not verify under the worker policy, or does not bind
+    /// this request (see [`crate::worker`]).
+    EvidenceRejected,
     /// The request's `not after` time had passed when it was executed or checked.
     Expired,
     /// The contract or governance found the invocation malformed (a field named in the
@@ -31,6 +34,9 @@ pub enum RefusalCode {
     Oversized,
     /// The caller is a party, but the thing's state does not allow the operation now.
     Refused,
+    /// A data key the contract released to an attested worker could not be opened with
+    /// the key-release key or wrapped to the worker's key: nothing was released.
+    ReleaseFailed,
     /// The request's nonce was used before.
     Replayed,
     /// The signer's certificate was revoked by governance.
@@ -61,6 +67,8 @@ impl RefusalCode {
             Self::Invalid => 30,
             Self::NotFoundOrDenied => 31,
             Self::Refused => 32,
+            Self::EvidenceRejected => 40,
+            Self::ReleaseFailed => 41,
         }
     }
 
@@ -80,6 +88,8 @@ impl RefusalCode {
             30 => Self::Invalid,
             31 => Self::NotFoundOrDenied,
             32 => Self::Refused,
+            40 => Self::EvidenceRejected,
+            41 => Self::ReleaseFailed,
             _ => return None,
         })
     }
@@ -88,6 +98,7 @@ impl RefusalCode {
     /// all).
     fn words(self) -> Option<&'static str> {
         Some(match self {
+            Self::EvidenceRejected => "worker evidence rejected",
             Self::Expired => "expired request",
             Self::Invalid => "invalid invocation",
             Self::LifetimeTooLong => "request valid for too long",
@@ -96,6 +107,7 @@ impl RefusalCode {
             Self::NotFoundOrDenied => "not found or not allowed",
             Self::Oversized => "request too large",
             Self::Refused => return None,
+            Self::ReleaseFailed => "key release failed",
             Self::Replayed => "replayed request: its nonce was already used",
             Self::Revoked => "signer rejected: the certificate is revoked",
             Self::SignerRejected => "signer rejected",
@@ -149,7 +161,8 @@ impl From<ContractError> for Refusal {
 mod tests {
     use super::*;
 
-    const ALL: [RefusalCode; 13] = [
+    const ALL: [RefusalCode; 15] = [
+        RefusalCode::EvidenceRejected,
         RefusalCode::Expired,
         RefusalCode::Invalid,
         RefusalCode::LifetimeTooLong,
@@ -158,6 +171,7 @@ mod tests {
         RefusalCode::NotFoundOrDenied,
         RefusalCode::Oversized,
         RefusalCode::Refused,
+        RefusalCode::ReleaseFailed,
         RefusalCode::Replayed,
         RefusalCode::Revoked,
         RefusalCode::SignerRejected,

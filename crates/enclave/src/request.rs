@@ -15,8 +15,17 @@
 //!                | 0x02 || governance invocation JSON (u32 len)        ; governance
 //!                | 0x03 || purpose || location (u32 len) || node (32)  ; authorize an object access
 //!                | 0x04 || node (32)                                   ; authorize a ledger export
+//!                | 0x05 || invocation (u32 len) || config hash (32) || worker key (32)
+//!                       || platform (u32 len) || evidence (u32 len)
+//!                       || collateral kind u8 (0 none, 1 DCAP, 2 SNP VCEK) || collateral (u32 len)
+//!                                                                      ; attested contract transaction
 //! purpose        = 0x01 (owner read) | 0x02 || task id (u32 len) (task input) | 0x03 (upload)
 //! ```
+//!
+//! An attested transaction is a contract invocation by a worker in a TEE: its evidence's
+//! report data must be [`crate::worker_report_data`] of the config hash, the worker key,
+//! this request's nonce and the invocation, so that evidence made for one request,
+//! task or key is useless for any other (see [`crate::worker`]).
 //!
 //! # Freshness
 //!
@@ -61,6 +70,7 @@ use strongroom_identity::{EncodingError, Member, SignedEnvelope};
 use zeroize::Zeroizing;
 
 use crate::codec::{DecodeError, Reader, Writer};
+use crate::message::{EvidenceMessage, JoinCollateral};
 
 pub use crate::response::Reply;
 
@@ -126,6 +136,22 @@ impl Purpose {
 /// What a request asks the core to do. Variants in alphabetical order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Body {
+    /// Invoke the contract as an attested worker (sent with [`Purpose::Transaction`]):
+    /// the core verifies `evidence` under the worker policy and passes what it proved
+    /// to the contract, then releases the data keys the contract names to
+    /// `worker_key`.
+    Attested {
+        /// The contract invocation.
+        invocation: Vec<u8>,
+        /// The configuration hash of the task the worker runs.
+        config_hash: [u8; 32],
+        /// The worker's one-time X25519 public key.
+        worker_key: [u8; 32],
+        /// The worker's evidence.
+        evidence: EvidenceMessage,
+        /// What verifies it.
+        collateral: JoinCollateral,
+    },
     /// Invoke (or, for a query, ask) the contract.
     Contract(Vec<u8>),
     /// Authorize an export of the ledger from `node` (sent with [`Purpose::Query`]).
@@ -217,6 +243,12 @@ impl SignedRequest {
 
 fn body_len(body: &Body) -> usize {
     match body {
+        Body::Attested {
+            invocation,
+            evidence,
+            collateral,
+            ..
+        } => invocation.len() + evidence.bytes.len() + collateral_bytes(collateral).len() + 90,
         Body::Contract(bytes) | Body::Governance(bytes) => bytes.len() + 5,
         Body::Export { .. } => 33,
         Body::Object {
@@ -232,8 +264,37 @@ fn purpose_len(purpose: &ObjectPurpose) -> usize {
     }
 }
 
+fn collateral_bytes(collateral: &JoinCollateral) -> &[u8] {
+    match collateral {
+        JoinCollateral::None => &[],
+        JoinCollateral::Dcap(bytes) | JoinCollateral::Snp(bytes) => bytes,
+    }
+}
+
 pub(crate) fn encode_body(writer: &mut Writer, body: &Body) {
     match body {
+        Body::Attested {
+            invocation,
+            config_hash,
+            worker_key,
+            evidence,
+            collateral,
+        } => {
+            let kind = match collateral {
+                JoinCollateral::None => 0,
+                JoinCollateral::Dcap(_) => 1,
+                JoinCollateral::Snp(_) => 2,
+            };
+            writer
+                .u8(5)
+                .bytes(invocation)
+                .raw(config_hash)
+                .raw(worker_key)
+                .str(evidence.platform.name())
+                .bytes(&evidence.bytes)
+                .u8(kind)
+                .bytes(collateral_bytes(collateral));
+        }
         Body::Contract(invocation) => {
             writer.u8(1).bytes(invocation);
         }
@@ -281,6 +342,32 @@ pub(crate) fn decode_body(reader: &mut Reader<'_>) -> Result<Body, DecodeError> 
         4 => Ok(Body::Export {
             node: reader.array()?,
         }),
+        5 => {
+            let invocation = reader.bytes()?.to_vec();
+            let config_hash = reader.array()?;
+            let worker_key = reader.array()?;
+            let platform = reader
+                .string()?
+                .parse()
+                .map_err(|_| DecodeError("evidence platform"))?;
+            let evidence = EvidenceMessage {
+                platform,
+                bytes: reader.bytes()?.to_vec(),
+            };
+            let collateral = match (reader.u8()?, reader.bytes()?.to_vec()) {
+                (0, bytes) if bytes.is_empty() => JoinCollateral::None,
+                (1, bytes) => JoinCollateral::Dcap(bytes),
+                (2, bytes) => JoinCollateral::Snp(bytes),
+                _ => return Err(DecodeError("collateral kind")),
+            };
+            Ok(Body::Attested {
+                invocation,
+                config_hash,
+                worker_key,
+                evidence,
+                collateral,
+            })
+        }
         _ => Err(DecodeError("request body kind")),
     }
 }
@@ -316,6 +403,15 @@ pub fn not_after_from_now(lifetime_ms: u64) -> u64 {
     now.saturating_add(lifetime_ms)
 }
 
+/// A fresh random request nonce (24 bytes).
+fn fresh_nonce() -> Result<Vec<u8>, ClientError> {
+    let mut nonce = vec![0u8; 24];
+    default_provider()
+        .fill_random(&mut nonce)
+        .map_err(|_| ClientError::Random)?;
+    Ok(nonce)
+}
+
 /// A request ready to send, with what is needed to open its response.
 pub struct PreparedRequest {
     /// The sealed request: the `payload` of `Execute`, or the `envelope` of `Query`.
@@ -344,7 +440,7 @@ impl PreparedRequest {
     ) -> Result<Self, ClientError> {
         let lifetime = match body {
             Body::Object { .. } | Body::Export { .. } => OBJECT_LIFETIME_MS,
-            Body::Contract(_) | Body::Governance(_) => DEFAULT_LIFETIME_MS,
+            Body::Attested { .. } | Body::Contract(_) | Body::Governance(_) => DEFAULT_LIFETIME_MS,
         };
         Self::valid_until(
             transaction_key,
@@ -363,11 +459,63 @@ impl PreparedRequest {
         body: Body,
         not_after_ms: u64,
     ) -> Result<Self, ClientError> {
+        Self::with_nonce(
+            transaction_key,
+            member,
+            purpose,
+            body,
+            not_after_ms,
+            fresh_nonce()?,
+        )
+    }
+
+    /// An attested contract transaction ([`Body::Attested`]) by a worker: `evidence`
+    /// is called with the report data that binds `config_hash`, `worker_key`, the
+    /// request's fresh nonce and `invocation` ([`crate::worker_report_data`]), and
+    /// answers the evidence over it and its collateral.
+    pub fn attested<E>(
+        transaction_key: &[u8],
+        member: &Member,
+        invocation: impl Into<Vec<u8>>,
+        config_hash: [u8; 32],
+        worker_key: [u8; 32],
+        evidence: impl FnOnce(&[u8; 64]) -> Result<(EvidenceMessage, JoinCollateral), E>,
+    ) -> Result<Result<Self, E>, ClientError> {
+        let invocation = invocation.into();
+        let nonce = fresh_nonce()?;
+        let report_data =
+            crate::worker::worker_report_data(&config_hash, &worker_key, &nonce, &invocation);
+        let (evidence, collateral) = match evidence(&report_data) {
+            Ok(made) => made,
+            Err(e) => return Ok(Err(e)),
+        };
+        let body = Body::Attested {
+            invocation,
+            config_hash,
+            worker_key,
+            evidence,
+            collateral,
+        };
+        Self::with_nonce(
+            transaction_key,
+            member,
+            Purpose::Transaction,
+            body,
+            not_after_from_now(DEFAULT_LIFETIME_MS),
+            nonce,
+        )
+        .map(Ok)
+    }
+
+    fn with_nonce(
+        transaction_key: &[u8],
+        member: &Member,
+        purpose: Purpose,
+        body: Body,
+        not_after_ms: u64,
+        nonce: Vec<u8>,
+    ) -> Result<Self, ClientError> {
         let provider = default_provider();
-        let mut nonce = vec![0u8; 24];
-        provider
-            .fill_random(&mut nonce)
-            .map_err(|_| ClientError::Random)?;
         let mut response_key = Zeroizing::new([0u8; 32]);
         provider
             .fill_random(response_key.as_mut())

@@ -211,6 +211,7 @@ fn write_the_fixture() {
             .map(|o| Organization::from_der(o.ca.msp_id(), o.ca.cert_der()).unwrap())
             .collect(),
         threshold: Default::default(),
+        worker_policy: None,
     };
     let EnclaveResponse::Genesis {
         ledger_payload,

@@ -64,6 +64,7 @@ impl Consortium {
                 .map(|ca| Organization::from_der(ca.msp_id(), ca.cert_der()).unwrap())
                 .collect(),
             threshold: Default::default(),
+            worker_policy: None,
         };
         let mut core = core();
         let g = genesis(&mut core, &constitution);

@@ -163,6 +163,7 @@ pub fn core() -> &'static CoreFixture {
                 Organization::from_der("Org2MSP", ids.org2.cert_der()).expect("Org2 root"),
             ],
             threshold: Threshold::default(),
+            worker_policy: None,
         };
         let EnclaveResponse::Genesis {
             ledger_payload,

@@ -204,9 +204,18 @@ fn constitution(settings: &NodeSettings) -> Result<Constitution, NodeError> {
                 .map_err(|e| file_err(&org.ca_cert, e))?,
         );
     }
+    let worker_policy = match &settings.worker_policy {
+        None => None,
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| file_err(path, e))?;
+            strongroom_tee::Policy::from_toml(&text).map_err(|e| file_err(path, e))?;
+            Some(text)
+        }
+    };
     Ok(Constitution {
         organizations,
         threshold: Default::default(),
+        worker_policy,
     })
 }
 

@@ -40,6 +40,11 @@ pub struct NodeSettings {
     pub tls_names: Vec<String>,
     /// Organizations of the consortium at genesis (ignored once the ledger exists).
     pub organizations: Vec<GenesisOrg>,
+    /// The worker policy file recorded at genesis (TOML, `docs/attestation.md`): which
+    /// platforms and worker measurements may receive data keys. Ignored once the ledger
+    /// exists (governance changes it); none: no worker may until governance sets one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worker_policy: Option<PathBuf>,
     /// Largest JSON request body, in bytes.
     pub max_body_bytes: usize,
     /// Largest uploaded object, in bytes.
@@ -71,6 +76,7 @@ impl Default for NodeSettings {
             platform: "sim".into(),
             tls_names: vec!["localhost".into(), "127.0.0.1".into()],
             organizations: Vec::new(),
+            worker_policy: None,
             max_body_bytes: 2 * 1024 * 1024,
             max_object_bytes: 64 * 1024 * 1024 * 1024,
             rate_per_second: 50_000,

@@ -54,6 +54,7 @@ async fn transactions_flow_through_raft_into_the_enclave_and_survive_restart() {
     let constitution = Constitution {
         organizations: vec![Organization::from_der("Org1MSP", ca.cert_der()).unwrap()],
         threshold: Default::default(),
+        worker_policy: None,
     };
     let EnclaveResponse::Genesis {
         ledger_payload,

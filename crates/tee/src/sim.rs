@@ -21,7 +21,9 @@
 //! A JSON object `{format, platform, warning, measurement, report_data, public_key,
 //! signature}` (hex fields). The ECDSA P-256/SHA-256 signature covers
 //! `strongroom-tee/sim-evidence/v1 || 0x00 || "sim" || measurement (32) ||
-//! report_data (64) || public_key (65, SEC1 uncompressed)`.
+//! report_data (64) || public_key (65, SEC1 uncompressed)`. A simulated *debug* TEE
+//! ([`SimPlatform::with_debug`], for testing that policies refuse debug TEEs) adds
+//! `"debug": true` to the document and signs `"sim+debug"` in place of `"sim"`.
 //!
 //! # Sealing
 //!
@@ -124,6 +126,7 @@ impl CodeIdentity {
 
 /// The simulated TEE: **insecure**, see the [module docs](self).
 pub struct SimPlatform {
+    debug: bool,
     measurement: Measurement,
     key: SigningKey,
     seal_key: Zeroizing<Vec<u8>>,
@@ -158,10 +161,19 @@ impl SimPlatform {
             })?;
         let seal_key = seal::derive_key(SEAL_SALT, host_secret, measurement.as_bytes())?;
         Ok(Self {
+            debug: false,
             measurement,
             key,
             seal_key,
         })
+    }
+
+    /// The same platform claiming to run in debug mode (its memory open to the host),
+    /// which policies refuse unless they allow debug TEEs.
+    #[must_use]
+    pub fn with_debug(mut self, debug: bool) -> Self {
+        self.debug = debug;
+        self
     }
 
     /// The public key (SEC1 uncompressed) that signs this platform's evidence.
@@ -181,7 +193,12 @@ impl Platform for SimPlatform {
 
     fn evidence(&self, report_data: &ReportData) -> Result<Evidence, PlatformError> {
         let public_key = self.public_key();
-        let message = signed_message(self.measurement.as_bytes(), report_data, &public_key);
+        let message = signed_message(
+            self.measurement.as_bytes(),
+            report_data,
+            &public_key,
+            self.debug,
+        );
         let signature = default_provider()
             .ecdsa_sign(&self.key, &message)
             .map_err(|error| PlatformError::Crypto {
@@ -196,6 +213,7 @@ impl Platform for SimPlatform {
             report_data: hex::encode(report_data),
             public_key: hex::encode(&public_key),
             signature: hex::encode(signature),
+            debug: self.debug,
         };
         let bytes = serde_json::to_vec_pretty(&document)
             .map_err(|e| PlatformError::Unusable(format!("cannot encode sim evidence: {e}")))?;
@@ -248,7 +266,7 @@ impl SimVerifier {
                 reason: "not a P-256 public key".to_string(),
             }
         })?;
-        let message = signed_message(&measurement, &report_data, &public_key);
+        let message = signed_message(&measurement, &report_data, &public_key, document.debug);
         default_provider()
             .ecdsa_verify(&key, &message, &signature, SignaturePolicy::LowS)
             .map_err(|_| SimError::BadSignature)?;
@@ -259,7 +277,7 @@ impl SimVerifier {
             measurement: Measurement::new(measurement),
             report_data: report,
             tcb_status: None,
-            debug: false,
+            debug: document.debug,
             advisory_ids: Vec::new(),
             insecure: true,
             warning: Some(SIM_WARNING),
@@ -308,14 +326,24 @@ struct SimEvidenceDocument {
     report_data: String,
     public_key: String,
     signature: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    debug: bool,
 }
 
-fn signed_message(measurement: &[u8], report_data: &[u8], public_key: &[u8]) -> Vec<u8> {
+fn signed_message(
+    measurement: &[u8],
+    report_data: &[u8],
+    public_key: &[u8],
+    debug: bool,
+) -> Vec<u8> {
     let mut message = Vec::with_capacity(
-        EVIDENCE_DOMAIN.len() + 3 + measurement.len() + report_data.len() + public_key.len(),
+        EVIDENCE_DOMAIN.len() + 9 + measurement.len() + report_data.len() + public_key.len(),
     );
     message.extend_from_slice(EVIDENCE_DOMAIN);
     message.extend_from_slice(PlatformKind::Sim.name().as_bytes());
+    if debug {
+        message.extend_from_slice(b"+debug");
+    }
     message.extend_from_slice(measurement);
     message.extend_from_slice(report_data);
     message.extend_from_slice(public_key);

@@ -16,6 +16,8 @@ use strongroom_contract::sharing::{
 use strongroom_identity::{Member, OrgCa, Role, Validity};
 use strongroom_node::{GenesisOrg, Node, NodeSettings, RunningNode};
 
+mod multi_party;
+
 use super::flow::{self, DatasetSpec};
 use super::net::{block_on, insecure_sim_policy, org_data_key, result_key};
 
@@ -33,6 +35,16 @@ pub struct DemoArgs {
     /// instead of a temporary one.
     #[arg(long, value_name = "DIR")]
     keep: Option<PathBuf>,
+    /// Three hospitals each hold a share of the patients; a research lab's stratify and
+    /// WebAssembly count-by-group tasks run over all three in an attested worker (TEE
+    /// mode), with keys the core releases only to it.
+    #[arg(long)]
+    multi_party: bool,
+    /// With --multi-party: the count-by-group module [default:
+    /// target/algorithms/wasm32-unknown-unknown/release/count_by_group.wasm, built by
+    /// scripts/build-algorithms.sh].
+    #[arg(long, value_name = "FILE", requires = "multi_party")]
+    wasm: Option<PathBuf>,
 }
 
 /// The condition the demo stratifies: viral sinusitis (SNOMED-CT 444814009).
@@ -75,6 +87,9 @@ pub fn run(args: DemoArgs) -> Result<()> {
             temp.path().to_path_buf()
         }
     };
+    if args.multi_party {
+        return block_on(multi_party::demo(&args, &base))?;
+    }
     block_on(demo(&args, &base))?
 }
 
@@ -314,6 +329,7 @@ async fn flow_steps(
             parameters: json!({"file": "conditions.csv", "column": "DESCRIPTION"}),
             columns: None,
             extra: Vec::new(),
+            tee: false,
         },
     )
     .await?;
@@ -328,6 +344,7 @@ async fn flow_steps(
                    "condition": {"code": CONDITION_CODE}}),
             columns: None,
             extra: Vec::new(),
+            tee: false,
         },
     )
     .await?;

@@ -473,6 +473,8 @@ pub struct TaskAsk<'a> {
     pub columns: Option<Vec<String>>,
     /// Recipients besides the requester.
     pub extra: Vec<Recipient>,
+    /// TEE mode (an attested worker runs it) rather than at the owner's site.
+    pub tee: bool,
 }
 
 /// `request_task` with the caller as the recipient (plus `extra` recipients). A
@@ -490,6 +492,7 @@ pub async fn request_task(
         parameters,
         columns,
         extra,
+        tee,
     } = ask;
     let columns = match (algorithm.kind, columns) {
         (AlgorithmKind::Wasm, Some(columns)) => columns,
@@ -515,7 +518,11 @@ pub async fn request_task(
             parameters,
             columns,
             recipients,
-            mode: ExecutionMode::OwnerSide,
+            mode: if tee {
+                ExecutionMode::Tee
+            } else {
+                ExecutionMode::OwnerSide
+            },
             epsilon_micro: None,
         }),
     )

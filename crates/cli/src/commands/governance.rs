@@ -44,6 +44,19 @@ pub enum ProposeCommand {
     RevokeMember(RevokeArgs),
     /// Change how many organizations must vote for a proposal.
     SetThreshold(ThresholdArgs),
+    /// Replace the worker policy: which platforms and worker measurements the core
+    /// releases data keys to (`worker measurement` prints a build's).
+    SetWorkerPolicy(WorkerPolicyArgs),
+}
+
+/// Arguments of `governance propose set-worker-policy`.
+#[derive(Debug, Args)]
+pub struct WorkerPolicyArgs {
+    #[command(flatten)]
+    proposal: ProposalArgs,
+    /// The policy file (TOML, as docs/attestation.md describes).
+    #[arg(long, value_name = "FILE")]
+    file: PathBuf,
 }
 
 /// Connection and identity.
@@ -189,6 +202,9 @@ fn change_text(change: &ProposedChange) -> String {
         ProposedChange::SetThreshold { threshold } => {
             format!("threshold: {}", threshold_text(*threshold))
         }
+        ProposedChange::SetWorkerPolicy { policy } => {
+            format!("worker policy ({} bytes of TOML)", policy.len())
+        }
     }
 }
 
@@ -214,6 +230,15 @@ fn constitution_text(c: &ConstitutionView) -> String {
     ));
     for revoked in &c.revoked {
         out.push_str(&format!("  {revoked}\n"));
+    }
+    match &c.worker_policy {
+        None => out.push_str("worker policy: none (no worker gets a data key)\n"),
+        Some(policy) => {
+            out.push_str("worker policy:\n");
+            for line in policy.lines() {
+                out.push_str(&format!("  {line}\n"));
+            }
+        }
     }
     out
 }
@@ -269,6 +294,13 @@ fn change_of(command: &ProposeCommand) -> Result<(ProposedChange, &ProposalArgs)
                 _ => bail!("give --majority or --at-least N"),
             };
             (ProposedChange::SetThreshold { threshold }, &args.proposal)
+        }
+        ProposeCommand::SetWorkerPolicy(args) => {
+            let policy = std::fs::read_to_string(&args.file)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+            strongroom_tee::Policy::from_toml(&policy)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+            (ProposedChange::SetWorkerPolicy { policy }, &args.proposal)
         }
     })
 }

@@ -11,6 +11,7 @@ mod ledger;
 mod net;
 mod node;
 mod sharing;
+mod worker;
 
 use anyhow::Result;
 use clap::Subcommand;
@@ -46,6 +47,9 @@ pub enum Command {
     /// Run the owner-side analyzer that executes approved tasks at the data owner.
     #[command(subcommand)]
     Analyzer(sharing::AnalyzerCommand),
+    /// Run the attested worker that executes TEE-mode tasks over several owners' data.
+    #[command(subcommand)]
+    Worker(worker::WorkerCommand),
     /// Fetch and verify receipts.
     #[command(subcommand)]
     Receipt(sharing::ReceiptCommand),
@@ -85,6 +89,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Result(command) => sharing::run_result(command),
         Command::Analyzer(command) => sharing::run_analyzer(command),
         Command::Receipt(command) => sharing::run_receipt(command),
+        Command::Worker(command) => worker::run(command),
         Command::Attest(command) => attest::run(command),
         Command::Bench(command) => bench::run(command),
         Command::Crypto(command) => crypto::run(command),

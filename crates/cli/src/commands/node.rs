@@ -61,6 +61,11 @@ pub struct NodeStartArgs {
         value_name = "MSP=PEM"
     )]
     orgs: Vec<String>,
+    /// The worker policy (TOML, see docs/attestation.md) recorded at genesis: which
+    /// platforms and worker measurements may receive data keys (first start only;
+    /// governance changes it later).
+    #[arg(long, env = "STRONGROOM_WORKER_POLICY", value_name = "FILE")]
+    worker_policy: Option<PathBuf>,
     /// Largest JSON request body in bytes [default: 2097152].
     #[arg(long, env = "STRONGROOM_MAX_BODY_BYTES")]
     max_body_bytes: Option<usize>,
@@ -134,6 +139,9 @@ impl NodeStartArgs {
                     })
                 })
                 .collect::<Result<_>>()?;
+        }
+        if let Some(path) = &self.worker_policy {
+            s.worker_policy = Some(path.clone());
         }
         macro_rules! set {
             ($($field:ident),*) => { $( if let Some(v) = self.$field { s.$field = v; } )* };

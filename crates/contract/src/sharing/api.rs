@@ -615,6 +615,14 @@ pub struct RejectTask {
 pub struct ClaimTask {
     /// The task.
     pub task: String,
+    /// TEE mode: how long (ms of ledger time) the claim holds against other workers;
+    /// after it another attested worker may claim the task again. From
+    /// [`MIN_LEASE_MS`](crate::sharing::MIN_LEASE_MS) to
+    /// [`MAX_LEASE_MS`](crate::sharing::MAX_LEASE_MS); default
+    /// [`DEFAULT_LEASE_MS`](crate::sharing::DEFAULT_LEASE_MS). Refused for owner-side
+    /// tasks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_ms: Option<u64>,
 }
 
 /// `write_result`.

@@ -1,9 +1,9 @@
 //! Each dataset's audit trail: who did what touching it, and when.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::store::{DatasetCore, decode, encode, load};
-use super::view::{AuditAction, AuditEvent, AuditTrail};
+use super::view::{Actor, AuditAction, AuditEvent, AuditTrail, ReleasedTo};
 use super::{Tx, check, reply};
 use crate::{Caller, ContractError, State};
 
@@ -22,6 +22,20 @@ pub(crate) fn record(
     action: AuditAction,
     subject: &str,
 ) -> Result<(), ContractError> {
+    record_with(tx, state, dataset, action, subject, None)
+}
+
+/// Records an event on `dataset` for the current transaction, with the worker a key
+/// was released to. Stored as the event's encoding, then (for a release) the
+/// [`ReleasedTo`]'s: events written before releases existed read the same.
+pub(crate) fn record_with(
+    tx: &Tx<'_>,
+    state: &mut dyn State,
+    dataset: &str,
+    action: AuditAction,
+    subject: &str,
+    released_to: Option<&ReleasedTo>,
+) -> Result<(), ContractError> {
     let caller = tx.caller();
     let event = EventRef {
         sequence: tx.ctx.sequence,
@@ -34,8 +48,46 @@ pub(crate) fn record(
         action,
         subject,
     };
-    state.put(event_key(dataset, tx.ctx.sequence), encode(&event)?);
+    let mut bytes = encode(&event)?;
+    if let Some(released_to) = released_to {
+        bytes.extend_from_slice(&encode(released_to)?);
+    }
+    state.put(event_key(dataset, tx.ctx.sequence), bytes);
     Ok(())
+}
+
+/// An [`AuditEvent`] as stored, without what may follow it.
+#[derive(Deserialize)]
+struct StoredEvent {
+    sequence: u64,
+    at_ms: u64,
+    actor: Actor,
+    action: AuditAction,
+    subject: String,
+}
+
+/// Reads a stored event: the event, then the [`ReleasedTo`] if any bytes follow.
+fn read_event(key: &[u8], value: &[u8]) -> Result<AuditEvent, ContractError> {
+    let corrupt = |e: postcard::Error| {
+        ContractError::Invalid(format!(
+            "state: record {} does not decode: {e}",
+            String::from_utf8_lossy(key)
+        ))
+    };
+    let (event, rest) = postcard::take_from_bytes::<StoredEvent>(value).map_err(corrupt)?;
+    let released_to = if rest.is_empty() {
+        None
+    } else {
+        Some(decode::<ReleasedTo>(key, rest)?)
+    };
+    Ok(AuditEvent {
+        sequence: event.sequence,
+        at_ms: event.at_ms,
+        actor: event.actor,
+        action: event.action,
+        subject: event.subject,
+        released_to,
+    })
 }
 
 /// An [`AuditEvent`] to store, its strings borrowed: the same fields in the same order,
@@ -85,7 +137,7 @@ pub(crate) fn trail(
             next = events.last().map(|e| e.sequence);
             return false;
         }
-        match decode(key, value) {
+        match read_event(key, value) {
             Ok(event) => {
                 events.push(event);
                 true
@@ -125,6 +177,7 @@ mod tests {
             },
             action: AuditAction::TaskApproved,
             subject: "task-0011223344556677".into(),
+            released_to: None,
         };
         let borrowed = EventRef {
             sequence: event.sequence,
@@ -138,5 +191,32 @@ mod tests {
             subject: &event.subject,
         };
         assert_eq!(encode(&borrowed).unwrap(), encode(&event).unwrap());
+        let key = b"d/ds-1/log/0000000000000001";
+        assert_eq!(read_event(key, &encode(&borrowed).unwrap()).unwrap(), event);
+    }
+
+    #[test]
+    fn a_release_reads_back_after_the_event() {
+        let released_to = ReleasedTo {
+            platform: "sim".into(),
+            measurement: "ab".repeat(32),
+            insecure: true,
+        };
+        let borrowed = EventRef {
+            sequence: 7,
+            at_ms: 9,
+            actor: ActorRef {
+                msp_id: "Lab1MSP",
+                name: "worker",
+                role: "executor",
+            },
+            action: AuditAction::KeyReleased,
+            subject: "task-0011223344556677",
+        };
+        let mut bytes = encode(&borrowed).unwrap();
+        bytes.extend_from_slice(&encode(&released_to).unwrap());
+        let event = read_event(b"k", &bytes).unwrap();
+        assert_eq!(event.released_to, Some(released_to));
+        assert_eq!(event.action, AuditAction::KeyReleased);
     }
 }

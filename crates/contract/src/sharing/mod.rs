@@ -66,7 +66,7 @@
 //! | `get_task` | the requester; the recipients; the input orgs' `admin`/`owner`/`auditor`; the claimant; for owner-side tasks once approved, the input org's `executor`s. Input file locations only for the claimant while its claim holds (as for the wrapped keys) and for the input org's members who may read the objects as owners |
 //! | `read_result` | the recipients only |
 //! | `list_my_requests` | analyst: its requests; `admin`/`owner`: pending requests on its org's datasets |
-//! | `list_my_tasks` | analyst: its tasks; `admin`/`owner`: tasks awaiting its org; `executor`: claimable owner-side tasks of its org and its running tasks |
+//! | `list_my_tasks` | analyst: its tasks; `admin`/`owner`: tasks awaiting its org; `executor`: claimable owner-side tasks of its org, the approved and running TEE tasks its org is a party to (with the lease, after which a running one may be claimed again), and its running tasks |
 //! | `audit_trail` | the dataset org's `admin`/`owner`/`auditor` |
 //!
 //! Object downloads and uploads are decided by
@@ -174,16 +174,19 @@ pub use api::{
 };
 pub use definition::{DefinitionInput, TaskDefinition};
 pub use location::RESERVATION_TTL_MS;
+pub use task::{DEFAULT_LEASE_MS, MAX_LEASE_MS, MIN_LEASE_MS};
 pub use view::{
     Actor, AlgorithmList, AlgorithmView, AuditAction, AuditEvent, AuditTrail, CatalogPage,
     ClaimEvidence, Created, DatasetStatus, DatasetSummary, DatasetView, GrantStatus, GrantView,
-    Party, RequestList, RequestStatus, RequestView, Reserved, ResultSummary, ResultView,
-    TaskAlgorithm, TaskInput, TaskList, TaskStatus, TaskView,
+    Party, ReleasedTo, RequestList, RequestStatus, RequestView, Reserved, ResultSummary,
+    ResultView, TaskAlgorithm, TaskInput, TaskList, TaskStatus, TaskView,
 };
 
 use serde::Serialize;
 
-use crate::{Caller, Contract, ContractError, ObjectGrant, ObjectPurpose, State, TxContext};
+use crate::{
+    Caller, Contract, ContractError, KeyRelease, ObjectGrant, ObjectPurpose, State, TxContext,
+};
 
 /// The data-sharing contract. See the [module docs](self).
 #[derive(Clone, Copy, Debug, Default)]
@@ -242,6 +245,15 @@ impl Contract for SharingContract {
         }?;
         state.put(store::NOW_KEY.to_vec(), now.to_be_bytes().to_vec());
         Ok(reply)
+    }
+
+    fn key_releases(
+        &self,
+        tx: &TxContext,
+        invocation: &[u8],
+        state: &dyn State,
+    ) -> Result<Vec<KeyRelease>, ContractError> {
+        task::key_releases(tx, invocation, state)
     }
 
     fn query(

@@ -332,15 +332,34 @@ pub struct TaskInput {
     pub approved_at_ms: Option<u64>,
 }
 
-/// What the claimant's evidence showed (TEE mode).
+/// What the claimant's evidence showed (TEE mode), as the core verified it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClaimEvidence {
-    /// The attested measurement (hex).
+    /// The platform (`sim`, `sgx`, `tdx`, `snp`).
+    pub platform: String,
+    /// The worker's code measurement (hex), accepted by the worker policy.
     pub measurement: String,
-    /// The attested report data (hex): the task config hash, then 32 bytes of the
-    /// worker's choosing (e.g. the hash of its key-release public key).
-    pub report_data: String,
+    /// True for the simulated platform (INSECURE: no hardware behind it).
+    pub insecure: bool,
+    /// The worker's one-time public key (hex) the data keys were released to; only the
+    /// worker holding it may write the result.
+    pub worker_key: String,
+    /// Until when (ledger time) the claim holds against other workers: after it, another
+    /// attested worker may claim the running task again (its claimant presumed dead).
+    pub lease_until_ms: u64,
+}
+
+/// To whom a data key was released: recorded in the audit trail of the dataset.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReleasedTo {
+    /// The worker's platform.
+    pub platform: String,
+    /// The worker's code measurement (hex).
+    pub measurement: String,
+    /// True for the simulated platform.
+    pub insecure: bool,
 }
 
 /// A task's result as parties other than its recipients see it: no ciphertext.
@@ -456,6 +475,9 @@ pub enum AuditAction {
     DatasetUpdated,
     /// A grant was revoked.
     GrantRevoked,
+    /// An attested worker claimed a TEE-mode task and the core released the dataset's
+    /// data key to it (`released_to` says to what).
+    KeyReleased,
     /// A permission request was approved (the subject is the grant).
     PermissionApproved,
     /// A permission request was rejected.
@@ -502,6 +524,9 @@ pub struct AuditEvent {
     pub action: AuditAction,
     /// The request, grant or task id (or the dataset id).
     pub subject: String,
+    /// For [`AuditAction::KeyReleased`]: the attested worker the key went to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub released_to: Option<ReleasedTo>,
 }
 
 /// A dataset's audit trail, oldest first.

@@ -29,13 +29,8 @@ pub const KINDS: [&str; 14] = [
 ];
 
 /// The kinds that are party to nothing in the fixture.
-pub const NON_PARTIES: [&str; 5] = [
-    "unrelated",
-    "other_admin",
-    "other_owner",
-    "observer",
-    "worker_wrong",
-];
+/// (`worker_wrong` is an executor of the requester's organization, a party.)
+pub const NON_PARTIES: [&str; 4] = ["unrelated", "other_admin", "other_owner", "observer"];
 
 pub fn who(kind: &str) -> Caller {
     match kind {
@@ -51,8 +46,8 @@ pub fn who(kind: &str) -> Caller {
         "other_admin" => caller("Org3MSP", "mara", "admin"),
         "other_owner" => caller("Org3MSP", "mike", "owner"),
         "observer" => caller("Org4MSP", "olivia", "auditor"),
-        "worker" => caller("Org5MSP", "worker1", "executor"),
-        "worker_wrong" => caller("Org5MSP", "worker2", "executor"),
+        "worker" => caller("Org2MSP", "worker1", "executor"),
+        "worker_wrong" => caller("Org2MSP", "worker2", "executor"),
         _ => unreachable!(),
     }
 }
@@ -253,6 +248,10 @@ pub fn operations(f: &Fixture) -> Vec<(&'static str, Op)> {
             Op::List(json!({"op": "list_my_tasks"}), f.approved_task.clone()),
         ),
         (
+            "list_my_tasks (tee, approved)",
+            Op::List(json!({"op": "list_my_tasks"}), f.approved_tee_task.clone()),
+        ),
+        (
             "read_result",
             Op::Query(json!({"op": "read_result", "task": f.done_task})),
         ),
@@ -309,7 +308,8 @@ pub fn operations(f: &Fixture) -> Vec<(&'static str, Op)> {
 pub fn attestation_of(kind: &str, f: &Fixture) -> Option<Attestation> {
     match kind {
         "worker" => Some(attestation(GOOD_MEASUREMENT, &f.tee_hash)),
-        "worker_wrong" => Some(attestation(BAD_MEASUREMENT, &f.tee_hash)),
+        // Verified evidence, but bound to another task's configuration.
+        "worker_wrong" => Some(attestation(BAD_MEASUREMENT, &"ee".repeat(32))),
         _ => None,
     }
 }

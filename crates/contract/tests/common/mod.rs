@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use strongroom_contract::sharing::{Created, Reserved, SharingContract, TaskView};
 use strongroom_contract::{
-    Attestation, Caller, Contract, ContractError, MemState, ObjectGrant, ObjectPurpose, Overlay,
-    State, TxContext,
+    Attestation, Caller, Contract, ContractError, KeyRelease, MemState, ObjectGrant, ObjectPurpose,
+    Overlay, State, TxContext,
 };
 
 /// The measurement of the worker build in these tests.
@@ -45,13 +45,15 @@ pub fn sha(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// An attestation with `measurement` whose report data starts with `config_hash`.
+/// A worker's attestation, as the core passes it after verifying the evidence: code
+/// `measurement`, bound to `config_hash` and a one-time key.
 pub fn attestation(measurement: [u8; 32], config_hash: &str) -> Attestation {
-    let mut report_data = [0u8; 64];
-    report_data[..32].copy_from_slice(&hex::decode(config_hash).unwrap());
     Attestation {
-        measurement,
-        report_data,
+        platform: "sim".into(),
+        measurement: hex::encode(measurement),
+        insecure: true,
+        config_hash: hex::decode(config_hash).unwrap().try_into().unwrap(),
+        worker_key: [9; 32],
     }
 }
 
@@ -111,6 +113,31 @@ impl World {
             }
         }
         result
+    }
+
+    /// Runs a transaction as [`World::exec_as`] does, then asks the contract which keys
+    /// the core is to release for it (empty if it was refused).
+    pub fn key_releases_of(
+        &mut self,
+        who: &Caller,
+        attestation: Option<Attestation>,
+        invocation: &Value,
+    ) -> Vec<KeyRelease> {
+        let tx_attestation = attestation.clone();
+        if self.exec_as(who, attestation, invocation).is_err() {
+            return Vec::new();
+        }
+        let tx = TxContext {
+            caller: who.clone(),
+            timestamp_ms: self.time_ms,
+            sequence: self.sequence,
+            attestation: tx_attestation,
+            entropy: entropy(self.sequence),
+        };
+        let bytes = serde_json::to_vec(invocation).unwrap();
+        SharingContract
+            .key_releases(&tx, &bytes, &self.state)
+            .unwrap()
     }
 
     pub fn exec(&mut self, who: &Caller, invocation: &Value) -> Result<Vec<u8>, ContractError> {
@@ -242,7 +269,10 @@ pub fn dataset(name: &str, extra: Value) -> Value {
             "size_bytes": 1000,
             "location": unreserved_location(name),
         }],
-        "wrapped_keys": [{ "recipient": "kms:v1", "key": hex::encode(format!("key of {name}")) }],
+        "wrapped_keys": [
+            { "recipient": "kms:v1", "key": hex::encode(format!("key of {name}")) },
+            { "recipient": "tee:key-release", "key": hex::encode(format!("released key of {name}")) },
+        ],
         "time_column": "visit_time",
     });
     merge(&mut base, extra);

@@ -57,6 +57,13 @@ pub enum ProposedChange {
         /// The new threshold.
         threshold: Threshold,
     },
+    /// Replace the worker policy: the platforms and worker measurements whose evidence
+    /// the core accepts before it releases data keys to a worker.
+    SetWorkerPolicy {
+        /// The policy, in the TOML format of attestation policies
+        /// (`docs/attestation.md`), at most 16 KiB.
+        policy: String,
+    },
 }
 
 /// A governance transaction, tagged by `"op"`. Variants in alphabetical order.
@@ -199,4 +206,7 @@ pub struct ConstitutionView {
     pub required: u32,
     /// SHA-256 of every revoked member certificate, hex, sorted.
     pub revoked: Vec<String>,
+    /// The worker policy (TOML), if the consortium has one; without it no worker gets
+    /// a key.
+    pub worker_policy: Option<String>,
 }

@@ -21,6 +21,9 @@
 //! - `revoke_member`: requests signed with that certificate are refused (`revoked`),
 //!   whatever its validity.
 //! - `set_threshold`: later tallies use the new threshold.
+//! - `set_worker_policy`: later attested transactions are verified under the new worker
+//!   policy ([`crate::worker`]); a worker the old policy accepted and the new one does
+//!   not gets no more keys.
 //!
 //! Invocations and queries are JSON ([`GovernanceInvocation`], [`GovernanceQuery`]),
 //! carried by [`Body::Governance`](crate::request::Body::Governance). Every member of
@@ -35,6 +38,7 @@
 //! | `cfg/threshold` | [`Threshold`], JSON |
 //! | `prop/<id>` | a proposal, JSON |
 //! | `rev/<certificate SHA-256, hex>` | a revocation (time and proposal), JSON |
+//! | `cfg/worker-policy` | the worker policy, TOML text |
 
 use std::collections::BTreeMap;
 
@@ -49,6 +53,9 @@ pub use api::{
     ProposalStatus, ProposalView, ProposedChange, Threshold, VoteView,
 };
 use strongroom_identity::{TrustStore, fingerprint, verify_root};
+use strongroom_tee::Policy;
+
+use crate::worker::WORKER_POLICY_KEY;
 use time::OffsetDateTime;
 
 /// The prefix of the organizations' keys.
@@ -62,6 +69,7 @@ pub const DEFAULT_PROPOSAL_LIFETIME_MS: u64 = 7 * 24 * 3600 * 1000;
 pub const MAX_PROPOSAL_LIFETIME_MS: u64 = 30 * 24 * 3600 * 1000;
 const MAX_DESCRIPTION: usize = 1024;
 const MAX_CA_PEM: usize = 16 * 1024;
+const MAX_POLICY: usize = 16 * 1024;
 const ADMIN: &str = "admin";
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -196,11 +204,16 @@ pub(crate) fn genesis(
     core: &mut dyn State,
     organizations: &[(String, Vec<u8>)],
     threshold: Threshold,
+    worker_policy: Option<&str>,
 ) -> Result<(), ContractError> {
     for (msp_id, der) in organizations {
         core.put(organization_key(msp_id), der.clone());
     }
     core.put(THRESHOLD_KEY.to_vec(), json(&threshold)?);
+    if let Some(policy) = worker_policy {
+        check_worker_policy(policy).map_err(|e| invalid("worker_policy", e))?;
+        core.put(WORKER_POLICY_KEY.to_vec(), policy.as_bytes().to_vec());
+    }
     Ok(())
 }
 
@@ -284,7 +297,21 @@ fn check_change(change: &ProposedChange) -> Result<Option<Vec<u8>>, ContractErro
             )),
             _ => Ok(None),
         },
+        ProposedChange::SetWorkerPolicy { policy } => {
+            check_worker_policy(policy).map_err(|e| invalid("change.policy", e))?;
+            Ok(None)
+        }
     }
+}
+
+/// Checks a worker policy's text: its size and that it parses as a policy.
+pub(crate) fn check_worker_policy(policy: &str) -> Result<(), String> {
+    if policy.len() > MAX_POLICY {
+        return Err("is larger than 16 KiB".into());
+    }
+    Policy::from_toml(policy)
+        .map(drop)
+        .map_err(|e| e.to_string())
 }
 
 /// Whether `change` applies to the state now; why not otherwise.
@@ -329,6 +356,7 @@ fn applicable(state: &dyn State, change: &ProposedChange, now_ms: u64) -> Result
             }
             _ => Ok(()),
         },
+        ProposedChange::SetWorkerPolicy { .. } => Ok(()),
     }
 }
 
@@ -356,6 +384,9 @@ fn enact(
         ),
         ProposedChange::SetThreshold { threshold } => {
             state.put(THRESHOLD_KEY.to_vec(), json(threshold)?);
+        }
+        ProposedChange::SetWorkerPolicy { policy } => {
+            state.put(WORKER_POLICY_KEY.to_vec(), policy.as_bytes().to_vec());
         }
     }
     Ok(())
@@ -559,6 +590,9 @@ pub(crate) fn query(
                 organizations,
                 threshold,
                 revoked: keys_under(state, REVOKED_PREFIX.as_bytes(), None, usize::MAX),
+                worker_policy: state
+                    .get_ref(WORKER_POLICY_KEY)
+                    .map(|text| String::from_utf8_lossy(&text).into_owned()),
             })
         }
         GovernanceQuery::GetProposal { id } => {

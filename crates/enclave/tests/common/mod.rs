@@ -44,6 +44,7 @@ pub fn world() -> World {
             Organization::from_der("Org2MSP", org2.cert_der()).unwrap(),
         ],
         threshold: Default::default(),
+        worker_policy: None,
     };
     World {
         now_ms: u64::try_from(now.unix_timestamp()).unwrap() * 1000,

@@ -62,6 +62,7 @@ pub fn run(args: &EnclaveBenchArgs) -> Result<()> {
     let constitution = Constitution {
         organizations: vec![Organization::from_der("BenchMSP", ca.cert_der())?],
         threshold: Default::default(),
+        worker_policy: None,
     };
     let EnclaveResponse::Genesis {
         ledger_payload,

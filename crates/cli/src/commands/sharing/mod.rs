@@ -30,13 +30,13 @@ pub use task::*;
 #[derive(Debug, Args)]
 pub struct Common {
     #[command(flatten)]
-    node: NodeArgs,
+    pub(crate) node: NodeArgs,
     #[command(flatten)]
     member: MemberArgs,
 }
 
 impl Common {
-    async fn open(&self) -> Result<(Client, Member)> {
+    pub(crate) async fn open(&self) -> Result<(Client, Member)> {
         let member = self.member.load()?;
         let client = self.node.connect().await?;
         Ok((client, member))

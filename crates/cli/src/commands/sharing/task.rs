@@ -51,6 +51,12 @@ pub struct TaskRequestArgs {
     /// (comma-separated).
     #[arg(long, value_delimiter = ',')]
     columns: Option<Vec<String>>,
+    /// Run in TEE mode: an attested worker (`strongroom worker`) of a party
+    /// organization runs it over every input, whatever organization owns it, with the
+    /// keys the core releases to it (each input's owner must have stored it with
+    /// `data put --tee`). Without it, the task runs at the (single) owner's site.
+    #[arg(long)]
+    tee: bool,
 }
 
 pub(super) fn tasks_table(items: &[TaskView]) -> String {
@@ -100,6 +106,7 @@ pub fn run_task(command: TaskCommand) -> Result<()> {
                         parameters,
                         columns: args.columns,
                         extra: Vec::new(),
+                        tee: args.tee,
                     },
                 )
                 .await?;

@@ -574,6 +574,17 @@ impl TaskRecord {
             )
     }
 
+    /// Whether `caller` is an executor of a party organization (the requester's or an
+    /// input owner's) of a TEE-mode task that is approved or running: a worker of its
+    /// organization may claim it.
+    pub fn tee_executor(&self, caller: &Caller) -> bool {
+        self.mode == ExecutionMode::Tee
+            && caller.role == EXECUTOR
+            && (caller.msp_id == self.requester.msp_id
+                || self.inputs.iter().any(|i| i.owner_msp == caller.msp_id))
+            && matches!(self.status, TaskStatus::Approved | TaskStatus::Running)
+    }
+
     /// Whether `caller` is a party to the task: it may see it.
     pub fn party(&self, caller: &Caller) -> bool {
         is(caller, &self.requester)
@@ -581,6 +592,7 @@ impl TaskRecord {
             || self.recipient(caller)
             || self.claimant.as_ref().is_some_and(|c| is(caller, c))
             || self.owner_executor(caller)
+            || self.tee_executor(caller)
     }
 }
 

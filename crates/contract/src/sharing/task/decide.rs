@@ -1,8 +1,8 @@
 //! The owners' decisions: `approve_task`, `reject_task`.
 
 use super::query::view;
-use super::{awaiting_key, dataset_status_name, executable_key, load_task, status_name, task_key};
-use crate::sharing::api::{ApproveTask, ExecutionMode, RejectTask};
+use super::{awaiting_key, dataset_status_name, load_task, runnable_key, status_name, task_key};
+use crate::sharing::api::{ApproveTask, RejectTask};
 use crate::sharing::check::{self};
 use crate::sharing::dataset::{core_bytes, read_core};
 use crate::sharing::store::{InputRecord, encode, party};
@@ -75,11 +75,8 @@ pub(crate) fn approve(
     }
     state.put(task_key(&inv.task), task_bytes);
     state.delete(&awaiting_key(&caller.msp_id, &inv.task));
-    if complete && task.mode == ExecutionMode::OwnerSide {
-        state.put(
-            executable_key(&task.inputs[0].owner_msp, &inv.task),
-            Vec::new(),
-        );
+    if complete {
+        state.put(runnable_key(&task, &inv.task), Vec::new());
     }
     for dataset in &approved {
         audit::record(tx, state, dataset, AuditAction::TaskApproved, &inv.task)?;
@@ -125,9 +122,7 @@ pub(crate) fn reject(
     for org in task.owner_orgs() {
         state.delete(&awaiting_key(org, &inv.task));
     }
-    if task.mode == ExecutionMode::OwnerSide {
-        state.delete(&executable_key(&task.inputs[0].owner_msp, &inv.task));
-    }
+    state.delete(&runnable_key(&task, &inv.task));
     for input in &task.inputs {
         audit::record(
             tx,

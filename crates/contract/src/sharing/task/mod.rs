@@ -12,8 +12,10 @@ mod run;
 pub(crate) use decide::{approve, reject};
 pub(crate) use query::{get, list_mine, read_result};
 pub(crate) use request::request;
-pub(crate) use run::{claim, write_result};
+pub use run::{DEFAULT_LEASE_MS, MAX_LEASE_MS, MIN_LEASE_MS};
+pub(crate) use run::{claim, key_releases, write_result};
 
+use crate::sharing::api::ExecutionMode;
 use crate::sharing::dataset::{core_bytes, read_core};
 use crate::sharing::permission::load_grant;
 use crate::sharing::store::{TaskRecord, is, load, member_key, org_key};
@@ -34,6 +36,23 @@ pub(super) fn awaiting_key(msp_id: &str, task: &str) -> Vec<u8> {
 
 pub(super) fn executable_key(msp_id: &str, task: &str) -> Vec<u8> {
     format!("ex/{}/{task}", org_key(msp_id)).into_bytes()
+}
+
+/// The queue of TEE-mode tasks that an attested worker may claim: approved, or running
+/// on a lease that may run out. Left when the task ends.
+pub(super) const TEE_QUEUE_PREFIX: &str = "tq/";
+
+pub(super) fn tee_queue_key(task: &str) -> Vec<u8> {
+    format!("{TEE_QUEUE_PREFIX}{task}").into_bytes()
+}
+
+/// The index entry that lists an approved task to those who may run it: the input
+/// organization's executors (owner-side), or the TEE queue.
+pub(super) fn runnable_key(task: &TaskRecord, id: &str) -> Vec<u8> {
+    match task.mode {
+        ExecutionMode::OwnerSide => executable_key(&task.inputs[0].owner_msp, id),
+        ExecutionMode::Tee => tee_queue_key(id),
+    }
 }
 
 pub(super) fn claimed_key(party: &super::view::Party, task: &str) -> Vec<u8> {

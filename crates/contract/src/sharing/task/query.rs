@@ -1,6 +1,7 @@
 //! What a task's parties see: `get_task`, `read_result`, `list_my_tasks`.
 
-use super::{claim_holds, load_task, result_key, status_name, task_key};
+use super::run::party_executor;
+use super::{TEE_QUEUE_PREFIX, claim_holds, load_task, result_key, status_name, task_key};
 use crate::sharing::check::{self};
 use crate::sharing::dataset::{core_bytes, load_body, read_core};
 use crate::sharing::reply;
@@ -165,7 +166,11 @@ pub(crate) fn list_mine(
     let prefixes: Vec<String> = match caller.role.as_str() {
         ANALYST => vec![format!("mt/{member}")],
         ADMIN | OWNER => vec![format!("oa/{org}")],
-        EXECUTOR => vec![format!("ex/{org}"), format!("xc/{member}")],
+        EXECUTOR => vec![
+            format!("ex/{org}"),
+            TEE_QUEUE_PREFIX.trim_end_matches('/').to_owned(),
+            format!("xc/{member}"),
+        ],
         _ => Vec::new(),
     };
     let (items, next) = page(state, &prefixes, after, limit, |id| {
@@ -183,7 +188,11 @@ pub(crate) fn list_mine(
             }
             _ => {
                 let claimed = task.claimant.as_ref().is_some_and(|c| is(caller, c));
+                // Running too: a query's ledger time does not move, so the workers
+                // judge by the lease in the view when to claim it again.
+                let tee_claimable = party_executor(&task, caller);
                 (task.status == TaskStatus::Approved && task.owner_executor(caller))
+                    || tee_claimable
                     || (task.status == TaskStatus::Running && claimed)
             }
         };

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::{awaiting_key, executable_key, task_key};
+use super::{awaiting_key, runnable_key, task_key};
 use crate::sharing::api::{ExecutionMode, RequestTask, TimeRange};
 use crate::sharing::check::{self, invalid};
 use crate::sharing::dataset::{core_bytes, load_body, read_core};
@@ -334,8 +334,8 @@ pub(crate) fn request(
             state.put(awaiting_key(org, &id), Vec::new());
         }
     }
-    if status == TaskStatus::Approved && record.mode == ExecutionMode::OwnerSide {
-        state.put(executable_key(&record.inputs[0].owner_msp, &id), Vec::new());
+    if status == TaskStatus::Approved {
+        state.put(runnable_key(&record, &id), Vec::new());
     }
     for input in &record.inputs {
         audit::record(tx, state, &input.dataset, AuditAction::TaskRequested, &id)?;

@@ -1,25 +1,51 @@
-//! Running a task: `claim_task`, `write_result`.
+//! Running a task: `claim_task`, `write_result`, and the key releases of a TEE claim.
 
 use sha2::{Digest, Sha256};
 
 use super::query::view;
 use super::{
-    claimed_key, executable_key, inputs_usable, load_task, result_key, status_name, task_key,
+    claimed_key, inputs_usable, load_task, result_key, runnable_key, status_name, task_key,
 };
-use crate::sharing::api::{ClaimTask, ExecutionMode, Outcome, WriteResult};
+use crate::sharing::api::{ClaimTask, ExecutionMode, Invocation, Outcome, WriteResult};
 use crate::sharing::check::{self, invalid};
+use crate::sharing::dataset::load_body;
 use crate::sharing::store::{EXECUTOR, ResultRecord, TaskRecord, encode, is, party};
-use crate::sharing::view::{AuditAction, ClaimEvidence, TaskStatus};
+use crate::sharing::view::{AuditAction, ClaimEvidence, ReleasedTo, TaskStatus};
 use crate::sharing::{Tx, audit, budget, reply};
-use crate::{ContractError, State};
+use crate::{
+    Attestation, Caller, ContractError, KEY_RELEASE_RECIPIENT, KeyRelease, State, TxContext,
+};
 
-/// Whether the caller's attestation is the algorithm's measurement; with `bound`, also
-/// whether its report data starts with the task config hash.
-fn attests(tx: &Tx<'_>, task: &TaskRecord, bound: bool) -> bool {
-    tx.ctx.attestation.as_ref().is_some_and(|a| {
-        hex::encode(a.measurement) == task.algorithm.measurement
-            && (!bound || hex::encode(&a.report_data[..32]) == task.config_hash)
-    })
+/// How long a TEE claim holds against other workers when the claim names no lease
+/// (15 minutes of ledger time).
+pub const DEFAULT_LEASE_MS: u64 = 15 * 60 * 1000;
+/// The shortest lease a claim may ask for (1 second).
+pub const MIN_LEASE_MS: u64 = 1_000;
+/// The longest lease a claim may ask for (24 hours).
+pub const MAX_LEASE_MS: u64 = 24 * 3600 * 1000;
+
+/// The caller's attestation if it binds this task's configuration.
+fn attestation_for<'a>(ctx: &'a TxContext, task: &TaskRecord) -> Option<&'a Attestation> {
+    ctx.attestation
+        .as_ref()
+        .filter(|a| hex::encode(a.config_hash) == task.config_hash)
+}
+
+/// Whether `caller` is an executor of an organization that is a party to the task: the
+/// requester's or an input owner's. Only they may run a TEE task, so that no other
+/// organization learns that it exists.
+pub(super) fn party_executor(task: &TaskRecord, caller: &Caller) -> bool {
+    task.tee_executor(caller)
+}
+
+/// Whether a running TEE task's lease ran out at ledger time `now`: another attested
+/// worker may then claim it.
+pub(super) fn lease_ran_out(task: &TaskRecord, now: u64) -> bool {
+    task.status == TaskStatus::Running
+        && task
+            .evidence
+            .as_ref()
+            .is_some_and(|e| now > e.lease_until_ms)
 }
 
 /// `claim_task`.
@@ -35,63 +61,160 @@ pub(crate) fn claim(
         return Err(ContractError::NotFoundOrDenied);
     }
     let is_claimant = task.claimant.as_ref().is_some_and(|c| is(caller, c));
+    let attested = attestation_for(tx.ctx, &task);
     let may_claim = match task.mode {
         ExecutionMode::OwnerSide => task.owner_executor(caller),
         ExecutionMode::Tee => {
-            attests(tx, &task, true) && (task.status == TaskStatus::Approved || is_claimant)
+            attested.is_some()
+                && party_executor(&task, caller)
+                && (task.status == TaskStatus::Approved
+                    || is_claimant
+                    || lease_ran_out(&task, tx.now))
         }
     };
     if !may_claim {
         return Err(ContractError::NotFoundOrDenied);
     }
-    if task.status != TaskStatus::Approved {
+    let reclaim = task.mode == ExecutionMode::Tee && lease_ran_out(&task, tx.now);
+    if task.status != TaskStatus::Approved && !reclaim {
         return Err(ContractError::Refused(format!(
             "task {} is {}, not approved and unclaimed",
             inv.task,
             status_name(task.status)
         )));
     }
+    let lease_ms = match (task.mode, inv.lease_ms) {
+        (ExecutionMode::OwnerSide, Some(_)) => {
+            return Err(invalid("lease_ms", "applies to TEE-mode tasks only"));
+        }
+        (_, Some(ms)) if !(MIN_LEASE_MS..=MAX_LEASE_MS).contains(&ms) => {
+            return Err(invalid(
+                "lease_ms",
+                format!("must be from {MIN_LEASE_MS} to {MAX_LEASE_MS}"),
+            ));
+        }
+        (_, lease) => lease.unwrap_or(DEFAULT_LEASE_MS),
+    };
     inputs_usable(state, &task, tx.now)?;
-    // The inputs a grant covers had no owner's decision: their ε is reserved now. The
-    // claimant may be of another organization, so the refusal shows no numbers.
-    let spent = budget::reserve(
-        state,
-        &mut task,
-        |input| input.grant.is_some(),
-        |over| {
-            ContractError::Refused(format!(
-                "task {}: the privacy budget of {} does not allow its epsilon_micro",
-                inv.task, over.dataset
-            ))
-        },
-    )?;
+    if task.mode == ExecutionMode::Tee {
+        for input in &task.inputs {
+            let body = load_body(state, &input.dataset)?;
+            if !body
+                .wrapped_keys
+                .iter()
+                .any(|k| k.recipient == KEY_RELEASE_RECIPIENT)
+            {
+                return Err(ContractError::Refused(format!(
+                    "dataset {} has no data key wrapped to the key-release key: its owner \
+                     keeps the key to its organization, so no worker can run this task",
+                    input.dataset
+                )));
+            }
+        }
+    }
+    // The inputs a grant covers had no owner's decision: their ε is reserved now, once
+    // (a reclaim of a task whose worker died reserves nothing again). The claimant may
+    // be of another organization, so the refusal shows no numbers.
+    let spent = if reclaim {
+        Vec::new()
+    } else {
+        budget::reserve(
+            state,
+            &mut task,
+            |input| input.grant.is_some(),
+            |over| {
+                ContractError::Refused(format!(
+                    "task {}: the privacy budget of {} does not allow its epsilon_micro",
+                    inv.task, over.dataset
+                ))
+            },
+        )?
+    };
+    if let Some(previous) = task.claimant.take() {
+        state.delete(&claimed_key(&previous, &inv.task));
+    }
     task.status = TaskStatus::Running;
     task.claimant = Some(party(caller));
     task.claimed_at_ms = Some(tx.now);
-    if task.mode == ExecutionMode::Tee
-        && let Some(a) = &tx.ctx.attestation
-    {
-        task.evidence = Some(ClaimEvidence {
-            measurement: hex::encode(a.measurement),
-            report_data: hex::encode(a.report_data),
-        });
-    }
+    task.evidence = attested.map(|a| ClaimEvidence {
+        platform: a.platform.clone(),
+        measurement: a.measurement.clone(),
+        insecure: a.insecure,
+        worker_key: hex::encode(a.worker_key),
+        lease_until_ms: tx.now.saturating_add(lease_ms),
+    });
     let task_bytes = encode(&task)?;
     for (key, bytes) in spent {
         state.put(key, bytes);
     }
     state.put(task_key(&inv.task), task_bytes);
     state.put(claimed_key(&party(caller), &inv.task), Vec::new());
+    let released_to = attested.map(|a| ReleasedTo {
+        platform: a.platform.clone(),
+        measurement: a.measurement.clone(),
+        insecure: a.insecure,
+    });
+    let action = if released_to.is_some() {
+        AuditAction::KeyReleased
+    } else {
+        AuditAction::TaskClaimed
+    };
     for input in &task.inputs {
-        audit::record(
+        audit::record_with(
             tx,
             state,
             &input.dataset,
-            AuditAction::TaskClaimed,
+            action,
             &inv.task,
+            released_to.as_ref(),
         )?;
     }
     reply(&view(state, &inv.task, task, caller, tx.now)?)
+}
+
+/// The keys a TEE claim releases: after a successful `claim_task` by an attested
+/// worker, each input's data key as its owner wrapped it to the key-release key.
+/// Nothing for any other invocation.
+pub(crate) fn key_releases(
+    ctx: &TxContext,
+    invocation: &[u8],
+    state: &dyn State,
+) -> Result<Vec<KeyRelease>, ContractError> {
+    let Ok(Invocation::ClaimTask(inv)) = Invocation::from_json(invocation) else {
+        return Ok(Vec::new());
+    };
+    let task = load_task(state, &inv.task)?;
+    let holds = task.mode == ExecutionMode::Tee
+        && task.status == TaskStatus::Running
+        && task.claimant.as_ref().is_some_and(|c| is(&ctx.caller, c))
+        && attestation_for(ctx, &task).is_some_and(|a| {
+            task.evidence
+                .as_ref()
+                .is_some_and(|e| e.worker_key == hex::encode(a.worker_key))
+        });
+    if !holds {
+        return Ok(Vec::new());
+    }
+    let mut releases = Vec::with_capacity(task.inputs.len());
+    for input in &task.inputs {
+        let body = load_body(state, &input.dataset)?;
+        let wrapped = body
+            .wrapped_keys
+            .into_iter()
+            .find(|k| k.recipient == KEY_RELEASE_RECIPIENT)
+            .ok_or_else(|| {
+                ContractError::Refused(format!(
+                    "dataset {} has no data key wrapped to the key-release key",
+                    input.dataset
+                ))
+            })?;
+        releases.push(KeyRelease {
+            task: inv.task.clone(),
+            dataset: input.dataset.clone(),
+            wrapped_key: wrapped.key,
+        });
+    }
+    Ok(releases)
 }
 
 /// `write_result`: the claimant of a running task.
@@ -153,7 +276,15 @@ pub(crate) fn write_result(
     let caller = tx.caller();
     let mut task = load_task(state, &inv.task)?;
     let is_claimant = task.claimant.as_ref().is_some_and(|c| is(caller, c));
-    if !is_claimant || (task.mode == ExecutionMode::Tee && !attests(tx, &task, false)) {
+    // TEE mode: the worker that holds the released keys, attesting again.
+    let same_worker = || {
+        attestation_for(tx.ctx, &task).is_some_and(|a| {
+            task.evidence
+                .as_ref()
+                .is_some_and(|e| e.worker_key == hex::encode(a.worker_key))
+        })
+    };
+    if !is_claimant || (task.mode == ExecutionMode::Tee && !same_worker()) {
         return Err(ContractError::NotFoundOrDenied);
     }
     if task.status != TaskStatus::Running {
@@ -169,9 +300,7 @@ pub(crate) fn write_result(
     state.put(task_key(&inv.task), task_bytes);
     state.put(result_key(&inv.task), result_bytes);
     state.delete(&claimed_key(&party(caller), &inv.task));
-    if task.mode == ExecutionMode::OwnerSide {
-        state.delete(&executable_key(&task.inputs[0].owner_msp, &inv.task));
-    }
+    state.delete(&runnable_key(&task, &inv.task));
     let action = if result.status == TaskStatus::Succeeded {
         AuditAction::ResultWritten
     } else {
