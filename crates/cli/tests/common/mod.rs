@@ -228,6 +228,11 @@ impl NodeProcess {
     /// Starts a node on `data_dir` (port 0) and waits for its "listening" line. Its
     /// stdout and stderr go to files beside the data directory.
     pub fn start(data_dir: &Path, orgs: &[&Org]) -> Self {
+        Self::start_with(data_dir, orgs, &[])
+    }
+
+    /// Starts a node as [`NodeProcess::start`] does, with `extra` arguments.
+    pub fn start_with(data_dir: &Path, orgs: &[&Org], extra: &[&str]) -> Self {
         let n = NODE_STARTS.fetch_add(1, Ordering::Relaxed);
         let logs = data_dir.parent().unwrap();
         let stdout_log = logs.join(format!("node-{n}.stdout"));
@@ -239,6 +244,7 @@ impl NodeProcess {
         for org in orgs {
             command.arg("--org").arg(org.genesis_flag());
         }
+        command.args(extra);
         let child = command
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())

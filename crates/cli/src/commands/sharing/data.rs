@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use strongroom_contract::sharing::{
-    CatalogSearch, DatasetKind, DatasetSummary, DatasetView, Invocation, Query, WithdrawConsent,
+    AuditTrail, CatalogSearch, DatasetKind, DatasetSummary, DatasetView, Invocation, Query,
+    WithdrawConsent,
 };
 
 use crate::commands::flow::{self, DatasetSpec};
@@ -27,6 +28,10 @@ pub enum DataCommand {
     Show(IdArgs),
     /// Withdraw a dataset's consent for good: out of the catalog, no new grant, no task.
     Withdraw(WithdrawArgs),
+    /// A dataset's audit trail (its organization's admins, owners and auditors): who
+    /// did what touching it, when, at which ledger entry; each key released to an
+    /// attested worker with the worker's platform and measurement.
+    Audit(IdArgs),
 }
 
 /// Arguments of `data put`.
@@ -91,6 +96,7 @@ pub fn run_data(command: DataCommand) -> Result<()> {
             DataCommand::List(args) => data_list(args).await,
             DataCommand::Show(args) => data_show(args).await,
             DataCommand::Withdraw(args) => data_withdraw(args).await,
+            DataCommand::Audit(args) => data_audit(args).await,
         }
     })?
 }
@@ -194,6 +200,56 @@ async fn data_show(args: IdArgs) -> Result<()> {
         .ask(&member, &Query::GetDataset { id: args.id })
         .await?;
     print(args.common.node.json, &view, dataset_text)
+}
+
+async fn data_audit(args: IdArgs) -> Result<()> {
+    let (client, member) = args.common.open().await?;
+    let mut events = Vec::new();
+    let mut after = None;
+    loop {
+        let page: AuditTrail = client
+            .ask(
+                &member,
+                &Query::AuditTrail {
+                    dataset: args.id.clone(),
+                    after,
+                    limit: Some(1000),
+                },
+            )
+            .await?;
+        events.extend(page.events);
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    print(args.common.node.json, &events, |events| {
+        let rows = events
+            .iter()
+            .map(|e| {
+                let worker = e.released_to.as_ref().map_or(String::new(), |to| {
+                    format!(
+                        "{} {}{}",
+                        to.platform,
+                        to.measurement,
+                        if to.insecure { " (INSECURE)" } else { "" }
+                    )
+                });
+                vec![
+                    e.sequence.to_string(),
+                    e.at_ms.to_string(),
+                    flow::member_label(&e.actor.msp_id, &e.actor.name),
+                    format!("{:?}", e.action),
+                    e.subject.clone(),
+                    worker,
+                ]
+            })
+            .collect::<Vec<_>>();
+        table(
+            &["entry", "at ms", "who", "action", "subject", "released to"],
+            &rows,
+        )
+    })
 }
 
 async fn data_withdraw(args: WithdrawArgs) -> Result<()> {
