@@ -17,7 +17,13 @@ pub(super) fn request_seeds(out: &mut Seeds) {
     let key = &core.public_keys.transaction_key;
     let invocations = fixture::contract_setup_invocations();
     let query = br#"{"op":"search_catalog"}"#;
-    let requests = [
+    let worker = strongroom_tee::SimPlatform::new(
+        &strongroom_tee::CodeIdentity::new("strongroom-worker", "1", "fuzz"),
+        &[7; 32],
+    )
+    .and_then(|p| p.evidence(&[5; 64]))
+    .map(strongroom_enclave::EvidenceMessage::from);
+    let mut requests = vec![
         (
             "transaction",
             request(
@@ -83,6 +89,21 @@ pub(super) fn request_seeds(out: &mut Seeds) {
             ),
         ),
     ];
+    if let Ok(evidence) = worker {
+        requests.push((
+            "attested-claim",
+            request(
+                Purpose::Transaction,
+                Body::Attested {
+                    invocation: br#"{"op":"claim_task","task":"task-0000000000000001"}"#.to_vec(),
+                    config_hash: [1; 32],
+                    worker_key: [2; 32],
+                    evidence,
+                    collateral: strongroom_enclave::JoinCollateral::None,
+                },
+            ),
+        ));
+    }
     for (name, request) in &requests {
         let encoded = request.encode();
         out.add("signed_request", *name, encoded.clone());

@@ -1,0 +1,54 @@
+//! `strongroom demo` and `strongroom demo --multi-party` run to the end as processes.
+//! Each demo checks its own claims as it goes (an unrelated organization's answers
+//! equal those for nothing; the multi-party results equal the same analyses over the
+//! unsplit data, computed by the demo) and exits nonzero if one fails.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use common::{output, succeeded};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+#[test]
+fn the_single_site_demo_completes_on_synthetic_patients() {
+    let out = output(common::strongroom(["demo", "--patients", "300"]).stdin(Stdio::null()));
+    let stdout = succeeded("demo", &out);
+    assert!(stdout.contains("demo complete"), "{stdout}");
+    assert!(stdout.contains("byte for byte the answer for an id that does not exist"));
+}
+
+#[test]
+fn the_multi_party_demo_agrees_with_the_unsplit_synthea_data() {
+    let status = std::process::Command::new("bash")
+        .arg(root().join("scripts/build-algorithms.sh"))
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "scripts/build-algorithms.sh failed");
+    let wasm = root().join("target/algorithms/wasm32-unknown-unknown/release/count_by_group.wasm");
+    let data = root().join("../shared/data/synthea/apr2020_1k");
+    let out = output(
+        common::strongroom(["demo", "--multi-party", "--data"])
+            .arg(&data)
+            .arg("--wasm")
+            .arg(&wasm)
+            .stdin(Stdio::null()),
+    );
+    let stdout = succeeded("demo --multi-party", &out);
+    for line in [
+        "stratify over the three shares = stratify over the unsplit data",
+        "count by RACE over the three shares = the count over the unsplit data",
+        "OtherMSP's worker, with the accepted measurement: no task listed, nothing claimed",
+        "demo complete",
+    ] {
+        assert!(stdout.contains(line), "missing {line:?}:\n{stdout}");
+    }
+    // Three hospitals, two tasks: six key releases, each naming the worker.
+    assert_eq!(stdout.matches("released for task-").count(), 6, "{stdout}");
+}
