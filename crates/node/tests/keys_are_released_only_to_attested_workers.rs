@@ -94,7 +94,7 @@ async fn world(policy: Option<String>) -> World {
                             "size_bytes": 100, "location": reserved.locations[0] }],
                 "wrapped_keys": [
                     { "recipient": format!("org:{}", owner.msp_id()),
-                      "key": wrap_data_key(&org_key.public_key(), &key).unwrap() },
+                      "key": wrap_data_key(org_key.public_key(), &key).unwrap() },
                     { "recipient": "tee:key-release",
                       "key": wrap_data_key(&release_key, &key).unwrap() },
                 ],
@@ -230,7 +230,9 @@ impl World {
         task: &str,
         expected: &str,
     ) {
-        let error = outcome.err().expect("the claim was refused");
+        let Err(error) = outcome else {
+            panic!("the claim was not refused")
+        };
         assert!(error.contains(expected), "{error}");
         assert_eq!(self.get(task).await.status, TaskStatus::Approved);
         assert_eq!(self.releases().await, 0, "a refused claim released a key");
@@ -335,7 +337,9 @@ async fn a_task_missing_one_owner_s_approval_releases_nothing() {
     let outcome = w
         .claim(&task.id, &task.config_hash, |rd| evidence(&good, rd))
         .await;
-    let error = outcome.err().expect("the claim was refused");
+    let Err(error) = outcome else {
+        panic!("the claim was not refused")
+    };
     assert!(error.contains("not found or not allowed"), "{error}");
     assert_eq!(w.get(&task.id).await.status, TaskStatus::PendingApproval);
     assert_eq!(w.releases().await, 0);
