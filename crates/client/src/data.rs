@@ -65,19 +65,8 @@ pub fn load_or_create_x25519(path: &Path) -> Result<PrivateKey, ClientError> {
         return PrivateKey::from_bytes(KemId::DhKemX25519HkdfSha256, &bytes)
             .map_err(|e| data_err(format!("{}: not an X25519 key: {e}", path.display())));
     }
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| data_err(format!("{}: {e}", dir.display())))?;
-    }
     let key = PrivateKey::generate(KemId::DhKemX25519HkdfSha256);
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|e| data_err(format!("{}: {e}", path.display())))?;
-    file.write_all(&key.to_bytes())
-        .and_then(|()| file.sync_all())
-        .map_err(|e| data_err(format!("{}: {e}", path.display())))?;
+    store_x25519(path, &key)?;
     Ok(key)
 }
 
@@ -98,6 +87,64 @@ pub fn wrap_data_key(recipient: &PublicKey, dek: &DataKey) -> Result<String, Cli
     let wrapped = hpke::wrap_key(recipient, DATA_KEY_INFO, dek.expose())
         .map_err(|e| data_err(format!("wrapping the data key: {e}")))?;
     Ok(hex::encode(wrapped.to_bytes()))
+}
+
+/// HPKE `info` prefix of an organization's data key shared with one of its members
+/// (followed by `MSP/name` of the member).
+pub const ORG_KEY_SHARE_INFO: &[u8] = b"strongroom/org-key-share/v1/";
+
+fn org_share_info(msp: &str, name: &str) -> Vec<u8> {
+    [ORG_KEY_SHARE_INFO, member_label(msp, name).as_bytes()].concat()
+}
+
+/// Wraps the organization's data key `org_key` to the member key of `msp/name`, for
+/// `share_org_key`; hex.
+pub fn wrap_org_key(
+    member_key: &PublicKey,
+    org_key: &PrivateKey,
+    msp: &str,
+    name: &str,
+) -> Result<String, ClientError> {
+    let secret = org_key.to_bytes();
+    let wrapped = hpke::wrap_key(member_key, &org_share_info(msp, name), &secret)
+        .map_err(|e| data_err(format!("wrapping the organization key: {e}")))?;
+    Ok(hex::encode(wrapped.to_bytes()))
+}
+
+/// Opens an organization data key shared with `msp/name`, with its member key.
+pub fn unwrap_org_key(
+    member_key: &PrivateKey,
+    wrapped_hex: &str,
+    msp: &str,
+    name: &str,
+) -> Result<PrivateKey, ClientError> {
+    let bytes = hex::decode(wrapped_hex).map_err(|e| data_err(format!("shared key: {e}")))?;
+    let wrapped =
+        WrappedKey::from_bytes(&bytes).map_err(|e| data_err(format!("shared key: {e}")))?;
+    let secret =
+        hpke::unwrap_key(member_key, &org_share_info(msp, name), &wrapped).map_err(|_| {
+            data_err("the shared organization key does not open with this member's key")
+        })?;
+    PrivateKey::from_bytes(KemId::DhKemX25519HkdfSha256, &secret)
+        .map_err(|e| data_err(format!("shared key: not an X25519 key: {e}")))
+}
+
+/// Writes an X25519 private key to a new file `path` (mode 0600); refuses to replace
+/// an existing file.
+pub fn store_x25519(path: &Path, key: &PrivateKey) -> Result<(), ClientError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| data_err(format!("{}: {e}", dir.display())))?;
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| data_err(format!("{}: {e}", path.display())))?;
+    file.write_all(&key.to_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| data_err(format!("{}: {e}", path.display())))
 }
 
 /// Unwraps a dataset key wrapped by [`wrap_data_key`].

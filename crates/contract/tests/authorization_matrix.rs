@@ -148,6 +148,10 @@ matrix! {
     get_task_tee_running: "get_task (tee, running)" =>          ["locations", "locations", "deny", "locations", "locations", "allow", "deny", "allow", "deny", "deny", "deny", "deny", "locations", "allow"];
     list_my_tasks_pending: "list_my_tasks (pending)" =>         ["sees",   "sees",  "empty", "empty", "empty", "empty", "sees",  "empty", "empty", "empty", "empty", "empty", "empty", "empty"];
     list_my_tasks_approved: "list_my_tasks (approved)" =>       ["empty",  "empty", "empty", "empty", "sees",  "sees",  "empty", "empty", "empty", "empty", "empty", "empty", "empty", "empty"];
+    publish_member_key: "publish_member_key" =>                 ["allow",  "allow", "allow", "allow", "allow", "allow", "allow", "allow", "allow", "allow", "allow", "allow", "allow", "allow"];
+    share_org_key: "share_org_key" =>                           ["allow",  "allow", "deny",  "deny",  "deny",  "deny",  "deny",  "deny",  "deny",  "refused", "refused", "deny", "deny", "deny"];
+    get_member_key: "get_member_key" =>                         ["allow",  "allow", "allow", "allow", "allow", "deny",  "deny",  "deny",  "deny",  "deny",  "deny",  "deny",  "deny",  "deny"];
+    get_org_key_share: "get_org_key_share" =>                   ["deny",   "deny",  "deny",  "deny",  "allow", "deny",  "deny",  "deny",  "deny",  "deny",  "deny",  "deny",  "deny",  "deny"];
     list_my_tasks_tee_approved: "list_my_tasks (tee, approved)" => ["empty", "empty", "empty", "empty", "sees", "sees", "empty", "empty", "empty", "empty", "empty", "empty", "sees", "sees"];
     read_result: "read_result" =>                               ["deny",   "deny",  "deny",  "deny",  "deny",  "allow", "deny",  "allow", "deny",  "deny",  "deny",  "deny",  "deny",  "deny"];
     audit_trail: "audit_trail" =>                               ["allow",  "allow", "deny",  "allow", "deny",  "deny",  "deny",  "deny",  "deny",  "deny",  "deny",  "deny",  "deny",  "deny"];

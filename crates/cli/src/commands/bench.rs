@@ -4,6 +4,7 @@
 mod api;
 mod enclave;
 mod ledger;
+mod worker;
 
 use std::io::{self, Read, Write};
 use std::process::Command as Process;
@@ -34,6 +35,11 @@ pub enum BenchCommand {
     /// several concurrent clients, p50/p99 latency, the time of the demo flow, and
     /// `data put` of a large file against the object format's speed in the same run.
     Api(api::ApiBenchArgs),
+    /// The three-hospital stratify in TEE mode from claim to sealed result (through an
+    /// in-process node and attested worker) against the same stratify over the
+    /// plaintext, and the WebAssembly count-by-group's rows per second against the
+    /// native built-in on the same input, in the same run.
+    Worker(worker::WorkerBenchArgs),
 }
 
 /// Arguments of `bench crypto`.
@@ -60,6 +66,7 @@ pub fn run(command: BenchCommand) -> Result<()> {
         BenchCommand::Ledger(args) => ledger::run(&args),
         BenchCommand::Enclave(args) => enclave::run(&args),
         BenchCommand::Api(args) => api::run(&args),
+        BenchCommand::Worker(args) => worker::run(&args),
     }
 }
 

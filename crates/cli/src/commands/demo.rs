@@ -16,7 +16,7 @@ use strongroom_contract::sharing::{
 use strongroom_identity::{Member, OrgCa, Role, Validity};
 use strongroom_node::{GenesisOrg, Node, NodeSettings, RunningNode};
 
-mod multi_party;
+pub(crate) mod multi_party;
 
 use super::flow::{self, DatasetSpec};
 use super::net::{block_on, insecure_sim_policy, org_data_key, result_key};
@@ -48,7 +48,7 @@ pub struct DemoArgs {
 }
 
 /// The condition the demo stratifies: viral sinusitis (SNOMED-CT 444814009).
-const CONDITION_CODE: &str = "444814009";
+pub(crate) const CONDITION_CODE: &str = "444814009";
 
 struct Step {
     number: u32,
@@ -93,12 +93,12 @@ pub fn run(args: DemoArgs) -> Result<()> {
     block_on(demo(&args, &base))?
 }
 
-struct Org {
-    dir: PathBuf,
-    ca: OrgCa,
+pub(crate) struct Org {
+    pub(crate) dir: PathBuf,
+    pub(crate) ca: OrgCa,
 }
 
-fn make_org(base: &Path, msp: &str) -> Result<Org> {
+pub(crate) fn make_org(base: &Path, msp: &str) -> Result<Org> {
     let dir = base.join("orgs").join(msp);
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let ca = OrgCa::new(msp, Validity::starting_now(time::Duration::days(30))?)?;
@@ -106,7 +106,7 @@ fn make_org(base: &Path, msp: &str) -> Result<Org> {
     Ok(Org { dir, ca })
 }
 
-fn enroll(org: &Org, name: &str, role: Role) -> Result<Member> {
+pub(crate) fn enroll(org: &Org, name: &str, role: Role) -> Result<Member> {
     let member = org.ca.enroll_member(
         name,
         role,

@@ -13,6 +13,10 @@ pub enum OrgCommand {
     /// Create an organization: a self-signed CA (ECDSA P-256) whose subject O is the
     /// MSP id. Writes `ca.pem` and `ca.key.pem` (mode 0600) into a new directory.
     Init(OrgInitArgs),
+    /// Provision the organization's data key to the members that need it (its
+    /// analyzer), wrapped to each member's published key.
+    #[command(subcommand)]
+    DataKey(super::org_key::DataKeyCommand),
 }
 
 /// Members.
@@ -78,6 +82,7 @@ pub struct MemberEnrollArgs {
 pub fn run_org(command: OrgCommand) -> Result<()> {
     match command {
         OrgCommand::Init(args) => org_init(&args),
+        OrgCommand::DataKey(command) => super::org_key::run(command),
     }
 }
 

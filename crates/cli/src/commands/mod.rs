@@ -10,6 +10,7 @@ mod identity;
 mod ledger;
 mod net;
 mod node;
+mod org_key;
 mod sharing;
 mod worker;
 

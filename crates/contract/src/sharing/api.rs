@@ -31,6 +31,9 @@ pub enum Invocation {
     /// an attested worker). Answers the [`TaskView`](super::TaskView), with the inputs'
     /// wrapped keys.
     ClaimTask(ClaimTask),
+    /// Publishes the caller's own X25519 member key, to which an owner may share the
+    /// organization's data key. Answers the [`MemberKeyView`](super::MemberKeyView).
+    PublishMemberKey(PublishMemberKey),
     /// Registers an algorithm (any member). Answers [`Created`](super::Created).
     RegisterAlgorithm(RegisterAlgorithm),
     /// Registers a dataset (owner role). Answers [`Created`](super::Created).
@@ -53,6 +56,10 @@ pub enum Invocation {
     /// Revokes a grant (owner or admin of the dataset's organization). Answers the
     /// [`GrantView`](super::GrantView).
     RevokeGrant(RevokeGrant),
+    /// Stores the organization's data key wrapped to the published member key of a
+    /// member of the same organization (owner or admin). Answers the
+    /// [`OrgKeyShareView`](super::OrgKeyShareView).
+    ShareOrgKey(ShareOrgKey),
     /// Changes a dataset's metadata, consent or wrapped keys (owner role of the owning
     /// organization). Answers the [`DatasetView`](super::DatasetView).
     UpdateDataset(UpdateDataset),
@@ -88,6 +95,7 @@ impl Invocation {
             "approve_permission" => ApprovePermission,
             "approve_task" => ApproveTask,
             "claim_task" => ClaimTask,
+            "publish_member_key" => PublishMemberKey,
             "register_algorithm" => RegisterAlgorithm,
             "register_dataset" => RegisterDataset,
             "reject_permission" => RejectPermission,
@@ -96,6 +104,7 @@ impl Invocation {
             "request_task" => RequestTask,
             "reserve_locations" => ReserveLocations,
             "revoke_grant" => RevokeGrant,
+            "share_org_key" => ShareOrgKey,
             "update_dataset" => UpdateDataset,
             "withdraw_consent" => WithdrawConsent,
             "write_result" => WriteResult,
@@ -174,6 +183,15 @@ pub enum Query {
         /// The dataset id.
         id: String,
     },
+    /// The published member key of a member of the caller's own organization. Answers
+    /// [`MemberKeyView`](super::MemberKeyView).
+    GetMemberKey {
+        /// The member's name.
+        name: String,
+    },
+    /// The organization data key shared with the caller, if one was. Answers
+    /// [`OrgKeyShareView`](super::OrgKeyShareView).
+    GetOrgKeyShare,
     /// One permission request and its grant (the requester, and the dataset
     /// organization's admins, owners and auditors). Answers
     /// [`RequestView`](super::RequestView).
@@ -226,6 +244,28 @@ pub enum Query {
     /// The catalog: consented, active datasets (any member). Answers
     /// [`CatalogPage`](super::CatalogPage).
     SearchCatalog(CatalogSearch),
+}
+
+/// `publish_member_key`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishMemberKey {
+    /// The caller's X25519 public key, 64 hex digits.
+    pub public_key: String,
+}
+
+/// `share_org_key`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShareOrgKey {
+    /// The member of the caller's organization it is for (its name).
+    pub to: String,
+    /// The member key it is wrapped to, as `get_member_key` answered it (64 hex
+    /// digits): refused if the member has published another since.
+    pub public_key: String,
+    /// The organization's data key, HPKE-wrapped to that key by the client, hex (at most
+    /// 4 KiB).
+    pub wrapped_key: String,
 }
 
 /// Catalog filters; every filter given must match.

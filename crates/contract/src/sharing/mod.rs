@@ -54,8 +54,10 @@
 //! | `request_task` | `analyst`, on catalog datasets | task; each input covered by an in-force grant of the requester (algorithm and columns within scope) or left for its owner's approval; no budget reserved |
 //! | `approve_task` | `admin`/`owner` of an input's org | approves that org's uncovered inputs, reserving ε from their budgets; all covered → approved |
 //! | `reject_task` | `admin`/`owner` of an input's org | pending or approved → rejected; the ε reserved given back |
-//! | `claim_task` | owner-side: an `executor` of the (single) input org; TEE: an `executor` whose attestation has the algorithm's measurement and report data starting with the config hash | approved → running, one claimant; every input still consented and covered; ε reserved from the budgets of the inputs a grant covers |
-//! | `write_result` | the claimant (TEE: still attesting the measurement) | running → succeeded (ciphertext for the recipients and its digest) or failed (reason) |
+//! | `claim_task` | owner-side: an `executor` of the (single) input org; TEE: an `executor` of a party org (the requester's or an input owner's) whose attestation, verified by the core under the worker policy, binds the task's config hash | approved → running, one claimant; every input still consented and covered (TEE: and its key wrapped to the key-release key); ε reserved from the budgets of the inputs a grant covers; TEE: a lease, after which another attested worker may claim the running task again, and a `key_released` audit event per input naming the worker's platform and measurement; the core then releases exactly those keys to the worker's attested one-time key ([`Contract::key_releases`]) |
+//! | `publish_member_key` | any member | its own X25519 key, replacing an earlier one |
+//! | `share_org_key` | `admin`/`owner` | the organization's data key, wrapped by the client to the published key of a member of the same organization (which must still be that member's key) |
+//! | `write_result` | the claimant (TEE: attesting again with the one-time key the keys went to) | running → succeeded (ciphertext for the recipients and its digest) or failed (reason) |
 //!
 //! | query | who may see |
 //! |---|---|
@@ -68,6 +70,8 @@
 //! | `list_my_requests` | analyst: its requests; `admin`/`owner`: pending requests on its org's datasets |
 //! | `list_my_tasks` | analyst: its tasks; `admin`/`owner`: tasks awaiting its org; `executor`: claimable owner-side tasks of its org, the approved and running TEE tasks its org is a party to (with the lease, after which a running one may be claimed again), and its running tasks |
 //! | `audit_trail` | the dataset org's `admin`/`owner`/`auditor` |
+//! | `get_member_key` | the members of the same organization |
+//! | `get_org_key_share` | the member it was shared with |
 //!
 //! Object downloads and uploads are decided by
 //! [`authorize_object`](crate::Contract::authorize_object), from the state (the `object`
@@ -160,6 +164,7 @@ mod dataset;
 mod definition;
 mod location;
 mod object;
+mod org_key;
 mod permission;
 mod store;
 mod task;
@@ -167,10 +172,10 @@ mod view;
 
 pub use api::{
     AlgorithmKind, ApprovePermission, ApproveTask, CatalogSearch, ClaimTask, Consent, DatasetFile,
-    DatasetKind, ExecutionMode, Invocation, Outcome, OutputRule, Port, Query, Recipient,
-    RegisterAlgorithm, RegisterDataset, RejectPermission, RejectTask, RequestPermission,
-    RequestTask, ReserveLocations, RevokeGrant, Scope, TimeRange, UpdateDataset, WithdrawConsent,
-    WrappedKey, WriteResult,
+    DatasetKind, ExecutionMode, Invocation, Outcome, OutputRule, Port, PublishMemberKey, Query,
+    Recipient, RegisterAlgorithm, RegisterDataset, RejectPermission, RejectTask, RequestPermission,
+    RequestTask, ReserveLocations, RevokeGrant, Scope, ShareOrgKey, TimeRange, UpdateDataset,
+    WithdrawConsent, WrappedKey, WriteResult,
 };
 pub use definition::{DefinitionInput, TaskDefinition};
 pub use location::RESERVATION_TTL_MS;
@@ -178,8 +183,8 @@ pub use task::{DEFAULT_LEASE_MS, MAX_LEASE_MS, MIN_LEASE_MS};
 pub use view::{
     Actor, AlgorithmList, AlgorithmView, AuditAction, AuditEvent, AuditTrail, CatalogPage,
     ClaimEvidence, Created, DatasetStatus, DatasetSummary, DatasetView, GrantStatus, GrantView,
-    Party, ReleasedTo, RequestList, RequestStatus, RequestView, Reserved, ResultSummary,
-    ResultView, TaskAlgorithm, TaskInput, TaskList, TaskStatus, TaskView,
+    MemberKeyView, OrgKeyShareView, Party, ReleasedTo, RequestList, RequestStatus, RequestView,
+    Reserved, ResultSummary, ResultView, TaskAlgorithm, TaskInput, TaskList, TaskStatus, TaskView,
 };
 
 use serde::Serialize;
@@ -231,6 +236,7 @@ impl Contract for SharingContract {
             Invocation::ApprovePermission(i) => permission::approve(&tx, state, &i),
             Invocation::ApproveTask(i) => task::approve(&tx, state, &i),
             Invocation::ClaimTask(i) => task::claim(&tx, state, &i),
+            Invocation::PublishMemberKey(i) => org_key::publish(&tx, state, &i),
             Invocation::RegisterAlgorithm(i) => algorithm::register(&tx, state, &i),
             Invocation::RegisterDataset(i) => dataset::register(&tx, state, &i),
             Invocation::RejectPermission(i) => permission::reject(&tx, state, &i),
@@ -239,6 +245,7 @@ impl Contract for SharingContract {
             Invocation::RequestTask(i) => task::request(&tx, state, &i),
             Invocation::ReserveLocations(i) => location::reserve(&tx, state, &i),
             Invocation::RevokeGrant(i) => permission::revoke(&tx, state, &i),
+            Invocation::ShareOrgKey(i) => org_key::share(&tx, state, &i),
             Invocation::UpdateDataset(i) => dataset::update(&tx, state, &i),
             Invocation::WithdrawConsent(i) => dataset::withdraw(&tx, state, &i),
             Invocation::WriteResult(i) => task::write_result(&tx, state, &i),
@@ -273,6 +280,8 @@ impl Contract for SharingContract {
             } => audit::trail(caller, state, &dataset, after, limit),
             Query::GetAlgorithm { id } => algorithm::get(state, &id),
             Query::GetDataset { id } => dataset::get(caller, state, &id, now),
+            Query::GetMemberKey { name } => org_key::get_key(caller, state, &name),
+            Query::GetOrgKeyShare => org_key::get_share(caller, state),
             Query::GetRequest { id } => permission::get(caller, state, &id, now),
             Query::GetTask { id } => task::get(caller, state, &id, now),
             Query::ListAlgorithms { after, limit } => {

@@ -540,3 +540,31 @@ pub struct AuditTrail {
     /// Pass as `after` for the next page; `None` when this page is the last.
     pub next: Option<u64>,
 }
+
+/// A member's published X25519 key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemberKeyView {
+    /// The member.
+    pub member: Party,
+    /// Its X25519 public key, hex.
+    pub public_key: String,
+    /// When it was published (ledger time).
+    pub published_at_ms: u64,
+}
+
+/// The organization's data key as shared with one member.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrgKeyShareView {
+    /// The member it is for.
+    pub to: Party,
+    /// The member key it is wrapped to, hex.
+    pub public_key: String,
+    /// The wrapped key, hex.
+    pub wrapped_key: String,
+    /// Who shared it.
+    pub by: Party,
+    /// When (ledger time).
+    pub shared_at_ms: u64,
+}

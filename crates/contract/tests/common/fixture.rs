@@ -109,6 +109,15 @@ pub fn fixture() -> Fixture {
     w.ok::<Value>(&exec1, &json!({"op": "claim_task", "task": done_task}));
     w.ok::<Value>(&exec1, &success(&done_task, b"sealed"));
     let tee_hash = w.task(&bob, &approved_tee_task).config_hash;
+    // Org1's executor has published a member key, and alice shared Org1's key with it.
+    w.ok::<Value>(
+        &exec1,
+        &json!({"op": "publish_member_key", "public_key": "ab".repeat(32)}),
+    );
+    w.ok::<Value>(
+        &alice,
+        &json!({"op": "share_org_key", "to": "exec1", "public_key": "ab".repeat(32), "wrapped_key": "00ff"}),
+    );
     Fixture {
         world: w,
         dataset: ds,
@@ -246,6 +255,24 @@ pub fn operations(f: &Fixture) -> Vec<(&'static str, Op)> {
         (
             "list_my_tasks (approved)",
             Op::List(json!({"op": "list_my_tasks"}), f.approved_task.clone()),
+        ),
+        (
+            "publish_member_key",
+            Op::Tx(json!({"op": "publish_member_key", "public_key": "cd".repeat(32)})),
+        ),
+        (
+            "share_org_key",
+            Op::Tx(
+                json!({"op": "share_org_key", "to": "exec1", "public_key": "ab".repeat(32), "wrapped_key": "0011"}),
+            ),
+        ),
+        (
+            "get_member_key",
+            Op::Query(json!({"op": "get_member_key", "name": "exec1"})),
+        ),
+        (
+            "get_org_key_share",
+            Op::Query(json!({"op": "get_org_key_share"})),
         ),
         (
             "list_my_tasks (tee, approved)",

@@ -30,7 +30,7 @@ const GROUP_COLUMN: &str = "RACE";
 const HOSPITALS: [&str; 3] = ["Hosp1MSP", "Hosp2MSP", "Hosp3MSP"];
 
 /// The worker policy the demo's consortium starts with: this build's simulated worker.
-fn worker_policy() -> String {
+pub(crate) fn worker_policy() -> String {
     format!(
         "# {SIM_WARNING}: sim evidence can be forged; for development only.\n\
          allow_simulated = true\n\n[[allow]]\nplatform = \"sim\"\nmeasurement = \"{}\"\n",
@@ -152,7 +152,7 @@ struct People<'a> {
     lab_dir: &'a Path,
 }
 
-fn sim_worker() -> Result<SimPlatform> {
+pub(crate) fn sim_worker() -> Result<SimPlatform> {
     let mut secret = [0u8; 32];
     strongroom_crypto::provider::default_provider()
         .fill_random(&mut secret)

@@ -32,7 +32,7 @@ pub struct Common {
     #[command(flatten)]
     pub(crate) node: NodeArgs,
     #[command(flatten)]
-    member: MemberArgs,
+    pub(crate) member: MemberArgs,
 }
 
 impl Common {

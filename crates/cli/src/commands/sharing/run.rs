@@ -49,7 +49,34 @@ pub fn run_analyzer(command: AnalyzerCommand) -> Result<()> {
     let AnalyzerCommand::Run(args) = command;
     block_on(async move {
         let (client, member) = args.common.open().await?;
-        let key = args.common.member.org_data_key()?;
+        let identity = &args.common.member.identity;
+        // The organization's data key: here already, or shared with this member on the
+        // ledger; without it, nothing is claimed.
+        let key = if crate::commands::org_key::org_key_path(identity).is_file() {
+            args.common.member.org_data_key()?
+        } else {
+            let member_key = args.common.member.result_key()?;
+            match crate::commands::org_key::fetch_shared(&client, &member, &member_key, identity)
+                .await?
+            {
+                Some((key, share)) => {
+                    eprintln!(
+                        "fetched {}'s data key, shared with {} by {}",
+                        share.to.msp_id, share.to.name, share.by.name
+                    );
+                    key
+                }
+                None => bail!(
+                    "{} holds no organization data key ({}) and none was shared with it, so it \
+                     cannot open any dataset of {}: it runs `strongroom org data-key publish`, \
+                     then an owner runs `strongroom org data-key share --to {}`",
+                    member.name(),
+                    crate::commands::org_key::org_key_path(identity).display(),
+                    member.msp_id(),
+                    member.name()
+                ),
+            }
+        };
         let mut analyzer = Analyzer::new(&client, &member, &key, &args.work_dir);
         if let Some(modules) = &args.modules {
             analyzer = analyzer.with_modules(modules);
