@@ -8,7 +8,7 @@ use strongroom_enclave::governance::{
 use strongroom_enclave::request::{PreparedRequest, Purpose};
 use strongroom_identity::Member;
 
-use crate::sharing::{Invoked, accepted};
+use crate::sharing::{Invoked, accepted, json_of};
 use crate::{Client, ClientError};
 
 impl Client {
@@ -19,19 +19,13 @@ impl Client {
         member: &Member,
         invocation: &GovernanceInvocation,
     ) -> Result<Invoked<ProposalView>, ClientError> {
-        let json = serde_json::to_vec(invocation)
-            .map_err(|e| ClientError::Protocol(format!("encoding the invocation: {e}")))?;
         let prepared = PreparedRequest::governance(
             &self.public_keys().transaction_key,
             member,
             Purpose::Transaction,
-            json,
+            json_of(invocation, "invocation")?,
         )?;
-        let committed = self.submit_prepared(&prepared).await?;
-        Ok(Invoked {
-            value: accepted(committed.reply)?,
-            sequence: committed.sequence,
-        })
+        self.commit_typed(&prepared).await
     }
 
     /// Asks a governance query as `member`.
@@ -40,13 +34,11 @@ impl Client {
         member: &Member,
         query: &GovernanceQuery,
     ) -> Result<T, ClientError> {
-        let json = serde_json::to_vec(query)
-            .map_err(|e| ClientError::Protocol(format!("encoding the query: {e}")))?;
         let prepared = PreparedRequest::governance(
             &self.public_keys().transaction_key,
             member,
             Purpose::Query,
-            json,
+            json_of(query, "query")?,
         )?;
         accepted(self.query_prepared(&prepared).await?)
     }

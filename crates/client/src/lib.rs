@@ -24,6 +24,7 @@
 
 pub mod data;
 pub mod governance;
+pub mod keys;
 pub mod sharing;
 pub mod tls;
 

@@ -30,7 +30,25 @@ pub(crate) fn accepted<T: DeserializeOwned>(reply: Reply) -> Result<T, ClientErr
     }
 }
 
+/// Encodes `value` as JSON, for a request body.
+pub(crate) fn json_of<T: serde::Serialize>(value: &T, what: &str) -> Result<Vec<u8>, ClientError> {
+    serde_json::to_vec(value)
+        .map_err(|e| ClientError::Protocol(format!("encoding the {what}: {e}")))
+}
+
 impl Client {
+    /// Sends a prepared transaction and decodes the accepted answer.
+    pub(crate) async fn commit_typed<T: DeserializeOwned>(
+        &self,
+        prepared: &PreparedRequest,
+    ) -> Result<Invoked<T>, ClientError> {
+        let committed = self.submit_prepared(prepared).await?;
+        Ok(Invoked {
+            value: accepted(committed.reply)?,
+            sequence: committed.sequence,
+        })
+    }
+
     /// Commits `invocation` as `member` and decodes the contract's answer.
     pub async fn invoke<T: DeserializeOwned>(
         &self,

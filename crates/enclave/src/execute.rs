@@ -12,6 +12,7 @@ use crate::core::Enclave;
 use crate::entry::{self, entry_aad};
 use crate::error::EnclaveError;
 use crate::governance::{self, time_of};
+use crate::keys;
 use crate::message::{EnclaveResponse, ExecuteContext, LedgerEntry, RecordKind};
 use crate::prepare::{Opened, check_len, open_sealed};
 use crate::record::{LedgerRecord, Write, WriteSet};
@@ -327,6 +328,21 @@ impl Enclave {
                 }
                 result.map_err(Refusal::from)
             }
+            Body::Keys(invocation) => {
+                let mut overlay = Overlay::new(&self.state.core);
+                let result = keys::execute(
+                    self.provider,
+                    caller,
+                    invocation,
+                    ctx.timestamp_ms,
+                    ctx.sequence,
+                    &mut overlay,
+                );
+                if result.is_ok() {
+                    writes.core = writes_of(overlay);
+                }
+                result.map_err(Refusal::from)
+            }
             Body::Export { .. } | Body::Object { .. } => Err(Refusal::new(
                 RefusalCode::NotATransaction,
                 "an object or export authorization is sent in a header, not ordered",
@@ -497,6 +513,9 @@ impl Enclave {
                     Body::Governance(query) => {
                         governance::query(query, last, self.state.core_state())
                             .map_err(Refusal::from)
+                    }
+                    Body::Keys(query) => {
+                        keys::query(&caller, query, self.state.core_state()).map_err(Refusal::from)
                     }
                     Body::Export { .. } | Body::Object { .. } => Err(Refusal::new(
                         RefusalCode::WrongPurpose,

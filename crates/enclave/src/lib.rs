@@ -84,6 +84,7 @@ pub mod entry;
 mod error;
 mod execute;
 pub mod governance;
+pub mod keys;
 mod message;
 pub mod prepare;
 pub mod record;

@@ -19,6 +19,7 @@
 //!                       || platform (u32 len) || evidence (u32 len)
 //!                       || collateral kind u8 (0 none, 1 DCAP, 2 SNP VCEK) || collateral (u32 len)
 //!                                                                      ; attested contract transaction
+//!                | 0x06 || core-held key invocation or query JSON (u32 len) ; see crate::keys
 //! purpose        = 0x01 (owner read) | 0x02 || task id (u32 len) (task input) | 0x03 (upload)
 //! ```
 //!
@@ -161,6 +162,8 @@ pub enum Body {
     },
     /// A governance invocation or query (JSON, see [`crate::governance`]).
     Governance(Vec<u8>),
+    /// A core-held key invocation or query (JSON, see [`crate::keys`]).
+    Keys(Vec<u8>),
     /// Authorize an access to the object at `location` in `node`'s object store, for
     /// `purpose` (sent with [`Purpose::Query`]; neither a transaction nor a contract
     /// query). The contract decides from its state whether the signer is entitled.
@@ -249,7 +252,7 @@ fn body_len(body: &Body) -> usize {
             collateral,
             ..
         } => invocation.len() + evidence.bytes.len() + collateral_bytes(collateral).len() + 90,
-        Body::Contract(bytes) | Body::Governance(bytes) => bytes.len() + 5,
+        Body::Contract(bytes) | Body::Governance(bytes) | Body::Keys(bytes) => bytes.len() + 5,
         Body::Export { .. } => 33,
         Body::Object {
             purpose, location, ..
@@ -317,6 +320,9 @@ pub(crate) fn encode_body(writer: &mut Writer, body: &Body) {
         Body::Export { node } => {
             writer.u8(4).raw(node);
         }
+        Body::Keys(invocation) => {
+            writer.u8(6).bytes(invocation);
+        }
     }
 }
 
@@ -368,6 +374,7 @@ pub(crate) fn decode_body(reader: &mut Reader<'_>) -> Result<Body, DecodeError> 
                 collateral,
             })
         }
+        6 => Ok(Body::Keys(reader.bytes()?.to_vec())),
         _ => Err(DecodeError("request body kind")),
     }
 }
@@ -440,7 +447,9 @@ impl PreparedRequest {
     ) -> Result<Self, ClientError> {
         let lifetime = match body {
             Body::Object { .. } | Body::Export { .. } => OBJECT_LIFETIME_MS,
-            Body::Attested { .. } | Body::Contract(_) | Body::Governance(_) => DEFAULT_LIFETIME_MS,
+            Body::Attested { .. } | Body::Contract(_) | Body::Governance(_) | Body::Keys(_) => {
+                DEFAULT_LIFETIME_MS
+            }
         };
         Self::valid_until(
             transaction_key,
@@ -574,6 +583,17 @@ impl PreparedRequest {
             purpose,
             Body::Governance(json.into()),
         )
+    }
+
+    /// A core-held key invocation (`transaction`) or query (JSON, see
+    /// [`crate::keys`]).
+    pub fn keys(
+        transaction_key: &[u8],
+        member: &Member,
+        purpose: Purpose,
+        json: impl Into<Vec<u8>>,
+    ) -> Result<Self, ClientError> {
+        Self::new(transaction_key, member, purpose, Body::Keys(json.into()))
     }
 
     /// An authorization to access the object at `location` of `node` for `purpose`

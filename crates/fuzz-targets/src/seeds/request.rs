@@ -89,6 +89,30 @@ pub(super) fn request_seeds(out: &mut Seeds) {
             ),
         ),
     ];
+    requests.push((
+        "keys-create",
+        request(
+            Purpose::Transaction,
+            Body::Keys(
+                br#"{"op":"create_key","kind":"ecdsa_p256","usage":[{"msp_id":"Org1MSP","roles":["owner"]}]}"#
+                    .to_vec(),
+            ),
+        ),
+    ));
+    requests.push((
+        "keys-hash",
+        request(
+            Purpose::Transaction,
+            Body::Keys(br#"{"op":"hash","algorithm":"sha3_256","data":"00ff"}"#.to_vec()),
+        ),
+    ));
+    requests.push((
+        "keys-get",
+        request(
+            Purpose::Query,
+            Body::Keys(br#"{"op":"get_key","key":"key-0000000000000001"}"#.to_vec()),
+        ),
+    ));
     if let Ok(evidence) = worker {
         requests.push((
             "attested-claim",
