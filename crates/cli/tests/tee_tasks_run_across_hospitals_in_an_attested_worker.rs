@@ -10,7 +10,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
@@ -22,29 +21,12 @@ use common::{Member, NodeProcess, Org, output, succeeded, text};
 const K: u64 = 11;
 const HOSPITALS: [&str; 3] = ["Hosp1MSP", "Hosp2MSP", "Hosp3MSP"];
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 fn patients() -> PathBuf {
-    let path = root().join("../shared/data/synthea/apr2020_1k/patients.csv");
-    assert!(
-        path.is_file(),
-        "Synthea test data missing: {}",
-        path.display()
-    );
-    path
+    common::synthea_patients()
 }
 
-/// The count-by-group example, built by scripts/build-algorithms.sh.
 fn count_by_group() -> PathBuf {
-    let status = std::process::Command::new("bash")
-        .arg(root().join("scripts/build-algorithms.sh"))
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success(), "scripts/build-algorithms.sh failed");
-    root().join("target/algorithms/wasm32-unknown-unknown/release/count_by_group.wasm")
+    common::example("count_by_group")
 }
 
 /// A module that keeps to the ABI and spins for a few seconds before it emits
@@ -248,26 +230,8 @@ impl Consortium {
     }
 }
 
-/// The test's own count of RACE over the unsplit patients, as the released table shows it.
 fn expected_table() -> Value {
-    let mut reader = csv::Reader::from_path(patients()).unwrap();
-    let race = reader
-        .headers()
-        .unwrap()
-        .iter()
-        .position(|h| h == "RACE")
-        .unwrap();
-    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
-    for record in reader.records() {
-        *counts.entry(record.unwrap()[race].to_owned()).or_default() += 1;
-    }
-    let rows: Vec<Value> = counts
-        .iter()
-        .filter(|(_, n)| **n >= K)
-        .map(|(race, n)| json!({"labels": [race], "count": n, "cells": {}}))
-        .collect();
-    let withheld = counts.values().filter(|n| **n < K).count();
-    json!({"name": "wasm_table", "result": {"k": K, "rows": rows, "withheld_groups": withheld}})
+    common::race_table(&patients(), K)
 }
 
 #[test]

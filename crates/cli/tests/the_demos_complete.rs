@@ -6,14 +6,9 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use common::{output, succeeded};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 #[test]
 fn the_single_site_demo_completes_on_synthetic_patients() {
@@ -25,14 +20,8 @@ fn the_single_site_demo_completes_on_synthetic_patients() {
 
 #[test]
 fn the_multi_party_demo_agrees_with_the_unsplit_synthea_data() {
-    let status = std::process::Command::new("bash")
-        .arg(root().join("scripts/build-algorithms.sh"))
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success(), "scripts/build-algorithms.sh failed");
-    let wasm = root().join("target/algorithms/wasm32-unknown-unknown/release/count_by_group.wasm");
-    let data = root().join("../shared/data/synthea/apr2020_1k");
+    let wasm = common::example("count_by_group");
+    let data = common::synthea_patients().parent().unwrap().to_path_buf();
     let out = output(
         common::strongroom(["demo", "--multi-party", "--data"])
             .arg(&data)

@@ -11,41 +11,17 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use common::{Member, NodeProcess, Org, access_request, output, text};
+use common::{Member, NodeProcess, Org, access_request, example, output, text};
 
 /// The owner's threshold: the dataset is registered without `--min-cell-size`.
 const K: u64 = 11;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// The example module `name`, built by scripts/build-algorithms.sh.
-fn example(name: &str) -> PathBuf {
-    let status = std::process::Command::new("bash")
-        .arg(root().join("scripts/build-algorithms.sh"))
-        .stdout(std::process::Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success(), "scripts/build-algorithms.sh failed");
-    root().join(format!(
-        "target/algorithms/wasm32-unknown-unknown/release/{name}.wasm"
-    ))
-}
-
 fn patients() -> PathBuf {
-    let path = root().join("../shared/data/synthea/apr2020_1k/patients.csv");
-    assert!(
-        path.is_file(),
-        "Synthea test data missing: {}",
-        path.display()
-    );
-    path
+    common::synthea_patients()
 }
 
 /// Org1 (owner alice, executor analyzer) holds the Synthea patients; Org2's bob has
@@ -166,26 +142,8 @@ fn install(r: &Requested, module: &Path) {
     std::fs::copy(module, r.modules.join(format!("{}.wasm", r.measurement))).unwrap();
 }
 
-/// The test's own count of RACE over the patients, as the released table shows it.
 fn expected_table() -> Value {
-    let mut reader = csv::Reader::from_path(patients()).unwrap();
-    let race = reader
-        .headers()
-        .unwrap()
-        .iter()
-        .position(|h| h == "RACE")
-        .unwrap();
-    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
-    for record in reader.records() {
-        *counts.entry(record.unwrap()[race].to_owned()).or_default() += 1;
-    }
-    let rows: Vec<Value> = counts
-        .iter()
-        .filter(|(_, n)| **n >= K)
-        .map(|(race, n)| json!({"labels": [race], "count": n, "cells": {}}))
-        .collect();
-    let withheld = counts.values().filter(|n| **n < K).count();
-    json!({"name": "wasm_table", "result": {"k": K, "rows": rows, "withheld_groups": withheld}})
+    common::race_table(&patients(), K)
 }
 
 #[test]

@@ -26,6 +26,18 @@ use crate::worker::{self, AttestedReply, ReleasedKey, worker_report_data};
 const MEMBER_CACHE_LIMIT: usize = 10_000;
 const ENTROPY_DOMAIN: &[u8] = b"strongroom/enclave/transaction-entropy/v1";
 
+/// Keeps the core-state writes of `overlay` if `result` is a success.
+fn core_writes(
+    result: Result<Vec<u8>, ContractError>,
+    overlay: Overlay<'_>,
+    writes: &mut WriteSet,
+) -> Result<Vec<u8>, Refusal> {
+    if result.is_ok() {
+        writes.core = writes_of(overlay);
+    }
+    result.map_err(Refusal::from)
+}
+
 /// The answer to an attested invocation: the contract's reply and the released keys.
 fn attested_reply(reply: &[u8], released_keys: Vec<ReleasedKey>) -> Result<Vec<u8>, Refusal> {
     let result = serde_json::from_slice(reply)
@@ -323,10 +335,7 @@ impl Enclave {
                     ctx.sequence,
                     &mut overlay,
                 );
-                if result.is_ok() {
-                    writes.core = writes_of(overlay);
-                }
-                result.map_err(Refusal::from)
+                core_writes(result, overlay, &mut writes)
             }
             Body::Keys(invocation) => {
                 let mut overlay = Overlay::new(&self.state.core);
@@ -338,10 +347,7 @@ impl Enclave {
                     ctx.sequence,
                     &mut overlay,
                 );
-                if result.is_ok() {
-                    writes.core = writes_of(overlay);
-                }
-                result.map_err(Refusal::from)
+                core_writes(result, overlay, &mut writes)
             }
             Body::Export { .. } | Body::Object { .. } => Err(Refusal::new(
                 RefusalCode::NotATransaction,

@@ -116,6 +116,45 @@ pub(crate) fn enroll(org: &Org, name: &str, role: Role) -> Result<Member> {
     Ok(member)
 }
 
+/// The settings of a demo's node in `base/node`: `orgs` at genesis, and the worker
+/// policy file if any.
+pub(crate) fn node_settings(
+    base: &Path,
+    orgs: &[&Org],
+    worker_policy: Option<PathBuf>,
+) -> Result<NodeSettings> {
+    Ok(NodeSettings {
+        data_dir: base.join("node"),
+        listen: "127.0.0.1:0".parse()?,
+        organizations: orgs
+            .iter()
+            .map(|o| GenesisOrg {
+                msp_id: o.ca.msp_id().to_owned(),
+                ca_cert: o.dir.join("ca.pem"),
+            })
+            .collect(),
+        worker_policy,
+        signature_every_ms: 50,
+        ..NodeSettings::default()
+    })
+}
+
+/// The Synthea export a demo uses: `--data`, or synthetic patients generated in `base`.
+fn source_data(args: &DemoArgs, base: &Path, step: &Step) -> Result<PathBuf> {
+    Ok(match &args.data {
+        Some(dir) => dir.clone(),
+        None => {
+            let dir = base.join("synthea");
+            let summary = strongroom_compute::synthetic::generate(&dir, args.patients, 2020)?;
+            step.say(&format!(
+                "generated synthetic Synthea CSVs: {} patients, {} conditions",
+                summary.patients, summary.conditions
+            ));
+            dir
+        }
+    })
+}
+
 /// Another id of the same shape that names nothing.
 fn bogus_id(id: &str) -> String {
     let (prefix, rest) = id.split_once('-').unwrap_or(("", id));
@@ -154,19 +193,7 @@ async fn demo(args: &DemoArgs, base: &Path) -> Result<()> {
     step.say("Org3MSP (unrelated):            eve (analyst)");
 
     step.next("Start a node (one-member Raft cluster, enclave core, HTTPS API)");
-    let settings = NodeSettings {
-        data_dir: base.join("node"),
-        listen: "127.0.0.1:0".parse()?,
-        organizations: [&org1, &org2, &org3]
-            .iter()
-            .map(|o| GenesisOrg {
-                msp_id: o.ca.msp_id().to_owned(),
-                ca_cert: o.dir.join("ca.pem"),
-            })
-            .collect(),
-        signature_every_ms: 50,
-        ..NodeSettings::default()
-    };
+    let settings = node_settings(base, &[&org1, &org2, &org3], None)?;
     let node = Node::open(&settings, Box::new(SharingContract)).await?;
     let running = RunningNode::start(node, &settings).await?;
     let url = format!("https://localhost:{}", running.addr().port());
@@ -199,18 +226,7 @@ async fn flow_steps(
     let org2_dir = base.join("orgs").join("Org2MSP");
 
     step.next("Org1 stores patient data, encrypted on its side, and registers it with consent");
-    let data_dir = match &args.data {
-        Some(dir) => dir.clone(),
-        None => {
-            let dir = base.join("synthea");
-            let summary = strongroom_compute::synthetic::generate(&dir, args.patients, 2020)?;
-            step.say(&format!(
-                "generated synthetic Synthea CSVs: {} patients, {} conditions",
-                summary.patients, summary.conditions
-            ));
-            dir
-        }
-    };
+    let data_dir = source_data(args, base, step)?;
     let files = vec![
         data_dir.join("patients.csv"),
         data_dir.join("conditions.csv"),

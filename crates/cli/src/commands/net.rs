@@ -217,3 +217,33 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     }
     out
 }
+
+/// What `analyzer run` and `worker run` print and do after each pass: one line (or JSON
+/// line) per task; with `once`, stop, failing if a task was deferred; otherwise wait
+/// `interval` seconds (or Ctrl-C) and go on. `Ok(true)` means stop.
+pub async fn after_pass(
+    done: &[strongroom_analyzer::Executed],
+    json: bool,
+    once: bool,
+    interval: u64,
+    what: &str,
+) -> Result<bool> {
+    for executed in done {
+        if json {
+            println!("{}", serde_json::to_string(executed)?);
+        } else {
+            println!("{}", executed.line());
+        }
+    }
+    if once {
+        let deferred = done.iter().filter(|e| e.status == "deferred").count();
+        if deferred > 0 {
+            anyhow::bail!("{deferred} task(s) could not be handled now; run the {what} again");
+        }
+        return Ok(true);
+    }
+    tokio::select! {
+        _ = tokio::time::sleep(std::time::Duration::from_secs(interval.max(1))) => Ok(false),
+        _ = tokio::signal::ctrl_c() => Ok(true),
+    }
+}

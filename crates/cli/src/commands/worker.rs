@@ -1,7 +1,6 @@
 //! `strongroom worker`: the attested worker that runs TEE-mode tasks.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use anyhow::{Result, bail};
 use clap::{Args, Subcommand};
@@ -9,7 +8,7 @@ use strongroom_analyzer::{Worker, worker_identity};
 use strongroom_crypto::provider::default_provider;
 use strongroom_tee::{Platform, PlatformKind, SIM_WARNING, SimPlatform};
 
-use crate::commands::net::block_on;
+use crate::commands::net::{after_pass, block_on};
 use crate::commands::sharing::Common;
 
 /// The attested worker.
@@ -115,23 +114,16 @@ pub fn run(command: WorkerCommand) -> Result<()> {
             }
             loop {
                 let done = worker.pass().await?;
-                for executed in &done {
-                    if args.common.node.json {
-                        println!("{}", serde_json::to_string(executed)?);
-                    } else {
-                        println!("{}", executed.line());
-                    }
-                }
-                if args.once {
-                    let deferred = done.iter().filter(|e| e.status == "deferred").count();
-                    if deferred > 0 {
-                        bail!("{deferred} task(s) could not be handled now; run the worker again");
-                    }
+                if after_pass(
+                    &done,
+                    args.common.node.json,
+                    args.once,
+                    args.interval,
+                    "worker",
+                )
+                .await?
+                {
                     return Ok(());
-                }
-                tokio::select! {
-                    _ = tokio::time::sleep(Duration::from_secs(args.interval.max(1))) => {}
-                    _ = tokio::signal::ctrl_c() => return Ok(()),
                 }
             }
         })?,

@@ -389,3 +389,56 @@ pub fn verify_ledger(data_dir: &Path, service_key: Option<&Path>) -> String {
     assert!(stdout.starts_with("ledger ok: "), "{stdout}");
     stdout
 }
+
+/// The repository's root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The example algorithm `name` (such as `count_by_group`), built for wasm32 by
+/// scripts/build-algorithms.sh.
+pub fn example(name: &str) -> PathBuf {
+    let status = std::process::Command::new("bash")
+        .arg(root().join("scripts/build-algorithms.sh"))
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "scripts/build-algorithms.sh failed");
+    root().join(format!(
+        "target/algorithms/wasm32-unknown-unknown/release/{name}.wasm"
+    ))
+}
+
+/// The real Synthea patients of the shared test data.
+pub fn synthea_patients() -> PathBuf {
+    let path = root().join("../shared/data/synthea/apr2020_1k/patients.csv");
+    assert!(
+        path.is_file(),
+        "Synthea test data missing: {}",
+        path.display()
+    );
+    path
+}
+
+/// The test's own count of RACE over `patients`, as a released count-by-group table
+/// shows it with threshold `k`: `{"name": "wasm_table", "result": {...}}`.
+pub fn race_table(patients: &Path, k: u64) -> Value {
+    let mut reader = csv::Reader::from_path(patients).unwrap();
+    let race = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "RACE")
+        .unwrap();
+    let mut counts: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
+    for record in reader.records() {
+        *counts.entry(record.unwrap()[race].to_owned()).or_default() += 1;
+    }
+    let rows: Vec<Value> = counts
+        .iter()
+        .filter(|(_, n)| **n >= k)
+        .map(|(race, n)| serde_json::json!({"labels": [race], "count": n, "cells": {}}))
+        .collect();
+    let withheld = counts.values().filter(|n| **n < k).count();
+    serde_json::json!({"name": "wasm_table", "result": {"k": k, "rows": rows, "withheld_groups": withheld}})
+}

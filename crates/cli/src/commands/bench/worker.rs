@@ -20,11 +20,11 @@ use strongroom_contract::sharing::{
     ApproveTask, DatasetKind, Invocation, Query, SharingContract, TaskView,
 };
 use strongroom_identity::Role;
-use strongroom_node::{GenesisOrg, Node, NodeSettings, RunningNode};
+use strongroom_node::{Node, RunningNode};
 use strongroom_sandbox::{Limits, Sandbox};
 
 use crate::commands::demo::multi_party::{sim_worker, worker_policy};
-use crate::commands::demo::{CONDITION_CODE, enroll, make_org};
+use crate::commands::demo::{CONDITION_CODE, enroll, make_org, node_settings};
 use crate::commands::flow::{self, DatasetSpec};
 use crate::commands::net::{insecure_sim_policy, org_data_key, result_key};
 
@@ -193,19 +193,7 @@ async fn stratify_runs(
     std::fs::write(&policy, worker_policy())?;
     let mut orgs: Vec<_> = hospitals.iter().map(|(org, _)| org).collect();
     orgs.push(&lab);
-    let settings = NodeSettings {
-        data_dir: base.join("node"),
-        listen: "127.0.0.1:0".parse()?,
-        organizations: orgs
-            .iter()
-            .map(|o| GenesisOrg {
-                msp_id: o.ca.msp_id().to_owned(),
-                ca_cert: o.dir.join("ca.pem"),
-            })
-            .collect(),
-        worker_policy: Some(policy),
-        ..NodeSettings::default()
-    };
+    let settings = node_settings(base, &orgs, Some(policy))?;
     let node = Node::open(&settings, Box::new(SharingContract)).await?;
     let running = RunningNode::start(node, &settings).await?;
     let outcome = async {

@@ -16,10 +16,13 @@ use strongroom_contract::sharing::{
     TaskStatus, TaskView,
 };
 use strongroom_identity::{Member, Role};
-use strongroom_node::{GenesisOrg, Node, NodeSettings, RunningNode};
+use strongroom_node::{Node, RunningNode};
 use strongroom_tee::{Platform, SIM_WARNING, SimPlatform};
 
-use super::{CONDITION_CODE, DemoArgs, Org, Step, answer, bogus_id, enroll, make_org};
+use super::{
+    CONDITION_CODE, DemoArgs, Org, Step, answer, bogus_id, enroll, make_org, node_settings,
+    source_data,
+};
 use crate::commands::flow::{self, DatasetSpec};
 use crate::commands::net::{insecure_sim_policy, org_data_key, result_key};
 
@@ -77,18 +80,7 @@ pub(super) async fn demo(args: &DemoArgs, base: &Path) -> Result<()> {
     step.say("OtherMSP (unrelated): eve (analyst), worker (executor, with an attested worker too)");
 
     step.next("Split the patients between the three hospitals");
-    let source = match &args.data {
-        Some(dir) => dir.clone(),
-        None => {
-            let dir = base.join("synthea");
-            let summary = strongroom_compute::synthetic::generate(&dir, args.patients, 2020)?;
-            step.say(&format!(
-                "generated synthetic Synthea CSVs: {} patients, {} conditions",
-                summary.patients, summary.conditions
-            ));
-            dir
-        }
-    };
+    let source = source_data(args, base, &step)?;
     let parts = strongroom_compute::split::split_by_patient(&source, 3, &base.join("shares"))?;
     for (msp, part) in HOSPITALS.iter().zip(&parts) {
         step.say(&format!(
@@ -102,20 +94,7 @@ pub(super) async fn demo(args: &DemoArgs, base: &Path) -> Result<()> {
     std::fs::write(&policy_path, worker_policy())?;
     let mut all: Vec<&Org> = hospitals.iter().map(|(org, _)| org).collect();
     all.extend([&lab, &other]);
-    let settings = NodeSettings {
-        data_dir: base.join("node"),
-        listen: "127.0.0.1:0".parse()?,
-        organizations: all
-            .iter()
-            .map(|o| GenesisOrg {
-                msp_id: o.ca.msp_id().to_owned(),
-                ca_cert: o.dir.join("ca.pem"),
-            })
-            .collect(),
-        worker_policy: Some(policy_path.clone()),
-        signature_every_ms: 50,
-        ..NodeSettings::default()
-    };
+    let settings = node_settings(base, &all, Some(policy_path.clone()))?;
     let node = Node::open(&settings, Box::new(SharingContract)).await?;
     let running = RunningNode::start(node, &settings).await?;
     let url = format!("https://localhost:{}", running.addr().port());

@@ -1,13 +1,12 @@
 //! `strongroom analyzer` and `strongroom receipt`: the owner's analyzer and receipts.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use anyhow::{Result, bail};
 use clap::{Args, Subcommand};
 use strongroom_analyzer::Analyzer;
 
-use crate::commands::net::{NodeArgs, block_on};
+use crate::commands::net::{NodeArgs, after_pass, block_on};
 
 use super::{Common, write_file};
 
@@ -83,23 +82,16 @@ pub fn run_analyzer(command: AnalyzerCommand) -> Result<()> {
         }
         loop {
             let done = analyzer.pass().await?;
-            for executed in &done {
-                if args.common.node.json {
-                    println!("{}", serde_json::to_string(executed)?);
-                } else {
-                    println!("{}", executed.line());
-                }
-            }
-            if args.once {
-                let deferred = done.iter().filter(|e| e.status == "deferred").count();
-                if deferred > 0 {
-                    bail!("{deferred} task(s) could not be handled now; run the analyzer again");
-                }
+            if after_pass(
+                &done,
+                args.common.node.json,
+                args.once,
+                args.interval,
+                "analyzer",
+            )
+            .await?
+            {
                 return Ok(());
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(Duration::from_secs(args.interval.max(1))) => {}
-                _ = tokio::signal::ctrl_c() => return Ok(()),
             }
         }
     })?
