@@ -27,6 +27,7 @@ mod concat;
 pub mod enforce;
 mod error;
 mod inputs;
+mod noise;
 pub mod output;
 mod pass;
 mod run;

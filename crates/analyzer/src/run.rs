@@ -229,6 +229,14 @@ async fn wasm(
     }
     let columns = view.columns.clone();
     let k = view.min_cell_size;
+    // A private algorithm's groups are all counted here, then released on their noisy
+    // counts (see the noise module); any other's at `k` by the sandbox.
+    let epsilon = match (view.algorithm.differentially_private, view.epsilon_micro) {
+        (false, _) => None,
+        (true, Some(micro)) => Some(micro as f64 / 1e6),
+        (true, None) => return Err(task("a differentially private task without epsilon_micro")),
+    };
+    let run_k = if epsilon.is_some() { 1 } else { k };
     let table: Table = tokio::task::spawn_blocking(move || -> Result<Table, AnalyzerError> {
         let sandbox = Sandbox::new().map_err(|e| AnalyzerError::Local(e.to_string()))?;
         // The module is compiled only if it is the approved code.
@@ -245,12 +253,16 @@ async fn wasm(
             inputs.push(rows);
         }
         sandbox
-            .run(&algorithm, inputs, k, &limits)
+            .run(&algorithm, inputs, run_k, &limits)
             .map_err(|e| task(e.to_string()))
     })
     .await
     .map_err(|e| task(format!("the algorithm crashed: {e}")))??;
-    // The sandbox applied the rule; check it again before anything leaves.
+    let table = match epsilon {
+        Some(epsilon) => crate::noise::private_counts(table, epsilon, k)?,
+        None => table,
+    };
+    // The rule was applied; check it again before anything leaves.
     enforce::check_table(&table, k)?;
     serde_json::to_vec(&WasmOutput::WasmTable(table))
         .map_err(|e| task(format!("cannot encode the result: {e}")))

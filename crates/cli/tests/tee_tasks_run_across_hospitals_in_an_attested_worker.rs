@@ -80,6 +80,11 @@ struct Consortium {
 }
 
 fn consortium(base: &Path) -> Consortium {
+    consortium_with(base, &[])
+}
+
+/// A consortium whose hospitals put their shares with `put_args` added.
+fn consortium_with(base: &Path, put_args: &[&str]) -> Consortium {
     let hospitals: Vec<Org> = HOSPITALS.iter().map(|msp| Org::init(base, msp)).collect();
     let lab = Org::init(base, "LabMSP");
     let owners: Vec<Member> = hospitals
@@ -109,20 +114,19 @@ fn consortium(base: &Path) -> Consortium {
     );
     let mut datasets = Vec::new();
     for (owner, share) in owners.iter().zip(shares(base)) {
-        let put = node.json(
-            owner,
-            &[
-                "data",
-                "put",
-                "--name",
-                "Patients",
-                "--purpose",
-                "research",
-                "--tee",
-                "--quiet",
-                share.to_str().unwrap(),
-            ],
-        );
+        let mut args = vec![
+            "data",
+            "put",
+            "--name",
+            "Patients",
+            "--purpose",
+            "research",
+            "--tee",
+            "--quiet",
+        ];
+        args.extend(put_args);
+        args.push(share.to_str().unwrap());
+        let put = node.json(owner, &args);
         datasets.push(text(&put["id"]).to_owned());
     }
     Consortium {
@@ -140,21 +144,52 @@ impl Consortium {
     /// (counting RACE of patients.csv, with `parameters`), installs the module for
     /// the workers, and has every hospital approve; the task id.
     fn approved_task(&self, module: &Path, name: &str, parameters: &Value) -> String {
-        let registered = self.node.json(
-            &self.rita,
-            &[
-                "algorithm",
-                "register",
-                "--wasm",
-                module.to_str().unwrap(),
-                "--name",
-                name,
-                "--description",
-                "a module",
-                "--install",
-                self.modules().to_str().unwrap(),
-            ],
-        );
+        self.approved_task_with(module, name, parameters, &[], &[])
+    }
+
+    /// As [`Consortium::approved_task`], with `register` added to `algorithm register`
+    /// and `request` to `task request`.
+    fn approved_task_with(
+        &self,
+        module: &Path,
+        name: &str,
+        parameters: &Value,
+        register: &[&str],
+        request: &[&str],
+    ) -> String {
+        let id = self.requested_task(module, name, parameters, register, request);
+        for owner in &self.owners {
+            self.node.json(owner, &["task", "approve", &id]);
+        }
+        assert_eq!(self.node.task_status(&self.rita, &id), "approved");
+        id
+    }
+
+    /// Registers `module` and requests a TEE task with it over the three datasets;
+    /// the task id, pending the hospitals' approvals.
+    fn requested_task(
+        &self,
+        module: &Path,
+        name: &str,
+        parameters: &Value,
+        register: &[&str],
+        request: &[&str],
+    ) -> String {
+        let modules = self.modules();
+        let mut args = vec![
+            "algorithm",
+            "register",
+            "--wasm",
+            module.to_str().unwrap(),
+            "--name",
+            name,
+            "--description",
+            "a module",
+            "--install",
+            modules.to_str().unwrap(),
+        ];
+        args.extend(register);
+        let registered = self.node.json(&self.rita, &args);
         let algorithm = text(&registered["id"]).to_owned();
         let parameters = parameters.to_string();
         let mut args = vec![
@@ -171,15 +206,11 @@ impl Consortium {
         for dataset in &self.datasets {
             args.extend(["--dataset", dataset]);
         }
+        args.extend(request);
         let task = self.node.json(&self.rita, &args);
         assert_eq!(task["mode"], "tee", "{task}");
         assert_eq!(task["status"], "pending_approval", "{task}");
-        let id = text(&task["id"]).to_owned();
-        for owner in &self.owners {
-            self.node.json(owner, &["task", "approve", &id]);
-        }
-        assert_eq!(self.node.task_status(&self.rita, &id), "approved");
-        id
+        text(&task["id"]).to_owned()
     }
 
     fn modules(&self) -> PathBuf {
@@ -314,4 +345,74 @@ fn a_worker_killed_mid_task_leaves_it_to_a_second_worker_after_the_lease() {
         let by: Vec<&Value> = releases.iter().map(|e| &e["actor"]["name"]).collect();
         assert_eq!(by, [&json!("worker1"), &json!("worker2")], "{hospital}");
     }
+}
+
+#[test]
+fn a_private_count_adds_noise_and_spends_each_hospital_s_budget() {
+    let temp = tempfile::tempdir().unwrap();
+    let c = consortium_with(temp.path(), &["--epsilon-budget", "1"]);
+    // ε = 0.1: noise of scale 10 on each count.
+    let task = c.approved_task_with(
+        &count_by_group(),
+        "private-count",
+        &json!({"file": "patients.csv"}),
+        &["--differentially-private"],
+        &["--epsilon", "0.1"],
+    );
+    let (mut worker, log) = c.worker(&c.workers[0], &["--once"]);
+    let status = common::wait_for_exit("worker run --once", &mut worker);
+    assert!(
+        status.success(),
+        "{}",
+        std::fs::read_to_string(&log).unwrap()
+    );
+    let got = c.node.json(&c.rita, &["result", "get", &task]);
+    let truth = expected_table();
+    let true_counts: std::collections::BTreeMap<String, u64> = truth["result"]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                text(&r["labels"][0]).to_owned(),
+                r["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let rows = got["result"]["rows"].as_array().unwrap();
+    assert!(!rows.is_empty(), "{got}");
+    let mut differs = false;
+    for row in rows {
+        let label = text(&row["labels"][0]);
+        let count = row["count"].as_u64().unwrap();
+        assert!(count >= K, "{got}");
+        // Groups of at least K true rows, or one near K the noise lifted over it.
+        if let Some(&truth) = true_counts.get(label) {
+            // P(|Laplace(10)| > 200) = e^-20.
+            assert!(
+                count.abs_diff(truth) <= 200,
+                "{label}: {count} against {truth}"
+            );
+            differs |= count != truth;
+        }
+    }
+    assert!(differs, "no count carries noise: {got}");
+    // Each hospital's budget: 0.1 of 1 spent by its approval.
+    for (owner, dataset) in c.owners.iter().zip(&c.datasets) {
+        let shown = c.node.json(owner, &["data", "show", dataset]);
+        assert_eq!(shown["summary"]["epsilon_spent_micro"], 100_000, "{shown}");
+    }
+    // A second task wanting more than what is left of a budget is refused at approval.
+    let greedy = c.requested_task(
+        &count_by_group(),
+        "private-count-2",
+        &json!({"file": "patients.csv"}),
+        &["--differentially-private"],
+        &["--epsilon", "0.95"],
+    );
+    let refused = c.node.refused(&c.owners[0], &["task", "approve", &greedy]);
+    assert!(
+        refused.contains("would exceed the privacy budget"),
+        "{refused}"
+    );
 }

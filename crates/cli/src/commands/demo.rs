@@ -249,6 +249,7 @@ async fn flow_steps(
             min_cell_size: Some(11),
             time_column: None,
             tee: false,
+            epsilon_budget_micro: None,
             files,
         },
         false,
@@ -346,6 +347,7 @@ async fn flow_steps(
             columns: None,
             extra: Vec::new(),
             tee: false,
+            epsilon_micro: None,
         },
     )
     .await?;
@@ -361,6 +363,7 @@ async fn flow_steps(
             columns: None,
             extra: Vec::new(),
             tee: false,
+            epsilon_micro: None,
         },
     )
     .await?;

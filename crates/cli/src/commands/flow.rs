@@ -138,6 +138,7 @@ pub async fn register_builtins(client: &Client, member: &Member) -> Result<Vec<A
                 AlgorithmKind::Builtin,
                 builtin_measurement(name),
                 description,
+                false,
             )),
         )
         .await
@@ -157,6 +158,7 @@ fn aggregate_over_csv(
     kind: AlgorithmKind,
     measurement: String,
     description: &str,
+    differentially_private: bool,
 ) -> RegisterAlgorithm {
     RegisterAlgorithm {
         name: name.to_owned(),
@@ -172,7 +174,7 @@ fn aggregate_over_csv(
             format: "json".into(),
         }],
         aggregate_only: true,
-        differentially_private: false,
+        differentially_private,
         output_rule: Some(OutputRule::SmallCellsSuppressed),
     }
 }
@@ -187,6 +189,7 @@ pub async fn register_wasm(
     module: &[u8],
     name: &str,
     description: &str,
+    differentially_private: bool,
 ) -> Result<AlgorithmView> {
     let measurement: [u8; 32] = Sha256::digest(module).into();
     let sandbox = strongroom_sandbox::Sandbox::new()?;
@@ -201,6 +204,7 @@ pub async fn register_wasm(
             AlgorithmKind::Wasm,
             hex::encode(measurement),
             description,
+            differentially_private,
         )),
     )
     .await
@@ -259,6 +263,8 @@ pub struct DatasetSpec {
     /// Whether the data key is also wrapped to the node's key-release key, for
     /// attested workers.
     pub tee: bool,
+    /// The privacy budget (ε in millionths) that differentially private tasks spend.
+    pub epsilon_budget_micro: Option<u64>,
     /// The local files.
     pub files: Vec<PathBuf>,
 }
@@ -435,7 +441,7 @@ pub async fn put_dataset(
             files,
             wrapped_keys,
             time_column: spec.time_column.clone(),
-            epsilon_budget_micro: None,
+            epsilon_budget_micro: spec.epsilon_budget_micro,
             min_cell_size: spec.min_cell_size,
         }),
     )
@@ -475,6 +481,8 @@ pub struct TaskAsk<'a> {
     pub extra: Vec<Recipient>,
     /// TEE mode (an attested worker runs it) rather than at the owner's site.
     pub tee: bool,
+    /// The ε a differentially private algorithm spends, in millionths.
+    pub epsilon_micro: Option<u64>,
 }
 
 /// `request_task` with the caller as the recipient (plus `extra` recipients). A
@@ -493,6 +501,7 @@ pub async fn request_task(
         columns,
         extra,
         tee,
+        epsilon_micro,
     } = ask;
     let columns = match (algorithm.kind, columns) {
         (AlgorithmKind::Wasm, Some(columns)) => columns,
@@ -523,7 +532,7 @@ pub async fn request_task(
             } else {
                 ExecutionMode::OwnerSide
             },
-            epsilon_micro: None,
+            epsilon_micro,
         }),
     )
     .await

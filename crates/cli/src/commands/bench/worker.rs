@@ -216,6 +216,7 @@ async fn stratify_runs(
                     min_cell_size: Some(11),
                     time_column: None,
                     tee: true,
+                    epsilon_budget_micro: None,
                     files: vec![part.dir.join("patients.csv"), part.dir.join("conditions.csv")],
                 },
                 false,
@@ -245,6 +246,7 @@ async fn stratify_runs(
                     columns: None,
                     extra: Vec::new(),
                     tee: true,
+                    epsilon_micro: None,
                 },
             )
             .await?;

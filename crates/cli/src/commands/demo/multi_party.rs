@@ -172,6 +172,7 @@ async fn flow_steps(
                 min_cell_size: Some(11),
                 time_column: None,
                 tee: true,
+                epsilon_budget_micro: None,
                 files: vec![
                     part.dir.join("patients.csv"),
                     part.dir.join("conditions.csv"),
@@ -201,6 +202,7 @@ async fn flow_steps(
         module,
         "count-by-group",
         "Counts rows by the first column read; the host suppresses groups below the threshold",
+        false,
     )
     .await?;
     let modules = base.join("modules");
@@ -225,6 +227,7 @@ async fn flow_steps(
             columns: None,
             extra: Vec::new(),
             tee: true,
+            epsilon_micro: None,
         },
     )
     .await?;
@@ -239,6 +242,7 @@ async fn flow_steps(
             columns: Some(vec![GROUP_COLUMN.into()]),
             extra: Vec::new(),
             tee: true,
+            epsilon_micro: None,
         },
     )
     .await?;

@@ -92,6 +92,12 @@ pub struct AlgorithmRegisterArgs {
     /// `analyzer run --modules DIR` finds it.
     #[arg(long, value_name = "DIR")]
     install: Option<PathBuf>,
+    /// Register it as differentially private: tasks then name the ε they spend
+    /// (`task request --epsilon`), charged to each input's budget, and the host adds
+    /// Laplace noise of scale 1/ε to each group's count before the threshold. Such a
+    /// module may release counts only (no cells).
+    #[arg(long)]
+    differentially_private: bool,
 }
 
 pub(super) fn algorithms_table(items: &[AlgorithmView]) -> String {
@@ -125,10 +131,16 @@ pub fn run_algorithm(command: AlgorithmCommand) -> Result<()> {
                 let module = std::fs::read(&args.wasm)
                     .with_context(|| format!("cannot read {}", args.wasm.display()))?;
                 let (client, member) = args.common.open().await?;
-                let view =
-                    flow::register_wasm(&client, &member, &module, &args.name, &args.description)
-                        .await
-                        .with_context(|| format!("{}", args.wasm.display()))?;
+                let view = flow::register_wasm(
+                    &client,
+                    &member,
+                    &module,
+                    &args.name,
+                    &args.description,
+                    args.differentially_private,
+                )
+                .await
+                .with_context(|| format!("{}", args.wasm.display()))?;
                 if let Some(dir) = &args.install {
                     std::fs::create_dir_all(dir)
                         .with_context(|| format!("cannot create {}", dir.display()))?;

@@ -12,7 +12,7 @@ use strongroom_contract::sharing::{
 use crate::commands::flow::{self, DatasetSpec};
 use crate::commands::net::{block_on, print, table};
 
-use super::{Common, IdArgs, ListArgs, ms_in_days, parse_kind};
+use super::{Common, IdArgs, ListArgs, epsilon_micro, ms_in_days, parse_kind};
 
 /// Datasets of the caller's organization.
 #[derive(Debug, Subcommand)]
@@ -68,6 +68,11 @@ pub struct DataPutArgs {
     /// data key stays wrapped to the organization's key as well).
     #[arg(long)]
     tee: bool,
+    /// The privacy budget: the total ε that differentially private tasks may spend on
+    /// this dataset (each task's ε is reserved from it when an owner approves or a
+    /// claim covered by a grant starts). Without it, such tasks spend nothing here.
+    #[arg(long, value_name = "EPSILON")]
+    epsilon_budget: Option<f64>,
     /// Do not show progress bars.
     #[arg(long)]
     quiet: bool,
@@ -114,6 +119,10 @@ async fn data_put(args: DataPutArgs) -> Result<()> {
         min_cell_size: args.min_cell_size,
         time_column: args.time_column,
         tee: args.tee,
+        epsilon_budget_micro: args
+            .epsilon_budget
+            .map(|e| epsilon_micro("--epsilon-budget", e))
+            .transpose()?,
         files: args.files,
     };
     let put = flow::put_dataset(&client, &member, &org_key, &spec, !args.quiet).await?;

@@ -43,6 +43,15 @@ impl Common {
     }
 }
 
+/// ε given as a decimal (such as 0.5), in millionths: positive and finite.
+pub(super) fn epsilon_micro(flag: &str, epsilon: f64) -> Result<u64> {
+    let micro = (epsilon * 1e6).round();
+    if !(epsilon.is_finite() && micro >= 1.0 && micro <= 1e15) {
+        anyhow::bail!("{flag} {epsilon}: expected a positive ε of at least 0.000001");
+    }
+    Ok(micro as u64)
+}
+
 pub(super) fn ms_in_days(days: u64) -> Result<u64> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

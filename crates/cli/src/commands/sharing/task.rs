@@ -57,6 +57,10 @@ pub struct TaskRequestArgs {
     /// `data put --tee`). Without it, the task runs at the (single) owner's site.
     #[arg(long)]
     tee: bool,
+    /// For a differentially private algorithm: the ε this task spends (such as 0.5),
+    /// reserved from each input's privacy budget.
+    #[arg(long, value_name = "EPSILON")]
+    epsilon: Option<f64>,
 }
 
 pub(super) fn tasks_table(items: &[TaskView]) -> String {
@@ -107,6 +111,10 @@ pub fn run_task(command: TaskCommand) -> Result<()> {
                         columns: args.columns,
                         extra: Vec::new(),
                         tee: args.tee,
+                        epsilon_micro: args
+                            .epsilon
+                            .map(|e| super::epsilon_micro("--epsilon", e))
+                            .transpose()?,
                     },
                 )
                 .await?;
