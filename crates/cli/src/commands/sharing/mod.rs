@@ -46,7 +46,7 @@ impl Common {
 /// ε given as a decimal (such as 0.5), in millionths: positive and finite.
 pub(super) fn epsilon_micro(flag: &str, epsilon: f64) -> Result<u64> {
     let micro = (epsilon * 1e6).round();
-    if !(epsilon.is_finite() && micro >= 1.0 && micro <= 1e15) {
+    if !(epsilon.is_finite() && (1.0..=1e15).contains(&micro)) {
         anyhow::bail!("{flag} {epsilon}: expected a positive ε of at least 0.000001");
     }
     Ok(micro as u64)
