@@ -300,6 +300,36 @@ fn the_combined_result_of_three_hospitals_equals_the_count_over_their_union() {
 }
 
 #[test]
+fn data_stored_for_attested_workers_only_is_analysed_by_them_alone() {
+    let temp = tempfile::tempdir().unwrap();
+    let c = consortium_with(temp.path(), &["--tee-only"]);
+    for (owner, dataset) in c.owners.iter().zip(&c.datasets) {
+        let shown = c.node.json(owner, &["data", "show", dataset]);
+        let recipients: Vec<&str> = shown["wrapped_keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| text(&k["recipient"]))
+            .collect();
+        assert_eq!(recipients, ["tee:key-release"], "{shown}");
+    }
+    let task = c.approved_task(
+        &count_by_group(),
+        "count-by-group",
+        &json!({"file": "patients.csv"}),
+    );
+    let (mut worker, log) = c.worker(&c.workers[0], &["--once"]);
+    let status = common::wait_for_exit("worker run --once", &mut worker);
+    assert!(
+        status.success(),
+        "{}",
+        std::fs::read_to_string(&log).unwrap()
+    );
+    let got = c.node.json(&c.rita, &["result", "get", &task]);
+    assert_eq!(got["result"], expected_table()["result"], "{got}");
+}
+
+#[test]
 fn a_worker_killed_mid_task_leaves_it_to_a_second_worker_after_the_lease() {
     let temp = tempfile::tempdir().unwrap();
     let c = consortium(temp.path());

@@ -249,6 +249,7 @@ async fn flow_steps(
             min_cell_size: Some(11),
             time_column: None,
             tee: false,
+            tee_only: false,
             epsilon_budget_micro: None,
             files,
         },

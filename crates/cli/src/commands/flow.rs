@@ -263,6 +263,9 @@ pub struct DatasetSpec {
     /// Whether the data key is also wrapped to the node's key-release key, for
     /// attested workers.
     pub tee: bool,
+    /// Whether the data key is wrapped to the key-release key only, not to the
+    /// organization's: only attested workers of approved TEE tasks can then open it.
+    pub tee_only: bool,
     /// The privacy budget (ε in millionths) that differentially private tasks spend.
     pub epsilon_budget_micro: Option<u64>,
     /// The local files.
@@ -412,11 +415,14 @@ pub async fn put_dataset(
             ciphertext_sha256: uploaded.ciphertext_sha256,
         });
     }
-    let mut wrapped_keys = vec![WrappedKey {
-        recipient: org_label(member.msp_id()),
-        key: data::wrap_data_key(org_key.public_key(), &dek)?,
-    }];
-    if spec.tee {
+    let mut wrapped_keys = Vec::new();
+    if !spec.tee_only {
+        wrapped_keys.push(WrappedKey {
+            recipient: org_label(member.msp_id()),
+            key: data::wrap_data_key(org_key.public_key(), &dek)?,
+        });
+    }
+    if spec.tee || spec.tee_only {
         let key_release = strongroom_crypto::hpke::PublicKey::from_bytes(
             strongroom_crypto::hpke::KemId::DhKemX25519HkdfSha256,
             client.key_release_key(),

@@ -216,6 +216,7 @@ async fn stratify_runs(
                     min_cell_size: Some(11),
                     time_column: None,
                     tee: true,
+                    tee_only: false,
                     epsilon_budget_micro: None,
                     files: vec![part.dir.join("patients.csv"), part.dir.join("conditions.csv")],
                 },

@@ -172,6 +172,7 @@ async fn flow_steps(
                 min_cell_size: Some(11),
                 time_column: None,
                 tee: true,
+                tee_only: false,
                 epsilon_budget_micro: None,
                 files: vec![
                     part.dir.join("patients.csv"),

@@ -68,6 +68,11 @@ pub struct DataPutArgs {
     /// data key stays wrapped to the organization's key as well).
     #[arg(long)]
     tee: bool,
+    /// Wrap the data key to the key-release key only, not to the organization's: then
+    /// no member of the organization, not even its analyzer, can open the data; only
+    /// attested workers of TEE tasks every owner approved.
+    #[arg(long)]
+    tee_only: bool,
     /// The privacy budget: the total ε that differentially private tasks may spend on
     /// this dataset (each task's ε is reserved from it when an owner approves or a
     /// claim covered by a grant starts). Without it, such tasks spend nothing here.
@@ -119,6 +124,7 @@ async fn data_put(args: DataPutArgs) -> Result<()> {
         min_cell_size: args.min_cell_size,
         time_column: args.time_column,
         tee: args.tee,
+        tee_only: args.tee_only,
         epsilon_budget_micro: args
             .epsilon_budget
             .map(|e| epsilon_micro("--epsilon-budget", e))
