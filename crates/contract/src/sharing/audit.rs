@@ -196,6 +196,30 @@ mod tests {
     }
 
     #[test]
+    fn stored_action_numbers_never_change() {
+        // The indices events written before key releases existed hold.
+        let stored = [
+            (AuditAction::ConsentWithdrawn, 0u8),
+            (AuditAction::DatasetRegistered, 1),
+            (AuditAction::DatasetUpdated, 2),
+            (AuditAction::GrantRevoked, 3),
+            (AuditAction::PermissionApproved, 4),
+            (AuditAction::PermissionRejected, 5),
+            (AuditAction::PermissionRequested, 6),
+            (AuditAction::ResultWritten, 7),
+            (AuditAction::TaskApproved, 8),
+            (AuditAction::TaskClaimed, 9),
+            (AuditAction::TaskFailed, 10),
+            (AuditAction::TaskRejected, 11),
+            (AuditAction::TaskRequested, 12),
+            (AuditAction::KeyReleased, 13),
+        ];
+        for (action, index) in stored {
+            assert_eq!(encode(&action).unwrap(), [index], "{action:?}");
+        }
+    }
+
+    #[test]
     fn a_release_reads_back_after_the_event() {
         let released_to = ReleasedTo {
             platform: "sim".into(),

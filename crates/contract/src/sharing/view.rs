@@ -463,7 +463,9 @@ pub struct ResultView {
     pub written_at_ms: u64,
 }
 
-/// What happened, in an audit event.
+/// What happened, in an audit event. Stored events hold the variant's index (postcard),
+/// so the first thirteen are in alphabetical order as they were first written and new
+/// ones are appended: reordering them would change what stored trails say.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AuditAction {
@@ -475,9 +477,6 @@ pub enum AuditAction {
     DatasetUpdated,
     /// A grant was revoked.
     GrantRevoked,
-    /// An attested worker claimed a TEE-mode task and the core released the dataset's
-    /// data key to it (`released_to` says to what).
-    KeyReleased,
     /// A permission request was approved (the subject is the grant).
     PermissionApproved,
     /// A permission request was rejected.
@@ -496,6 +495,9 @@ pub enum AuditAction {
     TaskRejected,
     /// A task naming the dataset was requested.
     TaskRequested,
+    /// An attested worker claimed a TEE-mode task and the core released the dataset's
+    /// data key to it (`released_to` says to what).
+    KeyReleased,
 }
 
 /// Who did something, as the core authenticated them.
