@@ -264,3 +264,82 @@ fn a_replay_after_its_nonce_was_forgotten_is_still_refused() {
     let response = s.refuse(&once.payload);
     assert!(refusal(&once, &response).starts_with("expired request"));
 }
+
+/// Asks `body` as a query of alice's; the reply's text (accepted or refused).
+fn ask(s: &mut Setup, body: Body) -> String {
+    let query = PreparedRequest::new(&s.key, &s.w.alice, Purpose::Query, body).unwrap();
+    let strongroom_enclave::EnclaveResponse::Answer { response } =
+        s.core.handle(strongroom_enclave::EnclaveRequest::Query {
+            envelope: query.payload.clone(),
+            host_time_ms: 0,
+        })
+    else {
+        panic!("query")
+    };
+    match query.open_response(&response).unwrap() {
+        Reply::Accept(bytes) => String::from_utf8(bytes).unwrap(),
+        Reply::Refuse(reason) | Reply::RefuseUnauthenticated(reason) => reason,
+    }
+}
+
+/// Commits `request` (authenticated, so its nonce is recorded); its refusal.
+fn commit_refused(s: &mut Setup, request: &PreparedRequest) -> String {
+    s.t += 1;
+    let executed = commit(&mut s.core, &mut s.ledger, s.t, &request.payload);
+    refusal(request, &executed.response)
+}
+
+#[test]
+fn a_worker_policy_that_does_not_parse_is_refused_naming_the_field() {
+    let mut s = Setup::new();
+    let propose = PreparedRequest::governance(
+        &s.key,
+        &s.w.alice,
+        Purpose::Transaction,
+        br#"{"op":"propose","change":{"change":"set_worker_policy","policy":"allow_simulated = maybe"}}"#.to_vec(),
+    )
+    .unwrap();
+    let reason = commit_refused(&mut s, &propose);
+    assert!(
+        reason.starts_with("invalid invocation: change.policy"),
+        "{reason}"
+    );
+    // No proposal was made, and the consortium still has no worker policy.
+    let proposals = ask(
+        &mut s,
+        Body::Governance(br#"{"op":"list_proposals"}"#.to_vec()),
+    );
+    assert!(proposals.contains(r#""items":[]"#), "{proposals}");
+    let constitution = ask(
+        &mut s,
+        Body::Governance(br#"{"op":"constitution"}"#.to_vec()),
+    );
+    assert!(
+        constitution.contains(r#""worker_policy":null"#),
+        "{constitution}"
+    );
+}
+
+#[test]
+fn a_core_key_with_a_bad_usage_policy_is_refused_naming_the_field() {
+    let mut s = Setup::new();
+    let create = PreparedRequest::keys(
+        &s.key,
+        &s.w.alice,
+        Purpose::Transaction,
+        br#"{"op":"create_key","kind":"ecdsa_p256","usage":[{"msp_id":"Org1MSP","roles":["root"]}]}"#.to_vec(),
+    )
+    .unwrap();
+    let reason = commit_refused(&mut s, &create);
+    assert!(
+        reason.starts_with("invalid invocation: usage[0].roles"),
+        "{reason}"
+    );
+    // No key exists under the id the entry would have given it.
+    let id = format!("key-{:016x}", s.ledger.next_ctx(0).sequence - 1);
+    let asked = ask(
+        &mut s,
+        Body::Keys(format!(r#"{{"op":"get_key","key":"{id}"}}"#).into_bytes()),
+    );
+    assert_eq!(asked, "not found or not allowed");
+}
