@@ -34,6 +34,21 @@ pub struct Executed {
 }
 
 impl Executed {
+    /// What is being recorded for `view`: `outcome` (its ledger entry set once written).
+    pub(crate) fn written(view: &TaskView, outcome: &Outcome) -> Self {
+        let (status, reason) = match outcome {
+            Outcome::Succeeded { .. } => ("succeeded".to_owned(), None),
+            Outcome::Failed { reason } => ("failed".to_owned(), Some(reason.clone())),
+        };
+        Self {
+            task: view.id.clone(),
+            algorithm: view.algorithm.name.clone(),
+            status,
+            reason,
+            sequence: None,
+        }
+    }
+
     pub(crate) fn deferred(view: &TaskView, reason: String) -> Self {
         Self {
             task: view.id.clone(),
@@ -206,10 +221,7 @@ impl<'a> Analyzer<'a> {
             },
             Err(other) => return Err(other),
         };
-        let (status, reason) = match &outcome {
-            Outcome::Succeeded { .. } => ("succeeded".to_owned(), None),
-            Outcome::Failed { reason } => ("failed".to_owned(), Some(reason.clone())),
-        };
+        let mut executed = Executed::written(view, &outcome);
         let (_, sequence): (TaskView, u64) = invoke(
             self.client,
             self.executor,
@@ -223,13 +235,8 @@ impl<'a> Analyzer<'a> {
             doing: format!("cannot write the result of {}", view.id),
             source: e,
         })?;
-        Ok(Executed {
-            task: view.id.clone(),
-            algorithm: view.algorithm.name.clone(),
-            status,
-            reason,
-            sequence: Some(sequence),
-        })
+        executed.sequence = Some(sequence);
+        Ok(executed)
     }
 }
 

@@ -208,10 +208,7 @@ impl<'a> Worker<'a> {
         worker_key: [u8; 32],
         config_hash: [u8; 32],
     ) -> Result<Executed, AnalyzerError> {
-        let (status, reason) = match &outcome {
-            Outcome::Succeeded { .. } => ("succeeded".to_owned(), None),
-            Outcome::Failed { reason } => ("failed".to_owned(), Some(reason.clone())),
-        };
+        let mut executed = Executed::written(view, &outcome);
         let write = Invocation::WriteResult(WriteResult {
             task: view.id.clone(),
             outcome,
@@ -232,13 +229,8 @@ impl<'a> Worker<'a> {
                 "the node did not say which ledger entry records it".into(),
             ),
         })?;
-        Ok(Executed {
-            task: view.id.clone(),
-            algorithm: view.algorithm.name.clone(),
-            status,
-            reason,
-            sequence: Some(sequence),
-        })
+        executed.sequence = Some(sequence);
+        Ok(executed)
     }
 
     fn evidence(

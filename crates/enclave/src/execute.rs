@@ -20,7 +20,7 @@ use crate::refusal::{Refusal, RefusalCode};
 use crate::request::{Body, MAX_LIFETIME_MS, Purpose};
 use crate::response::{clear_refusal, seal_reply};
 use crate::state::Applied;
-use crate::worker::{self, AttestedReply, ReleasedKey, worker_report_data};
+use crate::worker::{self, worker_report_data};
 
 /// Cached chain checks kept at most; the cache is cleared when full.
 const MEMBER_CACHE_LIMIT: usize = 10_000;
@@ -36,17 +36,6 @@ fn core_writes(
         writes.core = writes_of(overlay);
     }
     result.map_err(Refusal::from)
-}
-
-/// The answer to an attested invocation: the contract's reply and the released keys.
-fn attested_reply(reply: &[u8], released_keys: Vec<ReleasedKey>) -> Result<Vec<u8>, Refusal> {
-    let result = serde_json::from_slice(reply)
-        .unwrap_or_else(|_| serde_json::Value::String(hex::encode(reply)));
-    serde_json::to_vec(&AttestedReply {
-        result,
-        released_keys,
-    })
-    .map_err(|e| Refusal::new(RefusalCode::ReleaseFailed, format!("reply: {e}")))
 }
 
 /// Whether a request valid until `not_after_ms` may be acted on at ledger time `at_ms`.
@@ -76,7 +65,7 @@ fn caller_of(signer: Signer) -> Caller {
     }
 }
 
-fn writes_of(overlay: Overlay<'_>) -> Vec<Write> {
+pub(crate) fn writes_of(overlay: Overlay<'_>) -> Vec<Write> {
     overlay.into_writes().into_iter().collect()
 }
 
@@ -291,28 +280,7 @@ impl Enclave {
                 ) {
                     Ok(attestation) => {
                         let tx = tx(Some(attestation))?;
-                        let secrets = self.secrets()?;
-                        let mut overlay = Overlay::new(&self.state.contract);
-                        let result = self
-                            .contract
-                            .execute(&tx, invocation, &mut overlay)
-                            .map_err(Refusal::from)
-                            .and_then(|reply| {
-                                let releases = self
-                                    .contract
-                                    .key_releases(&tx, invocation, &overlay)
-                                    .map_err(Refusal::from)?;
-                                let released = worker::release(
-                                    &secrets.key_release_key,
-                                    worker_key,
-                                    &releases,
-                                )?;
-                                attested_reply(&reply, released)
-                            });
-                        if result.is_ok() {
-                            writes.contract = writes_of(overlay);
-                        }
-                        result
+                        self.execute_attested(&tx, invocation, worker_key, &mut writes.contract)?
                     }
                     Err(refusal) => Err(refusal),
                 }

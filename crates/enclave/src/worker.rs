@@ -28,13 +28,17 @@
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256, Sha512};
-use strongroom_contract::{Attestation, KeyRelease, State};
+use strongroom_contract::{Attestation, KeyRelease, Overlay, State, TxContext};
 use strongroom_crypto::hpke::{self, KemId, PrivateKey, PublicKey, WrappedKey};
 use strongroom_tee::{Evidence, Policy};
 use subtle::ConstantTimeEq;
 
+use crate::core::Enclave;
+use crate::error::EnclaveError;
+use crate::execute::writes_of;
 use crate::governance::time_of;
 use crate::message::{EvidenceMessage, JoinCollateral};
+use crate::record::Write;
 use crate::refusal::{Refusal, RefusalCode};
 
 const REPORT_DATA_DOMAIN: &[u8] = b"strongroom/worker/report-data/v1";
@@ -172,4 +176,47 @@ pub(crate) fn release(
         });
     }
     Ok(released)
+}
+
+impl Enclave {
+    /// Runs an attested invocation whose evidence verified (`tx` carries the claims):
+    /// the contract's execution, then the release of the keys it names to
+    /// `worker_key`. The outcome; on success the contract writes go to `writes`.
+    pub(crate) fn execute_attested(
+        &self,
+        tx: &TxContext,
+        invocation: &[u8],
+        worker_key: &[u8; 32],
+        writes: &mut Vec<Write>,
+    ) -> Result<Result<Vec<u8>, Refusal>, EnclaveError> {
+        let secrets = self.secrets()?;
+        let mut overlay = Overlay::new(&self.state.contract);
+        let result = self
+            .contract
+            .execute(tx, invocation, &mut overlay)
+            .map_err(Refusal::from)
+            .and_then(|reply| {
+                let releases = self
+                    .contract
+                    .key_releases(tx, invocation, &overlay)
+                    .map_err(Refusal::from)?;
+                let released = release(&secrets.key_release_key, worker_key, &releases)?;
+                attested_reply(&reply, released)
+            });
+        if result.is_ok() {
+            *writes = writes_of(overlay);
+        }
+        Ok(result)
+    }
+}
+
+/// The answer to an attested invocation: the contract's reply and the released keys.
+fn attested_reply(reply: &[u8], released_keys: Vec<ReleasedKey>) -> Result<Vec<u8>, Refusal> {
+    let result = serde_json::from_slice(reply)
+        .unwrap_or_else(|_| serde_json::Value::String(hex::encode(reply)));
+    serde_json::to_vec(&AttestedReply {
+        result,
+        released_keys,
+    })
+    .map_err(|e| Refusal::new(RefusalCode::ReleaseFailed, format!("reply: {e}")))
 }

@@ -10,9 +10,9 @@ mod identity;
 mod ledger;
 mod net;
 mod node;
-mod org_key;
+pub(crate) mod org_key;
 mod sharing;
-mod worker;
+pub(crate) mod worker;
 
 use anyhow::Result;
 use clap::Subcommand;

@@ -158,7 +158,7 @@ pub fn result_key(identity: &Path, member: &str) -> Result<PrivateKey> {
 
 /// `DIR/org-data-key.x25519.key`: the organization's data key.
 pub fn org_data_key(identity: &Path) -> Result<PrivateKey> {
-    let path = identity.join("org-data-key.x25519.key");
+    let path = crate::commands::org_key::org_key_path(identity);
     strongroom_client::data::load_or_create_x25519(&path)
         .with_context(|| format!("organization data key {}", path.display()))
 }

@@ -73,14 +73,16 @@ fn platform(name: &str) -> Result<Box<dyn Platform>> {
              (a confidential VM or enclave image of the worker is not built yet)"
         );
     }
+    Ok(Box::new(sim_worker()?))
+}
+
+/// This build's worker on the simulated platform (INSECURE), with a fresh host secret.
+pub(crate) fn sim_worker() -> Result<SimPlatform> {
     let mut host_secret = [0u8; 32];
     default_provider()
         .fill_random(&mut host_secret)
         .map_err(|e| anyhow::anyhow!("random: {e}"))?;
-    Ok(Box::new(SimPlatform::new(
-        &worker_identity(),
-        &host_secret,
-    )?))
+    Ok(SimPlatform::new(&worker_identity(), &host_secret)?)
 }
 
 /// Runs one `worker` subcommand.

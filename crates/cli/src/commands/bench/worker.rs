@@ -16,17 +16,16 @@ use sha2::{Digest, Sha256};
 use strongroom_analyzer::Worker;
 use strongroom_client::Client;
 use strongroom_compute::{ColumnRows, Labeled, RowWindows};
-use strongroom_contract::sharing::{
-    ApproveTask, DatasetKind, Invocation, Query, SharingContract, TaskView,
-};
+use strongroom_contract::sharing::{ApproveTask, Invocation, Query, SharingContract, TaskView};
 use strongroom_identity::Role;
 use strongroom_node::{Node, RunningNode};
 use strongroom_sandbox::{Limits, Sandbox};
 
-use crate::commands::demo::multi_party::{sim_worker, worker_policy};
+use crate::commands::demo::multi_party::{share_spec, worker_policy};
 use crate::commands::demo::{CONDITION_CODE, enroll, make_org, node_settings};
-use crate::commands::flow::{self, DatasetSpec};
+use crate::commands::flow;
 use crate::commands::net::{insecure_sim_policy, org_data_key, result_key};
+use crate::commands::worker::sim_worker;
 
 /// Arguments of `bench worker`.
 #[derive(Debug, Args)]
@@ -206,20 +205,7 @@ async fn stratify_runs(
                 &client,
                 owner,
                 &org_data_key(&org.dir)?,
-                &DatasetSpec {
-                    name: format!("Patients of {}", owner.msp_id()),
-                    kind: DatasetKind::Csv,
-                    description: String::new(),
-                    labels: Vec::new(),
-                    purposes: vec!["research".into()],
-                    consent_expires_at_ms: None,
-                    min_cell_size: Some(11),
-                    time_column: None,
-                    tee: true,
-                    tee_only: false,
-                    epsilon_budget_micro: None,
-                    files: vec![part.dir.join("patients.csv"), part.dir.join("conditions.csv")],
-                },
+                &share_spec(owner, part),
                 false,
             )
             .await?;

@@ -17,7 +17,7 @@ use strongroom_contract::sharing::{
 };
 use strongroom_identity::{Member, Role};
 use strongroom_node::{Node, RunningNode};
-use strongroom_tee::{Platform, SIM_WARNING, SimPlatform};
+use strongroom_tee::{Platform, SIM_WARNING};
 
 use super::{
     CONDITION_CODE, DemoArgs, Org, Step, answer, bogus_id, enroll, make_org, node_settings,
@@ -25,6 +25,7 @@ use super::{
 };
 use crate::commands::flow::{self, DatasetSpec};
 use crate::commands::net::{insecure_sim_policy, org_data_key, result_key};
+use crate::commands::worker::sim_worker;
 
 /// Where `scripts/build-algorithms.sh` puts the count-by-group example.
 const COUNT_BY_GROUP: &str = "target/algorithms/wasm32-unknown-unknown/release/count_by_group.wasm";
@@ -39,6 +40,27 @@ pub(crate) fn worker_policy() -> String {
          allow_simulated = true\n\n[[allow]]\nplatform = \"sim\"\nmeasurement = \"{}\"\n",
         worker_identity().measurement()
     )
+}
+
+/// A hospital's share, put for attested workers too (`--tee`), with k = 11.
+pub(crate) fn share_spec(owner: &Member, part: &strongroom_compute::split::Part) -> DatasetSpec {
+    DatasetSpec {
+        name: format!("Patients of {}", owner.msp_id()),
+        kind: DatasetKind::Csv,
+        description: "Synthea patients with their conditions (SNOMED-CT)".into(),
+        labels: vec!["ehr".into(), "multi-site".into()],
+        purposes: vec!["research".into()],
+        consent_expires_at_ms: None,
+        min_cell_size: Some(11),
+        time_column: None,
+        tee: true,
+        tee_only: false,
+        epsilon_budget_micro: None,
+        files: vec![
+            part.dir.join("patients.csv"),
+            part.dir.join("conditions.csv"),
+        ],
+    }
 }
 
 /// Runs the multi-party demo in `base`.
@@ -131,14 +153,6 @@ struct People<'a> {
     lab_dir: &'a Path,
 }
 
-pub(crate) fn sim_worker() -> Result<SimPlatform> {
-    let mut secret = [0u8; 32];
-    strongroom_crypto::provider::default_provider()
-        .fill_random(&mut secret)
-        .map_err(|e| anyhow!("random: {e}"))?;
-    Ok(SimPlatform::new(&worker_identity(), &secret)?)
-}
-
 async fn flow_steps(
     step: &mut Step,
     base: &Path,
@@ -158,30 +172,8 @@ async fn flow_steps(
     let mut datasets = Vec::new();
     for ((org, owner), part) in people.hospitals.iter().zip(parts) {
         let org_key = org_data_key(&org.dir)?;
-        let put = flow::put_dataset(
-            &client,
-            owner,
-            &org_key,
-            &DatasetSpec {
-                name: format!("Patients of {}", owner.msp_id()),
-                kind: DatasetKind::Csv,
-                description: "Synthea patients with their conditions (SNOMED-CT)".into(),
-                labels: vec!["ehr".into(), "multi-site".into()],
-                purposes: vec!["research".into()],
-                consent_expires_at_ms: None,
-                min_cell_size: Some(11),
-                time_column: None,
-                tee: true,
-                tee_only: false,
-                epsilon_budget_micro: None,
-                files: vec![
-                    part.dir.join("patients.csv"),
-                    part.dir.join("conditions.csv"),
-                ],
-            },
-            false,
-        )
-        .await?;
+        let put =
+            flow::put_dataset(&client, owner, &org_key, &share_spec(owner, part), false).await?;
         step.say(&format!(
             "{}: dataset {} (ledger entry {}); key wrapped to its own data key and to the core's key-release key",
             owner.msp_id(),

@@ -1,6 +1,5 @@
 //! What a task's parties see: `get_task`, `read_result`, `list_my_tasks`.
 
-use super::run::party_executor;
 use super::{TEE_QUEUE_PREFIX, claim_holds, load_task, result_key, status_name, task_key};
 use crate::sharing::check::{self};
 use crate::sharing::dataset::{core_bytes, load_body, read_core};
@@ -190,7 +189,7 @@ pub(crate) fn list_mine(
                 let claimed = task.claimant.as_ref().is_some_and(|c| is(caller, c));
                 // Running too: a query's ledger time does not move, so the workers
                 // judge by the lease in the view when to claim it again.
-                let tee_claimable = party_executor(&task, caller);
+                let tee_claimable = task.tee_executor(caller);
                 (task.status == TaskStatus::Approved && task.owner_executor(caller))
                     || tee_claimable
                     || (task.status == TaskStatus::Running && claimed)

@@ -12,9 +12,7 @@ use crate::sharing::dataset::load_body;
 use crate::sharing::store::{EXECUTOR, ResultRecord, TaskRecord, encode, is, party};
 use crate::sharing::view::{AuditAction, ClaimEvidence, ReleasedTo, TaskStatus};
 use crate::sharing::{Tx, audit, budget, reply};
-use crate::{
-    Attestation, Caller, ContractError, KEY_RELEASE_RECIPIENT, KeyRelease, State, TxContext,
-};
+use crate::{Attestation, ContractError, KEY_RELEASE_RECIPIENT, KeyRelease, State, TxContext};
 
 /// How long a TEE claim holds against other workers when the claim names no lease
 /// (15 minutes of ledger time).
@@ -29,13 +27,6 @@ fn attestation_for<'a>(ctx: &'a TxContext, task: &TaskRecord) -> Option<&'a Atte
     ctx.attestation
         .as_ref()
         .filter(|a| hex::encode(a.config_hash) == task.config_hash)
-}
-
-/// Whether `caller` is an executor of an organization that is a party to the task: the
-/// requester's or an input owner's. Only they may run a TEE task, so that no other
-/// organization learns that it exists.
-pub(super) fn party_executor(task: &TaskRecord, caller: &Caller) -> bool {
-    task.tee_executor(caller)
 }
 
 /// Whether a running TEE task's lease ran out at ledger time `now`: another attested
@@ -66,7 +57,7 @@ pub(crate) fn claim(
         ExecutionMode::OwnerSide => task.owner_executor(caller),
         ExecutionMode::Tee => {
             attested.is_some()
-                && party_executor(&task, caller)
+                && task.tee_executor(caller)
                 && (task.status == TaskStatus::Approved
                     || is_claimant
                     || lease_ran_out(&task, tx.now))
