@@ -2,11 +2,23 @@
 //! [`EnclaveResponse`], with no I/O and no clock. This module holds the core's life
 //! cycle (secrets, evidence, joining, snapshots); [`crate::execute`] what it does with
 //! requests.
+//!
+//! # Joining
+//!
+//! A new core (`PrepareJoin`) makes a one-time X25519 key and evidence whose report
+//! data is [`join_report_data`] of that key. A core that holds the secrets
+//! (`JoinRequest`) verifies the evidence under the consortium's **node policy**, the
+//! `cfg/node-policy` key of its state (TOML, the format of `docs/attestation.md`; set
+//! at genesis and replaced only by governance, `set_node_policy`), at the ledger time
+//! of the last entry it applied; checks that the evidence binds the key; and only then
+//! wraps the service secrets to it. Without a node policy on the ledger no core joins.
+//! The host has no say in which code joins: the policy it passes to [`Enclave::new`]
+//! is not used.
 
 use std::collections::HashMap;
 
 use sha2::{Digest, Sha256};
-use strongroom_contract::Contract;
+use strongroom_contract::{Contract, State};
 use strongroom_crypto::hpke::{self, KemId, PrivateKey, PublicKey, WrappedKey};
 use strongroom_crypto::provider::{CryptoProvider, default_provider};
 use strongroom_identity::{MemberIdentity, verify_root};
@@ -28,6 +40,8 @@ const SEAL_AAD: &[u8] = b"strongroom/enclave/sealed-secrets/v1";
 const EVIDENCE_DOMAIN: &[u8] = b"strongroom/enclave/evidence/v3";
 const JOIN_DOMAIN: &[u8] = b"strongroom/enclave/join/v1";
 const JOIN_INFO: &[u8] = b"strongroom/enclave/join-secrets/v1";
+/// The core-state key of the node policy (TOML text, `docs/attestation.md`).
+pub(crate) const NODE_POLICY_KEY: &[u8] = b"cfg/node-policy";
 
 /// The report data of a core's evidence: SHA-256 over
 /// `"strongroom/enclave/evidence/v3"`, the signing key, the transaction key, the
@@ -62,6 +76,19 @@ pub fn join_report_data(joiner_key: &[u8]) -> ReportData {
     report_data(JOIN_DOMAIN, &[joiner_key])
 }
 
+/// The node policy in the core's state: `None` when the consortium has set none.
+fn node_policy(core: &dyn State) -> Result<Option<Policy>, EnclaveError> {
+    let Some(text) = core.get_ref(NODE_POLICY_KEY) else {
+        return Ok(None);
+    };
+    // Checked when it was set; a policy this build no longer reads refuses every join.
+    std::str::from_utf8(&text)
+        .map_err(|e| e.to_string())
+        .and_then(|text| Policy::from_toml(text).map_err(|e| e.to_string()))
+        .map(Some)
+        .map_err(|e| EnclaveError::Attestation(format!("the node policy on the ledger: {e}")))
+}
+
 fn report_data(domain: &[u8], parts: &[&[u8]]) -> ReportData {
     let mut hasher = Sha256::new();
     hasher.update(domain);
@@ -78,7 +105,6 @@ fn report_data(domain: &[u8], parts: &[&[u8]]) -> ReportData {
 pub struct Enclave {
     pub(crate) platform: Box<dyn Platform>,
     pub(crate) contract: Box<dyn Contract>,
-    policy: Policy,
     pub(crate) provider: &'static dyn CryptoProvider,
     pub(crate) secrets: Option<Secrets>,
     pending_join: Option<PrivateKey>,
@@ -105,13 +131,14 @@ impl std::fmt::Debug for Enclave {
 }
 
 impl Enclave {
-    /// A core on `platform` running `contract`, admitting joiners under `policy`. It
-    /// holds no secret until `Genesis`, `Unseal` or `Join`.
-    pub fn new(platform: Box<dyn Platform>, contract: Box<dyn Contract>, policy: Policy) -> Self {
+    /// A core on `platform` running `contract`. It holds no secret until `Genesis`,
+    /// `Unseal` or `Join`. Joining cores are verified under the node policy the
+    /// consortium recorded on the ledger ([`EnclaveRequest::JoinRequest`]), never under
+    /// one the host supplies.
+    pub fn new(platform: Box<dyn Platform>, contract: Box<dyn Contract>) -> Self {
         Self {
             platform,
             contract,
-            policy,
             provider: default_provider(),
             secrets: None,
             pending_join: None,
@@ -221,6 +248,16 @@ impl Enclave {
                 )));
             }
         }
+        for (field, policy) in [
+            ("node_policy", &constitution.node_policy),
+            ("worker_policy", &constitution.worker_policy),
+        ] {
+            if let Some(policy) = policy {
+                governance::check_policy(policy).map_err(|reason| {
+                    EnclaveError::InvalidConstitution(format!("{field}: {reason}"))
+                })?;
+            }
+        }
         let count = constitution.organizations.len();
         match constitution.threshold {
             governance::Threshold::AtLeast { organizations: n }
@@ -324,6 +361,8 @@ impl Enclave {
         })
     }
 
+    /// Wraps the service secrets to `joiner_key` if `evidence` verifies under the
+    /// node policy on the ledger, at the last applied entry's time, and binds the key.
     fn join_request(
         &self,
         evidence: &EvidenceMessage,
@@ -331,13 +370,26 @@ impl Enclave {
         joiner_key: &[u8],
     ) -> Result<EnclaveResponse, EnclaveError> {
         let secrets = self.secrets()?;
+        if self.state.applied.is_none() {
+            return Err(EnclaveError::OutOfOrder(
+                "no entry applied yet: a join is verified under the node policy on the ledger"
+                    .into(),
+            ));
+        }
+        let policy = node_policy(self.state.core_state())?.ok_or_else(|| {
+            EnclaveError::Attestation(
+                "the consortium has set no node policy: no node may join until governance \
+                 sets one (set_node_policy)"
+                    .into(),
+            )
+        })?;
         let collateral = collateral
             .parse()
             .map_err(|e| EnclaveError::Attestation(format!("collateral: {e}")))?;
         let claims = strongroom_tee::verify(
             &Evidence::from(evidence),
             &collateral,
-            &self.policy,
+            &policy,
             time_of(self.state.applied.map_or(0, |a| a.timestamp_ms)),
         )
         .map_err(|e| EnclaveError::Attestation(e.to_string()))?;
@@ -428,6 +480,7 @@ impl Enclave {
             &mut core,
             &organizations,
             record.constitution.threshold,
+            record.constitution.node_policy.as_deref(),
             record.constitution.worker_policy.as_deref(),
         )
         .map_err(|e| EnclaveError::InvalidConstitution(e.to_string()))?;

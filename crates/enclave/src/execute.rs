@@ -313,6 +313,7 @@ impl Enclave {
                     invocation,
                     ctx.timestamp_ms,
                     ctx.sequence,
+                    &self.entropy(ctx.sequence)?,
                     &mut overlay,
                 );
                 core_writes(result, overlay, &mut writes)

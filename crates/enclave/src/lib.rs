@@ -16,7 +16,8 @@
 //!
 //! They leave the core only sealed to the platform ([`strongroom_tee::Platform::seal`],
 //! for the host to store) or HPKE-wrapped to a joining core whose evidence verified
-//! under the policy and binds the key they are wrapped to. The core's evidence binds
+//! under the consortium's node policy (on the ledger, set by governance) and binds the
+//! key they are wrapped to. The core's evidence binds
 //! the hash of its public keys ([`evidence_report_data`]).
 //!
 //! # A transaction
@@ -53,11 +54,12 @@
 //!
 //! // INSECURE SIMULATION platform, for the example.
 //! let platform = SimPlatform::new(&CodeIdentity::of_this_build(), &[7u8; 32])?;
-//! let mut core = Enclave::new(Box::new(platform), Box::new(KvContract), Policy::new());
+//! let mut core = Enclave::new(Box::new(platform), Box::new(KvContract));
 //!
 //! let constitution = Constitution {
 //!     organizations: vec![Organization::from_der("Org1MSP", ca.cert_der())?],
 //!     threshold: Default::default(),
+//!     node_policy: None,
 //!     worker_policy: None,
 //! };
 //! let EnclaveResponse::Genesis { ledger_payload, public_keys, .. } =

@@ -200,8 +200,13 @@ pub enum EnclaveRequest {
         wrapped: Vec<u8>,
     },
     /// On a core that holds the secrets: wraps them to `joiner_key` if `evidence`
-    /// verifies under the policy and binds `joiner_key` (see
-    /// [`crate::join_report_data`]).
+    /// verifies under the consortium's node policy (the `cfg/node-policy` key of the
+    /// state: set at genesis, [`Constitution::node_policy`], and replaced by governance,
+    /// [`ProposedChange::SetNodePolicy`](crate::governance::ProposedChange::SetNodePolicy))
+    /// at the time of the last applied entry, and binds `joiner_key` (see
+    /// [`crate::join_report_data`]). Refused ([`EnclaveError::Attestation`]) while
+    /// the consortium has no node policy, and ([`EnclaveError::OutOfOrder`]) before
+    /// the genesis entry is applied.
     JoinRequest {
         /// The joiner's evidence.
         evidence: EvidenceMessage,

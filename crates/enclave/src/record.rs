@@ -59,6 +59,11 @@ pub struct Constitution {
     /// How many organizations' votes carry a proposal (default: a majority).
     #[serde(default)]
     pub threshold: Threshold,
+    /// The node policy (TOML, the same format as the worker policy): which platforms
+    /// and core measurements may join the service and receive its secrets. None: no
+    /// node may join until governance sets one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_policy: Option<String>,
     /// The worker policy (TOML, as `docs/attestation.md` describes): which platforms
     /// and worker measurements may receive data keys. None: no worker may, until
     /// governance sets one.

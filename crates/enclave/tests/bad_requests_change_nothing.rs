@@ -321,6 +321,37 @@ fn a_worker_policy_that_does_not_parse_is_refused_naming_the_field() {
 }
 
 #[test]
+fn a_node_policy_that_does_not_parse_is_refused_naming_the_field() {
+    let mut s = Setup::new();
+    let constitution =
+        |s: &mut Setup| ask(s, Body::Governance(br#"{"op":"constitution"}"#.to_vec()));
+    let before = constitution(&mut s);
+    assert!(
+        before.contains(r#""node_policy":"allow_simulated"#),
+        "{before}"
+    );
+    let propose = PreparedRequest::governance(
+        &s.key,
+        &s.w.admin,
+        Purpose::Transaction,
+        br#"{"op":"propose","change":{"change":"set_node_policy","policy":"[[allow]]\nplatform = \"sim\"\nmeasurement = \"not hex\""}}"#.to_vec(),
+    )
+    .unwrap();
+    let reason = commit_refused(&mut s, &propose);
+    assert!(
+        reason.starts_with("invalid invocation: change.policy"),
+        "{reason}"
+    );
+    // No proposal was made, and the node policy is the one genesis recorded.
+    let proposals = ask(
+        &mut s,
+        Body::Governance(br#"{"op":"list_proposals"}"#.to_vec()),
+    );
+    assert!(proposals.contains(r#""items":[]"#), "{proposals}");
+    assert_eq!(constitution(&mut s), before);
+}
+
+#[test]
 fn a_core_key_with_a_bad_usage_policy_is_refused_naming_the_field() {
     let mut s = Setup::new();
     let create = PreparedRequest::keys(

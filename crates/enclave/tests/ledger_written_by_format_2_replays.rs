@@ -16,7 +16,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use common::{Ledger, code, platform, sim_policy};
+use common::{Ledger, code, platform};
 use serde_json::{Value, json};
 use strongroom_contract::sharing::SharingContract;
 use strongroom_enclave::request::{Body, PreparedRequest, Purpose};
@@ -35,11 +35,7 @@ fn fixture_dir() -> PathBuf {
 }
 
 fn sharing_core() -> Enclave {
-    Enclave::new(
-        Box::new(platform(&code())),
-        Box::new(SharingContract),
-        sim_policy(),
-    )
+    Enclave::new(Box::new(platform(&code())), Box::new(SharingContract))
 }
 
 /// Entries as `u32` length and encoding, one after the other.
@@ -211,6 +207,7 @@ fn write_the_fixture() {
             .map(|o| Organization::from_der(o.ca.msp_id(), o.ca.cert_der()).unwrap())
             .collect(),
         threshold: Default::default(),
+        node_policy: None,
         worker_policy: None,
     };
     let EnclaveResponse::Genesis {

@@ -64,6 +64,7 @@ impl Consortium {
                 .map(|ca| Organization::from_der(ca.msp_id(), ca.cert_der()).unwrap())
                 .collect(),
             threshold: Default::default(),
+            node_policy: Some(common::node_policy(&[&common::code()])),
             worker_policy: None,
         };
         let mut core = core();

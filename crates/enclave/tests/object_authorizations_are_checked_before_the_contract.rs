@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{Ledger, World, code, commit, error, execute, genesis, platform, sim_policy, world};
+use common::{Ledger, World, code, commit, error, execute, genesis, platform, world};
 use strongroom_contract::{
     Caller, Contract, ContractError, KvContract, ObjectAccess, ObjectGrant, ObjectPurpose, State,
     TxContext,
@@ -63,11 +63,7 @@ impl Contract for OneObject {
 /// A world and a started core running `OneObject`, its endpoint bound to `NODE`.
 fn started() -> (World, Enclave, Ledger, Vec<u8>, u64) {
     let w = world();
-    let mut core = Enclave::new(
-        Box::new(platform(&code())),
-        Box::new(OneObject),
-        sim_policy(),
-    );
+    let mut core = Enclave::new(Box::new(platform(&code())), Box::new(OneObject));
     let g = genesis(&mut core, &w.constitution);
     let mut ledger = Ledger::default();
     let ctx = ledger.next_ctx(w.now_ms);

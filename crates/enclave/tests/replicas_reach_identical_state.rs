@@ -1,14 +1,16 @@
 //! Two cores (the second joined through attested evidence) executing the same committed
-//! entries write byte-identical ledger entries and reach the same state digest; a core
-//! rebuilt from a snapshot plus the entries after it, or from the whole ledger, reaches
-//! the same digest. Time comes from the entries, so a replay months later agrees.
+//! entries write byte-identical ledger entries and reach the same state digest, also
+//! when a transaction creates a key held in the state; a core rebuilt from a snapshot
+//! plus the entries after it, or from the whole ledger, reaches the same digest. Time
+//! comes from the entries, so a replay months later agrees.
 #![allow(clippy::unwrap_used)]
 
 mod common;
 
 use common::{Ledger, commit, core, digest, execute, genesis, join, world};
 use strongroom_contract::NoopContract;
-use strongroom_enclave::request::{PreparedRequest, Reply};
+use strongroom_enclave::keys::KeyView;
+use strongroom_enclave::request::{PreparedRequest, Purpose, Reply};
 use strongroom_enclave::{Enclave, EnclaveRequest, EnclaveResponse, ExecuteContext, RecordKind};
 
 #[test]
@@ -17,7 +19,6 @@ fn joined_replica_writes_identical_entries_and_state() {
     let mut a = core();
     let mut b = core();
     let g = genesis(&mut a, &w.constitution);
-    join(&mut a, &mut b);
     let key = &g.public_keys.transaction_key;
 
     let payloads = [
@@ -30,6 +31,8 @@ fn joined_replica_writes_identical_entries_and_state() {
     let mut ledger = Ledger::default();
     let ctx = ledger.next_ctx(w.now_ms);
     let ea = execute(&mut a, &ctx, &g.ledger_payload);
+    // `b` joins under the node policy that `a` read from the genesis entry.
+    join(&mut a, &mut b);
     let eb = execute(&mut b, &ctx, &g.ledger_payload);
     assert_eq!(ea.ledger_payload, eb.ledger_payload);
     ledger.push(&ctx, ea.kind, ea.ledger_payload);
@@ -166,7 +169,6 @@ fn replay_applies_the_recorded_writes_whatever_contract_the_replaying_core_runs(
     let mut c = Enclave::new(
         Box::new(common::platform(&common::code())),
         Box::new(NoopContract),
-        common::sim_policy(),
     );
     c.handle(EnclaveRequest::Unseal { sealed: g.sealed });
     for entry in &ledger.entries {
@@ -218,4 +220,56 @@ fn replay_refuses_a_nonce_its_state_already_holds_and_a_moved_entry() {
         common::error(response),
         strongroom_enclave::EnclaveError::InvalidLedgerData(_)
     ));
+}
+
+#[test]
+fn replicas_creating_core_keys_store_identical_keys() {
+    let w = world();
+    let (mut a, mut ledger, g) = common::started(&w);
+    let mut b = core();
+    join(&mut a, &mut b);
+    assert!(matches!(
+        b.handle(EnclaveRequest::from(&ledger.entries[0])),
+        EnclaveResponse::Replayed { .. }
+    ));
+    assert_eq!(digest(&mut a), digest(&mut b));
+    let key = &g.public_keys.transaction_key;
+    let mut public_keys = Vec::new();
+    for (i, kind) in ["aes_256_gcm", "ecdsa_p256", "ecdsa_p256"]
+        .iter()
+        .enumerate()
+    {
+        let create = PreparedRequest::keys(
+            key,
+            &w.alice,
+            Purpose::Transaction,
+            format!(
+                r#"{{"op":"create_key","kind":"{kind}","usage":[{{"msp_id":"Org1MSP","roles":["owner"]}}]}}"#
+            )
+            .into_bytes(),
+        )
+        .unwrap();
+        let ctx = ledger.next_ctx(w.now_ms + 1 + i as u64);
+        let ea = execute(&mut a, &ctx, &create.payload);
+        let eb = execute(&mut b, &ctx, &create.payload);
+        assert_eq!(
+            digest(&mut a),
+            digest(&mut b),
+            "the replicas stored different {kind} keys"
+        );
+        assert_eq!(ea.ledger_payload, eb.ledger_payload);
+        let (Reply::Accept(ra), Reply::Accept(rb)) = (
+            create.open_response(&ea.response).unwrap(),
+            create.open_response(&eb.response).unwrap(),
+        ) else {
+            panic!("create_key refused")
+        };
+        let view: KeyView = serde_json::from_slice(&ra).unwrap();
+        assert_eq!(view, serde_json::from_slice::<KeyView>(&rb).unwrap());
+        public_keys.push(view.public_key);
+        ledger.push(&ctx, ea.kind, ea.ledger_payload);
+    }
+    // Each new key is its own: the two ECDSA keys differ.
+    assert!(public_keys[1].is_some());
+    assert_ne!(public_keys[1], public_keys[2]);
 }

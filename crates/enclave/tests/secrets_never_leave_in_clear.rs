@@ -91,10 +91,7 @@ fn sealed_secrets_open_only_for_the_same_measurement() {
         }),
         EnclaveResponse::PublicKeys { public_keys } if public_keys == g.public_keys
     ));
-    let mut patched = core_with(
-        &CodeIdentity::new("strongroom-enclave", "test", "patched"),
-        sim_policy(),
-    );
+    let mut patched = core_with(&CodeIdentity::new("strongroom-enclave", "test", "patched"));
     assert!(matches!(
         error(patched.handle(EnclaveRequest::Unseal { sealed: g.sealed })),
         EnclaveError::Platform(_)

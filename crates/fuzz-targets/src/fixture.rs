@@ -142,6 +142,18 @@ pub fn sim_policy() -> Policy {
         .with_allowed(PlatformKind::Sim, MeasurementPattern::Exact(measurement))
 }
 
+/// [`sim_policy`] as TOML: the node policy the fixture's consortium records, so that
+/// join requests reach the verification of their evidence.
+pub fn sim_node_policy() -> String {
+    let measurement = sim_platform()
+        .measurement()
+        .expect("the sim platform always has a measurement");
+    format!(
+        "allow_simulated = true\n\n[[allow]]\nplatform = \"sim\"\nmeasurement = \"{}\"\n",
+        measurement.to_hex()
+    )
+}
+
 /// A sim platform running [`code`].
 pub fn sim_platform() -> SimPlatform {
     SimPlatform::new(&code(), &HOST_SECRET).expect("a 32-byte host secret is long enough")
@@ -152,17 +164,14 @@ pub fn core() -> &'static CoreFixture {
     static CORE: OnceLock<CoreFixture> = OnceLock::new();
     CORE.get_or_init(|| {
         let ids = identities();
-        let mut core = Enclave::new(
-            Box::new(sim_platform()),
-            Box::new(SharingContract),
-            sim_policy(),
-        );
+        let mut core = Enclave::new(Box::new(sim_platform()), Box::new(SharingContract));
         let constitution = Constitution {
             organizations: vec![
                 Organization::from_der("Org1MSP", ids.org1.cert_der()).expect("Org1 root"),
                 Organization::from_der("Org2MSP", ids.org2.cert_der()).expect("Org2 root"),
             ],
             threshold: Threshold::default(),
+            node_policy: Some(sim_node_policy()),
             worker_policy: None,
         };
         let EnclaveResponse::Genesis {

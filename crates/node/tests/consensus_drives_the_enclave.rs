@@ -14,7 +14,7 @@ use strongroom_enclave::{Constitution, Enclave, EnclaveRequest, EnclaveResponse,
 use strongroom_identity::{OrgCa, Role, Validity};
 use strongroom_ledger::{EntryKind, SignatureSchedule, verify_ledger};
 use strongroom_node::{EnclaveApplier, EnclaveSigner, SharedEnclave};
-use strongroom_tee::{CodeIdentity, Policy, SimPlatform};
+use strongroom_tee::{CodeIdentity, SimPlatform};
 
 fn core() -> SharedEnclave {
     // INSECURE SIMULATION platform (test only).
@@ -22,7 +22,6 @@ fn core() -> SharedEnclave {
     Arc::new(Mutex::new(Enclave::new(
         Box::new(platform),
         Box::new(KvContract),
-        Policy::new(),
     )))
 }
 
@@ -55,6 +54,7 @@ async fn transactions_flow_through_raft_into_the_enclave_and_survive_restart() {
         organizations: vec![Organization::from_der("Org1MSP", ca.cert_der()).unwrap()],
         threshold: Default::default(),
         worker_policy: None,
+        node_policy: None,
     };
     let EnclaveResponse::Genesis {
         ledger_payload,

@@ -29,7 +29,8 @@ pub enum GovernanceCommand {
     List(Common),
     /// One proposal.
     Show(ShowArgs),
-    /// The organizations, the voting threshold and the revoked certificates now.
+    /// The organizations, the voting threshold, the revoked certificates and the node
+    /// and worker policies now.
     Constitution(Common),
 }
 
@@ -42,11 +43,25 @@ pub enum ProposeCommand {
     RemoveOrg(RemoveOrgArgs),
     /// Refuse every request signed with one member certificate.
     RevokeMember(RevokeArgs),
+    /// Replace the node policy: which platforms and core measurements may join the
+    /// service and receive its secrets (a core's evidence, checked with `attest
+    /// verify`, shows its measurement).
+    SetNodePolicy(NodePolicyArgs),
     /// Change how many organizations must vote for a proposal.
     SetThreshold(ThresholdArgs),
     /// Replace the worker policy: which platforms and worker measurements the core
     /// releases data keys to (`worker measurement` prints a build's).
     SetWorkerPolicy(WorkerPolicyArgs),
+}
+
+/// Arguments of `governance propose set-node-policy`.
+#[derive(Debug, Args)]
+pub struct NodePolicyArgs {
+    #[command(flatten)]
+    proposal: ProposalArgs,
+    /// The policy file (TOML, as docs/attestation.md describes).
+    #[arg(long, value_name = "FILE")]
+    file: PathBuf,
 }
 
 /// Arguments of `governance propose set-worker-policy`.
@@ -199,6 +214,9 @@ fn change_text(change: &ProposedChange) -> String {
                 &certificate_sha256[..16.min(certificate_sha256.len())]
             )
         }
+        ProposedChange::SetNodePolicy { policy } => {
+            format!("node policy ({} bytes of TOML)", policy.len())
+        }
         ProposedChange::SetThreshold { threshold } => {
             format!("threshold: {}", threshold_text(*threshold))
         }
@@ -231,16 +249,41 @@ fn constitution_text(c: &ConstitutionView) -> String {
     for revoked in &c.revoked {
         out.push_str(&format!("  {revoked}\n"));
     }
-    match &c.worker_policy {
-        None => out.push_str("worker policy: none (no worker gets a data key)\n"),
+    policy_text(
+        &mut out,
+        "node policy",
+        c.node_policy.as_deref(),
+        "no node may join",
+    );
+    policy_text(
+        &mut out,
+        "worker policy",
+        c.worker_policy.as_deref(),
+        "no worker gets a data key",
+    );
+    out
+}
+
+/// Appends `name` and its policy's lines to `out`, or says what having none means.
+fn policy_text(out: &mut String, name: &str, policy: Option<&str>, without: &str) {
+    match policy {
+        None => out.push_str(&format!("{name}: none ({without})\n")),
         Some(policy) => {
-            out.push_str("worker policy:\n");
+            out.push_str(&format!("{name}:\n"));
             for line in policy.lines() {
                 out.push_str(&format!("  {line}\n"));
             }
         }
     }
-    out
+}
+
+/// A policy file's text, checked to be a policy.
+fn read_policy(path: &std::path::Path) -> Result<String> {
+    let policy =
+        std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    strongroom_tee::Policy::from_toml(&policy)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok(policy)
 }
 
 fn expires_at(days: Option<u64>) -> Result<Option<u64>> {
@@ -287,6 +330,12 @@ fn change_of(command: &ProposeCommand) -> Result<(ProposedChange, &ProposalArgs)
                 &args.proposal,
             )
         }
+        ProposeCommand::SetNodePolicy(args) => (
+            ProposedChange::SetNodePolicy {
+                policy: read_policy(&args.file)?,
+            },
+            &args.proposal,
+        ),
         ProposeCommand::SetThreshold(args) => {
             let threshold = match (args.majority, args.at_least) {
                 (true, None) => Threshold::Majority,
@@ -295,13 +344,12 @@ fn change_of(command: &ProposeCommand) -> Result<(ProposedChange, &ProposalArgs)
             };
             (ProposedChange::SetThreshold { threshold }, &args.proposal)
         }
-        ProposeCommand::SetWorkerPolicy(args) => {
-            let policy = std::fs::read_to_string(&args.file)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
-            strongroom_tee::Policy::from_toml(&policy)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
-            (ProposedChange::SetWorkerPolicy { policy }, &args.proposal)
-        }
+        ProposeCommand::SetWorkerPolicy(args) => (
+            ProposedChange::SetWorkerPolicy {
+                policy: read_policy(&args.file)?,
+            },
+            &args.proposal,
+        ),
     })
 }
 

@@ -52,6 +52,13 @@ pub enum ProposedChange {
         /// SHA-256 of the certificate's DER, 64 lowercase hex digits.
         certificate_sha256: String,
     },
+    /// Replace the node policy: the platforms and core measurements whose evidence a
+    /// core accepts before it hands the service secrets to a joining node.
+    SetNodePolicy {
+        /// The policy, in the TOML format of attestation policies
+        /// (`docs/attestation.md`), at most 16 KiB.
+        policy: String,
+    },
     /// Change the voting threshold.
     SetThreshold {
         /// The new threshold.
@@ -97,8 +104,8 @@ pub enum GovernanceInvocation {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
 pub enum GovernanceQuery {
-    /// The organizations, the threshold and the revoked certificates. Answers
-    /// [`ConstitutionView`].
+    /// The organizations, the threshold, the revoked certificates and the node and
+    /// worker policies. Answers [`ConstitutionView`].
     Constitution,
     /// One proposal. Answers [`ProposalView`].
     GetProposal {
@@ -206,6 +213,8 @@ pub struct ConstitutionView {
     pub required: u32,
     /// SHA-256 of every revoked member certificate, hex, sorted.
     pub revoked: Vec<String>,
+    /// The node policy (TOML), if the consortium has one; without it no node may join.
+    pub node_policy: Option<String>,
     /// The worker policy (TOML), if the consortium has one; without it no worker gets
     /// a key.
     pub worker_policy: Option<String>,

@@ -2,16 +2,16 @@
 //! only when enough organizations vote for them.
 //!
 //! No single organization decides who belongs to the consortium. Adding or removing an
-//! organization, revoking a member's certificate and changing the voting threshold are
-//! [`ProposedChange`]s: an organization's `admin` proposes one (which counts as its
-//! organization's vote for it), the admins of the other organizations vote, one vote
-//! per organization (a later vote of the same organization replaces its earlier one),
-//! and the change is enacted in the transaction whose vote reaches the threshold
-//! ([`Threshold`], by default a majority of the organizations; the threshold itself
-//! changes only by the same rule). A proposal is rejected once so many organizations
-//! voted against it that it can no longer pass, and expires (ledger time) if neither
-//! happens first: after 7 days by default, 30 at most. Only the votes of current
-//! organizations count.
+//! organization, revoking a member's certificate, changing the voting threshold and
+//! replacing the node or worker policy are [`ProposedChange`]s: an organization's
+//! `admin` proposes one (which counts as its organization's vote for it), the admins
+//! of the other organizations vote, one vote per organization (a later vote of the
+//! same organization replaces its earlier one), and the change is enacted in the
+//! transaction whose vote reaches the threshold ([`Threshold`], by default a majority
+//! of the organizations; the threshold itself changes only by the same rule). A
+//! proposal is rejected once so many organizations voted against it that it can no
+//! longer pass, and expires (ledger time) if neither happens first: after 7 days by
+//! default, 30 at most. Only the votes of current organizations count.
 //!
 //! What an enacted change does, from the ledger time of its entry on:
 //! - `add_organization`: the organization's root CA is trusted; its members' requests
@@ -20,6 +20,11 @@
 //!   refused (`signer_rejected`). Its datasets stay in the state; nobody of it can act.
 //! - `revoke_member`: requests signed with that certificate are refused (`revoked`),
 //!   whatever its validity.
+//! - `set_node_policy`: later join requests are verified under the new node policy
+//!   (at the ledger time of the last applied entry): a core whose measurement the new
+//!   policy does not admit no longer receives the service secrets. It does not take
+//!   them back from a core that joined before: a replaced policy governs admission, not
+//!   the nodes already admitted.
 //! - `set_threshold`: later tallies use the new threshold.
 //! - `set_worker_policy`: later attested transactions are verified under the new worker
 //!   policy ([`crate::worker`]); a worker the old policy accepted and the new one does
@@ -38,6 +43,7 @@
 //! | `cfg/threshold` | [`Threshold`], JSON |
 //! | `prop/<id>` | a proposal, JSON |
 //! | `rev/<certificate SHA-256, hex>` | a revocation (time and proposal), JSON |
+//! | `cfg/node-policy` | the node policy, TOML text |
 //! | `cfg/worker-policy` | the worker policy, TOML text |
 
 use std::collections::BTreeMap;
@@ -55,6 +61,7 @@ pub use api::{
 use strongroom_identity::{TrustStore, fingerprint, verify_root};
 use strongroom_tee::Policy;
 
+use crate::core::NODE_POLICY_KEY;
 use crate::worker::WORKER_POLICY_KEY;
 use time::OffsetDateTime;
 
@@ -204,14 +211,19 @@ pub(crate) fn genesis(
     core: &mut dyn State,
     organizations: &[(String, Vec<u8>)],
     threshold: Threshold,
+    node_policy: Option<&str>,
     worker_policy: Option<&str>,
 ) -> Result<(), ContractError> {
     for (msp_id, der) in organizations {
         core.put(organization_key(msp_id), der.clone());
     }
     core.put(THRESHOLD_KEY.to_vec(), json(&threshold)?);
+    if let Some(policy) = node_policy {
+        check_policy(policy).map_err(|e| invalid("node_policy", e))?;
+        core.put(NODE_POLICY_KEY.to_vec(), policy.as_bytes().to_vec());
+    }
     if let Some(policy) = worker_policy {
-        check_worker_policy(policy).map_err(|e| invalid("worker_policy", e))?;
+        check_policy(policy).map_err(|e| invalid("worker_policy", e))?;
         core.put(WORKER_POLICY_KEY.to_vec(), policy.as_bytes().to_vec());
     }
     Ok(())
@@ -290,6 +302,10 @@ fn check_change(change: &ProposedChange) -> Result<Option<Vec<u8>>, ContractErro
                 ))
             }
         }
+        ProposedChange::SetNodePolicy { policy } | ProposedChange::SetWorkerPolicy { policy } => {
+            check_policy(policy).map_err(|e| invalid("change.policy", e))?;
+            Ok(None)
+        }
         ProposedChange::SetThreshold { threshold } => match threshold {
             Threshold::AtLeast { organizations: 0 } => Err(invalid(
                 "change.threshold.organizations",
@@ -297,15 +313,11 @@ fn check_change(change: &ProposedChange) -> Result<Option<Vec<u8>>, ContractErro
             )),
             _ => Ok(None),
         },
-        ProposedChange::SetWorkerPolicy { policy } => {
-            check_worker_policy(policy).map_err(|e| invalid("change.policy", e))?;
-            Ok(None)
-        }
     }
 }
 
-/// Checks a worker policy's text: its size and that it parses as a policy.
-pub(crate) fn check_worker_policy(policy: &str) -> Result<(), String> {
+/// Checks a node or worker policy's text: its size and that it parses as a policy.
+pub(crate) fn check_policy(policy: &str) -> Result<(), String> {
     if policy.len() > MAX_POLICY {
         return Err("is larger than 16 KiB".into());
     }
@@ -345,6 +357,7 @@ fn applicable(state: &dyn State, change: &ProposedChange, now_ms: u64) -> Result
             }
             Ok(())
         }
+        ProposedChange::SetNodePolicy { .. } => Ok(()),
         ProposedChange::SetThreshold { threshold } => match threshold {
             Threshold::AtLeast { organizations: n }
                 if usize::try_from(*n).unwrap_or(usize::MAX) > organizations(state).len() =>
@@ -382,6 +395,9 @@ fn enact(
                 proposal: id.to_owned(),
             })?,
         ),
+        ProposedChange::SetNodePolicy { policy } => {
+            state.put(NODE_POLICY_KEY.to_vec(), policy.as_bytes().to_vec());
+        }
         ProposedChange::SetThreshold { threshold } => {
             state.put(THRESHOLD_KEY.to_vec(), json(threshold)?);
         }
@@ -590,6 +606,9 @@ pub(crate) fn query(
                 organizations,
                 threshold,
                 revoked: keys_under(state, REVOKED_PREFIX.as_bytes(), None, usize::MAX),
+                node_policy: state
+                    .get_ref(NODE_POLICY_KEY)
+                    .map(|text| String::from_utf8_lossy(&text).into_owned()),
                 worker_policy: state
                     .get_ref(WORKER_POLICY_KEY)
                     .map(|text| String::from_utf8_lossy(&text).into_owned()),

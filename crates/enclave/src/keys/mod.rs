@@ -12,6 +12,17 @@
 //! | key | value |
 //! |---|---|
 //! | `key/<id>` | the key: kind, secret, public key, creator, usage, time (JSON) |
+//!
+//! # Key material is deterministic
+//!
+//! Every replica executes a `create_key` transaction and must store the same key, so
+//! its material does not come from the core's random number generator: it is
+//! HKDF-SHA256 of the transaction's secret randomness (an HMAC of the entry's sequence
+//! under a key derived from the ledger secret, the randomness contracts get as
+//! `TxContext::entropy`), with salt `"strongroom/core-key/material/v1"` and info the
+//! key's kind and id. Only whoever holds the ledger secret can compute it, as only
+//! they can read the state that holds it. Randomness that reaches only a response (an
+//! encryption's nonce) still comes from the RNG.
 
 mod api;
 
@@ -35,6 +46,10 @@ const MAX_GRANTS: usize = 32;
 const ROLES: [&str; 5] = ["admin", "analyst", "auditor", "executor", "owner"];
 const AAD_DOMAIN: &[u8] = b"strongroom/core-key/v1/";
 const NONCE_LEN: usize = 12;
+const KEY_MATERIAL_SALT: &[u8] = b"strongroom/core-key/material/v1";
+/// Candidate P-256 scalars tried before giving up: one is out of range with a
+/// probability below 2^-32, so the second is practically never needed.
+const KEY_DERIVATION_ATTEMPTS: u32 = 16;
 
 #[derive(Serialize, Deserialize)]
 struct KeyRecord {
@@ -163,14 +178,65 @@ fn check_usage(usage: &[UsageGrant]) -> Result<(), ContractError> {
     Ok(())
 }
 
+/// The secret of a new key `id` of `kind` (the AES key, or the PKCS#8 DER of the ECDSA
+/// key), hex, and its public key (SEC1, hex): HKDF-SHA256 of the transaction's secret
+/// randomness `entropy`, so that every replica derives the same (see the
+/// [module docs](self)).
+fn derive_key(
+    provider: &dyn CryptoProvider,
+    kind: KeyKind,
+    id: &str,
+    entropy: &[u8; 32],
+) -> Result<(Zeroizing<String>, Option<String>), ContractError> {
+    let derive = |info: &[u8]| {
+        provider
+            .hkdf(HashAlgorithm::Sha256, KEY_MATERIAL_SALT, entropy, info, 32)
+            .map_err(|e| crypto("deriving the key", e))
+    };
+    match kind {
+        KeyKind::Aes256Gcm => {
+            let key = derive(&[b"aes-256-gcm/", id.as_bytes()].concat())?;
+            Ok((Zeroizing::new(hex::encode(&*key)), None))
+        }
+        KeyKind::EcdsaP256 => {
+            for attempt in 0..KEY_DERIVATION_ATTEMPTS {
+                let info = [
+                    b"ecdsa-p256/".as_slice(),
+                    id.as_bytes(),
+                    b"/",
+                    &attempt.to_be_bytes(),
+                ]
+                .concat();
+                let scalar = derive(&info)?;
+                // Zero or not below the group order: try the next candidate.
+                let Ok(key) = SigningKey::from_scalar_bytes(EcdsaCurve::P256, &scalar) else {
+                    continue;
+                };
+                let der = key
+                    .to_pkcs8_der()
+                    .map_err(|e| crypto("encoding the key", e))?;
+                return Ok((
+                    Zeroizing::new(hex::encode(&der)),
+                    Some(hex::encode(key.verifying_key().to_sec1_bytes())),
+                ));
+            }
+            Err(ContractError::Refused(
+                "deriving the key: no valid P-256 scalar".into(),
+            ))
+        }
+    }
+}
+
 /// Executes a key transaction for `caller` at ledger time `now_ms`; the entry's
-/// `sequence` names a new key.
+/// `sequence` names a new key, whose material comes from `entropy`, the transaction's
+/// secret randomness (the same at every replica).
 pub(crate) fn execute(
     provider: &dyn CryptoProvider,
     caller: &Caller,
     invocation: &[u8],
     now_ms: u64,
     sequence: u64,
+    entropy: &[u8; 32],
     state: &mut dyn State,
 ) -> Result<Vec<u8>, ContractError> {
     let invocation: KeyInvocation = serde_json::from_slice(invocation)
@@ -181,27 +247,8 @@ pub(crate) fn execute(
             if label.len() > MAX_LABEL {
                 return Err(invalid("label", "is larger than 256 bytes"));
             }
-            let (secret, public_key) = match kind {
-                KeyKind::Aes256Gcm => {
-                    let key = provider
-                        .random_key(32)
-                        .map_err(|e| crypto("generating the key", e))?;
-                    (Zeroizing::new(hex::encode(key.as_bytes())), None)
-                }
-                KeyKind::EcdsaP256 => {
-                    let key = provider
-                        .generate_signing_key(EcdsaCurve::P256)
-                        .map_err(|e| crypto("generating the key", e))?;
-                    let der = key
-                        .to_pkcs8_der()
-                        .map_err(|e| crypto("encoding the key", e))?;
-                    (
-                        Zeroizing::new(hex::encode(&der)),
-                        Some(hex::encode(key.verifying_key().to_sec1_bytes())),
-                    )
-                }
-            };
             let id = format!("key-{sequence:016x}");
+            let (secret, public_key) = derive_key(provider, kind, &id, entropy)?;
             let record = KeyRecord {
                 kind,
                 secret: secret.to_string(),

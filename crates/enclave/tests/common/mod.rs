@@ -44,6 +44,7 @@ pub fn world() -> World {
             Organization::from_der("Org2MSP", org2.cert_der()).unwrap(),
         ],
         threshold: Default::default(),
+        node_policy: Some(node_policy(&[&code()])),
         worker_policy: None,
     };
     World {
@@ -77,12 +78,26 @@ pub fn sim_policy() -> Policy {
     )
 }
 
-pub fn core_with(code: &CodeIdentity, policy: Policy) -> Enclave {
-    Enclave::new(Box::new(platform(code)), Box::new(KvContract), policy)
+/// A node policy (TOML) that admits simulated evidence of exactly these builds.
+pub fn node_policy(codes: &[&CodeIdentity]) -> String {
+    let mut text = String::from("allow_simulated = true\n");
+    for code in codes {
+        let measurement = platform(code).measurement().unwrap().to_hex();
+        text.push_str(&format!(
+            "\n[[allow]]\nplatform = \"sim\"\nmeasurement = \"{measurement}\"\n"
+        ));
+    }
+    text
+}
+
+/// A core running `code`. The host's policy is one that refuses everything: joiners
+/// are judged by the node policy on the ledger, not by it.
+pub fn core_with(code: &CodeIdentity) -> Enclave {
+    Enclave::new(Box::new(platform(code)), Box::new(KvContract))
 }
 
 pub fn core() -> Enclave {
-    core_with(&code(), sim_policy())
+    core_with(&code())
 }
 
 /// A ledger built the way the host builds it, signature entries signed by a core.

@@ -15,7 +15,7 @@ use strongroom_enclave::{
     Constitution, Enclave, EnclaveRequest, EnclaveResponse, ExecuteContext, Organization,
 };
 use strongroom_identity::{OrgCa, Role, Validity};
-use strongroom_tee::{CodeIdentity, Policy, SIM_WARNING, SimPlatform};
+use strongroom_tee::{CodeIdentity, SIM_WARNING, SimPlatform};
 use time::OffsetDateTime;
 
 /// Arguments of `bench enclave`.
@@ -58,10 +58,11 @@ pub fn run(args: &EnclaveBenchArgs) -> Result<()> {
     let ca = OrgCa::new("BenchMSP", validity)?;
     let member = ca.enroll_member("bench", Role::Analyst, validity)?;
     let platform = SimPlatform::new(&CodeIdentity::of_this_build(), &[0x5a; 32])?;
-    let mut core = Enclave::new(Box::new(platform), Box::new(NoopContract), Policy::new());
+    let mut core = Enclave::new(Box::new(platform), Box::new(NoopContract));
     let constitution = Constitution {
         organizations: vec![Organization::from_der("BenchMSP", ca.cert_der())?],
         threshold: Default::default(),
+        node_policy: None,
         worker_policy: None,
     };
     let EnclaveResponse::Genesis {
