@@ -44,6 +44,15 @@ pub enum ConsensusError {
     /// The node has stopped.
     #[error("the node has stopped")]
     Stopped,
+    /// This node had not applied a ledger entry within the time allowed (a follower
+    /// behind its leader).
+    #[error("this node had not applied ledger entry {sequence} after {waited_ms} ms")]
+    Lagging {
+        /// The entry waited for.
+        sequence: u64,
+        /// How long.
+        waited_ms: u64,
+    },
     /// A proposal is larger than the limit.
     #[error("proposal of {len} bytes exceeds the limit of {max}")]
     TooLarge {
@@ -61,6 +70,13 @@ impl ConsensusError {
         match self {
             Self::NotLeader { leader } => Self::NotLeader { leader: *leader },
             Self::Stopped => Self::Stopped,
+            Self::Lagging {
+                sequence,
+                waited_ms,
+            } => Self::Lagging {
+                sequence: *sequence,
+                waited_ms: *waited_ms,
+            },
             Self::TooLarge { len, max } => Self::TooLarge {
                 len: *len,
                 max: *max,

@@ -80,6 +80,7 @@ pub struct ConsensusNode {
     receipts: Receipts,
     ticker: JoinHandle<()>,
     dir: PathBuf,
+    durable: Durable,
     released: Vec<oneshot::Receiver<()>>,
 }
 
@@ -179,7 +180,7 @@ impl ConsensusNode {
             receipts.clone(),
         );
         let (proposals, queue) = mpsc::channel(MAX_BATCH_ENTRIES * 4);
-        let batcher = tokio::spawn(batch_loop(raft.clone(), durable, queue));
+        let batcher = tokio::spawn(batch_loop(raft.clone(), durable.clone(), queue));
         Ok(Self {
             raft,
             proposals,
@@ -188,6 +189,7 @@ impl ConsensusNode {
             receipts,
             ticker,
             dir: config.dir,
+            durable,
             released,
         })
     }
@@ -230,6 +232,35 @@ impl ConsensusNode {
     /// The data directory.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Waits until ledger entry `sequence` is applied and durable on this node (a
+    /// follower's read-your-writes), or `timeout` passes ([`ConsensusError::Lagging`]).
+    pub async fn wait_durable(
+        &self,
+        sequence: u64,
+        timeout: Duration,
+    ) -> Result<(), ConsensusError> {
+        match tokio::time::timeout(timeout, self.durable.wait_for(sequence)).await {
+            Ok(result) => result,
+            Err(_) => Err(ConsensusError::Lagging {
+                sequence,
+                waited_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+            }),
+        }
+    }
+
+    /// The current leader and where its peers reach it, if this node knows one.
+    pub fn leader(&self) -> Option<(NodeId, NodeAddr)> {
+        let metrics = self.raft.metrics();
+        let metrics = metrics.borrow();
+        let leader = metrics.current_leader?;
+        let addr = metrics
+            .membership_config
+            .membership()
+            .get_node(&leader)?
+            .clone();
+        Some((leader, addr))
     }
 
     /// Stops the node after everything acknowledged is on disk (it always is: nothing

@@ -64,4 +64,16 @@ pub enum NodeError {
     /// The request names something malformed (an object location, say).
     #[error("{0}")]
     BadRequest(String),
+    /// Joining the cluster failed: no member was reachable, or the cluster refused this
+    /// node's evidence.
+    #[error("join: {0}")]
+    Join(String),
+    /// The leader refused a write this follower forwarded.
+    #[error("the leader answered {status}: {}", String::from_utf8_lossy(body))]
+    Forwarded {
+        /// The leader's status.
+        status: u16,
+        /// Its reason.
+        body: Vec<u8>,
+    },
 }

@@ -3,16 +3,19 @@
 //!
 //! ```text
 //! Node::open(settings, contract)   data directory, genesis or unseal, consensus
-//! RunningNode::start(node, ...)    the API over TLS (docs/api.md)
+//! RunningNode::start(node, ...)    the API over TLS (docs/api.md), and the peer
+//!                                  listener of a cluster node (mutual TLS)
 //! RunningNode::shutdown()          graceful: requests in flight finish, files released
 //! ```
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod cluster;
 mod enclave_bridge;
 mod error;
 pub mod http;
+pub mod peer;
 mod server;
 mod service;
 mod settings;

@@ -72,6 +72,7 @@ pub struct RunningNode {
     handle: axum_server::Handle,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     ops: Option<OpsServer>,
+    peers: Option<crate::peer::PeerServer>,
     node: Arc<Node>,
     grace: Duration,
 }
@@ -159,12 +160,14 @@ impl RunningNode {
             }
             _ => None,
         };
+        let peers = crate::peer::PeerServer::start(node.clone())?;
         Ok(Self {
             addr,
             cert_pem,
             handle,
             server,
             ops,
+            peers,
             node,
             grace: Duration::from_millis(settings.shutdown_grace_ms),
         })
@@ -181,6 +184,11 @@ impl RunningNode {
         self.ops.as_ref().map(|ops| ops.addr)
     }
 
+    /// The address the peer listener (node-to-node) listens on, in a cluster.
+    pub fn peer_addr(&self) -> Option<SocketAddr> {
+        self.peers.as_ref().map(crate::peer::PeerServer::addr)
+    }
+
     /// The node's TLS certificate (PEM), for clients to trust.
     pub fn cert_pem(&self) -> &str {
         &self.cert_pem
@@ -194,6 +202,9 @@ impl RunningNode {
     /// Stops accepting connections, lets requests in flight finish (up to the grace
     /// period), then stops consensus once everything acknowledged is on disk.
     pub async fn shutdown(self) -> Result<(), NodeError> {
+        if let Some(peers) = self.peers {
+            peers.shutdown().await;
+        }
         self.handle.graceful_shutdown(Some(self.grace));
         if let Some(ops) = &self.ops {
             ops.handle.graceful_shutdown(Some(self.grace));

@@ -17,9 +17,12 @@ use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use strongroom_consensus::{Applied, ConsensusError, ConsensusNode, NodeConfig, Receipts};
+use strongroom_consensus::{
+    Applied, ConsensusError, ConsensusNode, NodeAddr, NodeConfig, Raft, Receipts,
+};
 use strongroom_contract::{Contract, ObjectAccess, ObjectPurpose};
 use strongroom_crypto::provider::{VerifyingKey, default_provider};
 use strongroom_enclave::request::Purpose;
@@ -30,9 +33,10 @@ use strongroom_enclave::{
 use strongroom_identity::read_certificate;
 use strongroom_ledger::{LedgerStore, SignatureSchedule};
 use strongroom_store::DatasetStore;
-use strongroom_tee::{CodeIdentity, Policy, SimPlatform};
+use strongroom_tee::{CodeIdentity, SimPlatform};
 use zeroize::Zeroizing;
 
+use crate::cluster::{Cluster, JoinAnswer, JoinBody};
 use crate::enclave_bridge::{EnclaveApplier, EnclaveSigner, SharedEnclave};
 use crate::error::NodeError;
 use crate::settings::NodeSettings;
@@ -76,7 +80,8 @@ struct SecretsFile {
     /// The service secrets sealed to the platform, hex.
     sealed: String,
     /// The genesis transaction, hex: proposed again if the node stopped before the
-    /// ledger recorded it.
+    /// ledger recorded it. Empty on a node that joined a cluster.
+    #[serde(default)]
     genesis: String,
 }
 
@@ -84,6 +89,7 @@ struct SecretsFile {
 /// directory, held exclusively.
 pub struct Node {
     consensus: ConsensusNode,
+    cluster: Option<Cluster>,
     core: SharedEnclave,
     preparer: Option<Preparer>,
     member_rate: u32,
@@ -188,6 +194,19 @@ fn lock_core(core: &SharedEnclave) -> std::sync::MutexGuard<'_, Enclave> {
     core.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// The organizations of the settings: MSP id and root CA certificate, DER.
+fn settings_roots(settings: &NodeSettings) -> Result<Vec<(String, Vec<u8>)>, NodeError> {
+    settings
+        .organizations
+        .iter()
+        .map(|org| {
+            read_certificate(&org.ca_cert)
+                .map(|der| (org.msp_id.clone(), der))
+                .map_err(|e| file_err(&org.ca_cert, e))
+        })
+        .collect()
+}
+
 fn constitution(settings: &NodeSettings) -> Result<Constitution, NodeError> {
     if settings.organizations.is_empty() {
         return Err(NodeError::Config {
@@ -204,18 +223,19 @@ fn constitution(settings: &NodeSettings) -> Result<Constitution, NodeError> {
                 .map_err(|e| file_err(&org.ca_cert, e))?,
         );
     }
-    let worker_policy = match &settings.worker_policy {
-        None => None,
+    let policy = |path: &Option<PathBuf>| match path {
+        None => Ok(None),
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| file_err(path, e))?;
             strongroom_tee::Policy::from_toml(&text).map_err(|e| file_err(path, e))?;
-            Some(text)
+            Ok::<_, NodeError>(Some(text))
         }
     };
     Ok(Constitution {
         organizations,
         threshold: Default::default(),
-        worker_policy,
+        worker_policy: policy(&settings.worker_policy)?,
+        node_policy: policy(&settings.node_policy)?,
     })
 }
 
@@ -234,11 +254,8 @@ impl Node {
         // INSECURE SIMULATION: validated above, the only platform outside a TEE.
         let platform = SimPlatform::new(&CodeIdentity::of_this_build(), &host_secret)
             .map_err(|e| NodeError::Enclave(e.to_string()))?;
-        let core: SharedEnclave = Arc::new(Mutex::new(Enclave::new(
-            Box::new(platform),
-            contract,
-            Policy::new(),
-        )));
+        let core: SharedEnclave = Arc::new(Mutex::new(Enclave::new(Box::new(platform), contract)));
+        let cluster = Cluster::from_settings(settings, settings_roots(settings)?)?;
         let secrets_path = dir.join(SECRETS_FILE);
         let (public_keys, genesis) = if secrets_path.exists() {
             let text =
@@ -257,6 +274,15 @@ impl Node {
                 }
                 other => return Err(NodeError::Enclave(format!("unseal: {other:?}"))),
             }
+        } else if let (Some(cluster), Some(contact)) = (&cluster, &settings.join) {
+            let (public_keys, sealed) = cluster.join(&core, contact).await?;
+            let file = SecretsFile {
+                sealed: hex::encode(&sealed),
+                genesis: String::new(),
+            };
+            let json = serde_json::to_vec_pretty(&file).map_err(|e| file_err(&secrets_path, e))?;
+            write_private_atomic(&secrets_path, &json)?;
+            (public_keys, Vec::new())
         } else {
             let constitution = constitution(settings)?;
             match lock_core(&core).handle(EnclaveRequest::Genesis { constitution }) {
@@ -289,18 +315,49 @@ impl Node {
             },
             ..NodeConfig::single(&dir)
         };
-        let consensus = ConsensusNode::start_single(
-            config,
-            EnclaveSigner::new(core.clone(), service),
-            EnclaveApplier::new(core.clone()),
-        )
-        .await?;
-        if consensus
-            .ledger()
-            .head()
-            .map_err(ConsensusError::from)?
-            .is_none()
+        let signer = EnclaveSigner::new(core.clone(), service);
+        let applier = EnclaveApplier::new(core.clone());
+        let consensus = match &cluster {
+            None => ConsensusNode::start_single(config, signer, applier).await?,
+            Some(cluster) => {
+                let config = NodeConfig {
+                    id: cluster.id,
+                    addr: cluster.advertise.clone(),
+                    election_timeout: cluster.election_timeout,
+                    ..config
+                };
+                // The founding node initializes a one-member cluster; joiners and
+                // restarting members wait to be contacted.
+                let bootstrap = (!genesis.is_empty()).then(|| {
+                    std::collections::BTreeMap::from([(
+                        cluster.id,
+                        NodeAddr {
+                            addr: cluster.advertise.clone(),
+                        },
+                    )])
+                });
+                let transport = cluster.peers.clone();
+                ConsensusNode::start(config, bootstrap, transport, signer, applier).await?
+            }
+        };
+        if !genesis.is_empty()
+            && consensus
+                .ledger()
+                .head()
+                .map_err(ConsensusError::from)?
+                .is_none()
         {
+            // Only the founding node has a genesis to propose, and it leads its
+            // one-member cluster once elected.
+            consensus
+                .raft()
+                .wait(Some(Duration::from_secs(30)))
+                .current_leader(
+                    cluster.as_ref().map_or(1, |c| c.id),
+                    "the founding node leads",
+                )
+                .await
+                .map_err(|e| NodeError::Consensus(ConsensusError::Raft(e.to_string())))?;
             consensus.propose(genesis).await?;
         }
         let store = DatasetStore::local(&dir.join(OBJECTS_DIR))?;
@@ -313,6 +370,7 @@ impl Node {
         }
         Ok(Self {
             consensus,
+            cluster,
             core,
             preparer,
             member_rate: settings.member_rate_per_second,
@@ -332,9 +390,38 @@ impl Node {
     /// its execution is short.
     /// A request over its member's rate is refused ([`NodeError::Throttled`]) and not
     /// ordered.
+    ///
+    /// On a follower the request is forwarded to the leader, and answered once its entry
+    /// is applied here too (see [`crate::cluster`]).
     pub async fn submit(&self, sealed: Vec<u8>) -> Result<Applied, NodeError> {
         self.prepare(&sealed, Purpose::Transaction)?;
+        crate::cluster::order(&self.consensus, self.cluster.as_ref(), sealed).await
+    }
+
+    /// Orders a sealed request a follower forwarded (already prepared there): only
+    /// here, never forwarded again.
+    pub async fn order_here(&self, sealed: Vec<u8>) -> Result<Applied, NodeError> {
         Ok(self.consensus.propose(sealed).await?)
+    }
+
+    /// This node's place in a cluster, if it runs in one.
+    pub fn cluster(&self) -> Option<&Cluster> {
+        self.cluster.as_ref()
+    }
+
+    /// The openraft handle (metrics, membership).
+    pub fn raft(&self) -> &Raft {
+        self.consensus.raft()
+    }
+
+    /// Where peers reach the current leader, if known.
+    pub fn leader_addr(&self) -> Option<String> {
+        self.consensus.leader().map(|(_, addr)| addr.addr)
+    }
+
+    /// Admits a joining node if the core accepts its evidence (see [`crate::cluster`]).
+    pub fn admit(&self, body: JoinBody) -> Result<JoinAnswer, NodeError> {
+        crate::cluster::admit(&self.core, &self.consensus, body)
     }
 
     fn prepare(&self, sealed: &[u8], purpose: Purpose) -> Result<(), NodeError> {

@@ -45,6 +45,12 @@ pub struct NodeSettings {
     /// exists (governance changes it); none: no worker may until governance sets one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub worker_policy: Option<PathBuf>,
+    /// The node policy file recorded at genesis (TOML, `docs/attestation.md`): which
+    /// platforms and node measurements may join the cluster and receive the service
+    /// secrets. Ignored once the ledger exists (governance changes it); none: no node
+    /// may join until governance sets one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node_policy: Option<PathBuf>,
     /// Largest JSON request body, in bytes.
     pub max_body_bytes: usize,
     /// Largest uploaded object, in bytes.
@@ -64,6 +70,26 @@ pub struct NodeSettings {
     pub signature_every_ms: u64,
     /// How long a graceful shutdown waits for requests in flight, in milliseconds.
     pub shutdown_grace_ms: u64,
+    /// This node's Raft id in its cluster (unique in the consortium).
+    pub node_id: u64,
+    /// Where the peer listener (node-to-node, mutual TLS) binds. None (the default):
+    /// the node runs alone, as a one-member cluster.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peer_listen: Option<SocketAddr>,
+    /// The `host:port` peers reach this node's peer listener at (default: `peer_listen`);
+    /// the node certificate must name the host.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peer_advertise: Option<String>,
+    /// This node's certificate, `<name>.pem` with `<name>.key.pem` beside it (issued by
+    /// its organization's CA, OU `node`); needed with `peer_listen`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node_certificate: Option<PathBuf>,
+    /// The peer address of a member to join the cluster through (first start only): the
+    /// node gets the service secrets by attestation instead of creating a genesis.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub join: Option<String>,
+    /// A cluster's election timeout in milliseconds (heartbeats every third of it).
+    pub election_timeout_ms: u64,
 }
 
 impl Default for NodeSettings {
@@ -77,6 +103,7 @@ impl Default for NodeSettings {
             tls_names: vec!["localhost".into(), "127.0.0.1".into()],
             organizations: Vec::new(),
             worker_policy: None,
+            node_policy: None,
             max_body_bytes: 2 * 1024 * 1024,
             max_object_bytes: 64 * 1024 * 1024 * 1024,
             rate_per_second: 50_000,
@@ -86,6 +113,12 @@ impl Default for NodeSettings {
             signature_every_entries: 1000,
             signature_every_ms: 200,
             shutdown_grace_ms: 10_000,
+            node_id: 1,
+            peer_listen: None,
+            peer_advertise: None,
+            node_certificate: None,
+            join: None,
+            election_timeout_ms: 500,
         }
     }
 }
@@ -139,6 +172,24 @@ impl NodeSettings {
         }
         if self.tls_names.is_empty() {
             return bad("tls_names: at least one name is needed");
+        }
+        if self.node_id == 0 {
+            return bad("node_id: must be positive");
+        }
+        if self.peer_listen.is_none()
+            && (self.join.is_some() || self.peer_advertise.is_some() || self.node_id != 1)
+        {
+            return bad(
+                "peer_listen: join, peer_advertise and node_id are for a cluster node, which needs a peer listener",
+            );
+        }
+        if self.peer_listen.is_some() && self.node_certificate.is_none() {
+            return bad(
+                "node_certificate: a cluster node needs its node certificate (issued by its organization's CA, OU node)",
+            );
+        }
+        if !(50..=60_000).contains(&self.election_timeout_ms) {
+            return bad("election_timeout_ms: must be between 50 and 60000");
         }
         Ok(())
     }

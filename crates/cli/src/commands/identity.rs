@@ -103,7 +103,7 @@ pub fn passphrase_from_env(var: Option<&str>) -> Result<Option<Zeroizing<String>
     }
 }
 
-fn validity(days: i64) -> Result<Validity> {
+pub(crate) fn validity(days: i64) -> Result<Validity> {
     if !(1..=36_500).contains(&days) {
         bail!("--days must be between 1 and 36500, got {days}");
     }

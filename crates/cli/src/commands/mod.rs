@@ -4,6 +4,7 @@ mod attest;
 mod bench;
 mod crypto;
 mod demo;
+pub(crate) mod devnet;
 mod flow;
 mod governance;
 mod identity;
@@ -27,6 +28,9 @@ pub enum Command {
     /// Run a node.
     #[command(subcommand)]
     Node(node::NodeCommand),
+    /// Start and stop a local consortium of several nodes on loopback.
+    #[command(subcommand)]
+    Devnet(devnet::DevnetCommand),
     /// Store encrypted datasets and register them with consent.
     #[command(subcommand)]
     Data(sharing::DataCommand),
@@ -82,6 +86,7 @@ pub fn run(command: Command) -> Result<()> {
     match command {
         Command::Demo(args) => demo::run(args),
         Command::Node(command) => node::run(command),
+        Command::Devnet(command) => devnet::run(command),
         Command::Data(command) => sharing::run_data(command),
         Command::Catalog(command) => sharing::run_catalog(command),
         Command::Algorithm(command) => sharing::run_algorithm(command),

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, anyhow};
 use clap::{Args, Subcommand};
 use strongroom_contract::sharing::SharingContract;
+use strongroom_identity::{OrgCa, SubjectAltName};
 use strongroom_node::{GenesisOrg, Node, NodeSettings, RunningNode};
 
 use super::net::block_on;
@@ -21,6 +22,30 @@ pub enum NodeCommand {
     /// Print the settings a start would use (defaults, file, environment, flags), as
     /// TOML, and exit.
     Config(NodeStartArgs),
+    /// Issue a node certificate for the peer listener of a cluster node: a P-256 key
+    /// and a certificate signed by the organization's CA (OU node, serverAuth and
+    /// clientAuth, the given names). Writes `NAME.pem` and `NAME.key.pem`.
+    Enroll(NodeEnrollArgs),
+}
+
+/// Arguments of `node enroll`.
+#[derive(Debug, Args)]
+pub struct NodeEnrollArgs {
+    /// Directory of the org CA (from `strongroom org init`).
+    #[arg(long, value_name = "DIR")]
+    ca: PathBuf,
+    /// The node's name (certificate CN).
+    #[arg(long)]
+    name: String,
+    /// A DNS name or IP address peers reach the node at (repeatable).
+    #[arg(long = "san", required = true, value_name = "NAME")]
+    names: Vec<String>,
+    /// Directory to write the certificate and key into.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Validity in days.
+    #[arg(long, default_value_t = 365)]
+    days: i64,
 }
 
 /// Settings of `node start`. Each flag overrides the file's value.
@@ -66,6 +91,30 @@ pub struct NodeStartArgs {
     /// governance changes it later).
     #[arg(long, env = "STRONGROOM_WORKER_POLICY", value_name = "FILE")]
     worker_policy: Option<PathBuf>,
+    /// The node policy (TOML, see docs/attestation.md) recorded at genesis: which
+    /// platforms and node measurements may join the cluster (first start only;
+    /// governance changes it later).
+    #[arg(long, env = "STRONGROOM_NODE_POLICY", value_name = "FILE")]
+    node_policy: Option<PathBuf>,
+    /// This node's Raft id, unique in the consortium [default: 1].
+    #[arg(long, env = "STRONGROOM_NODE_ID")]
+    node_id: Option<u64>,
+    /// Address of the peer listener (node-to-node, mutual TLS) of a cluster node
+    /// [default: none: the node runs alone].
+    #[arg(long, env = "STRONGROOM_PEER_LISTEN", value_name = "ADDR")]
+    peer_listen: Option<SocketAddr>,
+    /// `host:port` peers reach this node at [default: --peer-listen].
+    #[arg(long, env = "STRONGROOM_PEER_ADVERTISE", value_name = "HOST:PORT")]
+    peer_advertise: Option<String>,
+    /// This node's certificate from `node enroll` (NAME.pem, NAME.key.pem beside it).
+    #[arg(long, env = "STRONGROOM_NODE_CERTIFICATE", value_name = "FILE")]
+    node_certificate: Option<PathBuf>,
+    /// Join a cluster through the member at this peer address (first start only).
+    #[arg(long, env = "STRONGROOM_JOIN", value_name = "HOST:PORT")]
+    join: Option<String>,
+    /// Election timeout of a cluster, ms [default: 500].
+    #[arg(long, env = "STRONGROOM_ELECTION_TIMEOUT_MS")]
+    election_timeout_ms: Option<u64>,
     /// Largest JSON request body in bytes [default: 2097152].
     #[arg(long, env = "STRONGROOM_MAX_BODY_BYTES")]
     max_body_bytes: Option<usize>,
@@ -143,6 +192,21 @@ impl NodeStartArgs {
         if let Some(path) = &self.worker_policy {
             s.worker_policy = Some(path.clone());
         }
+        if let Some(path) = &self.node_policy {
+            s.node_policy = Some(path.clone());
+        }
+        if let Some(v) = self.peer_listen {
+            s.peer_listen = Some(v);
+        }
+        if let Some(v) = &self.peer_advertise {
+            s.peer_advertise = Some(v.clone());
+        }
+        if let Some(v) = &self.node_certificate {
+            s.node_certificate = Some(v.clone());
+        }
+        if let Some(v) = &self.join {
+            s.join = Some(v.clone());
+        }
         macro_rules! set {
             ($($field:ident),*) => { $( if let Some(v) = self.$field { s.$field = v; } )* };
         }
@@ -155,7 +219,9 @@ impl NodeStartArgs {
             member_rate_burst,
             signature_every_entries,
             signature_every_ms,
-            shutdown_grace_ms
+            shutdown_grace_ms,
+            node_id,
+            election_timeout_ms
         );
         s.validate()?;
         Ok(s)
@@ -178,7 +244,36 @@ pub fn run(command: NodeCommand) -> Result<()> {
             init_logs(args.log_json);
             block_on(start(settings))?
         }
+        NodeCommand::Enroll(args) => enroll(&args),
     }
+}
+
+fn enroll(args: &NodeEnrollArgs) -> Result<()> {
+    let ca = OrgCa::load(&args.ca, None)
+        .with_context(|| format!("cannot load the CA from {}", args.ca.display()))?;
+    let names = args
+        .names
+        .iter()
+        .map(|name| match name.parse::<std::net::IpAddr>() {
+            Ok(ip) => SubjectAltName::Ip(ip),
+            Err(_) => SubjectAltName::Dns(name.clone()),
+        })
+        .collect::<Vec<_>>();
+    let validity = super::identity::validity(args.days)?;
+    let node = ca
+        .enroll_node(&args.name, &names, validity)
+        .with_context(|| format!("cannot enroll node {}", args.name))?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    node.save(&args.out, None)
+        .with_context(|| format!("cannot save {} in {}", args.name, args.out.display()))?;
+    println!(
+        "enrolled node {} ({}) in {}",
+        node.name(),
+        node.msp_id(),
+        args.out.join(format!("{}.pem", args.name)).display()
+    );
+    Ok(())
 }
 
 /// The log filter when `RUST_LOG` is unset: `info`, except openraft, whose `info`
@@ -222,6 +317,12 @@ async fn start(settings: NodeSettings) -> Result<()> {
     );
     if let Some(ops) = running.ops_addr() {
         println!("strongroom node serving /metrics and /healthz on http://{ops}");
+    }
+    if let Some(peer) = running.peer_addr() {
+        println!(
+            "strongroom node {} serving peers on {peer} (mutual TLS)",
+            settings.node_id
+        );
     }
     wait_for_stop().await?;
     eprintln!("strongroom: stopping: finishing requests in flight");

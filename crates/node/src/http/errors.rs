@@ -149,7 +149,9 @@ impl From<ConsensusError> for ApiError {
         match e {
             ConsensusError::TooLarge { .. } => Self::new(ErrorCode::PayloadTooLarge, e.to_string()),
             ConsensusError::NotLeader { .. } => Self::new(ErrorCode::NotLeader, e.to_string()),
-            ConsensusError::Stopped => Self::new(ErrorCode::Unavailable, e.to_string()),
+            ConsensusError::Stopped | ConsensusError::Lagging { .. } => {
+                Self::new(ErrorCode::Unavailable, e.to_string())
+            }
             other => Self::internal(other),
         }
     }
@@ -163,6 +165,7 @@ impl From<NodeError> for ApiError {
             NodeError::Unauthorized(_) => Self::unauthorized(e.to_string()),
             NodeError::NotFoundOrDenied => Self::new(ErrorCode::NotFound, e.to_string()),
             NodeError::BadRequest(_) => Self::bad_request(e.to_string()),
+            NodeError::Forwarded { .. } => Self::new(ErrorCode::Unavailable, e.to_string()),
             other => Self::internal(other),
         }
     }

@@ -120,6 +120,38 @@ impl Metrics {
              # TYPE strongroom_insecure_simulation gauge\nstrongroom_insecure_simulation {}",
             u8::from(node.insecure())
         );
+        let raft = node.raft().metrics().borrow().clone();
+        let membership = raft.membership_config.membership();
+        let gauges = [
+            ("raft_node_id", "This node's Raft id.", raft.id),
+            (
+                "raft_leader_id",
+                "The leader's Raft id as this node knows it (0: none).",
+                raft.current_leader.unwrap_or(0),
+            ),
+            ("raft_term", "The current Raft term.", raft.current_term),
+            (
+                "raft_applied_index",
+                "The last Raft log index applied here.",
+                raft.last_applied.map_or(0, |l| l.index),
+            ),
+            (
+                "raft_voters",
+                "Voting members of the cluster.",
+                membership.voter_ids().count() as u64,
+            ),
+            (
+                "raft_learners",
+                "Non-voting members of the cluster.",
+                membership.learner_ids().count() as u64,
+            ),
+        ];
+        for (name, help, value) in gauges {
+            let _ = writeln!(
+                out,
+                "# HELP strongroom_{name} {help}\n# TYPE strongroom_{name} gauge\nstrongroom_{name} {value}"
+            );
+        }
         out
     }
 }

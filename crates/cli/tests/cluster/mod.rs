@@ -1,0 +1,276 @@
+//! A devnet (`strongroom devnet up`) driven by a test: its nodes' metrics, SIGKILL and
+//! restart of one node, and clients of the consortium's admins.
+// Each test binary uses part of these.
+#![allow(dead_code)]
+
+use std::io::{Read as _, Write as _};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use strongroom_client::Client;
+use strongroom_identity::Member;
+use strongroom_tee::{CodeIdentity, MeasurementPattern, PlatformKind, Policy};
+
+/// How long a poll loop may wait before the test fails.
+pub const DEADLINE: Duration = Duration::from_secs(90);
+
+/// A node of the devnet.
+#[derive(Clone, Debug)]
+pub struct Node {
+    /// Raft id.
+    pub id: u64,
+    /// `https://localhost:PORT`.
+    pub api: String,
+    /// `127.0.0.1:PORT` of /metrics.
+    pub ops: String,
+    /// Its settings file.
+    pub config: PathBuf,
+    /// Its data directory.
+    pub data_dir: PathBuf,
+    /// Its log.
+    pub log: PathBuf,
+    /// Its process.
+    pub pid: u32,
+}
+
+/// A running devnet; its nodes are SIGKILLed on drop if still running.
+#[derive(Debug)]
+pub struct Devnet {
+    /// The devnet's directory.
+    pub dir: PathBuf,
+    /// The nodes, by index (node id - 1).
+    pub nodes: Vec<Node>,
+    /// Organization directories (CA and `admin`), by index.
+    pub orgs: Vec<PathBuf>,
+    /// Nodes this test restarted (its children, reaped here).
+    restarted: Vec<Child>,
+}
+
+fn text(value: &Value) -> String {
+    value.as_str().unwrap().to_owned()
+}
+
+impl Devnet {
+    /// `strongroom devnet up --nodes N --orgs K --dir DIR --json`.
+    pub fn up(dir: &Path, nodes: u64, orgs: u64) -> Self {
+        let out = Command::new(env!("CARGO_BIN_EXE_strongroom"))
+            .args(["devnet", "up", "--json", "--nodes", &nodes.to_string()])
+            .args(["--orgs", &orgs.to_string(), "--dir"])
+            .arg(dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "devnet up failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let devnet: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let nodes = devnet["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| Node {
+                id: n["id"].as_u64().unwrap(),
+                api: text(&n["api"]),
+                ops: text(&n["ops"]).trim_start_matches("http://").to_owned(),
+                config: PathBuf::from(text(&n["config"])),
+                data_dir: PathBuf::from(text(&n["data_dir"])),
+                log: PathBuf::from(text(&n["log"])),
+                pid: u32::try_from(n["pid"].as_u64().unwrap()).unwrap(),
+            })
+            .collect();
+        let orgs = devnet["orgs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| PathBuf::from(text(&o["dir"])))
+            .collect();
+        Self {
+            dir: dir.to_path_buf(),
+            nodes,
+            orgs,
+            restarted: Vec::new(),
+        }
+    }
+
+    /// A gauge of node `i`'s /metrics, if it answers.
+    pub fn gauge(&self, i: usize, name: &str) -> Option<u64> {
+        let mut stream = TcpStream::connect(&self.nodes[i].ops).ok()?;
+        stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+        stream
+            .write_all(b"GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n")
+            .ok()?;
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).ok()?;
+        answer
+            .lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+            .and_then(|v| v.trim().parse().ok())
+    }
+
+    /// Whether node `i`'s process runs.
+    pub fn alive(&self, i: usize) -> bool {
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{}/stat", self.nodes[i].pid)) else {
+            return false;
+        };
+        !stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| rest.starts_with('Z'))
+    }
+
+    /// The index of the node every running node names as leader, once they agree.
+    pub fn wait_for_leader(&self) -> usize {
+        let started = Instant::now();
+        loop {
+            let named: Vec<Option<u64>> = (0..self.nodes.len())
+                .filter(|&i| self.alive(i))
+                .map(|i| self.gauge(i, "strongroom_raft_leader_id"))
+                .collect();
+            if let Some(Some(leader)) = named.first()
+                && *leader > 0
+                && named.iter().all(|n| *n == Some(*leader))
+            {
+                let index = usize::try_from(*leader - 1).unwrap();
+                if self.alive(index) {
+                    return index;
+                }
+            }
+            assert!(
+                started.elapsed() < DEADLINE,
+                "the running nodes never agreed on a leader: {named:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Waits until every node has applied as far as node `reference` had when called.
+    pub fn wait_caught_up(&self) {
+        let started = Instant::now();
+        loop {
+            let applied: Vec<Option<u64>> = (0..self.nodes.len())
+                .map(|i| self.gauge(i, "strongroom_ledger_sequence"))
+                .collect();
+            if applied.iter().all(|a| a.is_some() && *a == applied[0]) {
+                return;
+            }
+            assert!(
+                started.elapsed() < DEADLINE,
+                "the nodes never reached the same ledger sequence: {applied:?}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// SIGKILL to node `i`; returns once its process is gone.
+    pub fn sigkill(&mut self, i: usize) {
+        let pid =
+            rustix::process::Pid::from_raw(i32::try_from(self.nodes[i].pid).unwrap()).unwrap();
+        rustix::process::kill_process(pid, rustix::process::Signal::KILL).unwrap();
+        for child in &mut self.restarted {
+            if child.id() == self.nodes[i].pid {
+                let _ = child.wait();
+            }
+        }
+        let started = Instant::now();
+        while self.alive(i) {
+            assert!(started.elapsed() < DEADLINE, "node {i} survived SIGKILL");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Starts node `i` again on its settings and data; returns once it serves metrics
+    /// and names a leader.
+    pub fn restart(&mut self, i: usize) {
+        let log = std::fs::File::options()
+            .append(true)
+            .open(&self.nodes[i].log)
+            .unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_strongroom"))
+            .args(["node", "start", "--config"])
+            .arg(&self.nodes[i].config)
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        self.nodes[i].pid = child.id();
+        self.restarted.push(child);
+        let started = Instant::now();
+        while self.gauge(i, "strongroom_raft_leader_id").unwrap_or(0) == 0 {
+            assert!(
+                self.alive(i),
+                "node {i} exited after its restart: {}",
+                self.log_tail(i)
+            );
+            assert!(started.elapsed() < DEADLINE, "node {i} never rejoined");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The last lines of node `i`'s log.
+    pub fn log_tail(&self, i: usize) -> String {
+        let text = std::fs::read_to_string(&self.nodes[i].log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(20)..].join("\n")
+    }
+
+    /// The admin of organization `k`.
+    pub fn admin(&self, k: usize) -> Member {
+        Member::load(&self.orgs[k], "admin", None).unwrap()
+    }
+
+    /// SIGTERM to every node, and waits until each stopped.
+    pub fn stop_all(&mut self) {
+        for i in 0..self.nodes.len() {
+            if self.alive(i) {
+                let pid = rustix::process::Pid::from_raw(i32::try_from(self.nodes[i].pid).unwrap())
+                    .unwrap();
+                let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
+            }
+        }
+        for child in &mut self.restarted {
+            let _ = child.wait();
+        }
+        let started = Instant::now();
+        while (0..self.nodes.len()).any(|i| self.alive(i)) {
+            assert!(
+                started.elapsed() < DEADLINE,
+                "a node did not stop on SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Devnet {
+    fn drop(&mut self) {
+        for i in 0..self.nodes.len() {
+            if self.alive(i)
+                && let Some(pid) =
+                    rustix::process::Pid::from_raw(i32::try_from(self.nodes[i].pid).unwrap_or(0))
+            {
+                let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+            }
+        }
+        for child in &mut self.restarted {
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The policy that accepts this build's simulated nodes. INSECURE, for tests.
+pub fn sim_policy() -> Policy {
+    Policy::new().with_allow_simulated(true).with_allowed(
+        PlatformKind::Sim,
+        MeasurementPattern::Exact(CodeIdentity::of_this_build().measurement()),
+    )
+}
+
+/// A client of the node at `url`, its attestation verified.
+pub async fn connect(url: &str) -> Result<Client, strongroom_client::ClientError> {
+    Client::connect(url, None, &sim_policy()).await
+}

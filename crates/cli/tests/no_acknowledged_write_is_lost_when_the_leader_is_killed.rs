@@ -1,0 +1,187 @@
+//! Under a steady write load from three organizations' clients, the leader of a
+//! three-node consortium is SIGKILLed again and again (20 times) and restarted: each
+//! time a new leader is elected and the load resumes, and at the end every write a
+//! client saw acknowledged is in the consortium's state, under the id and sequence it
+//! was acknowledged with, and every node holds the same ledger.
+#![allow(clippy::unwrap_used)]
+
+mod cluster;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use cluster::{DEADLINE, Devnet, connect};
+use strongroom_enclave::governance::{GovernanceInvocation, ProposedChange, Threshold};
+
+const KILLS: usize = 20;
+
+/// One client's acknowledged writes: description → (proposal id, ledger sequence), and
+/// when each was acknowledged.
+#[derive(Default)]
+struct AckLog {
+    acked: BTreeMap<String, (String, u64)>,
+    times: Vec<Instant>,
+}
+
+/// Writes proposals as the admin of organization `org` through the nodes, moving to
+/// the next node whenever one fails; logs what was acknowledged.
+async fn load(
+    apis: Vec<String>,
+    admin: strongroom_identity::Member,
+    org: usize,
+    log: Arc<Mutex<AckLog>>,
+    stop: Arc<AtomicBool>,
+) {
+    let mut node = org;
+    let mut client = None;
+    let mut n = 0u64;
+    while !stop.load(Ordering::Relaxed) {
+        let current = match &client {
+            Some(c) => c,
+            None => match connect(&apis[node % apis.len()]).await {
+                Ok(c) => client.insert(c),
+                Err(_) => {
+                    node += 1;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        n += 1;
+        let description = format!("org {org} write {n}");
+        let invocation = GovernanceInvocation::Propose {
+            change: ProposedChange::SetThreshold {
+                threshold: Threshold::Majority,
+            },
+            description: description.clone(),
+            expires_at_ms: None,
+        };
+        match current.govern(&admin, &invocation).await {
+            Ok(written) => {
+                let mut log = log.lock().unwrap();
+                log.acked
+                    .insert(description, (written.value.id, written.sequence.unwrap()));
+                log.times.push(Instant::now());
+            }
+            // Not acknowledged: its outcome is unknown, and nothing is claimed for it.
+            Err(_) => {
+                client = None;
+                node += 1;
+            }
+        }
+    }
+}
+
+#[test]
+fn twenty_leader_kills_under_load_lose_no_acknowledged_write() {
+    let base = tempfile::tempdir().unwrap();
+    let mut devnet = Devnet::up(&base.path().join("devnet"), 3, 3);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let apis: Vec<String> = devnet.nodes.iter().map(|n| n.api.clone()).collect();
+    let logs: Vec<Arc<Mutex<AckLog>>> = (0..3).map(|_| Arc::default()).collect();
+    let workers: Vec<_> = (0..3)
+        .map(|org| {
+            runtime.spawn(load(
+                apis.clone(),
+                devnet.admin(org),
+                org,
+                logs[org].clone(),
+                stop.clone(),
+            ))
+        })
+        .collect();
+    let acks_after = |at: Instant| -> usize {
+        logs.iter()
+            .map(|l| l.lock().unwrap().times.iter().filter(|t| **t > at).count())
+            .sum()
+    };
+    let mut resumed_ms = Vec::new();
+    for kill in 0..KILLS {
+        let leader = devnet.wait_for_leader();
+        // The load runs before each kill.
+        let before = Instant::now();
+        while acks_after(before) < 5 {
+            assert!(before.elapsed() < DEADLINE, "no writes before kill {kill}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        devnet.sigkill(leader);
+        let killed = Instant::now();
+        while acks_after(killed) == 0 {
+            assert!(
+                killed.elapsed() < DEADLINE,
+                "no write was acknowledged after kill {kill} of node {}",
+                leader + 1
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        resumed_ms.push(killed.elapsed().as_millis());
+        let new_leader = devnet.wait_for_leader();
+        assert_ne!(
+            new_leader, leader,
+            "a surviving node leads after kill {kill}"
+        );
+        devnet.restart(leader);
+    }
+    stop.store(true, Ordering::Relaxed);
+    for worker in workers {
+        runtime.block_on(worker).unwrap();
+    }
+    resumed_ms.sort_unstable();
+    eprintln!(
+        "writes acknowledged again after a leader kill: median {} ms, max {} ms over {KILLS} kills",
+        resumed_ms[KILLS / 2],
+        resumed_ms[KILLS - 1]
+    );
+    // Every acknowledged write is in the state, as acknowledged.
+    let leader = devnet.wait_for_leader();
+    let proposals = runtime.block_on(async {
+        let client = connect(&devnet.nodes[leader].api).await.unwrap();
+        client.proposals(&devnet.admin(0)).await.unwrap()
+    });
+    let in_state: BTreeMap<&str, &str> = proposals
+        .iter()
+        .map(|p| (p.description.as_str(), p.id.as_str()))
+        .collect();
+    let mut total = 0;
+    for log in &logs {
+        for (description, (id, sequence)) in &log.lock().unwrap().acked {
+            total += 1;
+            assert_eq!(
+                in_state.get(description.as_str()),
+                Some(&id.as_str()),
+                "the acknowledged write {description:?} (sequence {sequence}) is in the state under its id"
+            );
+            assert_eq!(
+                id,
+                &format!("prop-{sequence:016x}"),
+                "the id names the acknowledged sequence"
+            );
+        }
+    }
+    assert!(total > KILLS * 5, "only {total} writes were acknowledged");
+    eprintln!("{total} acknowledged writes, all in the state");
+    devnet.wait_caught_up();
+    devnet.stop_all();
+    let reports: Vec<String> = devnet
+        .nodes
+        .iter()
+        .map(|n| {
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_strongroom"))
+                .args(["ledger", "verify"])
+                .arg(&n.data_dir)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8(out.stdout).unwrap()
+        })
+        .collect();
+    assert_eq!(reports[0], reports[1], "nodes 1 and 2 hold the same ledger");
+    assert_eq!(reports[0], reports[2], "nodes 1 and 3 hold the same ledger");
+}

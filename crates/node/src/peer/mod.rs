@@ -1,0 +1,13 @@
+//! The peer listener: node-to-node HTTPS with mutual node certificates ([`tls`]),
+//! serving Raft's RPCs (`/raft/v1/{append,vote,snapshot}`), joins
+//! ([`crate::cluster::JOIN_PATH`]) and writes forwarded by followers
+//! ([`crate::cluster::FORWARD_PATH`]). It listens on its own address (`peer_listen`),
+//! apart from the client API, so that only peers reach it.
+
+mod routes;
+mod tls;
+mod transport;
+
+pub use routes::{MAX_PEER_BODY_BYTES, PeerServer};
+pub use tls::{NodeCredential, PeerTrust, client_config, server_config};
+pub use transport::{CallError, HttpsPeers, PeerRefusal};

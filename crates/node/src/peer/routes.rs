@@ -1,0 +1,153 @@
+//! The peer listener's routes.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use strongroom_consensus::{APPEND_PATH, SNAPSHOT_PATH, VOTE_PATH, serve_rpc};
+
+use crate::cluster::{FORWARD_PATH, JOIN_PATH, JoinBody, Misdirected};
+use crate::error::NodeError;
+use crate::service::Node;
+
+/// Largest body a peer may send (an append of a full batch, or a snapshot).
+pub const MAX_PEER_BODY_BYTES: usize = 256 * 1024 * 1024;
+
+/// The running peer listener.
+#[derive(Debug)]
+pub struct PeerServer {
+    addr: SocketAddr,
+    handle: axum_server::Handle,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl PeerServer {
+    /// Serves `node`'s peer routes on its cluster's `listen` address.
+    pub fn start(node: Arc<Node>) -> Result<Option<Self>, NodeError> {
+        let Some(cluster) = node.cluster() else {
+            return Ok(None);
+        };
+        let config = super::server_config(&cluster.credential, &cluster.trust)?;
+        let tls = axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(config));
+        let listener =
+            std::net::TcpListener::bind(cluster.listen).map_err(|e| NodeError::Config {
+                reason: format!("peer_listen: cannot bind {}: {e}", cluster.listen),
+            })?;
+        let addr = listener
+            .set_nonblocking(true)
+            .and_then(|()| listener.local_addr())
+            .map_err(|e| NodeError::Config {
+                reason: format!("peer_listen: {e}"),
+            })?;
+        let handle = axum_server::Handle::new();
+        let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(tls)
+            .acceptor(axum_server::accept::NoDelayAcceptor::new());
+        let app = Router::new()
+            .route(APPEND_PATH, post(raft_rpc_append))
+            .route(VOTE_PATH, post(raft_rpc_vote))
+            .route(SNAPSHOT_PATH, post(raft_rpc_snapshot))
+            .route(JOIN_PATH, post(join))
+            .route(FORWARD_PATH, post(forward))
+            .layer(DefaultBodyLimit::max(MAX_PEER_BODY_BYTES))
+            .with_state(node.clone());
+        let server = axum_server::from_tcp(listener)
+            .acceptor(acceptor)
+            .handle(handle.clone())
+            .serve(app.into_make_service());
+        tracing::info!(%addr, "serving peers over mutual TLS");
+        Ok(Some(Self {
+            addr,
+            handle,
+            server: tokio::spawn(server),
+        }))
+    }
+
+    /// Where the peer listener listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops at once: peers retry elsewhere.
+    pub async fn shutdown(self) {
+        self.handle.shutdown();
+        let _ = self.server.await;
+    }
+}
+
+fn plain(status: StatusCode, text: String) -> Response {
+    (status, text).into_response()
+}
+
+async fn raft_rpc(node: &Node, path: &'static str, body: &[u8]) -> Response {
+    match serve_rpc(node.raft(), path, body).await {
+        Ok(answer) => answer.into_response(),
+        Err(reason) => plain(StatusCode::BAD_REQUEST, reason),
+    }
+}
+
+async fn raft_rpc_append(State(node): State<Arc<Node>>, body: Bytes) -> Response {
+    raft_rpc(&node, APPEND_PATH, &body).await
+}
+
+async fn raft_rpc_vote(State(node): State<Arc<Node>>, body: Bytes) -> Response {
+    raft_rpc(&node, VOTE_PATH, &body).await
+}
+
+async fn raft_rpc_snapshot(State(node): State<Arc<Node>>, body: Bytes) -> Response {
+    raft_rpc(&node, SNAPSHOT_PATH, &body).await
+}
+
+fn misdirected(node: &Node) -> Response {
+    let leader = node.leader_addr();
+    let body = Misdirected {
+        error: match &leader {
+            Some(addr) => format!("this node does not lead; the leader is at {addr}"),
+            None => "this node does not lead and knows no leader (an election)".into(),
+        },
+        leader,
+    };
+    match serde_json::to_vec(&body) {
+        Ok(json) => (StatusCode::MISDIRECTED_REQUEST, json).into_response(),
+        Err(e) => plain(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+async fn join(State(node): State<Arc<Node>>, body: Bytes) -> Response {
+    if !node.is_leader() {
+        return misdirected(&node);
+    }
+    let body: JoinBody = match serde_json::from_slice(&body) {
+        Ok(body) => body,
+        Err(e) => return plain(StatusCode::BAD_REQUEST, format!("join: {e}")),
+    };
+    match node.admit(body) {
+        Ok(answer) => match serde_json::to_vec(&answer) {
+            Ok(json) => json.into_response(),
+            Err(e) => plain(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        },
+        Err(NodeError::BadRequest(reason)) => plain(StatusCode::BAD_REQUEST, reason),
+        Err(e @ NodeError::Unauthorized(_)) => plain(StatusCode::FORBIDDEN, e.to_string()),
+        Err(e) => plain(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+async fn forward(State(node): State<Arc<Node>>, body: Bytes) -> Response {
+    if !node.is_leader() {
+        return misdirected(&node);
+    }
+    match node.order_here(body.to_vec()).await {
+        Ok(applied) => match serde_json::to_vec(&applied) {
+            Ok(json) => json.into_response(),
+            Err(e) => plain(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        },
+        Err(NodeError::Consensus(strongroom_consensus::ConsensusError::NotLeader { .. })) => {
+            misdirected(&node)
+        }
+        Err(e) => plain(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+    }
+}
