@@ -43,6 +43,7 @@ enum Job {
 pub(crate) struct LedgerWriter {
     jobs: Option<Sender<Job>>,
     state: watch::Receiver<State>,
+    publish: watch::Sender<State>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -87,15 +88,29 @@ impl LedgerWriter {
     pub(crate) fn start(ledger: Arc<LedgerStore>, durable: u64) -> Result<Self, ConsensusError> {
         let (jobs, queue) = channel();
         let (publish, state) = watch::channel(State::Durable(durable));
+        let writer_publish = publish.clone();
         let thread = std::thread::Builder::new()
             .name("ledger-writer".into())
-            .spawn(move || run(&ledger, &queue, &publish))
+            .spawn(move || run(&ledger, &queue, &writer_publish))
             .map_err(|e| ConsensusError::Inconsistent(format!("ledger writer thread: {e}")))?;
         Ok(Self {
             jobs: Some(jobs),
             state,
+            publish,
             thread: Some(thread),
         })
+    }
+
+    /// Publishes `sequence` as durable: entries appended to the ledger outside the
+    /// writer (a snapshot's catch-up, after [`LedgerWriter::flush`]), already fsynced.
+    pub(crate) fn advance(&self, sequence: u64) {
+        self.publish.send_if_modified(|state| match state {
+            State::Durable(durable) if *durable < sequence => {
+                *durable = sequence;
+                true
+            }
+            _ => false,
+        });
     }
 
     /// A handle to wait for durability with.

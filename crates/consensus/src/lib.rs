@@ -30,6 +30,7 @@
 #![deny(missing_docs)]
 
 mod applier;
+mod catch_up;
 pub mod codec;
 mod error;
 mod ledger_writer;
@@ -40,6 +41,7 @@ mod state_machine;
 mod types;
 
 pub use applier::{Applier, ApplyContext, ChainApplier, Outcome, Record};
+pub use catch_up::{CATCH_UP_BATCH, LedgerPeers, LedgerSource};
 pub use error::{ApplierError, ConsensusError};
 pub use ledger_writer::Durable;
 pub use log_store::{LOG_STORE_FORMAT, LogReader, LogStore, RaftDatabase};

@@ -36,10 +36,14 @@ pub struct NodeConfig {
     pub dir: PathBuf,
     /// When signature entries are written.
     pub schedule: SignatureSchedule,
-    /// Build a snapshot (and purge the Raft log before it) every this many entries.
+    /// Build a snapshot (and purge the Raft log before it, keeping the last
+    /// `min(snapshot_every, 1000)` entries) every this many entries.
     pub snapshot_every: u64,
     /// The longest a write may wait for a new leader before it fails.
     pub election_timeout: Duration,
+    /// Where a snapshot's missing ledger entries come from (a cluster's peers); none:
+    /// a snapshot ahead of this node's ledger is refused.
+    pub catch_up: Option<crate::catch_up::LedgerPeers>,
 }
 
 impl NodeConfig {
@@ -52,6 +56,7 @@ impl NodeConfig {
             schedule: SignatureSchedule::default(),
             snapshot_every: 10_000,
             election_timeout: Duration::from_millis(150),
+            catch_up: None,
         }
     }
 
@@ -61,9 +66,18 @@ impl NodeConfig {
             cluster_name: "strongroom".into(),
             heartbeat_interval: (min / 3).max(1),
             election_timeout_min: min,
-            election_timeout_max: min.saturating_mul(2),
+            // openraft's leader lease is the maximum: a follower refuses to vote for
+            // that long after the leader's last heartbeat, so a narrow spread makes a
+            // dead leader's successor elected sooner (max 1.5 min: at the default 500 ms,
+            // a SIGKILLed leader is replaced in about 1 to 1.5 s instead of 1.7 s).
+            election_timeout_max: min.saturating_mul(3) / 2,
             snapshot_policy: SnapshotPolicy::LogsSinceLast(self.snapshot_every),
-            max_in_snapshot_log_to_keep: 1000,
+            // Installing the last chunk includes fetching and verifying the ledger
+            // entries a lagging follower lacks (`catch_up.rs`), which takes far longer
+            // than openraft's default 200 ms: a sender that gives up sooner starts the
+            // snapshot over again and again, and the follower never catches up.
+            install_snapshot_timeout: 120_000,
+            max_in_snapshot_log_to_keep: self.snapshot_every.min(1000),
             ..Config::default()
         }
         .validate()
@@ -152,6 +166,9 @@ impl ConsensusNode {
             signer,
             config.schedule,
         )?;
+        if let Some(peers) = config.catch_up.clone() {
+            state_machine.catch_up_from(peers);
+        }
         let ledger = state_machine.ledger();
         let receipts = state_machine.receipts();
         let durable = state_machine.durable();

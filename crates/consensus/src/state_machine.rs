@@ -18,8 +18,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use openraft::storage::RaftStateMachine;
 use openraft::{AnyError, EntryPayload, OptionalSend, RaftSnapshotBuilder, StorageIOError};
-use redb::{Database, ReadableDatabase, TableDefinition};
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
+use strongroom_crypto::provider::VerifyingKey;
 use strongroom_ledger::{
     Appender, Entry, EntryKind, LedgerStore, Receipt, ReceiptError, RootSigner, SignatureSchedule,
     verify_ledger_with,
@@ -27,6 +28,7 @@ use strongroom_ledger::{
 use tokio::sync::oneshot;
 
 use crate::applier::{Applier, ApplyContext};
+use crate::catch_up::{LedgerPeers, fetch_verified};
 use crate::error::ConsensusError;
 use crate::ledger_writer::{Durable, LedgerWriter};
 use crate::log_store::RaftDatabase;
@@ -61,6 +63,10 @@ pub struct StateMachine<A: Applier> {
     position: Position,
     snapshots: Arc<RaftDatabase>,
     snapshot_counter: u64,
+    // Verifies signature entries fetched from peers.
+    service_key: VerifyingKey,
+    // Where a snapshot's missing ledger entries come from (none on a single node).
+    catch_up: Option<LedgerPeers>,
     // Dropped (written out and joined) before `released` fires.
     writer: LedgerWriter,
     // Last: dropped after the ledger store (fields drop in declaration order).
@@ -163,9 +169,16 @@ impl<A: Applier> StateMachine<A> {
             position,
             snapshots,
             snapshot_counter: 0,
+            service_key,
+            catch_up: None,
             writer,
             released: None,
         })
+    }
+
+    /// Fetches the ledger entries a snapshot needs from `peers` (see `catch_up.rs`).
+    pub fn catch_up_from(&mut self, peers: LedgerPeers) {
+        self.catch_up = Some(peers);
     }
 
     /// Waits for applied entries to be durable: a proposer is answered only after.
@@ -311,6 +324,9 @@ impl<A: Applier> StateMachine<A> {
     }
 }
 
+/// Attempts at fetching a snapshot's missing ledger entries (every 500 ms).
+const CATCH_UP_ATTEMPTS: u32 = 120;
+
 fn lock(appender: &Mutex<Appender>) -> MutexGuard<'_, Appender> {
     // A panic while holding the lock stops the node (the state machine errors out);
     // the tree itself is only extended after the ledger write succeeds.
@@ -394,13 +410,32 @@ fn read_snapshot(db: &Database) -> Result<Option<(SnapshotMeta, Vec<u8>)>, Snaps
     Ok(Some((meta, data.value().to_vec())))
 }
 
+/// Stores `meta` and `data` as the current snapshot, unless the stored one is newer:
+/// openraft builds snapshots in tasks of their own, and a build captured earlier may
+/// finish later. The stored snapshot never goes back, since openraft purges the log
+/// before the newest snapshot it built (a restart with an older one would find log
+/// entries missing between the snapshot and the log).
 fn write_snapshot(db: &Database, meta: &SnapshotMeta, data: &[u8]) -> Result<(), String> {
     let e = |e: &dyn std::fmt::Display| format!("storing snapshot: {e}");
-    let meta = serde_json::to_vec(meta).map_err(|x| e(&x))?;
+    let encoded = serde_json::to_vec(meta).map_err(|x| e(&x))?;
     let txn = db.begin_write().map_err(|x| e(&x))?;
     {
         let mut table = txn.open_table(SNAPSHOT).map_err(|x| e(&x))?;
-        table.insert("meta", meta.as_slice()).map_err(|x| e(&x))?;
+        let stored = table
+            .get("meta")
+            .map_err(|x| e(&x))?
+            .map(|m| serde_json::from_slice::<SnapshotMeta>(m.value()))
+            .transpose()
+            .map_err(|x| e(&x))?;
+        if let Some(stored) = stored
+            && stored.last_log_id > meta.last_log_id
+        {
+            drop(table);
+            return txn.abort().map_err(|x| e(&x));
+        }
+        table
+            .insert("meta", encoded.as_slice())
+            .map_err(|x| e(&x))?;
         table.insert("data", data).map_err(|x| e(&x))?;
     }
     txn.commit().map_err(|x| e(&x))
@@ -459,16 +494,65 @@ impl<A: Applier> RaftStateMachine<TypeConfig> for StateMachine<A> {
         let data = snapshot.into_inner();
         let (header, state) = split_snapshot(&data).map_err(snap_read)?;
         blocking(|| self.writer.flush()).map_err(sm_write)?;
+        let local = self
+            .ledger
+            .head()
+            .map_err(sm_read)?
+            .map_or(0, |h| h.sequence);
+        if local < header.ledger_sequence
+            && let Some(source) = &self.catch_up
+        {
+            // The entries between belong on this node's ledger before the state after
+            // them: fetched from a peer and verified first (`catch_up.rs`).
+            // openraft may already have purged the log this snapshot replaces, so a
+            // failure here leaves the node unable to restart: keep trying (peers come
+            // back, a leader is elected) for a while before giving up.
+            let mut attempt = 0u32;
+            let fetched = loop {
+                match fetch_verified(
+                    &self.ledger,
+                    source.0.as_ref(),
+                    &self.service_key,
+                    header.ledger_sequence,
+                    &header.ledger_head,
+                )
+                .await
+                {
+                    Ok(fetched) => break fetched,
+                    Err(e) if attempt >= CATCH_UP_ATTEMPTS => {
+                        return Err(snap_read(format!(
+                            "catching the ledger up to the snapshot: {e}"
+                        )));
+                    }
+                    Err(e) => {
+                        attempt += 1;
+                        tracing::warn!(error = %e, "catching the ledger up to a snapshot; retrying");
+                        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                    }
+                }
+            };
+            {
+                let mut appender = self.appender.lock().unwrap_or_else(|e| e.into_inner());
+                for entry in &fetched {
+                    appender.push_existing(entry).map_err(sm_write)?;
+                }
+            }
+            let ledger = &self.ledger;
+            blocking(|| ledger.append_batch_at(&fetched, None)).map_err(sm_write)?;
+            self.writer.advance(header.ledger_sequence);
+        }
         let head = self.ledger.head().map_err(sm_read)?;
         let local = head.map_or(0, |h| h.sequence);
         let local_hash = hex::encode(head.map_or([0; 32], |h| h.hash));
         if local != header.ledger_sequence || local_hash != header.ledger_head {
-            // The entries between belong on this node's ledger before the state after
-            // them: fetching them from peers comes with multi-node clusters.
             return Err(snap_read(format!(
-                "snapshot is at ledger entry {} but this node's ledger ends at {local}; \
-                 catching up a ledger from a peer is not supported yet",
-                header.ledger_sequence
+                "snapshot is at ledger entry {} but this node's ledger ends at {local}{}",
+                header.ledger_sequence,
+                if self.catch_up.is_none() {
+                    " and this node has no peer to fetch the entries between from"
+                } else {
+                    " with another head"
+                }
             )));
         }
         self.applier.restore(state).map_err(snap_read)?;
