@@ -11,6 +11,7 @@
 //! | `GET /v1/ledger/export?from=&to=` | — (an [`EXPORT_HEADER`]) | the binary export stream |
 //! | `PUT /v1/objects/{path}` | raw bytes (an encrypted object), with an [`UPLOAD_HEADER`] | [`Stored`] |
 //! | `GET /v1/objects/{path}` | — (a [`DOWNLOAD_HEADER`]) | raw bytes |
+//! | `POST /v1/recovery/shares` | [`SubmitShare`] (only on a recovering node) | [`RecoveryProgress`] |
 //! | `GET /healthz` | — | [`Health`] |
 //! | `GET /metrics` | — | Prometheus text |
 //! | `GET /v1/openapi.json` | — | the OpenAPI 3.1 document |
@@ -102,12 +103,42 @@ pub struct Attestation {
     pub transaction_key: String,
     /// The key-release key (HPKE X25519, 32 bytes), hex: owners wrap data keys to it so
     /// that the core can release them to attested workers of approved tasks; the
-    /// evidence binds it.
+    /// evidence binds it. Empty on a recovering node.
     pub key_release_key: String,
     /// SHA-256 of the SubjectPublicKeyInfo of the node's TLS certificate, hex: the
     /// evidence binds it, so a client that finds its connection's key has this hash
     /// talks to the attested core's endpoint.
     pub endpoint_key_sha256: String,
+    /// Only on a node that is recovering the service secrets from members' shares: its
+    /// core's one-time recovery key (HPKE X25519, 32 bytes), hex, which members wrap
+    /// their shares to. The evidence then binds it with the service keys being
+    /// recovered, the endpoint key and the nonce
+    /// (`strongroom_enclave::recovery::recovery_report_data`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_key: Option<String>,
+}
+
+/// `POST /v1/recovery/shares`: a member's share of the service secrets, wrapped to the
+/// recovering core's recovery key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitShare {
+    /// The wrapped share.
+    #[serde(with = "b64")]
+    pub share: Vec<u8>,
+}
+
+/// Where a recovery stands after a share.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecoveryProgress {
+    /// True once the core holds the service secrets again: the node then stores them
+    /// sealed and goes on to serve the API.
+    pub recovered: bool,
+    /// Distinct shares held (the threshold once recovered).
+    pub held: u32,
+    /// Shares needed.
+    pub threshold: u32,
 }
 
 /// A sealed request: a transaction or a query encrypted to the transaction key.

@@ -22,9 +22,11 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod attested;
 pub mod data;
 pub mod governance;
 pub mod keys;
+pub mod recovery;
 pub mod sharing;
 pub mod tls;
 
@@ -34,17 +36,19 @@ use bytes::Bytes;
 use futures_util::{Stream, TryStreamExt};
 use serde::de::DeserializeOwned;
 use strongroom_api_types::{
-    Answered, Attestation, DOWNLOAD_HEADER, EXPORT_HEADER, ErrorBody, Health, Stored, Submit,
-    Submitted, UPLOAD_HEADER, b64,
+    Answered, DOWNLOAD_HEADER, EXPORT_HEADER, ErrorBody, Health, Stored, Submit, Submitted,
+    UPLOAD_HEADER, b64,
 };
 use strongroom_contract::ObjectPurpose;
-use strongroom_crypto::provider::{VerifyingKey, default_provider};
+use strongroom_crypto::provider::VerifyingKey;
 use strongroom_enclave::request::{PreparedRequest, Reply};
 use strongroom_enclave::{PublicKeys, evidence_report_data};
 use strongroom_identity::Member;
 use strongroom_ledger::Receipt;
-use strongroom_tee::{Claims, Collateral, Evidence, PlatformKind, Policy, verify};
+use strongroom_tee::{Claims, Policy};
 use subtle::ConstantTimeEq;
+
+use crate::attested::{Attested, public_keys_of};
 
 /// Constant-time equality (the lengths are public).
 fn ct_eq(a: &[u8], b: &[u8]) -> bool {
@@ -135,66 +139,26 @@ impl Client {
         tls_cert_pem: Option<&str>,
         policy: &Policy,
     ) -> Result<Self, ClientError> {
-        let base = base_url.trim_end_matches('/').to_owned();
-        if !base.starts_with("https://") {
-            return Err(ClientError::Setup(format!(
-                "{base_url}: the node URL must start with https://"
-            )));
-        }
-        let (http, pin) = tls::http_client(tls_cert_pem)?;
-        let mut nonce = [0u8; 32];
-        default_provider()
-            .fill_random(&mut nonce)
-            .map_err(|_| ClientError::Setup("random number generator failed".into()))?;
-        let url = format!("{base}/v1/attestation?nonce={}", hex::encode(nonce));
+        let Attested {
+            http,
+            pin,
+            base,
+            attestation,
+            endpoint,
+            nonce,
+            claims,
+        } = Attested::fetch(base_url, tls_cert_pem, policy).await?;
         let bad = |what: &str| ClientError::Attestation(what.to_owned());
-        let response = http
-            .get(&url)
-            .send()
-            .await
-            .map_err(|e| ClientError::Transport {
-                url: base.clone(),
-                reason: error_chain(&e),
-            })?;
-        // The key of the connection the evidence came over.
-        let endpoint = response
-            .extensions()
-            .get::<reqwest::tls::TlsInfo>()
-            .and_then(|info| info.peer_certificate())
-            .ok_or_else(|| bad("the connection shows no TLS certificate"))
-            .and_then(|der| {
-                strongroom_identity::spki_sha256(der).map_err(|e| {
-                    ClientError::Attestation(format!("the node's TLS certificate: {e}"))
-                })
-            })?;
-        let attestation: Attestation = read_json("attestation", &base, Ok(response)).await?;
-        if !ct_eq(
-            &hex::decode(&attestation.nonce).map_err(|_| bad("nonce is not hex"))?,
-            &nonce,
-        ) {
-            return Err(bad("the evidence is for another nonce (replayed?)"));
+        if attestation.recovery_key.is_some() {
+            return Err(bad(
+                "the node is recovering the service secrets from members' shares and serves \
+                 nothing else until it holds them (`strongroom recovery share submit` talks to it)",
+            ));
         }
-        let keys = PublicKeys {
-            signing_key: hex::decode(&attestation.signing_key)
-                .map_err(|_| bad("signing key is not hex"))?,
-            transaction_key: hex::decode(&attestation.transaction_key)
-                .map_err(|_| bad("transaction key is not hex"))?,
-        };
+        let keys = public_keys_of(&attestation)?;
         let mut key_release_key = [0u8; 32];
         hex::decode_to_slice(&attestation.key_release_key, &mut key_release_key)
             .map_err(|_| bad("key-release key is not 32 bytes of hex"))?;
-        let platform: PlatformKind = attestation
-            .platform
-            .parse()
-            .map_err(|e| ClientError::Attestation(format!("platform: {e}")))?;
-        let evidence = Evidence::new(platform, attestation.evidence);
-        let claims = verify(
-            &evidence,
-            &Collateral::None,
-            policy,
-            time::OffsetDateTime::now_utc(),
-        )
-        .map_err(|e| ClientError::Attestation(e.to_string()))?;
         if !ct_eq(
             &claims.report_data,
             &evidence_report_data(&keys, &key_release_key, &endpoint, &nonce),

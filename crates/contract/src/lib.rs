@@ -257,6 +257,16 @@ pub trait Contract: Send + Sync {
         let _ = (tx, invocation, state);
         Ok(Vec::new())
     }
+
+    /// The X25519 public key that member `name` of `msp_id` published in `state`, if
+    /// any (in the data-sharing contract, `publish_member_key`). The core wraps what
+    /// only that member may read to it, such as its share of the service secrets for
+    /// recovery; governance requires one before it names a member for recovery. The
+    /// default knows of none.
+    fn member_key(&self, msp_id: &str, name: &str, state: &dyn State) -> Option<[u8; 32]> {
+        let _ = (msp_id, name, state);
+        None
+    }
 }
 
 /// A contract that does nothing and answers with empty bytes (for benchmarks).

@@ -96,3 +96,27 @@ fn only_owners_and_admins_share_and_keys_are_checked() {
         );
     }
 }
+
+#[test]
+fn the_core_reads_exactly_the_key_a_member_published_last() {
+    use strongroom_contract::Contract;
+    use strongroom_contract::sharing::SharingContract;
+
+    let mut w = World::new();
+    let analyzer = caller("Org1MSP", "analyzer", "executor");
+    assert_eq!(
+        SharingContract.member_key("Org1MSP", "analyzer", &w.state),
+        None
+    );
+    w.ok::<MemberKeyView>(&analyzer, &publish(&"ab".repeat(32)));
+    w.ok::<MemberKeyView>(&analyzer, &publish(&"cd".repeat(32)));
+    assert_eq!(
+        SharingContract.member_key("Org1MSP", "analyzer", &w.state),
+        Some([0xcd; 32])
+    );
+    // Another organization's member of the same name published nothing.
+    assert_eq!(
+        SharingContract.member_key("Org2MSP", "analyzer", &w.state),
+        None
+    );
+}

@@ -4,6 +4,8 @@
 //!   AES-256-GCM with STREAM nonces), streaming over `std::io` and async streams.
 //! - [`hpke`]: RFC 9180 hybrid public-key encryption, used to wrap dataset keys and to
 //!   encrypt transaction payloads to the service.
+//! - [`shamir`]: Shamir secret sharing over GF(2^8), with random or seeded
+//!   coefficients (k of n members recover the service secrets).
 //! - [`provider`]: the crypto-service operations (AES-CBC/GCM, SHA-2/3, HMAC, HKDF,
 //!   ECDSA P-256/P-384) behind a [`provider::CryptoProvider`] trait, so that a
 //!   TEE-held implementation can stand in for the software one.
@@ -18,3 +20,4 @@ pub mod hpke;
 pub mod key;
 pub mod object;
 pub mod provider;
+pub mod shamir;

@@ -89,7 +89,7 @@ fn node_policy(core: &dyn State) -> Result<Option<Policy>, EnclaveError> {
         .map_err(|e| EnclaveError::Attestation(format!("the node policy on the ledger: {e}")))
 }
 
-fn report_data(domain: &[u8], parts: &[&[u8]]) -> ReportData {
+pub(crate) fn report_data(domain: &[u8], parts: &[&[u8]]) -> ReportData {
     let mut hasher = Sha256::new();
     hasher.update(domain);
     for part in parts {
@@ -108,6 +108,8 @@ pub struct Enclave {
     pub(crate) provider: &'static dyn CryptoProvider,
     pub(crate) secrets: Option<Secrets>,
     pending_join: Option<PrivateKey>,
+    /// A recovery from members' shares in progress ([`crate::recovery`]).
+    pub(crate) recovery: Option<crate::recovery::PendingRecovery>,
     pub(crate) state: CoreState,
     /// Member identities whose chain was checked, by certificate fingerprint.
     pub(crate) members: HashMap<[u8; 32], MemberIdentity>,
@@ -132,7 +134,7 @@ impl std::fmt::Debug for Enclave {
 
 impl Enclave {
     /// A core on `platform` running `contract`. It holds no secret until `Genesis`,
-    /// `Unseal` or `Join`. Joining cores are verified under the node policy the
+    /// `Unseal`, `Join` or a recovery from members' shares completes. Joining cores are verified under the node policy the
     /// consortium recorded on the ledger ([`EnclaveRequest::JoinRequest`]), never under
     /// one the host supplies.
     pub fn new(platform: Box<dyn Platform>, contract: Box<dyn Contract>) -> Self {
@@ -142,6 +144,7 @@ impl Enclave {
             provider: default_provider(),
             secrets: None,
             pending_join: None,
+            recovery: None,
             state: CoreState::default(),
             members: HashMap::new(),
             preparer: None,
@@ -179,6 +182,7 @@ impl Enclave {
                 joiner_key,
             } => self.join_request(&evidence, &collateral, &joiner_key),
             EnclaveRequest::PrepareJoin => self.prepare_join(),
+            EnclaveRequest::PrepareRecovery { public_keys } => self.prepare_recovery(public_keys),
             EnclaveRequest::PublicKeys => self.secrets().map(|s| EnclaveResponse::PublicKeys {
                 public_keys: s.public.clone(),
             }),
@@ -193,6 +197,7 @@ impl Enclave {
             EnclaveRequest::StateDigest => Ok(EnclaveResponse::StateDigest {
                 digest: self.state.digest(),
             }),
+            EnclaveRequest::SubmitRecoveryShare { wrapped } => self.submit_recovery_share(&wrapped),
             EnclaveRequest::Unseal { sealed } => self.unseal(&sealed),
         };
         result.unwrap_or_else(EnclaveResponse::from)
@@ -214,7 +219,7 @@ impl Enclave {
         self.preparer.clone()
     }
 
-    fn install(&mut self, secrets: Secrets) {
+    pub(crate) fn install(&mut self, secrets: Secrets) {
         self.preparer = Some(Preparer::new(secrets.transaction_key.clone()));
         self.secrets = Some(secrets);
     }
@@ -287,7 +292,7 @@ impl Enclave {
         })
     }
 
-    fn seal_secrets(&self, secrets: &Secrets) -> Result<Vec<u8>, EnclaveError> {
+    pub(crate) fn seal_secrets(&self, secrets: &Secrets) -> Result<Vec<u8>, EnclaveError> {
         self.platform
             .seal(&secrets.encode()?, SEAL_AAD)
             .map_err(|e| EnclaveError::Platform(e.to_string()))
@@ -323,6 +328,9 @@ impl Enclave {
     }
 
     fn evidence(&self, nonce: &[u8]) -> Result<EnclaveResponse, EnclaveError> {
+        if self.secrets.is_none() && self.recovery.is_some() {
+            return self.recovery_evidence(nonce);
+        }
         let secrets = self.secrets()?;
         let public_keys = secrets.public.clone();
         let key_release_key = secrets.key_release_key.public_key().to_bytes();
@@ -528,7 +536,7 @@ impl Enclave {
         self.state = state;
         self.members.clear();
         Ok(EnclaveResponse::Replayed {
-            digest: self.state.digest(),
+            sequence: self.state.applied.map_or(0, |a| a.sequence),
         })
     }
 }

@@ -41,6 +41,12 @@ pub enum EnclaveError {
     /// The request itself is malformed (bad key bytes, bad encoding, oversized).
     #[error("invalid request: {0}")]
     InvalidRequest(String),
+    /// A recovery share was refused: it does not open with the recovery key, is
+    /// malformed, is of another service or recovery configuration, repeats a share
+    /// held, or the shares do not combine into the secrets they were made from. The
+    /// core keeps the shares it held before.
+    #[error("recovery share refused: {0}")]
+    InvalidShare(String),
     /// The core holds no ledger secret: it is an observer, or has not joined or
     /// unsealed yet.
     #[error(
@@ -54,6 +60,10 @@ pub enum EnclaveError {
     /// The core has no join in progress ([`crate::EnclaveRequest::PrepareJoin`] first).
     #[error("no join in progress on this core")]
     NoPendingJoin,
+    /// The core has no recovery in progress
+    /// ([`crate::EnclaveRequest::PrepareRecovery`] first).
+    #[error("no recovery in progress on this core")]
+    NoPendingRecovery,
     /// Entries must be executed or replayed in ledger order, starting with genesis,
     /// with non-decreasing timestamps.
     #[error("out of order: {0}")]

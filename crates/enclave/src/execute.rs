@@ -296,12 +296,16 @@ impl Enclave {
             }
             Body::Governance(invocation) => {
                 let mut overlay = Overlay::new(&self.state.core);
+                let member_keys = |msp_id: &str, name: &str| {
+                    self.contract.member_key(msp_id, name, &self.state.contract)
+                };
                 let result = governance::execute(
                     caller,
                     invocation,
                     ctx.timestamp_ms,
                     ctx.sequence,
                     &mut overlay,
+                    &member_keys,
                 );
                 core_writes(result, overlay, &mut writes)
             }
@@ -388,7 +392,7 @@ impl Enclave {
         })?;
         if kind == EntryKind::Signature {
             return Ok(EnclaveResponse::Replayed {
-                digest: self.state.digest(),
+                sequence: self.state.applied.map_or(0, |a| a.sequence),
             });
         }
         self.check_order(entry.sequence, entry.timestamp_ms)?;
@@ -400,7 +404,7 @@ impl Enclave {
             self.apply_genesis(&entry.payload, entry.timestamp_ms)?;
             self.state.applied = Some(applied);
             return Ok(EnclaveResponse::Replayed {
-                digest: self.state.digest(),
+                sequence: self.state.applied.map_or(0, |a| a.sequence),
             });
         }
         let secrets = self.secrets()?;
@@ -419,7 +423,7 @@ impl Enclave {
         self.commit(record, entry.timestamp_ms);
         self.state.applied = Some(applied);
         Ok(EnclaveResponse::Replayed {
-            digest: self.state.digest(),
+            sequence: self.state.applied.map_or(0, |a| a.sequence),
         })
     }
 
@@ -486,8 +490,10 @@ impl Enclave {
                         .query(&caller, query, &self.state.contract)
                         .map_err(Refusal::from),
                     Body::Governance(query) => {
-                        governance::query(query, last, self.state.core_state())
-                            .map_err(Refusal::from)
+                        governance::query(query, last, self.state.core_state(), &|| {
+                            self.recovery_share(&caller)
+                        })
+                        .map_err(Refusal::from)
                     }
                     Body::Keys(query) => {
                         keys::query(&caller, query, self.state.core_state()).map_err(Refusal::from)

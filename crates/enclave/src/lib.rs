@@ -17,7 +17,9 @@
 //! They leave the core only sealed to the platform ([`strongroom_tee::Platform::seal`],
 //! for the host to store) or HPKE-wrapped to a joining core whose evidence verified
 //! under the consortium's node policy (on the ledger, set by governance) and binds the
-//! key they are wrapped to. The core's evidence binds
+//! key they are wrapped to; or, split into Shamir shares, one to each recovery member
+//! governance named, wrapped to that member's key, so that `k` of them can recover the
+//! service when no core is left ([`recovery`]). The core's evidence binds
 //! the hash of its public keys ([`evidence_report_data`]).
 //!
 //! # A transaction
@@ -90,6 +92,7 @@ pub mod keys;
 mod message;
 pub mod prepare;
 pub mod record;
+pub mod recovery;
 pub mod refusal;
 pub mod request;
 mod response;

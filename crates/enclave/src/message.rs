@@ -218,6 +218,17 @@ pub enum EnclaveRequest {
     },
     /// On a core without secrets: makes a one-time key and evidence binding it.
     PrepareJoin,
+    /// On a core without secrets: starts a recovery of the service whose public keys
+    /// are `public_keys` (the host reads them from the genesis record of its ledger)
+    /// from members' shares. Makes a one-time recovery key (X25519) and answers
+    /// `RecoveryPrepared` with evidence binding it and the keys (see
+    /// [`crate::recovery::recovery_report_data`]); an `Evidence` request answers the
+    /// same, over the verifier's nonce, until the recovery completes. Calling it again
+    /// starts over: a new key, the shares held dropped.
+    PrepareRecovery {
+        /// The service public keys to recover.
+        public_keys: PublicKeys,
+    },
     /// The service public keys.
     PublicKeys,
     /// Answers a signed, sealed query (see [`crate::request`]).
@@ -253,6 +264,15 @@ pub enum EnclaveRequest {
     Snapshot,
     /// The state digest.
     StateDigest,
+    /// On a recovering core: a member's share, HPKE-wrapped to the recovery key. Held
+    /// (`RecoveryShareHeld`) until the core holds as many distinct shares as their
+    /// threshold; then combined, checked against the public keys and installed
+    /// (`Recovered`). A refused share ([`EnclaveError::InvalidShare`]) changes nothing.
+    SubmitRecoveryShare {
+        /// The share wrapped to the recovery key.
+        #[serde(with = "hex_bytes")]
+        wrapped: Vec<u8>,
+    },
     /// Restores the secrets from what `Genesis` or `Join` returned as `sealed`.
     Unseal {
         /// The sealed secrets.
@@ -362,11 +382,44 @@ pub enum EnclaveResponse {
         /// The service public keys.
         public_keys: PublicKeys,
     },
-    /// To `Replay` and `Restore`.
-    Replayed {
-        /// The state digest after it.
+    /// To the share that completes a recovery: the core now holds the secrets.
+    Recovered {
+        /// The service public keys.
+        public_keys: PublicKeys,
+        /// How many shares it took.
+        threshold: u32,
+        /// The secrets sealed to this core's platform, for the host to store.
+        #[serde(with = "hex_bytes")]
+        sealed: Vec<u8>,
+    },
+    /// To `PrepareRecovery`, and to `Evidence` while a recovery is in progress.
+    RecoveryPrepared {
+        /// Evidence binding the recovery key, the public keys, the endpoint key and the
+        /// nonce ([`crate::recovery::recovery_report_data`]; the nonce is empty in the
+        /// answer to `PrepareRecovery`).
+        evidence: EvidenceMessage,
+        /// The one-time recovery key (HPKE X25519, 32 bytes) shares are wrapped to.
+        #[serde(with = "hex_bytes")]
+        recovery_key: Vec<u8>,
+        /// The service public keys being recovered.
+        public_keys: PublicKeys,
+        /// The endpoint key it binds (zeros if none is bound).
         #[serde(with = "hex_hash")]
-        digest: Hash,
+        endpoint: [u8; 32],
+    },
+    /// To a share that does not complete a recovery yet.
+    RecoveryShareHeld {
+        /// Distinct shares held now.
+        held: u32,
+        /// Shares needed.
+        threshold: u32,
+    },
+    /// To `Replay` and `Restore`: the ledger sequence the state is now at (0 before
+    /// genesis). `StateDigest` gives the digest: computing it costs a pass over the
+    /// whole state, too much for every replayed entry.
+    Replayed {
+        /// The last applied ledger sequence.
+        sequence: u64,
     },
     /// To `SignRoot`: an encoded [`strongroom_ledger::SignedRoot`].
     RootSigned {

@@ -23,6 +23,7 @@ const NONCE_KEY_INFO: &[u8] = b"strongroom/enclave/entry-nonce-key/v1";
 const SNAPSHOT_KEY_INFO: &[u8] = b"strongroom/enclave/snapshot-key/v1";
 const ENTROPY_KEY_INFO: &[u8] = b"strongroom/enclave/transaction-entropy-key/v1";
 const KEY_RELEASE_KEY_INFO: &[u8] = b"strongroom/enclave/key-release-key/v1";
+const RECOVERY_KEY_INFO: &[u8] = b"strongroom/enclave/recovery-key/v1";
 
 /// The public halves of the service keys: what clients encrypt to and verify with.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,6 +55,9 @@ pub(crate) struct Secrets {
     /// record fixes; its public half is in the evidence
     /// ([`crate::evidence_report_data`]).
     pub(crate) key_release_key: Arc<PrivateKey>,
+    /// Keys the seeds of the recovery shares ([`crate::recovery`]): every replica
+    /// computes the same shares, so nothing random is replicated.
+    pub(crate) recovery_key: Zeroizing<Vec<u8>>,
     pub(crate) public: PublicKeys,
 }
 
@@ -113,6 +117,7 @@ impl Secrets {
             nonce_key: derive(NONCE_KEY_INFO)?,
             snapshot_key: derive(SNAPSHOT_KEY_INFO)?,
             entropy_key: derive(ENTROPY_KEY_INFO)?,
+            recovery_key: derive(RECOVERY_KEY_INFO)?,
             ledger_secret,
             signing_key,
             transaction_key: Arc::new(transaction_key),

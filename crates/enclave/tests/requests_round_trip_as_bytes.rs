@@ -142,7 +142,7 @@ fn every_response() -> Vec<EnclaveResponse> {
             dataset: Some("ds-0000000000000002".into()),
         },
         EnclaveResponse::PublicKeys { public_keys: keys },
-        EnclaveResponse::Replayed { digest: [11; 32] },
+        EnclaveResponse::Replayed { sequence: 11 },
         EnclaveResponse::RootSigned {
             signed_root: vec![12],
         },

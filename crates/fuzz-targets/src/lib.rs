@@ -44,6 +44,7 @@ mod governance;
 mod ledger;
 mod object;
 mod raft;
+mod recovery;
 mod request;
 pub mod seeds;
 
@@ -57,6 +58,7 @@ pub use governance::governance;
 pub use ledger::{ledger_entry, ledger_record, receipt};
 pub use object::object;
 pub use raft::raft_log;
+pub use recovery::shamir_share;
 pub use request::{enclave_message, sealed_request, signed_envelope, signed_request};
 
 /// A fuzz target: takes any bytes, must never panic.
@@ -79,6 +81,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("raft_log", raft_log),
     ("receipt", receipt),
     ("sealed_request", sealed_request),
+    ("shamir_share", shamir_share),
     ("signed_envelope", signed_envelope),
     ("signed_request", signed_request),
     ("sim_evidence", sim_evidence),

@@ -105,6 +105,7 @@ replay_tests!(
     raft_log,
     receipt,
     sealed_request,
+    shamir_share,
     signed_envelope,
     signed_request,
     sim_evidence,

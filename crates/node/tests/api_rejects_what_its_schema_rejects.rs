@@ -14,7 +14,7 @@ use strongroom_api_types::{DOWNLOAD_HEADER, EXPORT_HEADER, Submit, UPLOAD_HEADER
 use strongroom_contract::ObjectPurpose;
 use strongroom_enclave::request::{MAX_REQUEST_LEN, PreparedRequest};
 use strongroom_identity::Role;
-use strongroom_node::http::{MAX_AUTHORIZATION_LEN, MAX_SEALED_BASE64_LEN};
+use strongroom_node::http::{MAX_AUTHORIZATION_LEN, MAX_SEALED_BASE64_LEN, MAX_SHARE_BASE64_LEN};
 use strongroom_store::MAX_LOCATION_LEN;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -182,5 +182,113 @@ async fn api_rejects_what_its_schema_rejects() {
     let response = get("/v1/nothing").send().await.unwrap();
     check_error(response, 404, "not_found", "no route GET /v1/nothing").await;
 
+    // A node that holds the service secrets takes no recovery share.
+    let response = http
+        .post(url("/v1/recovery/shares"))
+        .json(&serde_json::json!({"share": "AAAA"}))
+        .send()
+        .await
+        .unwrap();
+    check_error(response, 404, "not_found", "not recovering").await;
+
     running.shutdown().await.unwrap();
+    recovering_node_rejects_what_its_schema_rejects(&settings, &http).await;
+}
+
+/// The same node with its sealed secrets gone, started to recover them: the recovery
+/// routes refuse what the document refuses, and every other path is 503.
+async fn recovering_node_rejects_what_its_schema_rejects(
+    settings: &strongroom_node::NodeSettings,
+    http: &reqwest::Client,
+) {
+    std::fs::remove_file(settings.data_dir.join("service-secrets.json")).unwrap();
+    let recovering =
+        strongroom_node::RecoveringNode::start(settings, Box::new(strongroom_contract::KvContract))
+            .await
+            .unwrap()
+            .expect("a ledger without its secrets needs recovery");
+    let url = |path: &str| format!("https://localhost:{}{path}", recovering.addr().port());
+
+    let attestation: strongroom_api_types::Attestation = http
+        .get(url(&format!("/v1/attestation?nonce={}", "cd".repeat(16))))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(attestation.recovery_key.as_ref().map(String::len), Some(64));
+    assert_eq!(attestation.key_release_key, "");
+    let response = http
+        .get(url(&format!("/v1/attestation?nonce={}", "AB".repeat(16))))
+        .send()
+        .await
+        .unwrap();
+    check_error(response, 400, "bad_request", "lowercase hex").await;
+
+    let shares = url("/v1/recovery/shares");
+    let over = "A".repeat(MAX_SHARE_BASE64_LEN + 4);
+    for (body, status, code, says) in [
+        (
+            r#"{"share":""}"#.to_owned(),
+            400,
+            "bad_request",
+            "share: empty",
+        ),
+        (
+            format!(r#"{{"share":"{over}"}}"#),
+            413,
+            "payload_too_large",
+            "wrapped share",
+        ),
+        (
+            r#"{"share":"AB=="}"#.to_owned(),
+            400,
+            "bad_request",
+            "invalid base64",
+        ),
+        (
+            r#"{"share":"AAAA","x":1}"#.to_owned(),
+            400,
+            "bad_request",
+            "unknown field",
+        ),
+        (
+            r#"{"share":"AAAA"}"#.to_owned(),
+            400,
+            "bad_request",
+            "recovery share refused",
+        ),
+    ] {
+        let response = http
+            .post(&shares)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        check_error(response, status, code, says).await;
+    }
+    let response = http
+        .post(&shares)
+        .header("content-type", "text/plain")
+        .body(r#"{"share":"AAAA"}"#)
+        .send()
+        .await
+        .unwrap();
+    check_error(response, 415, "unsupported_media_type", "JSON").await;
+    let response = http.delete(&shares).send().await.unwrap();
+    check_error(response, 405, "method_not_allowed", "DELETE").await;
+    for path in ["/v1/receipts/1", "/healthz", "/v1/nothing"] {
+        let response = http.get(url(path)).send().await.unwrap();
+        check_error(response, 503, "unavailable", "recovering").await;
+    }
+    let response = http
+        .post(url("/v1/transactions"))
+        .json(&Submit { request: vec![1] })
+        .send()
+        .await
+        .unwrap();
+    check_error(response, 503, "unavailable", "recovering").await;
+    recovering.finish().await.unwrap();
 }

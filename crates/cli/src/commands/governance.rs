@@ -29,8 +29,8 @@ pub enum GovernanceCommand {
     List(Common),
     /// One proposal.
     Show(ShowArgs),
-    /// The organizations, the voting threshold, the revoked certificates and the node
-    /// and worker policies now.
+    /// The organizations, the voting threshold, the revoked certificates, the node
+    /// and worker policies and the recovery members now.
     Constitution(Common),
 }
 
@@ -47,6 +47,11 @@ pub enum ProposeCommand {
     /// service and receive its secrets (a core's evidence, checked with `attest
     /// verify`, shows its measurement).
     SetNodePolicy(NodePolicyArgs),
+    /// Name the recovery members, and how many of them recover the service from its
+    /// ledger files when no node holds its secrets any more. Each must have published
+    /// its member key (`org data-key publish`); each then keeps its share (`recovery
+    /// share fetch`).
+    SetRecovery(RecoveryArgs),
     /// Change how many organizations must vote for a proposal.
     SetThreshold(ThresholdArgs),
     /// Replace the worker policy: which platforms and worker measurements the core
@@ -62,6 +67,20 @@ pub struct NodePolicyArgs {
     /// The policy file (TOML, as docs/attestation.md describes).
     #[arg(long, value_name = "FILE")]
     file: PathBuf,
+}
+
+/// Arguments of `governance propose set-recovery`.
+#[derive(Debug, Args)]
+pub struct RecoveryArgs {
+    #[command(flatten)]
+    proposal: ProposalArgs,
+    /// How many members' shares recover the service (1 to the number of members).
+    #[arg(long, value_name = "K")]
+    threshold: u32,
+    /// A recovery member, `MSP/name` (repeatable; its share index is its position).
+    /// (`--member` names who proposes.)
+    #[arg(long = "recovery-member", required = true, value_name = "MSP/NAME")]
+    members: Vec<String>,
 }
 
 /// Arguments of `governance propose set-worker-policy`.
@@ -217,6 +236,11 @@ fn change_text(change: &ProposedChange) -> String {
         ProposedChange::SetNodePolicy { policy } => {
             format!("node policy ({} bytes of TOML)", policy.len())
         }
+        ProposedChange::SetRecovery { threshold, members } => format!(
+            "recovery: any {threshold} of {} ({})",
+            members.len(),
+            members.join(", ")
+        ),
         ProposedChange::SetThreshold { threshold } => {
             format!("threshold: {}", threshold_text(*threshold))
         }
@@ -261,6 +285,19 @@ fn constitution_text(c: &ConstitutionView) -> String {
         c.worker_policy.as_deref(),
         "no worker gets a data key",
     );
+    match &c.recovery {
+        None => out.push_str(
+            "recovery: none (if every node's secrets are lost, the ledger cannot be opened)
+",
+        ),
+        Some(r) => out.push_str(&format!(
+            "recovery: any {} of {} (configuration {})
+",
+            r.threshold,
+            r.members.join(", "),
+            r.version
+        )),
+    }
     out
 }
 
@@ -333,6 +370,13 @@ fn change_of(command: &ProposeCommand) -> Result<(ProposedChange, &ProposalArgs)
         ProposeCommand::SetNodePolicy(args) => (
             ProposedChange::SetNodePolicy {
                 policy: read_policy(&args.file)?,
+            },
+            &args.proposal,
+        ),
+        ProposeCommand::SetRecovery(args) => (
+            ProposedChange::SetRecovery {
+                threshold: args.threshold,
+                members: args.members.clone(),
             },
             &args.proposal,
         ),

@@ -308,4 +308,8 @@ impl Contract for SharingContract {
     ) -> Result<ObjectGrant, ContractError> {
         object::authorize(caller, purpose, location, now_ms, state)
     }
+
+    fn member_key(&self, msp_id: &str, name: &str, state: &dyn State) -> Option<[u8; 32]> {
+        org_key::published(state, msp_id, name)
+    }
 }

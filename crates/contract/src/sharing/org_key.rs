@@ -124,6 +124,15 @@ fn view_share(msp_id: &str, name: &str, record: ShareRecord) -> OrgKeyShareView 
     }
 }
 
+/// The key `name` of `msp_id` published, as bytes; `None` if it published none (or
+/// its record does not decode, which the contract never writes).
+pub(crate) fn published(state: &dyn State, msp_id: &str, name: &str) -> Option<[u8; 32]> {
+    let record = load::<MemberKeyRecord>(state, &key_key(msp_id, name)).ok()??;
+    let mut key = [0u8; 32];
+    hex::decode_to_slice(&record.public_key, &mut key).ok()?;
+    Some(key)
+}
+
 /// `get_member_key`: a member of the same organization.
 pub(crate) fn get_key(
     caller: &Caller,

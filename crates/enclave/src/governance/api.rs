@@ -59,6 +59,18 @@ pub enum ProposedChange {
         /// (`docs/attestation.md`), at most 16 KiB.
         policy: String,
     },
+    /// Name the members who can recover the service from the ledger files when no node
+    /// holds its secrets any more, and how many of them it takes. Each member fetches
+    /// its share with [`GovernanceQuery::GetRecoveryShare`]; any `threshold` of them
+    /// recover the secrets. Every member must have published its member key
+    /// (`publish_member_key`): shares are encrypted to it.
+    SetRecovery {
+        /// How many members' shares recover the secrets: 1 to the number of members.
+        threshold: u32,
+        /// The members, `MSP/name` each (1 to 255, no repetition); a member's share
+        /// index is its position here, from 1.
+        members: Vec<String>,
+    },
     /// Change the voting threshold.
     SetThreshold {
         /// The new threshold.
@@ -104,14 +116,19 @@ pub enum GovernanceInvocation {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
 pub enum GovernanceQuery {
-    /// The organizations, the threshold, the revoked certificates and the node and
-    /// worker policies. Answers [`ConstitutionView`].
+    /// The organizations, the threshold, the revoked certificates, the node and worker
+    /// policies and the recovery configuration. Answers [`ConstitutionView`].
     Constitution,
     /// One proposal. Answers [`ProposalView`].
     GetProposal {
         /// The proposal id.
         id: String,
     },
+    /// The caller's share of the service secrets under the recovery configuration now,
+    /// encrypted to the member key it published. Answers [`RecoveryShareView`] to a
+    /// member the configuration names; everyone else, and everyone while there is no
+    /// configuration, gets "not found or not allowed".
+    GetRecoveryShare,
     /// Proposals by id. Answers [`ProposalList`].
     ListProposals {
         /// Only proposals whose id sorts after this one (the previous page's `next`).
@@ -218,4 +235,45 @@ pub struct ConstitutionView {
     /// The worker policy (TOML), if the consortium has one; without it no worker gets
     /// a key.
     pub worker_policy: Option<String>,
+    /// Who can recover the service from its ledger files, if anyone.
+    #[serde(default)]
+    pub recovery: Option<RecoveryView>,
+}
+
+/// The recovery configuration: which members hold shares of the service secrets and
+/// how many of them recover the secrets.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecoveryView {
+    /// How many shares recover the secrets.
+    pub threshold: u32,
+    /// The members, `MSP/name`; a member's share index is its position, from 1.
+    pub members: Vec<String>,
+    /// The configuration's version: 1 for the first one enacted, one more for each
+    /// later one. Shares of different versions do not combine.
+    pub version: u64,
+}
+
+/// A member's share of the service secrets, encrypted to its member key (see
+/// `strongroom_enclave::recovery` for the plaintext and how to open it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecoveryShareView {
+    /// The member, `MSP/name`.
+    pub member: String,
+    /// The share's index: the member's position in the configuration, from 1.
+    pub index: u32,
+    /// How many shares recover the secrets.
+    pub threshold: u32,
+    /// How many members hold shares.
+    pub members: u32,
+    /// The recovery configuration's version.
+    pub version: u64,
+    /// The member key it is encrypted to (X25519), hex.
+    pub public_key: String,
+    /// SHA-256 of the service public keys the share recovers, hex (also inside the
+    /// encrypted share, which is what a recovering member checks).
+    pub public_keys_sha256: String,
+    /// The share, HPKE-wrapped to the member key, hex.
+    pub wrapped_share: String,
 }

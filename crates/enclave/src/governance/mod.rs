@@ -25,6 +25,12 @@
 //!   policy does not admit no longer receives the service secrets. It does not take
 //!   them back from a core that joined before: a replaced policy governs admission, not
 //!   the nodes already admitted.
+//! - `set_recovery`: the members it names (each must have published a member key,
+//!   checked at the proposal and again at enactment) can fetch their shares of the
+//!   service secrets under the new configuration, whose version is one more than the
+//!   last; any `threshold` of those shares recover the service ([`crate::recovery`]).
+//!   Shares of an earlier configuration still combine among themselves: a replaced
+//!   configuration cannot take back the shares it gave out.
 //! - `set_threshold`: later tallies use the new threshold.
 //! - `set_worker_policy`: later attested transactions are verified under the new worker
 //!   policy ([`crate::worker`]); a worker the old policy accepted and the new one does
@@ -45,6 +51,7 @@
 //! | `rev/<certificate SHA-256, hex>` | a revocation (time and proposal), JSON |
 //! | `cfg/node-policy` | the node policy, TOML text |
 //! | `cfg/worker-policy` | the worker policy, TOML text |
+//! | `cfg/recovery` | the recovery configuration (threshold, members, version), JSON |
 
 use std::collections::BTreeMap;
 
@@ -53,11 +60,14 @@ use strongroom_contract::sharing::Party;
 use strongroom_contract::{Caller, ContractError, MemState, State};
 
 mod api;
+pub(crate) mod recovery;
 
 pub use api::{
     ConstitutionView, GovernanceInvocation, GovernanceQuery, OrganizationView, ProposalList,
-    ProposalStatus, ProposalView, ProposedChange, Threshold, VoteView,
+    ProposalStatus, ProposalView, ProposedChange, RecoveryShareView, RecoveryView, Threshold,
+    VoteView,
 };
+use recovery::MemberKeys;
 use strongroom_identity::{TrustStore, fingerprint, verify_root};
 use strongroom_tee::Policy;
 
@@ -306,6 +316,10 @@ fn check_change(change: &ProposedChange) -> Result<Option<Vec<u8>>, ContractErro
             check_policy(policy).map_err(|e| invalid("change.policy", e))?;
             Ok(None)
         }
+        ProposedChange::SetRecovery { threshold, members } => {
+            recovery::check(*threshold, members)?;
+            Ok(None)
+        }
         ProposedChange::SetThreshold { threshold } => match threshold {
             Threshold::AtLeast { organizations: 0 } => Err(invalid(
                 "change.threshold.organizations",
@@ -327,7 +341,12 @@ pub(crate) fn check_policy(policy: &str) -> Result<(), String> {
 }
 
 /// Whether `change` applies to the state now; why not otherwise.
-fn applicable(state: &dyn State, change: &ProposedChange, now_ms: u64) -> Result<(), String> {
+fn applicable(
+    state: &dyn State,
+    change: &ProposedChange,
+    now_ms: u64,
+    member_keys: MemberKeys<'_>,
+) -> Result<(), String> {
     let present = |msp_id: &str| state.get_ref(&organization_key(msp_id)).is_some();
     match change {
         ProposedChange::AddOrganization {
@@ -358,6 +377,9 @@ fn applicable(state: &dyn State, change: &ProposedChange, now_ms: u64) -> Result
             Ok(())
         }
         ProposedChange::SetNodePolicy { .. } => Ok(()),
+        ProposedChange::SetRecovery { members, .. } => {
+            recovery::applicable(state, members, member_keys)
+        }
         ProposedChange::SetThreshold { threshold } => match threshold {
             Threshold::AtLeast { organizations: n }
                 if usize::try_from(*n).unwrap_or(usize::MAX) > organizations(state).len() =>
@@ -398,6 +420,9 @@ fn enact(
         ProposedChange::SetNodePolicy { policy } => {
             state.put(NODE_POLICY_KEY.to_vec(), policy.as_bytes().to_vec());
         }
+        ProposedChange::SetRecovery { threshold, members } => {
+            recovery::enact(state, *threshold, members)?;
+        }
         ProposedChange::SetThreshold { threshold } => {
             state.put(THRESHOLD_KEY.to_vec(), json(threshold)?);
         }
@@ -415,6 +440,7 @@ fn tally(
     id: &str,
     record: &mut ProposalRecord,
     now_ms: u64,
+    member_keys: MemberKeys<'_>,
 ) -> Result<(), ContractError> {
     let orgs = organizations(state);
     let required = threshold(state)?.required(orgs.len());
@@ -427,7 +453,7 @@ fn tally(
         }
     });
     if approvals >= required {
-        let decision = match applicable(state, &record.change, now_ms) {
+        let decision = match applicable(state, &record.change, now_ms, member_keys) {
             Ok(()) => {
                 enact(state, id, &record.change, now_ms)?;
                 (ProposalStatus::Enacted, None)
@@ -488,13 +514,14 @@ fn reply<T: Serialize>(value: &T) -> Result<Vec<u8>, ContractError> {
 
 /// Executes a governance transaction for `caller` at ledger time `now_ms` (the entry's
 /// sequence names a new proposal). Changes are made to `state` (an overlay the core
-/// keeps only if this succeeds).
+/// keeps only if this succeeds); `member_keys` reads the member keys the contract holds.
 pub(crate) fn execute(
     caller: &Caller,
     invocation: &[u8],
     now_ms: u64,
     sequence: u64,
     state: &mut dyn State,
+    member_keys: MemberKeys<'_>,
 ) -> Result<Vec<u8>, ContractError> {
     let invocation: GovernanceInvocation = serde_json::from_slice(invocation)
         .map_err(|e| ContractError::Invalid(format!("governance invocation: {e}")))?;
@@ -521,7 +548,7 @@ pub(crate) fn execute(
             if caller.role != ADMIN {
                 return Err(refused("only an organization's admin may propose"));
             }
-            applicable(state, &change, now_ms).map_err(refused)?;
+            applicable(state, &change, now_ms, member_keys).map_err(refused)?;
             let id = format!("prop-{sequence:016x}");
             let mut votes = BTreeMap::new();
             votes.insert(
@@ -544,7 +571,7 @@ pub(crate) fn execute(
                 votes,
                 decided: None,
             };
-            tally(state, &id, &mut record, now_ms)?;
+            tally(state, &id, &mut record, now_ms, member_keys)?;
             state.put(proposal_key(&id), json(&record)?);
             reply(&view(state, &id, record, now_ms))
         }
@@ -572,18 +599,20 @@ pub(crate) fn execute(
                     at_ms: now_ms,
                 },
             );
-            tally(state, &proposal, &mut record, now_ms)?;
+            tally(state, &proposal, &mut record, now_ms, member_keys)?;
             state.put(proposal_key(&proposal), json(&record)?);
             reply(&view(state, &proposal, record, now_ms))
         }
     }
 }
 
-/// Answers a governance query at ledger time `now_ms` (any member).
+/// Answers a governance query at ledger time `now_ms` (any member); `recovery_share`
+/// answers [`GovernanceQuery::GetRecoveryShare`], which needs the core's secrets.
 pub(crate) fn query(
     query: &[u8],
     now_ms: u64,
     state: &dyn State,
+    recovery_share: &dyn Fn() -> Result<Vec<u8>, ContractError>,
 ) -> Result<Vec<u8>, ContractError> {
     let query: GovernanceQuery = serde_json::from_slice(query)
         .map_err(|e| ContractError::Invalid(format!("governance query: {e}")))?;
@@ -612,6 +641,7 @@ pub(crate) fn query(
                 worker_policy: state
                     .get_ref(WORKER_POLICY_KEY)
                     .map(|text| String::from_utf8_lossy(&text).into_owned()),
+                recovery: recovery::view(state)?,
             })
         }
         GovernanceQuery::GetProposal { id } => {
@@ -620,6 +650,7 @@ pub(crate) fn query(
                 .ok_or_else(|| refused(format!("no proposal {id}")))?;
             reply(&view(state, &id, record, now_ms))
         }
+        GovernanceQuery::GetRecoveryShare => recovery_share(),
         GovernanceQuery::ListProposals { after, limit } => {
             if let Some(after) = &after {
                 check_id("after", after)?;

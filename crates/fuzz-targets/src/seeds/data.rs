@@ -177,3 +177,40 @@ pub(super) fn algorithm_seeds(out: &mut Seeds) {
         b"\x01x\ny,z\n\"q\n".to_vec(),
     );
 }
+
+pub(super) fn shamir_seeds(out: &mut Seeds) {
+    // Seeded, so that the seeds are the same at each regeneration.
+    let secret = b"the service secrets";
+    for (threshold, shares) in [(1, 1), (2, 3)] {
+        let Ok(split) =
+            strongroom_crypto::shamir::split_with_seed(&[7; 32], secret, threshold, shares)
+        else {
+            continue;
+        };
+        let Some(first) = split.first() else {
+            continue;
+        };
+        out.add("shamir_share", format!("one-of-{threshold}-of-{shares}"), {
+            let mut seed = vec![0];
+            seed.extend_from_slice(&first.to_bytes());
+            seed
+        });
+        if shares == 3 {
+            // Mode 5 cuts the rest into three pieces: the three shares.
+            let mut seed = vec![5];
+            for share in &split {
+                seed.extend_from_slice(&share.to_bytes());
+            }
+            out.add("shamir_share", format!("all-{threshold}-of-{shares}"), seed);
+            // Mode 1: a recovery share's plaintext (format, the public keys' and the
+            // secrets' hashes, version 1, 3 members) around the first share.
+            let mut seed = vec![1, 0x01];
+            seed.extend_from_slice(&[0xaa; 32]);
+            seed.extend_from_slice(&[0xbb; 32]);
+            seed.extend_from_slice(&1u64.to_be_bytes());
+            seed.push(3);
+            seed.extend_from_slice(&first.to_bytes());
+            out.add("shamir_share", "recovery-share", seed);
+        }
+    }
+}

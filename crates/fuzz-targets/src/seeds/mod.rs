@@ -42,6 +42,7 @@ pub fn seeds() -> Vec<Seed> {
     contract::contract_seeds(&mut out);
     data::compute_seeds(&mut out);
     data::algorithm_seeds(&mut out);
+    data::shamir_seeds(&mut out);
     out.0
 }
 

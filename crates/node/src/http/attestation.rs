@@ -1,5 +1,6 @@
 //! `GET /v1/attestation?nonce=HEX`: the core's evidence over the service keys, the
-//! endpoint key and the client's nonce.
+//! endpoint key and the client's nonce (a recovering node answers with its recovery
+//! evidence instead: see `recovery`).
 
 use std::ops::RangeInclusive;
 use std::sync::Arc;
@@ -32,10 +33,10 @@ fn nonce_bytes(nonce: &str) -> Option<Vec<u8>> {
     (lowercase && NONCE_BYTES.contains(&bytes.len())).then_some(bytes)
 }
 
-pub(super) async fn attestation(
-    State(state): State<Arc<AppState>>,
+/// The nonce of `?nonce=HEX`, as sent and as bytes; 400 naming what is expected.
+pub(super) fn nonce(
     query: Result<Query<NonceQuery>, QueryRejection>,
-) -> Result<Json<Attestation>, ApiError> {
+) -> Result<(String, Vec<u8>), ApiError> {
     let expected = format!(
         "expected ?nonce=HEX, {} to {} bytes in lowercase hex",
         NONCE_BYTES.start(),
@@ -45,16 +46,25 @@ pub(super) async fn attestation(
         query.map_err(|e| ApiError::bad_request(format!("query string: {e} ({expected})")))?;
     let nonce = nonce_bytes(&query.nonce)
         .ok_or_else(|| ApiError::bad_request(format!("nonce: {expected}")))?;
+    Ok((query.nonce, nonce))
+}
+
+pub(super) async fn attestation(
+    State(state): State<Arc<AppState>>,
+    query: Result<Query<NonceQuery>, QueryRejection>,
+) -> Result<Json<Attestation>, ApiError> {
+    let (nonce_hex, nonce) = nonce(query)?;
     let (evidence, keys, key_release_key) =
         state.node.evidence(nonce).map_err(ApiError::internal)?;
     Ok(Json(Attestation {
         platform: evidence.platform.to_string(),
         insecure: state.node.insecure(),
         evidence: evidence.bytes,
-        nonce: query.nonce,
+        nonce: nonce_hex,
         signing_key: hex::encode(&keys.signing_key),
         transaction_key: hex::encode(&keys.transaction_key),
         key_release_key: hex::encode(key_release_key),
         endpoint_key_sha256: hex::encode(state.node.endpoint().unwrap_or([0; 32])),
+        recovery_key: None,
     }))
 }

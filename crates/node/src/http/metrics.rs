@@ -136,6 +136,11 @@ impl Metrics {
                 raft.last_applied.map_or(0, |l| l.index),
             ),
             (
+                "raft_snapshot_index",
+                "The Raft log index of this node's last snapshot (0: none).",
+                raft.snapshot.map_or(0, |l| l.index),
+            ),
+            (
                 "raft_voters",
                 "Voting members of the cluster.",
                 membership.voter_ids().count() as u64,

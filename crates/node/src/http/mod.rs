@@ -9,6 +9,7 @@
 //! | `sealed` | `POST /v1/transactions`, `POST /v1/queries` |
 //! | `ledger` | `GET /v1/receipts/{sequence}`, `GET /v1/ledger/export` |
 //! | `objects` | `PUT` and `GET /v1/objects/{location}` |
+//! | `recovery` | `POST /v1/recovery/shares`, and the whole API of a recovering node |
 //! | `ops` | `GET /healthz`, `GET /metrics` (on their own listener with `ops_listen`) |
 //! | `openapi` | the document, rendered with the node's limits |
 //! | `input` | JSON bodies, media types, authorization headers, and their limits |
@@ -23,6 +24,7 @@ mod metrics;
 mod objects;
 mod openapi;
 mod ops;
+mod recovery;
 mod sealed;
 
 use std::collections::HashMap;
@@ -45,6 +47,8 @@ pub use input::MAX_AUTHORIZATION_LEN;
 pub use metrics::Metrics;
 pub use openapi::{BASE64_PATTERN, OPENAPI, document, max_request_len};
 pub use ops::METRICS_CONTENT_TYPE;
+pub use recovery::MAX_SHARE_BASE64_LEN;
+pub(crate) use recovery::recovery_router;
 pub use sealed::MAX_SEALED_BASE64_LEN;
 
 use crate::service::Node;
@@ -164,6 +168,11 @@ pub fn api_endpoints() -> Vec<Endpoint> {
         endpoint("/v1/ledger/export", Method::GET, ledger::export),
         endpoint("/v1/objects/{*location}", Method::GET, objects::get_object),
         endpoint("/v1/objects/{*location}", Method::PUT, objects::put_object),
+        endpoint(
+            "/v1/recovery/shares",
+            Method::POST,
+            recovery::not_recovering,
+        ),
     ]
 }
 

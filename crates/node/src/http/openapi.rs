@@ -27,9 +27,10 @@ pub const BASE64_PATTERN: &str =
 const SUBMIT_OVERHEAD: usize = r#"{"request":""}"#.len();
 
 /// Where the settings go in the document (JSON pointers).
-const MAX_BODY_POINTERS: [&str; 2] = [
+const MAX_BODY_POINTERS: [&str; 3] = [
     "/paths/~1v1~1transactions/post/requestBody/x-strongroom-max-body-bytes",
     "/paths/~1v1~1queries/post/requestBody/x-strongroom-max-body-bytes",
+    "/paths/~1v1~1recovery~1shares/post/requestBody/x-strongroom-max-body-bytes",
 ];
 const MAX_OBJECT_POINTER: &str =
     "/paths/~1v1~1objects~1{location}/put/requestBody/x-strongroom-max-object-bytes";

@@ -8,8 +8,8 @@ use strongroom_store::MAX_LOCATION_LEN;
 
 use super::*;
 use crate::http::{
-    ErrorCode, MAX_AUTHORIZATION_LEN, MAX_SEALED_BASE64_LEN, NONCE_BYTES, api_endpoints,
-    ops_endpoints,
+    ErrorCode, MAX_AUTHORIZATION_LEN, MAX_SEALED_BASE64_LEN, MAX_SHARE_BASE64_LEN, NONCE_BYTES,
+    api_endpoints, ops_endpoints,
 };
 use crate::settings::NodeSettings;
 
@@ -117,6 +117,10 @@ fn the_documents_limits_are_the_nodes() {
     assert_eq!(request["pattern"], BASE64_PATTERN);
     assert_eq!(request["minLength"], 4, "an empty request is refused");
     assert_eq!(request["maxLength"], MAX_SEALED_BASE64_LEN);
+    let share = &document["components"]["schemas"]["SubmitShare"]["properties"]["share"];
+    assert_eq!(share["pattern"], BASE64_PATTERN);
+    assert_eq!(share["minLength"], 4, "an empty share is refused");
+    assert_eq!(share["maxLength"], MAX_SHARE_BASE64_LEN);
     assert_eq!(
         max_request_len(settings.max_body_bytes),
         MAX_SEALED_BASE64_LEN
