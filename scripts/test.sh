@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: fetch the third-party vectors that are not
 # vendored (idempotent), install the WebAssembly target the example algorithms build
-# for, then every test of every crate and of the algorithms' own workspace.
+# for and the S3-compatible server the object-store tests start (moto, pinned in
+# scripts/requirements-s3-tests.txt, with pip if missing), then every test of every
+# crate and of the algorithms' own workspace.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/fetch-test-vectors.sh
+moto_pinned="$(sed -n 's/^moto\[server\]==//p' scripts/requirements-s3-tests.txt)"
+if [[ "$(python3 -c 'import moto.server, flask, flask_cors, moto; print(moto.__version__)' 2>/dev/null || true)" != "$moto_pinned" ]]; then
+  echo "== installing moto[server] $moto_pinned (scripts/requirements-s3-tests.txt)"
+  python3 -m pip install --quiet --disable-pip-version-check -r scripts/requirements-s3-tests.txt
+fi
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi

@@ -18,13 +18,37 @@
 //!   with a bounded number of parts in flight;
 //! - **measured**: the result carries the size and the SHA-256 of what was stored, which
 //!   the uploader compares with its own before it registers the dataset.
+//!
+//! A store lives in a local directory ([`DatasetStore::local`]) or in an S3-compatible
+//! bucket that several nodes share ([`DatasetStore::s3`], configured by [`S3Config`]),
+//! so that an object stays reachable when the node that took it is down. The [`s3`]
+//! module says which of the guarantees above are weaker there.
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), strongroom_store::StoreError> {
+//! use strongroom_store::{DatasetStore, S3Config, StoreBackend};
+//!
+//! let mut config = S3Config::from_url("s3://strongroom-objects/consortium-a")?;
+//! config.endpoint = Some("https://s3.eu-central-1.amazonaws.com".into());
+//! config.region = Some("eu-central-1".into());
+//! // Credentials: the standard AWS environment variables (the default).
+//! let store = DatasetStore::open(&StoreBackend::S3(config)).await?;
+//! let body = futures_util::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from("ciphertext"))]);
+//! let stored = store.put("org1/ds-1/a.sro", body, 1 << 30).await?;
+//! assert_eq!(stored.size, 10);
+//! # Ok(())
+//! # }
+//! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-use std::path::Path;
+pub mod s3;
+
+use std::hash::BuildHasher;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt, TryStreamExt, stream::BoxStream};
@@ -32,6 +56,8 @@ use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, WriteMultipart};
 use sha2::{Digest, Sha256};
+
+pub use crate::s3::{S3_MAX_OBJECT_SIZE, S3Config, S3ConfigError, S3Credentials};
 
 /// Size of one multipart part held in memory.
 pub const PART_SIZE: usize = 8 * 1024 * 1024;
@@ -43,14 +69,23 @@ pub const MAX_LOCATION_LEN: usize = 512;
 /// location has: [`validate_location`] refuses segments starting with `.`).
 const STAGING: &str = ".staging";
 
-/// A name for one upload's staged bytes, unique in this process and across restarts.
+/// How old a staged object in a shared bucket must be before a node that opens the
+/// store removes it: no upload between its last part and its move takes that long.
+pub const STALE_STAGING_AGE: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// A name for one upload's staged bytes, unique in this process, across restarts, and
+/// across the hosts that share a bucket (64 bits from the process's random hasher keys).
 fn staging_path() -> ObjectPath {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    ObjectPath::from(format!("{STAGING}/{}-{nanos}-{n}", std::process::id()))
+    let random = std::collections::hash_map::RandomState::new().hash_one((nanos, n));
+    ObjectPath::from(format!(
+        "{STAGING}/{}-{nanos}-{n}-{random:016x}",
+        std::process::id()
+    ))
 }
 
 /// What went wrong with an object.
@@ -89,9 +124,13 @@ pub enum StoreError {
         /// What the stream reported.
         reason: String,
     },
-    /// The object store failed.
+    /// The object store failed (unreachable, or it refused the request: a bucket the
+    /// credentials may not use gives this, not [`StoreError::NotFound`]).
     #[error("object store: {0}")]
     Backend(String),
+    /// The store's configuration is wrong; nothing was contacted.
+    #[error("object store configuration: {0}")]
+    Config(#[from] S3ConfigError),
 }
 
 impl From<object_store::Error> for StoreError {
@@ -111,10 +150,22 @@ pub struct StoredObject {
     pub sha256: [u8; 32],
 }
 
+/// Where a [`DatasetStore`] keeps its objects.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StoreBackend {
+    /// A local directory, held by one node ([`DatasetStore::local`]).
+    Local(PathBuf),
+    /// An S3-compatible bucket, which several nodes may share ([`DatasetStore::s3`]).
+    S3(S3Config),
+}
+
 /// Encrypted dataset objects in an [`ObjectStore`]. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct DatasetStore {
     inner: Arc<dyn ObjectStore>,
+    /// The largest object the backend can hold, whatever the caller allows.
+    max_object_size: u64,
 }
 
 /// Checks a location: `/`-separated segments of ASCII letters, digits, `.`, `_` and
@@ -150,6 +201,20 @@ pub fn validate_location(location: &str) -> Result<ObjectPath, StoreError> {
 }
 
 impl DatasetStore {
+    /// Opens the store of `backend`: [`DatasetStore::local`] for a directory; for a
+    /// bucket, [`DatasetStore::s3`], then [`DatasetStore::remove_stale_staging`], which
+    /// also proves that the bucket is reachable with these credentials.
+    pub async fn open(backend: &StoreBackend) -> Result<Self, StoreError> {
+        match backend {
+            StoreBackend::Local(dir) => Self::local(dir),
+            StoreBackend::S3(config) => {
+                let store = Self::s3(config)?;
+                store.remove_stale_staging(STALE_STAGING_AGE).await?;
+                Ok(store)
+            }
+        }
+    }
+
     /// A store in the local directory `dir` (created if missing).
     ///
     /// The caller must hold the directory exclusively (the node's lock): opening removes
@@ -174,13 +239,51 @@ impl DatasetStore {
         Ok(Self::new(Arc::new(fs)))
     }
 
-    /// A store over any [`ObjectStore`] (S3, Azure, GCS, memory).
+    /// A store in an S3-compatible bucket, under its prefix; several nodes may share
+    /// it. Checks the configuration and contacts nothing. Objects are at most
+    /// [`S3_MAX_OBJECT_SIZE`]; see the [`s3`] module for what else differs from a
+    /// local directory.
+    pub fn s3(config: &S3Config) -> Result<Self, StoreError> {
+        Ok(Self {
+            inner: config.build()?,
+            max_object_size: S3_MAX_OBJECT_SIZE,
+        })
+    }
+
+    /// A store over any [`ObjectStore`] (S3, Azure, GCS, memory) with no size limit of
+    /// its own. The store must implement [`ObjectStore::rename_if_not_exists`].
     pub fn new(inner: Arc<dyn ObjectStore>) -> Self {
-        Self { inner }
+        Self {
+            inner,
+            max_object_size: u64::MAX,
+        }
+    }
+
+    /// Removes the staged uploads older than `age` (by the times the store recorded),
+    /// which crashed uploads left behind; returns how many. Younger ones may be uploads
+    /// in flight, of this node or of another one sharing the bucket, and stay.
+    pub async fn remove_stale_staging(&self, age: Duration) -> Result<u64, StoreError> {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let cutoff = i64::try_from(now.saturating_sub(age.as_secs())).unwrap_or(i64::MAX);
+        let staging = ObjectPath::from(STAGING);
+        let mut listed = self.inner.list(Some(&staging));
+        let mut removed = 0;
+        while let Some(meta) = listed.try_next().await? {
+            if meta.last_modified.timestamp() <= cutoff {
+                match self.inner.delete(&meta.location).await {
+                    Ok(()) | Err(object_store::Error::NotFound { .. }) => removed += 1,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+        Ok(removed)
     }
 
     /// Stores `body` at `location`, atomically, refusing an existing location and more
-    /// than `max_size` bytes. See the [crate docs](crate).
+    /// than `max_size` bytes (or than the backend holds: [`S3_MAX_OBJECT_SIZE`] on S3).
+    /// See the [crate docs](crate).
     pub async fn put<S, E>(
         &self,
         location: &str,
@@ -192,6 +295,7 @@ impl DatasetStore {
         E: std::fmt::Display,
     {
         let path = validate_location(location)?;
+        let max_size = max_size.min(self.max_object_size);
         match self.inner.head(&path).await {
             Ok(_) => {
                 return Err(StoreError::Exists {
