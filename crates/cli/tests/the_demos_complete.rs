@@ -1,4 +1,5 @@
-//! `strongroom demo` and `strongroom demo --multi-party` run to the end as processes.
+//! `strongroom demo`, `demo --multi-party` and `demo --nodes 3` run to the end as
+//! processes.
 //! Each demo checks its own claims as it goes (an unrelated organization's answers
 //! equal those for nothing; the multi-party results equal the same analyses over the
 //! unsplit data, computed by the demo) and exits nonzero if one fails.
@@ -40,4 +41,22 @@ fn the_multi_party_demo_agrees_with_the_unsplit_synthea_data() {
     }
     // Three hospitals, two tasks: six key releases, each naming the worker.
     assert_eq!(stdout.matches("released for task-").count(), 6, "{stdout}");
+}
+
+#[test]
+fn the_demo_on_three_nodes_completes_and_every_node_keeps_one_ledger() {
+    let out = output(
+        common::strongroom(["demo", "--nodes", "3", "--patients", "300"]).stdin(Stdio::null()),
+    );
+    let stdout = succeeded("demo --nodes 3", &out);
+    assert!(stdout.contains("demo complete"), "{stdout}");
+    assert!(stdout.contains("byte for byte the answer for an id that does not exist"));
+    // The demo prints each node's offline-verified ledger head; all three are equal.
+    let heads: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("node "))
+        .filter_map(|l| l.split_once(" head ").map(|(_, head)| head))
+        .collect();
+    assert_eq!(heads.len(), 3, "{stdout}");
+    assert!(heads.iter().all(|h| *h == heads[0]), "{heads:?}");
 }

@@ -263,48 +263,37 @@ pub fn admit(
     })
 }
 
-/// Adds `id` as a learner, waits until it caught up, then makes it a voter.
+/// Adds `id` as a learner, waits until it caught up, then makes it a voter; retried
+/// while another membership change (another joiner's) is in progress.
 async fn add_member(raft: Raft, id: NodeId, addr: String) {
-    let added = tokio::time::timeout(
-        JOIN_WINDOW,
-        raft.add_learner(id, NodeAddr { addr: addr.clone() }, true),
-    )
-    .await;
-    match added {
-        Ok(Ok(_)) => {}
-        Ok(Err(e)) => {
-            tracing::warn!(node = id, %addr, error = %e, "could not add the joiner as a learner");
-            return;
-        }
-        Err(_) => {
-            tracing::warn!(node = id, %addr, "the joiner did not catch up in time");
-            return;
-        }
-    }
-    for _ in 0..20 {
-        let voters: BTreeSet<NodeId> = raft
-            .metrics()
-            .borrow()
-            .membership_config
-            .membership()
-            .voter_ids()
-            .collect();
+    let deadline = Instant::now() + JOIN_WINDOW;
+    while Instant::now() < deadline {
+        let membership = raft.metrics().borrow().membership_config.clone();
+        let membership = membership.membership();
+        let mut voters: BTreeSet<NodeId> = membership.voter_ids().collect();
         if voters.contains(&id) {
             return;
         }
-        let mut next = voters;
-        next.insert(id);
-        match raft.change_membership(next, false).await {
-            Ok(_) => {
-                tracing::info!(node = id, %addr, "the joiner is a voter");
-                return;
+        let step = if membership.learner_ids().any(|l| l == id) {
+            voters.insert(id);
+            raft.change_membership(voters, false)
+                .await
+                .map(|_| tracing::info!(node = id, %addr, "the joiner is a voter"))
+                .map_err(|e| e.to_string())
+        } else {
+            let node = NodeAddr { addr: addr.clone() };
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            match tokio::time::timeout(remaining, raft.add_learner(id, node, true)).await {
+                Ok(added) => added.map(|_| ()).map_err(|e| e.to_string()),
+                Err(_) => Err("the joiner did not catch up in time".into()),
             }
-            Err(e) => {
-                tracing::warn!(node = id, error = %e, "membership change failed; retrying");
-                tokio::time::sleep(Duration::from_millis(250)).await;
-            }
+        };
+        if let Err(e) = step {
+            tracing::info!(node = id, error = %e, "adding the joiner: retrying");
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
+    tracing::warn!(node = id, %addr, "the joiner was not made a voter in time");
 }
 
 /// Orders `sealed`: here if this node leads, else through the leader, waiting through

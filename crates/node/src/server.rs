@@ -105,15 +105,7 @@ impl RunningNode {
         // The core binds the TLS key into its evidence, so clients need not pin a
         // certificate by hand, and authorizations name this node by it.
         node.bind_endpoint(endpoint)?;
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let mut config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| NodeError::Tls(e.to_string()))?
-            .with_no_client_auth()
-            .with_single_cert(certs, key)
-            .map_err(|e| NodeError::Tls(e.to_string()))?;
-        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-        let tls = axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(config));
+        let tls = tls_config(certs, key)?;
         let node = Arc::new(node);
         let ops_routes = match settings.ops_listen {
             Some(_) => OpsRoutes::Separate,
@@ -231,9 +223,30 @@ impl RunningNode {
     }
 }
 
+/// The API's TLS configuration: the node's certificate and key, HTTP/2 and HTTP/1.1.
+pub(crate) fn tls_config(
+    certs: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+) -> Result<axum_server::tls_rustls::RustlsConfig, NodeError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| NodeError::Tls(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| NodeError::Tls(e.to_string()))?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(axum_server::tls_rustls::RustlsConfig::from_config(
+        Arc::new(config),
+    ))
+}
+
 /// A non-blocking listener on `addr` (port 0 picks one) and the address it got; the
 /// error names the setting.
-fn bind(setting: &str, addr: SocketAddr) -> Result<(std::net::TcpListener, SocketAddr), NodeError> {
+pub(crate) fn bind(
+    setting: &str,
+    addr: SocketAddr,
+) -> Result<(std::net::TcpListener, SocketAddr), NodeError> {
     let config = |reason: String| NodeError::Config {
         reason: format!("{setting}: {reason}"),
     };

@@ -10,7 +10,7 @@
 //! | `service-secrets.json` | the service secrets sealed to the platform, and the genesis transaction |
 //! | `sim-host-secret` | INSECURE SIMULATION only: the host secret the sim platform seals with |
 //! | `tls/cert.pem`, `tls/key.pem` | the node's TLS certificate and key |
-//! | `objects/` | encrypted dataset objects |
+//! | `objects/` | encrypted dataset objects (unless `object_store` names an S3 bucket) |
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use strongroom_consensus::{
-    Applied, ConsensusError, ConsensusNode, NodeAddr, NodeConfig, Raft, Receipts,
+    Applied, ConsensusError, ConsensusNode, LedgerPeers, NodeAddr, NodeConfig, Raft, Receipts,
 };
 use strongroom_contract::{Contract, ObjectAccess, ObjectPurpose};
 use strongroom_crypto::provider::{VerifyingKey, default_provider};
@@ -39,10 +39,11 @@ use zeroize::Zeroizing;
 use crate::cluster::{Cluster, JoinAnswer, JoinBody};
 use crate::enclave_bridge::{EnclaveApplier, EnclaveSigner, SharedEnclave};
 use crate::error::NodeError;
+use crate::peer::PeerLedger;
 use crate::settings::NodeSettings;
 
 const LOCK_FILE: &str = "node.lock";
-const SECRETS_FILE: &str = "service-secrets.json";
+pub(crate) const SECRETS_FILE: &str = "service-secrets.json";
 const SIM_SECRET_FILE: &str = "sim-host-secret";
 
 /// An object access the core authorized: a member signed it for `location` and this
@@ -76,13 +77,13 @@ pub const OBJECTS_DIR: &str = "objects";
 /// What `service-secrets.json` holds.
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct SecretsFile {
+pub(crate) struct SecretsFile {
     /// The service secrets sealed to the platform, hex.
-    sealed: String,
+    pub(crate) sealed: String,
     /// The genesis transaction, hex: proposed again if the node stopped before the
-    /// ledger recorded it. Empty on a node that joined a cluster.
+    /// ledger recorded it. Empty on a node that joined a cluster or recovered.
     #[serde(default)]
-    genesis: String,
+    pub(crate) genesis: String,
 }
 
 /// A running node: consensus, the enclave core and the object store on one data
@@ -144,7 +145,7 @@ pub(crate) fn write_private_atomic(path: &Path, bytes: &[u8]) -> Result<(), Node
         .map_err(|e| file_err(dir, e))
 }
 
-fn lock_dir(dir: &Path) -> Result<File, NodeError> {
+pub(crate) fn lock_dir(dir: &Path) -> Result<File, NodeError> {
     std::fs::create_dir_all(dir).map_err(|e| file_err(dir, e))?;
     let path = dir.join(LOCK_FILE);
     let file = OpenOptions::new()
@@ -163,7 +164,7 @@ fn lock_dir(dir: &Path) -> Result<File, NodeError> {
     }
 }
 
-fn sim_host_secret(dir: &Path) -> Result<Zeroizing<Vec<u8>>, NodeError> {
+pub(crate) fn sim_host_secret(dir: &Path) -> Result<Zeroizing<Vec<u8>>, NodeError> {
     let path = dir.join(SIM_SECRET_FILE);
     if path.exists() {
         let secret = Zeroizing::new(std::fs::read(&path).map_err(|e| file_err(&path, e))?);
@@ -250,6 +251,8 @@ impl Node {
         settings.validate()?;
         let dir = settings.data_dir.clone();
         let lock = lock_dir(&dir)?;
+        // Recovery hook: a ledger without its secrets file is not founded again.
+        crate::recovery::refuse_lost_secrets(&dir, settings)?;
         let host_secret = sim_host_secret(&dir)?;
         // INSECURE SIMULATION: validated above, the only platform outside a TEE.
         let platform = SimPlatform::new(&CodeIdentity::of_this_build(), &host_secret)
@@ -268,8 +271,9 @@ impl Node {
                 EnclaveResponse::PublicKeys { public_keys } => (public_keys, genesis),
                 EnclaveResponse::Error { error } => {
                     return Err(NodeError::Enclave(format!(
-                        "cannot unseal {}: {error}",
-                        secrets_path.display()
+                        "cannot unseal {}: {error}{}",
+                        secrets_path.display(),
+                        crate::recovery::RECOVER_HINT
                     )));
                 }
                 other => return Err(NodeError::Enclave(format!("unseal: {other:?}"))),
@@ -313,6 +317,7 @@ impl Node {
                 max_entries: settings.signature_every_entries,
                 max_interval_ms: settings.signature_every_ms,
             },
+            snapshot_every: settings.snapshot_every_entries,
             ..NodeConfig::single(&dir)
         };
         let signer = EnclaveSigner::new(core.clone(), service);
@@ -320,10 +325,16 @@ impl Node {
         let consensus = match &cluster {
             None => ConsensusNode::start_single(config, signer, applier).await?,
             Some(cluster) => {
+                let raft_handle = Arc::new(std::sync::OnceLock::new());
                 let config = NodeConfig {
                     id: cluster.id,
                     addr: cluster.advertise.clone(),
                     election_timeout: cluster.election_timeout,
+                    catch_up: Some(LedgerPeers(Arc::new(PeerLedger::new(
+                        cluster.peers.clone(),
+                        cluster.id,
+                        raft_handle.clone(),
+                    )))),
                     ..config
                 };
                 // The founding node initializes a one-member cluster; joiners and
@@ -337,7 +348,10 @@ impl Node {
                     )])
                 });
                 let transport = cluster.peers.clone();
-                ConsensusNode::start(config, bootstrap, transport, signer, applier).await?
+                let node =
+                    ConsensusNode::start(config, bootstrap, transport, signer, applier).await?;
+                let _ = raft_handle.set(node.raft().clone());
+                node
             }
         };
         if !genesis.is_empty()
@@ -360,7 +374,7 @@ impl Node {
                 .map_err(|e| NodeError::Consensus(ConsensusError::Raft(e.to_string())))?;
             consensus.propose(genesis).await?;
         }
-        let store = DatasetStore::local(&dir.join(OBJECTS_DIR))?;
+        let store = crate::object_storage::open(settings).await?;
         let preparer = lock_core(&core).preparer();
         if let Some(preparer) = &preparer {
             preparer.limit_members(Some(MemberRate {

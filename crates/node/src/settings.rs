@@ -53,8 +53,28 @@ pub struct NodeSettings {
     pub node_policy: Option<PathBuf>,
     /// Largest JSON request body, in bytes.
     pub max_body_bytes: usize,
-    /// Largest uploaded object, in bytes.
+    /// Largest uploaded object, in bytes (at most 5 GiB in an S3 bucket).
     pub max_object_bytes: u64,
+    /// Where the encrypted dataset objects are kept. None (the default): the data
+    /// directory's `objects/`, this node's alone. `s3://BUCKET[/PREFIX]`: an
+    /// S3-compatible bucket that the consortium's nodes share, so that an object stays
+    /// reachable through every node while the one that took it is down. Credentials
+    /// come from the standard AWS environment variables (`AWS_ACCESS_KEY_ID`,
+    /// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, web identity, container or
+    /// instance credentials); docs/object-storage.md.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object_store: Option<String>,
+    /// The S3 service's URL, `https://HOST[:PORT]` (`http://` only with
+    /// `s3_allow_http`); none: AWS's endpoint for the region. Only with an `s3://`
+    /// `object_store`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub s3_endpoint: Option<String>,
+    /// The S3 region; none: `AWS_REGION`, `AWS_DEFAULT_REGION`, else `us-east-1`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub s3_region: Option<String>,
+    /// Allow an `http://` `s3_endpoint` (objects and signed requests in the clear): for
+    /// a local test server only, and needed for one.
+    pub s3_allow_http: bool,
     /// Requests per second allowed per client (token bucket refill rate).
     pub rate_per_second: u32,
     /// Burst size of the per-client token bucket.
@@ -70,6 +90,9 @@ pub struct NodeSettings {
     pub signature_every_ms: u64,
     /// How long a graceful shutdown waits for requests in flight, in milliseconds.
     pub shutdown_grace_ms: u64,
+    /// A snapshot of the core's state (and a purge of the Raft log before it, keeping
+    /// 1000 entries) every this many Raft log entries.
+    pub snapshot_every_entries: u64,
     /// This node's Raft id in its cluster (unique in the consortium).
     pub node_id: u64,
     /// Where the peer listener (node-to-node, mutual TLS) binds. None (the default):
@@ -90,6 +113,13 @@ pub struct NodeSettings {
     pub join: Option<String>,
     /// A cluster's election timeout in milliseconds (heartbeats every third of it).
     pub election_timeout_ms: u64,
+    /// Recover the service secrets from recovery members' shares when the data
+    /// directory holds a ledger but no sealed secrets that unseal here (the platform or
+    /// its sealing key is gone): serve only `GET /v1/attestation` and `POST
+    /// /v1/recovery/shares` until enough shares arrived, then start as usual. Ignored
+    /// when the secrets unseal; an error on a data directory without a ledger (nothing
+    /// to recover: a wrong directory must not found a new service).
+    pub recover: bool,
 }
 
 impl Default for NodeSettings {
@@ -106,6 +136,10 @@ impl Default for NodeSettings {
             node_policy: None,
             max_body_bytes: 2 * 1024 * 1024,
             max_object_bytes: 64 * 1024 * 1024 * 1024,
+            object_store: None,
+            s3_endpoint: None,
+            s3_region: None,
+            s3_allow_http: false,
             rate_per_second: 50_000,
             rate_burst: 100_000,
             member_rate_per_second: 1_000,
@@ -113,12 +147,14 @@ impl Default for NodeSettings {
             signature_every_entries: 1000,
             signature_every_ms: 200,
             shutdown_grace_ms: 10_000,
+            snapshot_every_entries: 10_000,
             node_id: 1,
             peer_listen: None,
             peer_advertise: None,
             node_certificate: None,
             join: None,
             election_timeout_ms: 500,
+            recover: false,
         }
     }
 }
@@ -173,6 +209,9 @@ impl NodeSettings {
         if self.tls_names.is_empty() {
             return bad("tls_names: at least one name is needed");
         }
+        if self.snapshot_every_entries == 0 {
+            return bad("snapshot_every_entries: must be positive");
+        }
         if self.node_id == 0 {
             return bad("node_id: must be positive");
         }
@@ -191,6 +230,7 @@ impl NodeSettings {
         if !(50..=60_000).contains(&self.election_timeout_ms) {
             return bad("election_timeout_ms: must be between 50 and 60000");
         }
+        crate::object_storage::backend(self)?;
         Ok(())
     }
 }

@@ -2,6 +2,7 @@
 //! run so that figures can be compared as ratios on a noisy machine.
 
 mod api;
+mod cluster;
 mod enclave;
 mod keys;
 mod ledger;
@@ -36,6 +37,10 @@ pub enum BenchCommand {
     /// several concurrent clients, p50/p99 latency, the time of the demo flow, and
     /// `data put` of a large file against the object format's speed in the same run.
     Api(api::ApiBenchArgs),
+    /// Transactions per second and latency with 64 clients on a three-node consortium
+    /// (processes on loopback) against a single node in the same run, and the time
+    /// from a leader's SIGKILL to the next acknowledged write.
+    Cluster(cluster::ClusterBenchArgs),
     /// The three-hospital stratify in TEE mode from claim to sealed result (through an
     /// in-process node and attested worker) against the same stratify over the
     /// plaintext, and the WebAssembly count-by-group's rows per second against the
@@ -71,6 +76,7 @@ pub fn run(command: BenchCommand) -> Result<()> {
         BenchCommand::Ledger(args) => ledger::run(&args),
         BenchCommand::Enclave(args) => enclave::run(&args),
         BenchCommand::Api(args) => api::run(&args),
+        BenchCommand::Cluster(args) => cluster::run(&args),
         BenchCommand::Worker(args) => worker::run(&args),
         BenchCommand::Keys(args) => keys::run(&args),
     }

@@ -45,6 +45,11 @@ pub struct DemoArgs {
     /// scripts/build-algorithms.sh].
     #[arg(long, value_name = "FILE", requires = "multi_party")]
     wasm: Option<PathBuf>,
+    /// Run the flow on a consortium of this many nodes of the three organizations
+    /// (`devnet`: each node its own process, joined by attestation), the clients
+    /// talking to a follower that forwards every write to the leader.
+    #[arg(long, value_name = "N", conflicts_with = "multi_party")]
+    nodes: Option<u64>,
 }
 
 /// The condition the demo stratifies: viral sinusitis (SNOMED-CT 444814009).
@@ -89,6 +94,9 @@ pub fn run(args: DemoArgs) -> Result<()> {
     };
     if args.multi_party {
         return block_on(multi_party::demo(&args, &base))?;
+    }
+    if let Some(nodes) = args.nodes {
+        return block_on(cluster_demo(&args, &base, nodes))?;
     }
     block_on(demo(&args, &base))?
 }
@@ -199,11 +207,101 @@ async fn demo(args: &DemoArgs, base: &Path) -> Result<()> {
     let url = format!("https://localhost:{}", running.addr().port());
     step.say(&format!("listening on {url}"));
     step.say("WARNING: INSECURE SIMULATION: no TEE on this machine; the evidence is simulated");
-    let outcome = flow_steps(args, base, &mut step, &url, [&alice, &analyzer, &bob, &eve]).await;
+    let outcome = flow_steps(
+        args,
+        base,
+        &mut step,
+        &url,
+        None,
+        [&alice, &analyzer, &bob, &eve],
+    )
+    .await;
     running.shutdown().await?;
     outcome?;
     println!(
         "\ndemo complete in {:.1} s: every step above ran through the node's HTTPS API",
+        step.started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// The flow of [`demo`] on a devnet of `nodes` nodes.
+async fn cluster_demo(args: &DemoArgs, base: &Path, nodes: u64) -> Result<()> {
+    let started = Instant::now();
+    let mut step = Step { number: 0, started };
+    println!(
+        "strongroom demo: three organizations share and analyse patient data on a consortium of {nodes} nodes"
+    );
+    println!("working directory: {}", base.display());
+
+    step.next("Start a consortium: one node per organization, joined by attestation");
+    let dir = base.join("devnet");
+    let devnet = super::devnet::start(&dir, nodes, 3, 500, |_| {}).await?;
+    for node in &devnet.nodes {
+        step.say(&format!(
+            "node {} of {}: {} (peers over mutual TLS at {})",
+            node.id, node.msp_id, node.api, node.peer
+        ));
+    }
+    step.say("WARNING: INSECURE SIMULATION: no TEE on this machine; the evidence is simulated");
+    let outcome = async {
+        let org = |i: usize| -> Result<Org> {
+            let dir = devnet.orgs[i].dir.clone();
+            let ca = OrgCa::load(&dir, None)?;
+            Ok(Org { dir, ca })
+        };
+        let (org1, org2, org3) = (org(0)?, org(1)?, org(2)?);
+        let alice = enroll(&org1, "alice", Role::Owner)?;
+        let analyzer = enroll(&org1, "analyzer", Role::Executor)?;
+        let bob = enroll(&org2, "bob", Role::Analyst)?;
+        let eve = enroll(&org3, "eve", Role::Analyst)?;
+        step.say("Org1MSP (hospital, data owner): alice (owner), analyzer (executor)");
+        step.say("Org2MSP (research lab):         bob (analyst)");
+        step.say("Org3MSP (unrelated):            eve (analyst)");
+        // Node 1 founded the cluster and leads; the clients use another node.
+        let follower = devnet.nodes.get(1).unwrap_or(&devnet.nodes[0]);
+        step.say(&format!(
+            "the clients talk to node {} ({}): it forwards every write to the leader",
+            follower.id, follower.api
+        ));
+        flow_steps(
+            args,
+            &dir,
+            &mut step,
+            &follower.api,
+            Some(&follower.ops),
+            [&alice, &analyzer, &bob, &eve],
+        )
+        .await?;
+        super::devnet::wait_converged(&devnet).await
+    }
+    .await;
+    super::devnet::stop(&devnet);
+    outcome?;
+
+    step.next("Every node holds the same ledger, verified offline");
+    let mut heads = Vec::new();
+    for node in &devnet.nodes {
+        let store = strongroom_ledger::LedgerStore::open(
+            node.data_dir.join(strongroom_consensus::LEDGER_FILE),
+        )?;
+        let summary = strongroom_ledger::verify_ledger(&store, None)
+            .with_context(|| format!("node {}'s ledger", node.id))?;
+        step.say(&format!(
+            "node {}: {} entries, {} signatures, head {}",
+            node.id,
+            summary.entries,
+            summary.signatures,
+            &hex::encode(summary.head_hash)[..16]
+        ));
+        heads.push((summary.entries, summary.head_hash));
+    }
+    ensure!(
+        heads.windows(2).all(|w| w[0] == w[1]),
+        "the nodes' ledgers differ: {heads:?}"
+    );
+    println!(
+        "\ndemo complete in {:.1} s: every step above ran through a follower's HTTPS API and the leader's Raft log",
         step.started.elapsed().as_secs_f64()
     );
     Ok(())
@@ -214,6 +312,7 @@ async fn flow_steps(
     base: &Path,
     step: &mut Step,
     url: &str,
+    ops: Option<&str>,
     [alice, analyzer, bob, eve]: [&Member; 4],
 ) -> Result<()> {
     let client = Client::connect(url, None, &insecure_sim_policy()).await?;
@@ -500,8 +599,19 @@ async fn flow_steps(
     step.say("its task and request lists are empty; the catalog entry stays public to members");
 
     step.next("Verify the ledger and a receipt offline, against the attested service key");
-    let health = client.health().await?;
-    let export = client.export(eve, 1, health.ledger_sequence).await?;
+    // The ledger's length: from /healthz, or on a devnet (whose nodes serve it on a
+    // local listener of their own) from /metrics there.
+    let ledger_sequence = match ops {
+        None => client.health().await?.ledger_sequence,
+        Some(ops) => super::devnet::gauge(
+            &super::devnet::ops_client()?,
+            ops,
+            "strongroom_ledger_sequence",
+        )
+        .await
+        .ok_or_else(|| anyhow!("{ops}/metrics shows no ledger sequence"))?,
+    };
+    let export = client.export(eve, 1, ledger_sequence).await?;
     let export_path = base.join("ledger.export");
     std::fs::write(&export_path, &export)?;
     let summary = strongroom_ledger::verify_export(

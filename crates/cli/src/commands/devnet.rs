@@ -51,9 +51,24 @@ pub struct DevnetUpArgs {
     /// Election timeout of the cluster, ms.
     #[arg(long, default_value_t = 500)]
     pub election_timeout_ms: u64,
+    /// A snapshot (and a purge of the Raft log before it) every this many entries.
+    #[arg(long, default_value_t = 10_000)]
+    pub snapshot_every_entries: u64,
     /// Print the devnet's description as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Every node keeps its objects in this shared S3 bucket, `s3://BUCKET[/PREFIX]`
+    /// (the node setting `object_store`; AWS credentials from the environment)
+    /// [default: each node's data directory].
+    #[arg(long, value_name = "s3://BUCKET[/PREFIX]")]
+    pub object_store: Option<String>,
+    /// The S3 service's URL for --object-store (the node setting `s3_endpoint`).
+    #[arg(long, value_name = "URL")]
+    pub s3_endpoint: Option<String>,
+    /// Allow an http:// --s3-endpoint, for a local test server (the node setting
+    /// `s3_allow_http`).
+    #[arg(long)]
+    pub s3_allow_http: bool,
 }
 
 /// Arguments of `devnet down`.
@@ -173,6 +188,37 @@ fn node_policy() -> String {
 }
 
 async fn up(args: &DevnetUpArgs) -> Result<Devnet> {
+    start(
+        &args.dir,
+        args.nodes,
+        args.orgs,
+        args.election_timeout_ms,
+        |settings| {
+            settings.snapshot_every_entries = args.snapshot_every_entries;
+            settings.object_store.clone_from(&args.object_store);
+            settings.s3_endpoint.clone_from(&args.s3_endpoint);
+            settings.s3_allow_http = args.s3_allow_http;
+        },
+    )
+    .await
+}
+
+/// Starts a devnet of `nodes` nodes and `orgs` organizations in `dir` (see
+/// [`DevnetCommand::Up`]), each node's settings passed through `tweak` first.
+pub async fn start(
+    dir: &Path,
+    nodes: u64,
+    orgs: u64,
+    election_timeout_ms: u64,
+    tweak: impl Fn(&mut NodeSettings),
+) -> Result<Devnet> {
+    let args = StartArgs {
+        dir: dir.to_path_buf(),
+        nodes,
+        orgs,
+        election_timeout_ms,
+    };
+    let args = &args;
     if args.nodes == 0 || args.orgs == 0 {
         bail!("--nodes and --orgs must be at least 1");
     }
@@ -237,7 +283,7 @@ async fn up(args: &DevnetUpArgs) -> Result<Devnet> {
             .with_context(|| format!("cannot save the certificate of {name}"))?;
         let (api, peer, ops) = (free_port()?, free_port()?, free_port()?);
         let first = id == 1;
-        let settings = NodeSettings {
+        let mut settings = NodeSettings {
             data_dir: node_dir.join("data"),
             listen: ([127, 0, 0, 1], api).into(),
             ops_listen: Some(([127, 0, 0, 1], ops).into()),
@@ -251,6 +297,7 @@ async fn up(args: &DevnetUpArgs) -> Result<Devnet> {
             election_timeout_ms: args.election_timeout_ms,
             ..NodeSettings::default()
         };
+        tweak(&mut settings);
         settings.validate()?;
         let config = node_dir.join("node.toml");
         std::fs::write(&config, toml::to_string(&settings)?)?;
@@ -282,6 +329,13 @@ async fn up(args: &DevnetUpArgs) -> Result<Devnet> {
     let devnet = Devnet { orgs, nodes };
     write_state(&state, &devnet)?;
     Ok(devnet)
+}
+
+struct StartArgs {
+    dir: PathBuf,
+    nodes: u64,
+    orgs: u64,
+    election_timeout_ms: u64,
 }
 
 fn write_state(path: &Path, devnet: &Devnet) -> Result<()> {
@@ -378,7 +432,8 @@ async fn wait_for_voters(
     }
 }
 
-fn tail(log: &Path) -> String {
+/// The last lines of a node's log.
+pub fn tail(log: &Path) -> String {
     let text = std::fs::read_to_string(log).unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(15)..].join("\n")
@@ -401,21 +456,38 @@ pub fn alive(pid: u32, config: &Path) -> bool {
     !zombie && cmdline.split(|b| *b == 0).any(|arg| arg == config)
 }
 
-fn signal(pid: u32, signal: rustix::process::Signal) -> Result<()> {
+/// Sends `signal` to process `pid`.
+pub fn signal(pid: u32, signal: rustix::process::Signal) -> Result<()> {
     let raw = i32::try_from(pid)?;
     let pid = rustix::process::Pid::from_raw(raw).ok_or_else(|| anyhow!("pid {raw}"))?;
     rustix::process::kill_process(pid, signal).with_context(|| format!("cannot signal {raw}"))
 }
 
-fn down(dir: &Path) -> Result<()> {
-    let state = dir.join(DEVNET_FILE);
-    let text = std::fs::read_to_string(&state)
-        .with_context(|| format!("no devnet in {} (no {DEVNET_FILE})", dir.display()))?;
-    let devnet: Devnet =
-        serde_json::from_str(&text).with_context(|| format!("{}", state.display()))?;
+/// Waits until every node reports the same ledger sequence (30 s at most).
+pub async fn wait_converged(devnet: &Devnet) -> Result<()> {
+    let http = ops_client()?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let mut sequences = Vec::new();
+        for node in &devnet.nodes {
+            sequences.push(gauge(&http, &node.ops, "strongroom_ledger_sequence").await);
+        }
+        if sequences.iter().all(|s| s.is_some() && *s == sequences[0]) {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("the nodes' ledgers did not converge within 30 s: {sequences:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Stops every node of `devnet`: SIGTERM, and SIGKILL for a node still running 20 s
+/// later.
+pub fn stop(devnet: &Devnet) {
     for node in &devnet.nodes {
         if alive(node.pid, &node.config) {
-            signal(node.pid, rustix::process::Signal::TERM)?;
+            let _ = signal(node.pid, rustix::process::Signal::TERM);
         }
     }
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -426,12 +498,22 @@ fn down(dir: &Path) -> Result<()> {
                     "strongroom: node {} did not stop within 20 s; killing it",
                     node.id
                 );
-                signal(node.pid, rustix::process::Signal::KILL)?;
+                let _ = signal(node.pid, rustix::process::Signal::KILL);
                 break;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
     }
+}
+
+/// Stops the devnet in `dir` (see [`DevnetCommand::Down`]).
+pub fn down(dir: &Path) -> Result<()> {
+    let state = dir.join(DEVNET_FILE);
+    let text = std::fs::read_to_string(&state)
+        .with_context(|| format!("no devnet in {} (no {DEVNET_FILE})", dir.display()))?;
+    let devnet: Devnet =
+        serde_json::from_str(&text).with_context(|| format!("{}", state.display()))?;
+    stop(&devnet);
     std::fs::remove_file(&state).with_context(|| format!("cannot remove {}", state.display()))?;
     println!(
         "strongroom devnet down: {} nodes stopped (data kept in {})",

@@ -12,6 +12,7 @@ mod ledger;
 mod net;
 mod node;
 pub(crate) mod org_key;
+mod recovery;
 mod sharing;
 pub(crate) mod worker;
 
@@ -27,7 +28,7 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// Run a node.
     #[command(subcommand)]
-    Node(node::NodeCommand),
+    Node(Box<node::NodeCommand>),
     /// Start and stop a local consortium of several nodes on loopback.
     #[command(subcommand)]
     Devnet(devnet::DevnetCommand),
@@ -73,6 +74,10 @@ pub enum Command {
     /// Propose and vote on changes to the consortium's membership and rules.
     #[command(subcommand)]
     Governance(governance::GovernanceCommand),
+    /// Recover the service from recovery members' shares when no node holds its
+    /// secrets any more.
+    #[command(subcommand)]
+    Recovery(recovery::RecoveryCommand),
     /// Enroll members of an organization.
     #[command(subcommand)]
     Member(identity::MemberCommand),
@@ -85,7 +90,7 @@ pub enum Command {
 pub fn run(command: Command) -> Result<()> {
     match command {
         Command::Demo(args) => demo::run(args),
-        Command::Node(command) => node::run(command),
+        Command::Node(command) => node::run(*command),
         Command::Devnet(command) => devnet::run(command),
         Command::Data(command) => sharing::run_data(command),
         Command::Catalog(command) => sharing::run_catalog(command),
@@ -101,6 +106,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Crypto(command) => crypto::run(command),
         Command::Ledger(command) => ledger::run(command),
         Command::Governance(command) => governance::run(command),
+        Command::Recovery(command) => recovery::run(command),
         Command::Member(command) => identity::run_member(command),
         Command::Org(command) => identity::run_org(command),
     }

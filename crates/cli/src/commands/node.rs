@@ -7,7 +7,7 @@ use anyhow::{Context, Result, anyhow};
 use clap::{Args, Subcommand};
 use strongroom_contract::sharing::SharingContract;
 use strongroom_identity::{OrgCa, SubjectAltName};
-use strongroom_node::{GenesisOrg, Node, NodeSettings, RunningNode};
+use strongroom_node::{GenesisOrg, Node, NodeSettings, RecoveringNode, RunningNode};
 
 use super::net::block_on;
 
@@ -115,12 +115,38 @@ pub struct NodeStartArgs {
     /// Election timeout of a cluster, ms [default: 500].
     #[arg(long, env = "STRONGROOM_ELECTION_TIMEOUT_MS")]
     election_timeout_ms: Option<u64>,
+    /// If the data directory holds a ledger but no sealed secrets that unseal here (the
+    /// machine or its TEE's sealing key is gone), recover them from recovery members'
+    /// shares: serve only attestation and `POST /v1/recovery/shares` until enough
+    /// members ran `strongroom recovery share submit`, then start as usual.
+    #[arg(long, env = "STRONGROOM_RECOVER")]
+    recover: bool,
     /// Largest JSON request body in bytes [default: 2097152].
     #[arg(long, env = "STRONGROOM_MAX_BODY_BYTES")]
     max_body_bytes: Option<usize>,
-    /// Largest uploaded object in bytes [default: 68719476736].
+    /// Largest uploaded object in bytes [default: 68719476736; at most 5 GiB in S3].
     #[arg(long, env = "STRONGROOM_MAX_OBJECT_BYTES")]
     max_object_bytes: Option<u64>,
+    /// Keep the encrypted dataset objects in an S3-compatible bucket the consortium's
+    /// nodes share, `s3://BUCKET[/PREFIX]`, with credentials from the standard AWS
+    /// environment variables [default: none: DATA_DIR/objects, this node's alone].
+    #[arg(
+        long,
+        env = "STRONGROOM_OBJECT_STORE",
+        value_name = "s3://BUCKET[/PREFIX]"
+    )]
+    object_store: Option<String>,
+    /// URL of the S3 service, `https://HOST[:PORT]` [default: AWS's endpoint for the
+    /// region].
+    #[arg(long, env = "STRONGROOM_S3_ENDPOINT", value_name = "URL")]
+    s3_endpoint: Option<String>,
+    /// S3 region [default: AWS_REGION, AWS_DEFAULT_REGION, else us-east-1].
+    #[arg(long, env = "STRONGROOM_S3_REGION")]
+    s3_region: Option<String>,
+    /// Allow an http:// --s3-endpoint (objects and signed requests in the clear): for a
+    /// local test server only.
+    #[arg(long, env = "STRONGROOM_S3_ALLOW_HTTP")]
+    s3_allow_http: bool,
     /// Requests per second per client address [default: 50000].
     #[arg(long, env = "STRONGROOM_RATE_PER_SECOND")]
     rate_per_second: Option<u32>,
@@ -206,6 +232,21 @@ impl NodeStartArgs {
         }
         if let Some(v) = &self.join {
             s.join = Some(v.clone());
+        }
+        if self.recover {
+            s.recover = true;
+        }
+        if let Some(v) = &self.object_store {
+            s.object_store = Some(v.clone());
+        }
+        if let Some(v) = &self.s3_endpoint {
+            s.s3_endpoint = Some(v.clone());
+        }
+        if let Some(v) = &self.s3_region {
+            s.s3_region = Some(v.clone());
+        }
+        if self.s3_allow_http {
+            s.s3_allow_http = true;
         }
         macro_rules! set {
             ($($field:ident),*) => { $( if let Some(v) = self.$field { s.$field = v; } )* };
@@ -297,11 +338,14 @@ pub fn init_logs(json: bool) {
     };
 }
 
-async fn start(settings: NodeSettings) -> Result<()> {
+async fn start(mut settings: NodeSettings) -> Result<()> {
     if settings.platform == "sim" {
         eprintln!(
             "strongroom: WARNING: INSECURE SIMULATION: this node runs no TEE; its evidence is simulated and protects nothing"
         );
+    }
+    if settings.recover && !recover(&mut settings).await? {
+        return Ok(());
     }
     let node = Node::open(&settings, Box::new(SharingContract))
         .await
@@ -329,6 +373,42 @@ async fn start(settings: NodeSettings) -> Result<()> {
     running.shutdown().await.context("unclean shutdown")?;
     eprintln!("strongroom: stopped");
     Ok(())
+}
+
+/// Recovery mode, if the data directory needs it (see `strongroom_node::RecoveringNode`):
+/// serves until the secrets are recovered, then hands its address to the node's API.
+/// `false` when stopped before that.
+async fn recover(settings: &mut NodeSettings) -> Result<bool> {
+    let Some(mut recovering) = RecoveringNode::start(settings, Box::new(SharingContract))
+        .await
+        .with_context(|| format!("cannot recover on {}", settings.data_dir.display()))?
+    else {
+        return Ok(true);
+    };
+    println!(
+        "strongroom node listening on https://{} (RECOVERING service {} in {}: it serves only \
+         attestation and recovery shares until enough recovery members ran `strongroom recovery \
+         share submit`)",
+        recovering.addr(),
+        hex::encode(strongroom_enclave::recovery::public_keys_sha256(
+            recovering.public_keys()
+        )),
+        settings.data_dir.display()
+    );
+    let stopped = tokio::select! {
+        recovered = recovering.wait() => { recovered?; false }
+        stop = wait_for_stop() => { stop?; true }
+    };
+    let addr = recovering.finish().await.context("stopping recovery")?;
+    if stopped {
+        eprintln!("strongroom: stopped before the service secrets were recovered");
+        return Ok(false);
+    }
+    eprintln!(
+        "strongroom: the service secrets are recovered from members' shares and stored sealed; starting the node"
+    );
+    settings.listen = addr;
+    Ok(true)
 }
 
 async fn wait_for_stop() -> Result<()> {

@@ -56,10 +56,29 @@ fn text(value: &Value) -> String {
 impl Devnet {
     /// `strongroom devnet up --nodes N --orgs K --dir DIR --json`.
     pub fn up(dir: &Path, nodes: u64, orgs: u64) -> Self {
+        Self::up_with(dir, nodes, orgs, &[])
+    }
+
+    /// `devnet up` as [`Devnet::up`], with `extra` arguments.
+    pub fn up_with(dir: &Path, nodes: u64, orgs: u64, extra: &[&str]) -> Self {
+        Self::up_with_env(dir, nodes, orgs, extra, &[])
+    }
+
+    /// `devnet up` as [`Devnet::up_with`], with `envs` added to its environment, which
+    /// its nodes inherit (AWS credentials, say).
+    pub fn up_with_env(
+        dir: &Path,
+        nodes: u64,
+        orgs: u64,
+        extra: &[&str],
+        envs: &[(&str, &str)],
+    ) -> Self {
         let out = Command::new(env!("CARGO_BIN_EXE_strongroom"))
             .args(["devnet", "up", "--json", "--nodes", &nodes.to_string()])
             .args(["--orgs", &orgs.to_string(), "--dir"])
             .arg(dir)
+            .args(extra)
+            .envs(envs.iter().copied())
             .output()
             .unwrap();
         assert!(
@@ -67,33 +86,51 @@ impl Devnet {
             "devnet up failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let devnet: Value = serde_json::from_slice(&out.stdout).unwrap();
-        let nodes = devnet["nodes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|n| Node {
-                id: n["id"].as_u64().unwrap(),
-                api: text(&n["api"]),
-                ops: text(&n["ops"]).trim_start_matches("http://").to_owned(),
-                config: PathBuf::from(text(&n["config"])),
-                data_dir: PathBuf::from(text(&n["data_dir"])),
-                log: PathBuf::from(text(&n["log"])),
-                pid: u32::try_from(n["pid"].as_u64().unwrap()).unwrap(),
-            })
-            .collect();
-        let orgs = devnet["orgs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|o| PathBuf::from(text(&o["dir"])))
-            .collect();
+        Self::from_json(dir, &out.stdout)
+    }
+
+    /// The devnet that `devnet up --json` described in `json`, in `dir`.
+    pub fn from_json(dir: &Path, json: &[u8]) -> Self {
+        let devnet: Value = serde_json::from_slice(json).unwrap();
+        let node = |n: &Value| Node {
+            id: n["id"].as_u64().unwrap(),
+            api: text(&n["api"]),
+            ops: text(&n["ops"]).trim_start_matches("http://").to_owned(),
+            config: PathBuf::from(text(&n["config"])),
+            data_dir: PathBuf::from(text(&n["data_dir"])),
+            log: PathBuf::from(text(&n["log"])),
+            pid: u32::try_from(n["pid"].as_u64().unwrap()).unwrap(),
+        };
         Self {
             dir: dir.to_path_buf(),
-            nodes,
-            orgs,
+            nodes: devnet["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(node)
+                .collect(),
+            orgs: (devnet["orgs"].as_array().unwrap().iter())
+                .map(|o| PathBuf::from(text(&o["dir"])))
+                .collect(),
             restarted: Vec::new(),
         }
+    }
+
+    /// `--node API --node-cert CERT --allow-insecure-simulation --json` for node `i`.
+    pub fn connection_args(&self, i: usize) -> Vec<String> {
+        vec![
+            "--node".into(),
+            self.nodes[i].api.clone(),
+            "--node-cert".into(),
+            self.nodes[i]
+                .data_dir
+                .join("tls")
+                .join("cert.pem")
+                .display()
+                .to_string(),
+            "--allow-insecure-simulation".into(),
+            "--json".into(),
+        ]
     }
 
     /// A gauge of node `i`'s /metrics, if it answers.
@@ -177,6 +214,26 @@ impl Devnet {
         let started = Instant::now();
         while self.alive(i) {
             assert!(started.elapsed() < DEADLINE, "node {i} survived SIGKILL");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// SIGTERM to node `i` (a graceful stop); returns once its process is gone.
+    pub fn sigterm(&mut self, i: usize) {
+        let pid =
+            rustix::process::Pid::from_raw(i32::try_from(self.nodes[i].pid).unwrap()).unwrap();
+        rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+        for child in &mut self.restarted {
+            if child.id() == self.nodes[i].pid {
+                let _ = child.wait();
+            }
+        }
+        let started = Instant::now();
+        while self.alive(i) {
+            assert!(
+                started.elapsed() < DEADLINE,
+                "node {i} did not stop on SIGTERM"
+            );
             std::thread::sleep(Duration::from_millis(10));
         }
     }

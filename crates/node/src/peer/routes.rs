@@ -53,6 +53,7 @@ impl PeerServer {
             .route(SNAPSHOT_PATH, post(raft_rpc_snapshot))
             .route(JOIN_PATH, post(join))
             .route(FORWARD_PATH, post(forward))
+            .route(super::LEDGER_PATH, post(ledger_entries))
             .layer(DefaultBodyLimit::max(MAX_PEER_BODY_BYTES))
             .with_state(node.clone());
         let server = axum_server::from_tcp(listener)
@@ -149,5 +150,18 @@ async fn forward(State(node): State<Arc<Node>>, body: Bytes) -> Response {
             misdirected(&node)
         }
         Err(e) => plain(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+    }
+}
+
+async fn ledger_entries(State(node): State<Arc<Node>>, body: Bytes) -> Response {
+    let range: super::LedgerRange = match serde_json::from_slice(&body) {
+        Ok(range) => range,
+        Err(e) => return plain(StatusCode::BAD_REQUEST, format!("ledger range: {e}")),
+    };
+    let ledger = node.ledger().clone();
+    match tokio::task::spawn_blocking(move || super::ledger::serve(&ledger, &range)).await {
+        Ok(Ok(bytes)) => bytes.into_response(),
+        Ok(Err(reason)) => plain(StatusCode::BAD_REQUEST, reason),
+        Err(e) => plain(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
 }

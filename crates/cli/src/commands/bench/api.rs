@@ -46,14 +46,14 @@ pub struct ApiBenchArgs {
 }
 
 #[derive(Debug, Serialize)]
-struct Level {
-    clients: usize,
-    transactions: usize,
-    refused: usize,
-    tx_per_s: f64,
-    p50_ms: f64,
-    p99_ms: f64,
-    max_ms: f64,
+pub(super) struct Level {
+    pub(super) clients: usize,
+    pub(super) transactions: usize,
+    pub(super) refused: usize,
+    pub(super) tx_per_s: f64,
+    pub(super) p50_ms: f64,
+    pub(super) p99_ms: f64,
+    pub(super) max_ms: f64,
 }
 
 #[derive(Debug, Serialize)]
@@ -79,11 +79,36 @@ struct ApiFigures {
 
 struct Bench {
     running: RunningNode,
-    client: Client,
-    bob: Member,
+    target: Target,
+}
+
+/// A deployment to load: its nodes' API URLs (clients spread over them), a client of
+/// the first, the analyst who requests permissions, and the dataset and algorithms
+/// the requests name.
+pub(super) struct Target {
+    pub(super) urls: Vec<String>,
+    pub(super) client: Client,
+    pub(super) bob: std::sync::Arc<Member>,
     dataset: String,
     algorithms: Vec<String>,
     columns: Vec<String>,
+}
+
+impl Target {
+    /// The dataset the requests name.
+    pub(super) fn dataset_id(&self) -> &str {
+        &self.dataset
+    }
+
+    /// The algorithms the requests name.
+    pub(super) fn algorithm_ids(&self) -> &[String] {
+        &self.algorithms
+    }
+
+    /// The columns the requests name.
+    pub(super) fn column_names(&self) -> &[String] {
+        &self.columns
+    }
 }
 
 /// Runs the benchmark.
@@ -114,7 +139,7 @@ pub fn run(args: &ApiBenchArgs) -> Result<()> {
         let mut levels = Vec::new();
         let mut transaction_bytes = 0;
         for &clients in &args.clients {
-            let (level, bytes) = measure(&bench, clients, args.per_client).await?;
+            let (level, bytes) = measure(&bench.target, clients, args.per_client).await?;
             transaction_bytes = bytes;
             if !args.json {
                 print_level(&level);
@@ -164,7 +189,7 @@ pub fn run(args: &ApiBenchArgs) -> Result<()> {
     Ok(())
 }
 
-fn print_level(level: &Level) {
+pub(super) fn print_level(level: &Level) {
     println!(
         "  {:>3} clients: {:>7.0} tx/s  p50 {:>6.2} ms  p99 {:>6.2} ms  max {:>6.2} ms  ({} tx{})",
         level.clients,
@@ -247,6 +272,18 @@ async fn setup(base: &Path) -> Result<Bench> {
     let client = Client::connect(&url, None, &insecure_sim_policy()).await?;
     let bob = members.pop().ok_or_else(|| anyhow!("no member"))?;
     let alice = members.pop().ok_or_else(|| anyhow!("no member"))?;
+    let target = prepare(vec![url], client, &alice, bob).await?;
+    Ok(Bench { running, target })
+}
+
+/// Registers, as `alice` (an owner of Org1MSP), a dataset (metadata only) and, as
+/// `bob`, the algorithms his requests name.
+pub(super) async fn prepare(
+    urls: Vec<String>,
+    client: Client,
+    alice: &Member,
+    bob: Member,
+) -> Result<Target> {
     let columns: Vec<String> = [
         "Id",
         "BIRTHDATE",
@@ -267,7 +304,7 @@ async fn setup(base: &Path) -> Result<Bench> {
     // Metadata only, but the location must be one the contract reserved.
     let reserved: Reserved = client
         .invoke(
-            &alice,
+            alice,
             &Invocation::ReserveLocations(ReserveLocations { count: 1 }),
         )
         .await?
@@ -279,7 +316,7 @@ async fn setup(base: &Path) -> Result<Bench> {
         .ok_or_else(|| anyhow!("the contract reserved no location"))?;
     let dataset: Created = client
         .invoke(
-            &alice,
+            alice,
             &Invocation::RegisterDataset(RegisterDataset {
                 name: "bench patients".into(),
                 kind: DatasetKind::Csv,
@@ -329,10 +366,10 @@ async fn setup(base: &Path) -> Result<Bench> {
             .value;
         algorithms.push(created.id);
     }
-    Ok(Bench {
-        running,
+    Ok(Target {
+        urls,
         client,
-        bob,
+        bob: std::sync::Arc::new(bob),
         dataset: dataset.id,
         algorithms,
         columns,
@@ -342,7 +379,11 @@ async fn setup(base: &Path) -> Result<Bench> {
 /// `clients` concurrent clients, each with its own connection, each commit
 /// `per_client` request_permission transactions, prepared (signed and encrypted)
 /// beforehand.
-async fn measure(bench: &Bench, clients: usize, per_client: usize) -> Result<(Level, usize)> {
+pub(super) async fn measure(
+    bench: &Target,
+    clients: usize,
+    per_client: usize,
+) -> Result<(Level, usize)> {
     // Written as the SDK writes it: the typed invocation, "op" first.
     let invocation = serde_json::to_vec(&Invocation::RequestPermission(RequestPermission {
         dataset: bench.dataset.clone(),
@@ -373,10 +414,10 @@ async fn measure(bench: &Bench, clients: usize, per_client: usize) -> Result<(Le
         .map_or(0, |p| p.payload.len());
     // Each client is its own SDK instance with its own connection (and attestation
     // check), as separate users would be.
-    let url = format!("https://localhost:{}", bench.running.addr().port());
     let mut connected = Vec::with_capacity(clients);
-    for _ in 0..clients {
-        connected.push(Client::connect(&url, None, &insecure_sim_policy()).await?);
+    for i in 0..clients {
+        let url = &bench.urls[i % bench.urls.len()];
+        connected.push(Client::connect(url, None, &insecure_sim_policy()).await?);
     }
     let start = Instant::now();
     let mut handles = Vec::with_capacity(clients);
@@ -452,8 +493,8 @@ async fn measure_put(bench: &Bench, base: &Path, mib: u64) -> Result<Put> {
     let baseline = peak_rss_mib();
     let start = Instant::now();
     let uploaded = put_file(
-        &bench.client,
-        &bench.bob,
+        &bench.target.client,
+        &bench.target.bob,
         &path,
         "bench/put.bin",
         &key,
@@ -471,8 +512,9 @@ async fn measure_put(bench: &Bench, base: &Path, mib: u64) -> Result<Put> {
     let file = tokio::fs::File::open(&path).await?;
     let body = tokio_util::io::ReaderStream::with_capacity(file, 1 << 20);
     let raw = bench
+        .target
         .client
-        .put_object(&bench.bob, "bench/raw.bin", body)
+        .put_object(&bench.target.bob, "bench/raw.bin", body)
         .await?;
     let raw_https_put_mb_per_s = size as f64 / 1e6 / start.elapsed().as_secs_f64();
     if raw.size != size {
