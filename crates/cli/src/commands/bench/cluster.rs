@@ -49,6 +49,27 @@ struct Round {
     single: Level,
     cluster: Level,
     ratio: f64,
+    /// CPU time of the node processes per transaction (user + system), ms.
+    single_cpu_ms_per_tx: f64,
+    cluster_cpu_ms_per_tx: f64,
+}
+
+/// User and system CPU time of the devnet's node processes so far, ms.
+fn cpu_ms(devnet: &Devnet) -> f64 {
+    let ticks = rustix::param::clock_ticks_per_second() as f64;
+    devnet
+        .nodes
+        .iter()
+        .filter_map(|n| std::fs::read_to_string(format!("/proc/{}/stat", n.pid)).ok())
+        .filter_map(|stat| {
+            // Fields after the command name: state is field 3, utime 14, stime 15.
+            let rest = stat.rsplit_once(") ")?.1;
+            let fields: Vec<&str> = rest.split(' ').collect();
+            let utime: f64 = fields.get(11)?.parse().ok()?;
+            let stime: f64 = fields.get(12)?.parse().ok()?;
+            Some((utime + stime) * 1000.0 / ticks)
+        })
+        .sum()
 }
 
 #[derive(Debug, Serialize)]
@@ -126,6 +147,9 @@ pub fn run(args: &ClusterBenchArgs) -> Result<()> {
             .collect::<Vec<_>>()
             .join(", "),
     );
+    if figures.failover_ms.is_empty() {
+        return Ok(());
+    }
     println!(
         "  leader SIGKILL to the first acknowledged write sent after it: median {:.0} ms, max {:.0} ms over {} kills (target under 2000 ms; election timeout {} ms)",
         figures.failover_median_ms,
@@ -138,10 +162,10 @@ pub fn run(args: &ClusterBenchArgs) -> Result<()> {
 
 async fn measure_both(
     args: &ClusterBenchArgs,
-    single: &Devnet,
+    single_devnet: &Devnet,
     cluster: &mut Devnet,
 ) -> Result<ClusterFigures> {
-    let single_target = target(single).await?;
+    let single_target = target(single_devnet).await?;
     let cluster_target = target(cluster).await?;
     // The kills first, while the ledgers are short: a restarted node replays its
     // ledger since the last snapshot before it rejoins, which the load below would
@@ -149,19 +173,29 @@ async fn measure_both(
     let mut failover_ms = failovers(cluster, &cluster_target, args.kills).await?;
     let mut rounds = Vec::new();
     for round in 1..=args.rounds {
+        let before = cpu_ms(single_devnet);
         let (single, _) = measure(&single_target, args.clients, args.per_client).await?;
-        let (cluster, _) = measure(&cluster_target, args.clients, args.per_client).await?;
+        let single_cpu_ms_per_tx = (cpu_ms(single_devnet) - before) / single.transactions as f64;
+        let before = cpu_ms(cluster);
+        let (cluster_level, _) = measure(&cluster_target, args.clients, args.per_client).await?;
+        let cluster_cpu_ms_per_tx = (cpu_ms(cluster) - before) / cluster_level.transactions as f64;
         if !args.json {
-            println!("  round {round}: one node");
+            println!(
+                "  round {round}: one node ({single_cpu_ms_per_tx:.2} ms of node CPU per transaction)"
+            );
             print_level(&single);
-            println!("  round {round}: three nodes");
-            print_level(&cluster);
+            println!(
+                "  round {round}: three nodes ({cluster_cpu_ms_per_tx:.2} ms of node CPU per transaction, all three)"
+            );
+            print_level(&cluster_level);
         }
-        let ratio = cluster.tx_per_s / single.tx_per_s;
+        let ratio = cluster_level.tx_per_s / single.tx_per_s;
         rounds.push(Round {
             single,
-            cluster,
+            cluster: cluster_level,
             ratio,
+            single_cpu_ms_per_tx,
+            cluster_cpu_ms_per_tx,
         });
     }
     let mut ratios: Vec<f64> = rounds.iter().map(|r| r.ratio).collect();
