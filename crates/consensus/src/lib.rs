@@ -37,6 +37,7 @@ mod ledger_writer;
 mod log_store;
 mod network;
 mod node;
+mod snapshot;
 mod state_machine;
 mod types;
 

@@ -4,41 +4,20 @@
 //! snapshot's head. A peer that alters one entry leaves the node's ledger empty.
 #![allow(clippy::unwrap_used)]
 
-use std::collections::{BTreeMap, HashMap};
+mod common;
+
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::Loopback;
 use strongroom_consensus::{
-    ChainApplier, ConsensusNode, LedgerPeers, LedgerSource, NodeAddr, NodeConfig, PeerTransport,
-    Raft, serve_rpc,
+    ChainApplier, ConsensusNode, LedgerPeers, LedgerSource, NodeAddr, NodeConfig,
 };
 use strongroom_crypto::provider::{EcdsaCurve, SigningKey, default_provider};
 use strongroom_ledger::{Entry, LedgerStore, SignatureSchedule, verify_ledger};
-
-#[derive(Clone, Default)]
-struct Loopback {
-    nodes: Arc<Mutex<HashMap<String, Raft>>>,
-}
-
-impl PeerTransport for Loopback {
-    async fn call(
-        &self,
-        target: &NodeAddr,
-        path: &'static str,
-        body: Vec<u8>,
-    ) -> Result<Vec<u8>, String> {
-        let raft = self
-            .nodes
-            .lock()
-            .unwrap()
-            .get(&target.addr)
-            .cloned()
-            .ok_or_else(|| format!("{target} is down"))?;
-        serve_rpc(&raft, path, &body).await
-    }
-}
 
 /// Serves the leader's ledger, with one entry's payload altered if `tamper`.
 struct FromLeader {
@@ -104,11 +83,7 @@ async fn lagging_learner(
     )
     .await
     .unwrap();
-    transport
-        .nodes
-        .lock()
-        .unwrap()
-        .insert("node-1".into(), leader.raft().clone());
+    transport.register("node-1", leader.raft());
     leader
         .raft()
         .wait(Some(Duration::from_secs(20)))
@@ -147,11 +122,7 @@ async fn lagging_learner(
     )
     .await
     .unwrap();
-    transport
-        .nodes
-        .lock()
-        .unwrap()
-        .insert("node-2".into(), learner.raft().clone());
+    transport.register("node-2", learner.raft());
     leader
         .raft()
         .add_learner(

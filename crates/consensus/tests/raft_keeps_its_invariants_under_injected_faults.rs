@@ -17,16 +17,19 @@
 //! simulated, so a failure names its seed to rerun, not a replayable trace.
 #![allow(clippy::unwrap_used)]
 
-use std::collections::{BTreeMap, HashMap};
+mod common;
+
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use std::future::Future;
 use std::pin::Pin;
 
+use common::Loopback;
 use strongroom_consensus::{
     Applier, ApplyContext, ChainApplier, ConsensusNode, LedgerPeers, LedgerSource, NodeAddr,
-    NodeConfig, PeerTransport, Raft, serve_rpc,
+    NodeConfig, PeerTransport, serve_rpc,
 };
 use strongroom_crypto::provider::{EcdsaCurve, SigningKey, default_provider};
 use strongroom_ledger::{Entry, EntryKind, LedgerStore, SignatureSchedule};
@@ -85,7 +88,7 @@ impl Rng {
 /// Delivers RPCs between in-process nodes, losing, delaying and cutting them.
 #[derive(Clone)]
 struct Faulty {
-    nodes: Arc<Mutex<HashMap<String, Raft>>>,
+    nodes: Loopback,
     rng: Arc<Mutex<Rng>>,
     /// The node cut off from the others, if any.
     isolated: Arc<Mutex<Option<String>>>,
@@ -109,13 +112,7 @@ impl PeerTransport for Faulty {
         if lose {
             return Err(format!("message to {target} lost"));
         }
-        let raft = self
-            .nodes
-            .lock()
-            .unwrap()
-            .get(&target.addr)
-            .cloned()
-            .ok_or_else(|| format!("{target} is down"))?;
+        let raft = self.nodes.find(target)?;
         let answer = serve_rpc(&raft, path, &body).await?;
         // An answer from the cut-off node is lost too (its sends are refused above only
         // when it is the target).
@@ -155,7 +152,7 @@ impl Cluster {
             .generate_signing_key(EcdsaCurve::P256)
             .unwrap();
         let transport = Faulty {
-            nodes: Arc::default(),
+            nodes: Loopback::default(),
             rng: Arc::new(Mutex::new(Rng(seed))),
             isolated: Arc::default(),
         };
@@ -201,9 +198,7 @@ impl Cluster {
         .unwrap();
         self.transport
             .nodes
-            .lock()
-            .unwrap()
-            .insert(format!("node-{id}"), node.raft().clone());
+            .register(&format!("node-{id}"), node.raft());
         self.ledgers
             .lock()
             .unwrap()
@@ -213,6 +208,7 @@ impl Cluster {
 
     async fn crash(&mut self, id: u64) {
         self.transport
+            .nodes
             .nodes
             .lock()
             .unwrap()

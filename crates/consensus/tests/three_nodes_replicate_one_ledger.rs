@@ -4,40 +4,15 @@
 //! byte-identical, verifying ledger. A follower refuses proposals, naming the leader.
 #![allow(clippy::unwrap_used)]
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+mod common;
+
+use std::collections::BTreeMap;
 use std::time::Duration;
 
-use strongroom_consensus::{
-    ChainApplier, ConsensusError, ConsensusNode, NodeAddr, NodeConfig, PeerTransport, Raft,
-    serve_rpc,
-};
+use common::Loopback;
+use strongroom_consensus::{ChainApplier, ConsensusError, ConsensusNode, NodeAddr, NodeConfig};
 use strongroom_crypto::provider::{EcdsaCurve, default_provider};
 use strongroom_ledger::{SignatureSchedule, verify_ledger};
-
-/// Delivers RPC bodies to the Raft registered under the target address.
-#[derive(Clone, Default)]
-struct Loopback {
-    nodes: Arc<Mutex<HashMap<String, Raft>>>,
-}
-
-impl PeerTransport for Loopback {
-    async fn call(
-        &self,
-        target: &NodeAddr,
-        path: &'static str,
-        body: Vec<u8>,
-    ) -> Result<Vec<u8>, String> {
-        let raft = self
-            .nodes
-            .lock()
-            .unwrap()
-            .get(&target.addr)
-            .cloned()
-            .ok_or_else(|| format!("{target} is down"))?;
-        serve_rpc(&raft, path, &body).await
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_nodes_write_identical_ledgers() {
@@ -77,11 +52,7 @@ async fn three_nodes_write_identical_ledgers() {
         )
         .await
         .unwrap();
-        transport
-            .nodes
-            .lock()
-            .unwrap()
-            .insert(format!("node-{id}"), node.raft().clone());
+        transport.register(&format!("node-{id}"), node.raft());
         nodes.push(node);
     }
     let leader = nodes[0]
