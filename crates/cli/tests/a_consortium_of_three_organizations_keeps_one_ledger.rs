@@ -7,33 +7,7 @@
 
 mod cluster;
 
-use cluster::{Devnet, connect};
-use strongroom_enclave::governance::{GovernanceInvocation, ProposedChange, Threshold};
-
-fn propose(description: &str) -> GovernanceInvocation {
-    GovernanceInvocation::Propose {
-        change: ProposedChange::SetThreshold {
-            threshold: Threshold::Majority,
-        },
-        description: description.to_owned(),
-        expires_at_ms: None,
-    }
-}
-
-fn ledger_report(data_dir: &std::path::Path) -> String {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_strongroom"))
-        .args(["ledger", "verify"])
-        .arg(data_dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "ledger verify {}: {}",
-        data_dir.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+use cluster::{Devnet, connect, ledger_report, propose};
 
 #[test]
 fn writes_through_any_node_are_read_there_and_every_node_keeps_the_same_ledger() {

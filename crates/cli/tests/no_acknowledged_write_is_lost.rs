@@ -12,8 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use cluster::{DEADLINE, Devnet, connect};
-use strongroom_enclave::governance::{GovernanceInvocation, ProposedChange, Threshold};
+use cluster::{DEADLINE, Devnet, connect, ledger_report, propose};
 
 const KILLS: usize = 20;
 
@@ -51,14 +50,7 @@ async fn load(
         };
         n += 1;
         let description = format!("org {org} write {n}");
-        let invocation = GovernanceInvocation::Propose {
-            change: ProposedChange::SetThreshold {
-                threshold: Threshold::Majority,
-            },
-            description: description.clone(),
-            expires_at_ms: None,
-        };
-        match current.govern(&admin, &invocation).await {
+        match current.govern(&admin, &propose(&description)).await {
             Ok(written) => {
                 let mut log = log.lock().unwrap();
                 log.acked
@@ -167,19 +159,7 @@ impl Load {
         let reports: Vec<String> = devnet
             .nodes
             .iter()
-            .map(|n| {
-                let out = std::process::Command::new(env!("CARGO_BIN_EXE_strongroom"))
-                    .args(["ledger", "verify"])
-                    .arg(&n.data_dir)
-                    .output()
-                    .unwrap();
-                assert!(
-                    out.status.success(),
-                    "{}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
-                String::from_utf8(out.stdout).unwrap()
-            })
+            .map(|n| ledger_report(&n.data_dir))
             .collect();
         assert_eq!(reports[0], reports[1], "nodes 1 and 2 hold the same ledger");
         assert_eq!(reports[0], reports[2], "nodes 1 and 3 hold the same ledger");

@@ -280,6 +280,22 @@ impl ConsensusNode {
         Some((leader, addr))
     }
 
+    /// Whether this node leads and a quorum of voters acknowledged it within `lease`
+    /// (always, for a cluster of one voter). A leader cut off from the majority keeps
+    /// its role in openraft until it hears of a higher term; without this check it
+    /// would take writes it can never commit.
+    pub fn leads_with_quorum(&self, lease: Duration) -> bool {
+        let metrics = self.raft.metrics();
+        let metrics = metrics.borrow();
+        if metrics.current_leader != Some(metrics.id) {
+            return false;
+        }
+        let lone = metrics.membership_config.membership().voter_ids().count() <= 1;
+        lone || metrics
+            .millis_since_quorum_ack
+            .is_some_and(|ms| u128::from(ms) <= lease.as_millis())
+    }
+
     /// Stops the node after everything acknowledged is on disk (it always is: nothing
     /// is acknowledged before its fsync), and releases its files.
     /// Returns once the files are closed, so the directory can be opened again.

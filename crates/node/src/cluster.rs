@@ -119,7 +119,8 @@ impl Cluster {
         }
         let credential = NodeCredential::load(cert)?;
         let trust = Arc::new(PeerTrust::new(roots));
-        let peers = HttpsPeers::new(&credential, &trust)?;
+        let source = Some(listen.ip()).filter(|ip| !ip.is_unspecified());
+        let peers = HttpsPeers::new(&credential, &trust, source)?;
         Ok(Some(Self {
             id: settings.node_id,
             advertise: settings
@@ -311,9 +312,25 @@ pub async fn order(
     loop {
         match consensus.leader() {
             Some((leader, _)) if leader == cluster.id => {
-                match consensus.propose(sealed.clone()).await {
-                    Err(ConsensusError::NotLeader { .. }) => {}
-                    other => return Ok(other?),
+                // A leader cut off from the majority would append what it can never
+                // commit: it takes a write only while a quorum acknowledged it within
+                // the longest election timeout, after which a new leader may exist.
+                if !consensus.leads_with_quorum(cluster.election_timeout * 3 / 2) {
+                    last = String::from("this node leads but no quorum acknowledged it lately");
+                } else {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    match tokio::time::timeout(left, consensus.propose(sealed.clone())).await {
+                        Ok(Err(ConsensusError::NotLeader { .. })) => {}
+                        Ok(other) => return Ok(other?),
+                        // Appended but not committed in time (the quorum was lost
+                        // after it was taken): not acknowledged, its outcome unknown.
+                        Err(_) => {
+                            tracing::warn!("a write was not committed within the failover window");
+                            return Err(NodeError::Consensus(ConsensusError::NotLeader {
+                                leader: None,
+                            }));
+                        }
+                    }
                 }
             }
             Some((leader, addr)) => {

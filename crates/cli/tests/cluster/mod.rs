@@ -3,6 +3,8 @@
 // Each test binary uses part of these.
 #![allow(dead_code)]
 
+pub mod proxy;
+
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -11,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use strongroom_client::Client;
+use strongroom_enclave::governance::{GovernanceInvocation, ProposedChange, Threshold};
 use strongroom_identity::Member;
 use strongroom_tee::{CodeIdentity, MeasurementPattern, PlatformKind, Policy};
 
@@ -275,6 +278,36 @@ impl Devnet {
         lines[lines.len().saturating_sub(20)..].join("\n")
     }
 
+    /// Moves node `i`'s peer listener behind `proxies`: the node restarts listening
+    /// (and calling its peers) on [`proxy::node_ip`], while its peers keep reaching it
+    /// at the address they know, where the proxy now listens.
+    pub fn route_peers_through(&mut self, i: usize, proxies: &proxy::Proxies) {
+        let id = self.nodes[i].id;
+        self.sigterm(i);
+        let config = std::fs::read_to_string(&self.nodes[i].config).unwrap();
+        let line = config
+            .lines()
+            .find(|l| l.starts_with("peer_listen = "))
+            .unwrap()
+            .to_owned();
+        let front: std::net::SocketAddr = line
+            .trim_start_matches("peer_listen = ")
+            .trim_matches('"')
+            .parse()
+            .unwrap();
+        let back = std::net::TcpListener::bind((proxy::node_ip(id), 0))
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let rewired = config.replace(
+            &line,
+            &format!("peer_listen = \"{back}\"\npeer_advertise = \"{front}\""),
+        );
+        std::fs::write(&self.nodes[i].config, rewired).unwrap();
+        proxies.serve(id, front, back);
+        self.restart(i);
+    }
+
     /// The admin of organization `k`.
     pub fn admin(&self, k: usize) -> Member {
         Member::load(&self.orgs[k], "admin", None).unwrap()
@@ -330,4 +363,31 @@ pub fn sim_policy() -> Policy {
 /// A client of the node at `url`, its attestation verified.
 pub async fn connect(url: &str) -> Result<Client, strongroom_client::ClientError> {
     Client::connect(url, None, &sim_policy()).await
+}
+
+/// A write: a governance proposal described by `description`.
+pub fn propose(description: &str) -> GovernanceInvocation {
+    GovernanceInvocation::Propose {
+        change: ProposedChange::SetThreshold {
+            threshold: Threshold::Majority,
+        },
+        description: description.to_owned(),
+        expires_at_ms: None,
+    }
+}
+
+/// `strongroom ledger verify DIR` of a stopped node's data directory.
+pub fn ledger_report(data_dir: &Path) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_strongroom"))
+        .args(["ledger", "verify"])
+        .arg(data_dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "ledger verify {}: {}",
+        data_dir.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
 }

@@ -1,5 +1,6 @@
 //! Calling peers: HTTPS with mutual node certificates ([`super::tls`]).
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -47,10 +48,17 @@ impl std::fmt::Display for CallError {
 }
 
 impl HttpsPeers {
-    /// A client presenting `credential` and trusting the node certificates of `trust`.
-    pub fn new(credential: &NodeCredential, trust: &Arc<PeerTrust>) -> Result<Self, NodeError> {
+    /// A client presenting `credential` and trusting the node certificates of `trust`;
+    /// its connections leave from `source` when given (the peer listener's address, so
+    /// that a firewall rule written for a node's peer address holds both ways).
+    pub fn new(
+        credential: &NodeCredential,
+        trust: &Arc<PeerTrust>,
+        source: Option<IpAddr>,
+    ) -> Result<Self, NodeError> {
         let tls = client_config(credential, trust)?;
         let http = reqwest::Client::builder()
+            .local_address(source)
             .use_preconfigured_tls(tls)
             .http2_prior_knowledge()
             .connect_timeout(Duration::from_secs(1))
