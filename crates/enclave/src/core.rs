@@ -23,7 +23,9 @@ use strongroom_crypto::hpke::{self, KemId, PrivateKey, PublicKey, WrappedKey};
 use strongroom_crypto::provider::{CryptoProvider, default_provider};
 use strongroom_identity::{MemberIdentity, verify_root};
 use strongroom_ledger::{Entry, Hash, SignedRoot};
-use strongroom_tee::{Evidence, Platform, PlatformKind, Policy, ReportData, SIM_WARNING};
+use strongroom_tee::{
+    Evidence, Platform, PlatformError, PlatformKind, Policy, ReportData, SIM_WARNING,
+};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
@@ -292,10 +294,16 @@ impl Enclave {
         })
     }
 
+    /// The secrets sealed to this core's platform; empty when the platform has no
+    /// sealing key (TDX and SNP through configfs-tsm): not sealed, which is no failure.
+    /// The secrets are then only in this core's memory, and a restarted core gets them
+    /// back by attested join to a peer or by recovery from members' shares.
     pub(crate) fn seal_secrets(&self, secrets: &Secrets) -> Result<Vec<u8>, EnclaveError> {
-        self.platform
-            .seal(&secrets.encode()?, SEAL_AAD)
-            .map_err(|e| EnclaveError::Platform(e.to_string()))
+        match self.platform.seal(&secrets.encode()?, SEAL_AAD) {
+            Ok(sealed) => Ok(sealed),
+            Err(PlatformError::SealingUnsupported { .. }) => Ok(Vec::new()),
+            Err(e) => Err(EnclaveError::Platform(e.to_string())),
+        }
     }
 
     fn unseal(&mut self, sealed: &[u8]) -> Result<EnclaveResponse, EnclaveError> {
