@@ -139,6 +139,11 @@ impl LedgerVerifier {
         self.tree.size() + 1
     }
 
+    /// The last signature entry checked so far, if any.
+    pub fn last_signature(&self) -> Option<u64> {
+        self.last_signature
+    }
+
     /// Checks the stored bytes under `key` (`entry_hash || encoded entry`); returns
     /// the entry.
     pub fn push_stored(&mut self, key: u64, value: &[u8]) -> Result<Entry, VerifyError> {

@@ -344,14 +344,15 @@ fn write_state(path: &Path, devnet: &Devnet) -> Result<()> {
 }
 
 /// Starts `strongroom node start --config CONFIG` in its own process group (so that
-/// the terminal's Ctrl-C does not reach it), logging to `log`.
+/// the terminal's Ctrl-C does not reach it), logging to `log`; returns once the
+/// process runs the node.
 pub fn spawn_node(config: &Path, log: &Path) -> Result<u32> {
     let out = File::options()
         .create(true)
         .append(true)
         .open(log)
         .with_context(|| format!("cannot open {}", log.display()))?;
-    let child = Command::new(std::env::current_exe()?)
+    let mut child = Command::new(std::env::current_exe()?)
         .args(["node", "start", "--config"])
         .arg(config)
         .env(
@@ -364,6 +365,22 @@ pub fn spawn_node(config: &Path, log: &Path) -> Result<u32> {
         .process_group(0)
         .spawn()
         .context("cannot start a node")?;
+    // Until it has exec'd, the child shows this process's command line, and `alive`
+    // would take it for exited: wait until it runs the node, or has exited.
+    let started = Instant::now();
+    while !alive(child.id(), config) {
+        if let Some(status) = child.try_wait()? {
+            bail!(
+                "the node exited at once ({status}); its log {} ends with:\n{}",
+                log.display(),
+                tail(log)
+            );
+        }
+        if started.elapsed() > Duration::from_secs(10) {
+            bail!("the node process {} did not start within 10 s", child.id());
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
     Ok(child.id())
 }
 

@@ -11,6 +11,7 @@ mod identity;
 mod ledger;
 mod net;
 mod node;
+mod observe;
 pub(crate) mod org_key;
 mod recovery;
 mod sharing;
@@ -29,6 +30,9 @@ pub enum Command {
     /// Run a node.
     #[command(subcommand)]
     Node(Box<node::NodeCommand>),
+    /// Keep a verified copy of the consortium's ledger without a TEE or any secret
+    /// (an observer, for an organization that runs no node).
+    Observe(observe::ObserveArgs),
     /// Start and stop a local consortium of several nodes on loopback.
     #[command(subcommand)]
     Devnet(devnet::DevnetCommand),
@@ -91,6 +95,7 @@ pub fn run(command: Command) -> Result<()> {
     match command {
         Command::Demo(args) => demo::run(args),
         Command::Node(command) => node::run(*command),
+        Command::Observe(args) => observe::run(args),
         Command::Devnet(command) => devnet::run(command),
         Command::Data(command) => sharing::run_data(command),
         Command::Catalog(command) => sharing::run_catalog(command),

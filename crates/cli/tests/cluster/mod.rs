@@ -29,6 +29,8 @@ pub struct Node {
     pub api: String,
     /// `127.0.0.1:PORT` of /metrics.
     pub ops: String,
+    /// `127.0.0.1:PORT` of its peer listener.
+    pub peer: String,
     /// Its settings file.
     pub config: PathBuf,
     /// Its data directory.
@@ -99,6 +101,7 @@ impl Devnet {
             id: n["id"].as_u64().unwrap(),
             api: text(&n["api"]),
             ops: text(&n["ops"]).trim_start_matches("http://").to_owned(),
+            peer: text(&n["peer"]),
             config: PathBuf::from(text(&n["config"])),
             data_dir: PathBuf::from(text(&n["data_dir"])),
             log: PathBuf::from(text(&n["log"])),

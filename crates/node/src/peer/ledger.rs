@@ -47,7 +47,7 @@ pub fn serve(ledger: &LedgerStore, range: &LedgerRange) -> Result<Vec<u8>, Strin
 }
 
 /// Decodes an answer of [`serve`].
-fn decode(mut bytes: &[u8]) -> Result<Vec<Entry>, String> {
+pub(super) fn decode(mut bytes: &[u8]) -> Result<Vec<Entry>, String> {
     let mut entries = Vec::new();
     while !bytes.is_empty() {
         let (len, rest) = bytes

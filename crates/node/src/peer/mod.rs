@@ -6,11 +6,13 @@
 //! apart from the client API, so that only peers reach it.
 
 mod ledger;
+mod observer;
 mod routes;
 mod tls;
 mod transport;
 
 pub use ledger::{LEDGER_PATH, LedgerRange, PeerLedger};
+pub use observer::{OBSERVED_LEDGER_FILE, ObserveError, Observer};
 pub use routes::{MAX_PEER_BODY_BYTES, PeerServer};
 pub use tls::{NodeCredential, PeerTrust, client_config, server_config};
 pub use transport::{CallError, HttpsPeers, PeerRefusal};
