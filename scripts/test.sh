@@ -2,8 +2,9 @@
 # The whole test suite, as CI runs it: fetch the third-party vectors that are not
 # vendored (idempotent), install the WebAssembly target the example algorithms build
 # for and the S3-compatible server the object-store tests start (moto, pinned in
-# scripts/requirements-s3-tests.txt, with pip if missing), then every test of every
-# crate and of the algorithms' own workspace.
+# scripts/requirements-s3-tests.txt, with pip if missing) and bcftools (Debian's
+# package, with apt-get if missing: strongroom-genome's tests compare with it), then
+# every test of every crate and of the algorithms' own workspace.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/fetch-test-vectors.sh
@@ -11,6 +12,21 @@ moto_pinned="$(sed -n 's/^moto\[server\]==//p' scripts/requirements-s3-tests.txt
 if [[ "$(python3 -c 'import moto.server, flask, flask_cors, moto; print(moto.__version__)' 2>/dev/null || true)" != "$moto_pinned" ]]; then
   echo "== installing moto[server] $moto_pinned (scripts/requirements-s3-tests.txt)"
   python3 -m pip install --quiet --disable-pip-version-check -r scripts/requirements-s3-tests.txt
+fi
+if ! command -v bcftools >/dev/null; then
+  echo "== installing bcftools (apt-get; the genome tests compare allele counts with it)"
+  if [[ "$(id -u)" != 0 ]] || ! command -v apt-get >/dev/null; then
+    echo "error: bcftools is not on PATH and cannot be installed here (needs apt-get as root):" >&2
+    echo "       install it (Debian/Ubuntu: apt-get install -y bcftools) and run again" >&2
+    exit 1
+  fi
+  if ! apt-get install -y bcftools; then
+    apt-get update
+    apt-get install -y bcftools || {
+      echo "error: apt-get install -y bcftools failed; install bcftools and run again" >&2
+      exit 1
+    }
+  fi
 fi
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
