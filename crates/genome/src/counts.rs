@@ -58,7 +58,7 @@ impl SiteCounts {
 /// One record's site and counts.
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub struct Site {
-    /// The record's line in its file.
+    /// The record's line in its file (for BCF, its number).
     pub line: u64,
     /// The site.
     pub key: SiteKey,

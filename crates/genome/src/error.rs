@@ -18,6 +18,20 @@ pub enum ReadError {
         /// What the parser reported.
         source: io::Error,
     },
+    /// A BCF header could not be read (BCF has no lines to name).
+    #[error("not a valid BCF header: {source}")]
+    BcfHeader {
+        /// What the reader reported.
+        source: io::Error,
+    },
+    /// A BCF record is not valid.
+    #[error("BCF record {record}: {problem}")]
+    BcfRecord {
+        /// The record's number (1-based).
+        record: u64,
+        /// What is wrong with it.
+        problem: RecordProblem,
+    },
     /// The bytes could not be read or decompressed.
     #[error("reading failed after line {line}: {source}")]
     Io {
@@ -37,10 +51,12 @@ pub enum ReadError {
 }
 
 impl ReadError {
-    /// The line the error names.
+    /// The line the error names; for BCF, the record's number (0 for its header).
     pub fn line(&self) -> u64 {
         match self {
             Self::Header { line, .. } | Self::Io { line, .. } | Self::Record { line, .. } => *line,
+            Self::BcfRecord { record, .. } => *record,
+            Self::BcfHeader { .. } => 0,
         }
     }
 }

@@ -26,19 +26,32 @@ pub(crate) fn add_genotype(
     if body.is_empty() {
         return Err(invalid());
     }
-    let mut ploidy = 0usize;
-    let mut called = 0usize;
-    // Distinct called alleles, in order of appearance; ploidies are small.
-    let mut distinct: Vec<usize> = Vec::with_capacity(2);
+    let mut alleles: Vec<Option<usize>> = Vec::with_capacity(2);
     for allele in body.split(['/', '|']) {
-        ploidy += 1;
         if allele == "." {
+            alleles.push(None);
             continue;
         }
         if allele.is_empty() || !allele.bytes().all(|b| b.is_ascii_digit()) {
             return Err(invalid());
         }
-        let index: usize = allele.parse().map_err(|_| invalid())?;
+        alleles.push(Some(allele.parse().map_err(|_| invalid())?));
+    }
+    add_alleles(&alleles, sample, counts)
+}
+
+/// Adds one sample's genotype, given as its alleles in order (`None` for `.`), to
+/// `counts` by the rules of [`add_genotype`].
+pub(crate) fn add_alleles(
+    alleles: &[Option<usize>],
+    sample: usize,
+    counts: &mut [u64],
+) -> Result<(), RecordProblem> {
+    let ploidy = alleles.len();
+    let mut called = 0usize;
+    // Distinct called alleles, in order of appearance; ploidies are small.
+    let mut distinct: Vec<usize> = Vec::with_capacity(2);
+    for &index in alleles.iter().flatten() {
         if index >= counts.len() {
             return Err(RecordProblem::AlleleIndex {
                 sample,

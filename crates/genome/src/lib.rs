@@ -38,6 +38,11 @@
 //! an invalid header names the line where the header parser stopped. Errors never quote
 //! genotypes or sample names. Nothing here panics on a file's content.
 //!
+//! [`BcfReader`] reads BCF (BGZF-compressed, as `bcftools view -Ob` writes it) with
+//! noodles-bcf, except GT, which it decodes itself from the record's FORMAT bytes
+//! (noodles-bcf 0.94 panics on 16- and 32-bit GT vectors). Its errors name the record
+//! by number (1-based).
+//!
 //! # Counting rules
 //!
 //! Per record, over the GT of every sample, as `bcftools +fill-tags` (1.16, without
@@ -70,13 +75,15 @@
 //!
 //! # Not built yet (issue 16)
 //!
-//! BCF input and indexed region queries; `data put --kind vcf` recording [`Summary`]
-//! in the catalog; the analyses in the TEE worker (multi-party allele frequencies,
+//! Uncompressed BCF, [`summarize`] for BCF, and indexed region queries;
+//! `data put --kind vcf` recording [`Summary`] in the catalog; the analyses in the TEE worker (multi-party allele frequencies,
 //! region and minimum-AF filters, genotype counts and Hardy-Weinberg, case/control
 //! association, suppression of small cells and differential privacy); the
 //! `demo --genomes` flow; and `bench genomes` with its VCF generator.
 #![forbid(unsafe_code)]
 
+mod bcf;
+mod bcf_genotypes;
 mod counts;
 mod error;
 mod genotype;
@@ -85,6 +92,7 @@ mod merge;
 mod reader;
 mod summary;
 
+pub use bcf::BcfReader;
 pub use counts::{Site, SiteCounts, SiteKey, count_alleles};
 pub use error::{ReadError, RecordProblem};
 pub use merge::MergedCounts;

@@ -133,6 +133,37 @@ pub fn declare_undeclared(text: &str) -> String {
     out
 }
 
+/// The BCF `bcftools view -Ob` writes of VCF text (after [`declare_undeclared`]).
+pub fn bcftools_to_bcf(text: &str) -> tempfile::NamedTempFile {
+    let mut vcf = tempfile::Builder::new()
+        .suffix(".vcf")
+        .tempfile()
+        .unwrap_or_else(|e| panic!("temporary file: {e}"));
+    vcf.write_all(declare_undeclared(text).as_bytes())
+        .unwrap_or_else(|e| panic!("temporary file: {e}"));
+    let bcf = tempfile::Builder::new()
+        .suffix(".bcf")
+        .tempfile()
+        .unwrap_or_else(|e| panic!("temporary file: {e}"));
+    let output = Command::new("bcftools")
+        .args(["view", "--no-version", "-Ob", "-o"])
+        .arg(bcf.path())
+        .arg(vcf.path())
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run bcftools ({e}): these tests compare with it; install it \
+                 (`apt-get install -y bcftools`, as `bash scripts/test.sh` does)"
+            )
+        });
+    assert!(
+        output.status.success(),
+        "bcftools view -Ob failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    bcf
+}
+
 /// One record of bcftools' output: its INFO field.
 pub struct BcftoolsRecord {
     /// CHROM, POS, REF, ALT as printed.
