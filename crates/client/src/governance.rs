@@ -3,7 +3,8 @@
 
 use serde::de::DeserializeOwned;
 use strongroom_enclave::governance::{
-    ConstitutionView, GovernanceInvocation, GovernanceQuery, ProposalList, ProposalView,
+    ConstitutionView, GovernanceInvocation, GovernanceQuery, HistoryEntry, HistoryPage,
+    ProposalList, ProposalView,
 };
 use strongroom_enclave::request::{PreparedRequest, Purpose};
 use strongroom_identity::Member;
@@ -52,6 +53,32 @@ impl Client {
                 .ask_governance(
                     member,
                     &GovernanceQuery::ListProposals {
+                        after: after.take(),
+                        limit: Some(100),
+                    },
+                )
+                .await?;
+            items.extend(page.items);
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return Ok(items),
+            }
+        }
+    }
+
+    /// Every change that took effect, in ledger order, with the votes that carried it;
+    /// all pages.
+    pub async fn governance_history(
+        &self,
+        member: &Member,
+    ) -> Result<Vec<HistoryEntry>, ClientError> {
+        let mut items = Vec::new();
+        let mut after = None;
+        loop {
+            let page: HistoryPage = self
+                .ask_governance(
+                    member,
+                    &GovernanceQuery::History {
                         after: after.take(),
                         limit: Some(100),
                     },

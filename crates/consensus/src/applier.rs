@@ -7,7 +7,7 @@ use strongroom_ledger::{Entry, EntryKind, Hash};
 use crate::error::ApplierError;
 
 /// Where a committed proposal sits, given to [`Applier::apply`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApplyContext {
     /// The Raft log index of the proposal.
     pub log_index: u64,
@@ -19,6 +19,11 @@ pub struct ApplyContext {
     pub sequence: u64,
     /// The hash of the ledger entry before it.
     pub prev_hash: Hash,
+    /// The cluster's voters as of this proposal (Raft node ids, ascending): the
+    /// membership the log holds before it, so the same at every replica.
+    pub voters: Vec<u64>,
+    /// The cluster's learners (members without a vote) as of this proposal, ascending.
+    pub learners: Vec<u64>,
 }
 
 /// What the applier wants recorded on the ledger for one proposal.

@@ -50,6 +50,8 @@ pub use network::{
     APPEND_PATH, Network, NoPeers, PeerClient, PeerTransport, SNAPSHOT_PATH, VOTE_PATH, serve_rpc,
 };
 pub use node::{ConsensusNode, LEDGER_FILE, MAX_PAYLOAD_BYTES, NodeConfig, RAFT_FILE};
+/// How a membership change names the nodes it adds or removes (openraft's).
+pub use openraft::ChangeMembers;
 pub use state_machine::{Receipts, SnapshotBuilder, StateMachine};
 pub use types::{
     Applied, LogEntry, LogId, NodeAddr, NodeId, Proposal, Raft, Snapshot, SnapshotMeta,

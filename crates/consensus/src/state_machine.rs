@@ -209,11 +209,14 @@ impl<A: Applier> StateMachine<A> {
         payload: &[u8],
         batch: &mut Vec<Entry>,
     ) -> Result<Applied, ConsensusError> {
+        let membership = self.position.membership.membership();
         let ctx = ApplyContext {
             log_index: log_id.index,
             timestamp_ms,
             sequence: appender.next_sequence(),
             prev_hash: *appender.last_hash(),
+            voters: membership.voter_ids().collect(),
+            learners: membership.learner_ids().collect(),
         };
         let outcome = self.applier.apply(&ctx, payload)?;
         let sequence = match outcome.record {

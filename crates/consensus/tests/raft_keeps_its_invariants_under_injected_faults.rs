@@ -326,6 +326,8 @@ async fn run(seed: u64, steps: u32) {
                 timestamp_ms: entry.header.timestamp_ms,
                 sequence,
                 prev_hash: entry.header.prev_hash,
+                voters: Vec::new(),
+                learners: Vec::new(),
             };
             let outcome = replica.apply(&ctx, &entry.payload).unwrap();
             if let Some((payload, digest)) = acked.get(&sequence) {

@@ -84,6 +84,7 @@ impl Bench {
             sequence: self.sequence,
             attestation: None,
             entropy: [0; 32],
+            defaults: Default::default(),
         };
         let mut overlay = Overlay::new(&self.state);
         let reply = SharingContract

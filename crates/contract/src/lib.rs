@@ -13,7 +13,7 @@
 //! use strongroom_contract::{Caller, Contract, KvContract, MemState, TxContext};
 //!
 //! let caller = Caller { msp_id: "Org1MSP".into(), name: "alice".into(), role: "owner".into() };
-//! let ctx = TxContext { caller: caller.clone(), timestamp_ms: 1_000, sequence: 2, attestation: None, entropy: [0; 32] };
+//! let ctx = TxContext { caller: caller.clone(), timestamp_ms: 1_000, sequence: 2, attestation: None, entropy: [0; 32], defaults: Default::default() };
 //! let mut state = MemState::new();
 //! KvContract.execute(&ctx, b"put color=blue", &mut state)?;
 //! assert_eq!(KvContract.query(&caller, b"get color", &state)?, b"blue");
@@ -63,6 +63,39 @@ pub struct TxContext {
     /// as the object locations it reserves. All zeros in tests that do not care.
     #[serde(default, with = "hex_array")]
     pub entropy: [u8; 32],
+    /// The consortium's defaults for a dataset registered without its own minimum
+    /// cell size or privacy budget, as governance set them when the entry was ordered.
+    #[serde(default)]
+    pub defaults: DatasetDefaults,
+}
+
+/// What a dataset registered without its own minimum cell size or privacy budget gets:
+/// the consortium's defaults, which only a governance vote changes (the core passes
+/// them in [`TxContext::defaults`]). A dataset keeps what it was registered with when
+/// the defaults change later.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetDefaults {
+    /// Small-cell suppression: counts below this are never released. At least 1.
+    pub min_cell_size: u32,
+    /// The differential-privacy budget, in millionths of ε; none means no budget.
+    #[serde(default)]
+    pub epsilon_budget_micro: Option<u64>,
+}
+
+impl DatasetDefaults {
+    /// The defaults before any vote changed them: a minimum cell size of 11 and no
+    /// privacy budget.
+    pub const INITIAL: Self = Self {
+        min_cell_size: 11,
+        epsilon_budget_micro: None,
+    };
+}
+
+impl Default for DatasetDefaults {
+    fn default() -> Self {
+        Self::INITIAL
+    }
 }
 
 /// What an object access is for: the purpose a member names when it asks the core to
@@ -368,6 +401,7 @@ mod tests {
             sequence: 2,
             attestation: None,
             entropy: [0; 32],
+            defaults: Default::default(),
         }
     }
 

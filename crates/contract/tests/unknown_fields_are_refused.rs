@@ -16,6 +16,7 @@ fn tx() -> TxContext {
         sequence: 1,
         attestation: None,
         entropy: [0; 32],
+        defaults: Default::default(),
     }
 }
 

@@ -251,6 +251,9 @@ impl Enclave {
         ctx: &ExecuteContext,
     ) -> Result<(Result<Vec<u8>, Refusal>, WriteSet), EnclaveError> {
         let mut writes = WriteSet::default();
+        // The consortium's dataset defaults now; a state that does not decode is no
+        // reason to stop the core: its records are checked where they are used.
+        let defaults = governance::defaults::current(self.state.core_state()).unwrap_or_default();
         let tx = |attestation| -> Result<TxContext, EnclaveError> {
             Ok(TxContext {
                 caller: caller.clone(),
@@ -258,6 +261,7 @@ impl Enclave {
                 sequence: ctx.sequence,
                 attestation,
                 entropy: self.entropy(ctx.sequence)?,
+                defaults,
             })
         };
         let outcome = match body {
@@ -299,14 +303,16 @@ impl Enclave {
                 let member_keys = |msp_id: &str, name: &str| {
                     self.contract.member_key(msp_id, name, &self.state.contract)
                 };
-                let result = governance::execute(
-                    caller,
-                    invocation,
-                    ctx.timestamp_ms,
-                    ctx.sequence,
-                    &mut overlay,
-                    &member_keys,
-                );
+                let env = governance::Env {
+                    now_ms: ctx.timestamp_ms,
+                    sequence: ctx.sequence,
+                    member_keys: &member_keys,
+                    cluster: governance::ClusterView {
+                        voters: &ctx.voters,
+                        learners: &ctx.learners,
+                    },
+                };
+                let result = governance::execute(caller, invocation, &env, &mut overlay);
                 core_writes(result, overlay, &mut writes)
             }
             Body::Keys(invocation) => {

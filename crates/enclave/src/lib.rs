@@ -68,7 +68,7 @@
 //!     core.handle(EnclaveRequest::Genesis { constitution })
 //! else { panic!("genesis") };
 //! let now_ms = time::OffsetDateTime::now_utc().unix_timestamp() as u64 * 1000;
-//! let ctx = |sequence| ExecuteContext { log_index: sequence, timestamp_ms: now_ms, sequence, prev_hash: [0; 32] };
+//! let ctx = |sequence| ExecuteContext { log_index: sequence, timestamp_ms: now_ms, sequence, prev_hash: [0; 32], voters: vec![1], learners: vec![] };
 //! core.handle(EnclaveRequest::Execute { ctx: ctx(1), payload: ledger_payload });
 //!
 //! let request = PreparedRequest::transaction(&public_keys.transaction_key, &alice, "put k=v")?;

@@ -203,6 +203,8 @@ fn replay_refuses_a_nonce_its_state_already_holds_and_a_moved_entry() {
             timestamp_ms: w.now_ms + 1,
             sequence: 2,
             prev_hash: ledger.entries[0].hash().unwrap(),
+            voters: vec![1],
+            learners: Vec::new(),
         },
         &second.payload,
     );

@@ -19,6 +19,8 @@ fn every_request() -> Vec<EnclaveRequest> {
         timestamp_ms: 5,
         sequence: 6,
         prev_hash: [7; 32],
+        voters: vec![1, 2],
+        learners: vec![3],
     };
     vec![
         EnclaveRequest::AuthorizeExport {
@@ -186,6 +188,8 @@ fn a_core_driven_through_bytes_works_and_refuses_garbage() {
         timestamp_ms: w.now_ms,
         sequence,
         prev_hash: [0; 32],
+        voters: vec![1],
+        learners: Vec::new(),
     };
     assert!(matches!(
         call(EnclaveRequest::Execute {

@@ -41,6 +41,7 @@ pub fn invocation(data: &[u8]) {
         sequence: fixture.sequence + 1,
         attestation: None,
         entropy: [0x33; 32],
+        defaults: Default::default(),
     };
     let mut overlay = Overlay::new(&fixture.state);
     let result = SharingContract.execute(&tx, rest, &mut overlay);

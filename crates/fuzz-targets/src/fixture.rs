@@ -188,6 +188,8 @@ pub fn core() -> &'static CoreFixture {
                 timestamp_ms: ids.now_ms,
                 sequence: 1,
                 prev_hash: [0; 32],
+                voters: vec![1],
+                learners: Vec::new(),
             },
             payload: ledger_payload.clone(),
         });
@@ -236,6 +238,10 @@ impl CoreFixture {
             timestamp_ms: now_ms + 1000 * (offset + 1),
             sequence: 2 + offset,
             prev_hash: [offset as u8; 32],
+            // A cluster of three voters and a learner, so that `remove_node` has
+            // nodes to name.
+            voters: vec![1, 2, 3],
+            learners: vec![4],
         }
     }
 }
@@ -295,6 +301,7 @@ fn build_contract() -> ContractFixture {
             sequence,
             attestation: None,
             entropy: [sequence as u8; 32],
+            defaults: Default::default(),
         };
         let mut overlay = Overlay::new(state);
         let reply = SharingContract

@@ -9,6 +9,11 @@
 //!   the leader answers 421 naming the leader, and the joiner asks there. The leader then
 //!   adds the joiner as a learner, waits until it has caught up, and makes it a voter.
 //!   The joiner seals the secrets to its own platform and catches up from the Raft log.
+//! - **Retirement.** A node id the consortium retired by vote (governance
+//!   `remove_node`, recorded in the replicated state) is refused at join, and the
+//!   leader removes it from the Raft membership ([`retire_nodes`]): checked on every
+//!   node a few times a second, acted on only by the leader, retried while another
+//!   membership change is in progress, and a no-op once the node is gone.
 //! - **Writes.** Only the leader orders. A follower forwards a sealed request to the
 //!   leader ([`FORWARD_PATH`]) and answers once the entry is applied and durable on the
 //!   follower too, so a client that reads from the node it wrote to reads its write.
@@ -20,7 +25,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use strongroom_consensus::{Applied, ConsensusError, ConsensusNode, NodeAddr, NodeId, Raft};
+use strongroom_consensus::{
+    Applied, ChangeMembers, ConsensusError, ConsensusNode, NodeAddr, NodeId, Raft,
+};
 use strongroom_enclave::{
     EnclaveRequest, EnclaveResponse, EvidenceMessage, JoinCollateral, PublicKeys,
 };
@@ -42,6 +49,8 @@ const FAILOVER_WINDOW: Duration = Duration::from_secs(10);
 const LOCAL_APPLY_WAIT: Duration = Duration::from_secs(5);
 /// How long a joiner keeps trying to reach the cluster.
 const JOIN_WINDOW: Duration = Duration::from_secs(60);
+/// How often a node looks for retired nodes still in the membership.
+const RETIRE_POLL: Duration = Duration::from_millis(200);
 
 /// A joiner's request ([`JOIN_PATH`]).
 #[derive(Debug, Serialize, Deserialize)]
@@ -229,6 +238,13 @@ pub fn admit(
 ) -> Result<JoinAnswer, NodeError> {
     let joiner_key = hex::decode(&body.joiner_key)
         .map_err(|e| NodeError::BadRequest(format!("joiner_key: {e}")))?;
+    if lock(core).retired_nodes().contains(&body.node_id) {
+        return Err(NodeError::Unauthorized(format!(
+            "join refused: node {} was retired by the consortium (governance remove-node); \
+             a retired node id never joins again",
+            body.node_id
+        )));
+    }
     let metrics = consensus.raft().metrics().borrow().clone();
     if let Some(existing) = metrics
         .membership_config
@@ -261,6 +277,55 @@ pub fn admit(
     ));
     Ok(JoinAnswer {
         wrapped: hex::encode(wrapped),
+    })
+}
+
+/// Removes the node ids the consortium retired from the Raft membership, whenever this
+/// node (`id`) leads: a retired voter is removed as a voter and as a node, a retired
+/// learner as a node. Retried while another membership change is in progress; nothing
+/// to do once they are gone. Ends when Raft stops.
+pub fn retire_nodes(core: SharedEnclave, raft: Raft, id: NodeId) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let metrics = raft.metrics();
+        loop {
+            tokio::time::sleep(RETIRE_POLL).await;
+            if metrics.has_changed().is_err() {
+                return; // Raft stopped.
+            }
+            let (leads, membership) = {
+                let m = metrics.borrow();
+                if m.running_state.is_err() {
+                    return;
+                }
+                (m.current_leader == Some(id), m.membership_config.clone())
+            };
+            if !leads {
+                continue;
+            }
+            let retired = lock(&core).retired_nodes();
+            let membership = membership.membership();
+            let voters: BTreeSet<NodeId> = membership
+                .voter_ids()
+                .filter(|n| retired.contains(n))
+                .collect();
+            let learners: BTreeSet<NodeId> = membership
+                .learner_ids()
+                .filter(|n| retired.contains(n))
+                .collect();
+            let change = if !voters.is_empty() {
+                ChangeMembers::RemoveVoters(voters.clone())
+            } else if !learners.is_empty() {
+                ChangeMembers::RemoveNodes(learners.clone())
+            } else {
+                continue;
+            };
+            match raft.change_membership(change, false).await {
+                Ok(_) => {
+                    tracing::info!(?voters, ?learners, "removed retired nodes from the cluster")
+                }
+                Err(e) => tracing::info!(error = %e, "removing retired nodes: retrying"),
+            }
+        }
     })
 }
 

@@ -58,6 +58,8 @@ impl Applier for EnclaveApplier {
                 timestamp_ms: ctx.timestamp_ms,
                 sequence: ctx.sequence,
                 prev_hash: ctx.prev_hash,
+                voters: ctx.voters.clone(),
+                learners: ctx.learners.clone(),
             },
             payload: payload.to_vec(),
         };

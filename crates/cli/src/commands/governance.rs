@@ -1,6 +1,7 @@
 //! `strongroom governance …`: propose changes to the consortium's membership and rules,
 //! vote on them, and read them. A change takes effect only when a threshold of
-//! organizations (by default a majority) votes for it, each by its admin.
+//! organizations (by default a majority) votes for it, each by its admin; `history`
+//! lists every change that took effect with the votes that carried it.
 
 use std::path::PathBuf;
 
@@ -8,8 +9,8 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use strongroom_enclave::Organization;
 use strongroom_enclave::governance::{
-    ConstitutionView, GovernanceInvocation, GovernanceQuery, ProposalView, ProposedChange,
-    Threshold,
+    ConstitutionView, GovernanceInvocation, GovernanceQuery, HistoryEntry, ProposalView,
+    ProposedChange, Threshold, epsilon_text,
 };
 use strongroom_identity::{fingerprint, read_certificate};
 
@@ -30,8 +31,13 @@ pub enum GovernanceCommand {
     /// One proposal.
     Show(ShowArgs),
     /// The organizations, the voting threshold, the revoked certificates, the node
-    /// and worker policies and the recovery members now.
+    /// and worker policies, the recovery members, the dataset defaults and the
+    /// retired nodes now.
     Constitution(Common),
+    /// Every change that took effect, in ledger order: the ledger entry that carried
+    /// it, the proposal, the change, who proposed it and every vote that counted (with
+    /// the ledger entry of each). The same at every node.
+    History(Common),
 }
 
 /// The changes one can propose.
@@ -39,13 +45,22 @@ pub enum GovernanceCommand {
 pub enum ProposeCommand {
     /// Trust a new organization's root CA.
     AddOrg(AddOrgArgs),
+    /// Retire a node: once carried, the leader removes it from the cluster and its node
+    /// id is refused at join from then on. The node must be a voter or learner of the
+    /// cluster, and not its last voter.
+    RemoveNode(RemoveNodeArgs),
     /// Stop trusting an organization: its members' requests are refused.
     RemoveOrg(RemoveOrgArgs),
     /// Refuse every request signed with one member certificate.
     RevokeMember(RevokeArgs),
+    /// Set the defaults for datasets registered from then on without their own minimum
+    /// cell size or privacy budget (either or both). A dataset already registered
+    /// keeps what it had.
+    SetDefaults(DefaultsArgs),
     /// Replace the node policy: which platforms and core measurements may join the
     /// service and receive its secrets (a core's evidence, checked with `attest
-    /// verify`, shows its measurement).
+    /// verify`, shows its measurement). The whole policy is replaced: to accept a
+    /// measurement, propose a policy that names it; to retire one, a policy without it.
     SetNodePolicy(NodePolicyArgs),
     /// Name the recovery members, and how many of them recover the service from its
     /// ledger files when no node holds its secrets any more. Each must have published
@@ -55,8 +70,65 @@ pub enum ProposeCommand {
     /// Change how many organizations must vote for a proposal.
     SetThreshold(ThresholdArgs),
     /// Replace the worker policy: which platforms and worker measurements the core
-    /// releases data keys to (`worker measurement` prints a build's).
+    /// releases data keys to (`worker measurement` prints a build's). The whole policy
+    /// is replaced: to accept a worker measurement, propose a policy that names it; to
+    /// retire one, a policy without it.
     SetWorkerPolicy(WorkerPolicyArgs),
+}
+
+/// Arguments of `governance propose remove-node`.
+#[derive(Debug, Args)]
+pub struct RemoveNodeArgs {
+    #[command(flatten)]
+    proposal: ProposalArgs,
+    /// The node's Raft id (`node_id` of its settings; `strongroom_raft_node_id` on its
+    /// /metrics).
+    #[arg(long, value_name = "N")]
+    node_id: u64,
+}
+
+/// Arguments of `governance propose set-defaults`.
+#[derive(Debug, Args)]
+pub struct DefaultsArgs {
+    #[command(flatten)]
+    proposal: ProposalArgs,
+    /// The default minimum cell size: counts below it are never released (1 to
+    /// 10000; 11 until a vote changes it).
+    #[arg(long, value_name = "N")]
+    min_cell_size: Option<u32>,
+    /// The default differential-privacy budget ε, a decimal with at most 6 digits
+    /// after the point (more than 0, at most 100; none until a vote sets one).
+    #[arg(long, value_name = "EPS", value_parser = parse_epsilon)]
+    privacy_budget: Option<u64>,
+}
+
+/// ε as a decimal (`1.5`) in millionths, exactly: at most 6 digits after the point.
+fn parse_epsilon(text: &str) -> Result<u64, String> {
+    let bad = || {
+        format!(
+            "{text:?} is not a privacy budget: a decimal number such as 1 or 0.5, at most 6 \
+             digits after the point"
+        )
+    };
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() && fraction.is_empty()
+        || !digits(whole)
+        || !digits(fraction)
+        || fraction.len() > 6
+    {
+        return Err(bad());
+    }
+    let whole: u64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().map_err(|_| bad())?
+    };
+    let fraction: u64 = format!("{fraction:0<6}").parse().map_err(|_| bad())?;
+    whole
+        .checked_mul(1_000_000)
+        .and_then(|w| w.checked_add(fraction))
+        .ok_or_else(bad)
 }
 
 /// Arguments of `governance propose set-node-policy`.
@@ -224,37 +296,39 @@ fn status(p: &ProposalView) -> String {
 }
 
 fn change_text(change: &ProposedChange) -> String {
-    match change {
-        ProposedChange::AddOrganization { msp_id, .. } => format!("add organization {msp_id}"),
-        ProposedChange::RemoveOrganization { msp_id } => format!("remove organization {msp_id}"),
-        ProposedChange::RevokeMember { certificate_sha256 } => {
-            format!(
-                "revoke certificate {}…",
-                &certificate_sha256[..16.min(certificate_sha256.len())]
-            )
-        }
-        ProposedChange::SetNodePolicy { policy } => {
-            format!("node policy ({} bytes of TOML)", policy.len())
-        }
-        ProposedChange::SetRecovery { threshold, members } => format!(
-            "recovery: any {threshold} of {} ({})",
-            members.len(),
-            members.join(", ")
-        ),
-        ProposedChange::SetThreshold { threshold } => {
-            format!("threshold: {}", threshold_text(*threshold))
-        }
-        ProposedChange::SetWorkerPolicy { policy } => {
-            format!("worker policy ({} bytes of TOML)", policy.len())
-        }
-    }
+    change.summary()
 }
 
 fn threshold_text(threshold: Threshold) -> String {
-    match threshold {
-        Threshold::AtLeast { organizations } => format!("at least {organizations} organizations"),
-        Threshold::Majority => "a majority of the organizations".into(),
+    threshold.text()
+}
+
+fn history_text(items: &[HistoryEntry]) -> String {
+    if items.is_empty() {
+        return "no change has taken effect since genesis\n".into();
     }
+    let mut out = String::new();
+    for entry in items {
+        out.push_str(&format!(
+            "ledger entry {}  {}  {}\n  proposed by {}/{}\n",
+            entry.sequence,
+            entry.proposal,
+            entry.summary,
+            entry.proposer.msp_id,
+            entry.proposer.name
+        ));
+        for vote in &entry.votes {
+            out.push_str(&format!(
+                "  {} {}/{} (ledger entry {})\n",
+                if vote.approve { "for    " } else { "against" },
+                vote.msp_id,
+                vote.name,
+                vote.sequence
+                    .map_or_else(|| "unrecorded".to_owned(), |s| s.to_string())
+            ));
+        }
+    }
+    out
 }
 
 fn constitution_text(c: &ConstitutionView) -> String {
@@ -285,6 +359,17 @@ fn constitution_text(c: &ConstitutionView) -> String {
         c.worker_policy.as_deref(),
         "no worker gets a data key",
     );
+    out.push_str(&format!(
+        "dataset defaults: minimum cell size {}, privacy budget {}\n",
+        c.defaults.min_cell_size,
+        c.defaults
+            .epsilon_budget_micro
+            .map_or_else(|| "none".to_owned(), |m| format!("ε {}", epsilon_text(m)))
+    ));
+    if !c.retired_nodes.is_empty() {
+        let ids: Vec<String> = c.retired_nodes.iter().map(u64::to_string).collect();
+        out.push_str(&format!("retired nodes: {}\n", ids.join(", ")));
+    }
     match &c.recovery {
         None => out.push_str(
             "recovery: none (if every node's secrets are lost, the ledger cannot be opened)
@@ -342,6 +427,24 @@ fn change_of(command: &ProposeCommand) -> Result<(ProposedChange, &ProposalArgs)
                 ProposedChange::AddOrganization {
                     msp_id: org.msp_id,
                     ca_cert_pem: org.ca_cert_pem,
+                },
+                &args.proposal,
+            )
+        }
+        ProposeCommand::RemoveNode(args) => (
+            ProposedChange::RemoveNode {
+                node_id: args.node_id,
+            },
+            &args.proposal,
+        ),
+        ProposeCommand::SetDefaults(args) => {
+            if args.min_cell_size.is_none() && args.privacy_budget.is_none() {
+                bail!("give --min-cell-size N, --privacy-budget EPS or both");
+            }
+            (
+                ProposedChange::SetDefaults {
+                    min_cell_size: args.min_cell_size,
+                    epsilon_budget_micro: args.privacy_budget,
                 },
                 &args.proposal,
             )
@@ -479,6 +582,12 @@ pub fn run(command: GovernanceCommand) -> Result<()> {
                     out
                 })
             }
+            GovernanceCommand::History(args) => {
+                let member = args.member.load()?;
+                let client = args.node.connect().await?;
+                let items = client.governance_history(&member).await?;
+                print(args.node.json, &items, |items| history_text(items))
+            }
             GovernanceCommand::Constitution(args) => {
                 let member = args.member.load()?;
                 let client = args.node.connect().await?;
@@ -487,4 +596,34 @@ pub fn run(command: GovernanceCommand) -> Result<()> {
             }
         }
     })?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_epsilon;
+
+    #[test]
+    fn a_privacy_budget_is_read_exactly_in_millionths() {
+        assert_eq!(parse_epsilon("1"), Ok(1_000_000));
+        assert_eq!(parse_epsilon("0.5"), Ok(500_000));
+        assert_eq!(parse_epsilon(".25"), Ok(250_000));
+        assert_eq!(parse_epsilon("2.000001"), Ok(2_000_001));
+    }
+
+    #[test]
+    fn a_privacy_budget_that_is_not_a_plain_decimal_is_refused() {
+        for bad in [
+            "",
+            ".",
+            "-1",
+            "1e3",
+            "0.1234567",
+            "one",
+            "1.5.2",
+            "99999999999999999999",
+        ] {
+            let error = parse_epsilon(bad).unwrap_err();
+            assert!(error.contains("is not a privacy budget"), "{bad}: {error}");
+        }
+    }
 }

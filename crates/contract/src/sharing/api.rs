@@ -386,11 +386,14 @@ pub struct RegisterDataset {
     /// must be one of the files' columns.
     #[serde(default)]
     pub time_column: Option<String>,
-    /// The differential-privacy budget, in millionths of ε; none means no budget.
+    /// The differential-privacy budget, in millionths of ε. Without one, the
+    /// consortium's default ([`crate::DatasetDefaults`], set by governance
+    /// `set_defaults`; none at first, meaning no budget) as of the registration.
     #[serde(default)]
     pub epsilon_budget_micro: Option<u64>,
-    /// Small-cell suppression: counts below this are never released (default 11, at
-    /// least 1). A task can raise it, never lower it.
+    /// Small-cell suppression: counts below this are never released (at least 1; by
+    /// default the consortium's, as of the registration: 11 until governance
+    /// `set_defaults` changes it). A task can raise it, never lower it.
     #[serde(default)]
     pub min_cell_size: Option<u32>,
 }

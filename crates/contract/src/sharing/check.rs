@@ -43,8 +43,6 @@ pub(crate) const MAX_PARAMETERS: usize = 16 * 1024;
 pub(crate) const MAX_CIPHERTEXT: usize = 512 * 1024;
 /// Longest evidence reference.
 pub(crate) const MAX_EVIDENCE_REF: usize = 512;
-/// The small-cell suppression threshold when the owner names none.
-pub(crate) const DEFAULT_MIN_CELL_SIZE: u32 = 11;
 
 /// An `Invalid` error for `field`.
 pub(crate) fn invalid(field: &str, what: impl std::fmt::Display) -> ContractError {

@@ -206,9 +206,13 @@ pub(crate) fn register(
         time_column: inv.time_column.clone(),
         consent: inv.consent.clone(),
         size_bytes,
-        epsilon_budget_micro: inv.epsilon_budget_micro,
+        // The consortium's defaults as governance set them now; a later change of the
+        // defaults leaves this dataset as registered.
+        epsilon_budget_micro: inv
+            .epsilon_budget_micro
+            .or(tx.ctx.defaults.epsilon_budget_micro),
         epsilon_spent_micro: 0,
-        min_cell_size: inv.min_cell_size.unwrap_or(check::DEFAULT_MIN_CELL_SIZE),
+        min_cell_size: inv.min_cell_size.unwrap_or(tx.ctx.defaults.min_cell_size),
         registered_at_ms: tx.now,
         withdrawn: false,
         revision: tx.ctx.sequence,

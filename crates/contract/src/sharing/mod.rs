@@ -14,7 +14,7 @@
 //! let alice = Caller { msp_id: "Org1MSP".into(), name: "alice".into(), role: "owner".into() };
 //! let tx = |sequence| TxContext {
 //!     caller: alice.clone(), timestamp_ms: 1_000 * sequence, sequence, attestation: None,
-//!     entropy: [7; 32],
+//!     entropy: [7; 32], defaults: Default::default(),
 //! };
 //! let mut state = MemState::new();
 //! // The contract hands out the location; the file is uploaded there, then registered.

@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use strongroom_contract::sharing::{Created, Reserved, SharingContract, TaskView};
 use strongroom_contract::{
-    Attestation, Caller, Contract, ContractError, KeyRelease, MemState, ObjectGrant, ObjectPurpose,
-    Overlay, State, TxContext,
+    Attestation, Caller, Contract, ContractError, DatasetDefaults, KeyRelease, MemState,
+    ObjectGrant, ObjectPurpose, Overlay, State, TxContext,
 };
 
 /// The measurement of the worker build in these tests.
@@ -62,6 +62,8 @@ pub struct World {
     pub state: MemState,
     pub sequence: u64,
     pub time_ms: u64,
+    /// The consortium's dataset defaults the core passes with each transaction.
+    pub defaults: DatasetDefaults,
 }
 
 impl Default for World {
@@ -76,6 +78,7 @@ impl World {
             state: MemState::new(),
             sequence: 0,
             time_ms: 1_700_000_000_000,
+            defaults: DatasetDefaults::INITIAL,
         }
     }
 
@@ -96,6 +99,7 @@ impl World {
             sequence: self.sequence,
             attestation,
             entropy: entropy(self.sequence),
+            defaults: self.defaults,
         };
         let bytes = serde_json::to_vec(invocation).unwrap();
         let mut overlay = Overlay::new(&self.state);
@@ -133,6 +137,7 @@ impl World {
             sequence: self.sequence,
             attestation: tx_attestation,
             entropy: entropy(self.sequence),
+            defaults: self.defaults,
         };
         let bytes = serde_json::to_vec(invocation).unwrap();
         SharingContract

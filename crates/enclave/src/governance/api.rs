@@ -1,8 +1,9 @@
 //! The JSON of governance: what members send ([`GovernanceInvocation`],
 //! [`GovernanceQuery`]) and what they get back ([`ProposalView`], [`ProposalList`],
-//! [`ConstitutionView`]).
+//! [`ConstitutionView`], [`HistoryPage`]).
 
 use serde::{Deserialize, Serialize};
+use strongroom_contract::DatasetDefaults;
 use strongroom_contract::sharing::Party;
 
 /// How many organizations must vote for a proposal. Variants in alphabetical order.
@@ -42,6 +43,15 @@ pub enum ProposedChange {
         /// Its root CA certificate, PEM.
         ca_cert_pem: String,
     },
+    /// Retire a node of the cluster: its id is recorded as retired, the leader removes
+    /// it from the Raft membership, and a node under that id is refused at join from
+    /// then on. The node must be a voter or a learner of the cluster (its Raft
+    /// membership) when the proposal is made and when it is enacted, and not its last
+    /// voter.
+    RemoveNode {
+        /// Its Raft node id (at least 1).
+        node_id: u64,
+    },
     /// Stop trusting an organization (at least one must remain).
     RemoveOrganization {
         /// Its MSP id.
@@ -52,8 +62,22 @@ pub enum ProposedChange {
         /// SHA-256 of the certificate's DER, 64 lowercase hex digits.
         certificate_sha256: String,
     },
+    /// Set the consortium's defaults for datasets registered from then on without
+    /// their own minimum cell size or privacy budget (at least one of the two). A
+    /// dataset already registered keeps what it had.
+    SetDefaults {
+        /// The default small-cell suppression threshold: 1 to 10,000.
+        #[serde(default)]
+        min_cell_size: Option<u32>,
+        /// The default differential-privacy budget, in millionths of ε: 1 to
+        /// 100,000,000 (ε at most 100).
+        #[serde(default)]
+        epsilon_budget_micro: Option<u64>,
+    },
     /// Replace the node policy: the platforms and core measurements whose evidence a
-    /// core accepts before it hands the service secrets to a joining node.
+    /// core accepts before it hands the service secrets to a joining node. The whole
+    /// policy is replaced: a measurement is accepted by a policy that names it, and
+    /// retired by one that no longer does.
     SetNodePolicy {
         /// The policy, in the TOML format of attestation policies
         /// (`docs/attestation.md`), at most 16 KiB.
@@ -77,12 +101,77 @@ pub enum ProposedChange {
         threshold: Threshold,
     },
     /// Replace the worker policy: the platforms and worker measurements whose evidence
-    /// the core accepts before it releases data keys to a worker.
+    /// the core accepts before it releases data keys to a worker. The whole policy is
+    /// replaced: a measurement is accepted by a policy that names it, and retired by
+    /// one that no longer does.
     SetWorkerPolicy {
         /// The policy, in the TOML format of attestation policies
         /// (`docs/attestation.md`), at most 16 KiB.
         policy: String,
     },
+}
+
+impl ProposedChange {
+    /// The change in one line, as `governance list` and `governance history` show it.
+    pub fn summary(&self) -> String {
+        match self {
+            Self::AddOrganization { msp_id, .. } => format!("add organization {msp_id}"),
+            Self::RemoveNode { node_id } => format!("remove node {node_id}"),
+            Self::RemoveOrganization { msp_id } => format!("remove organization {msp_id}"),
+            Self::RevokeMember { certificate_sha256 } => format!(
+                "revoke certificate {}…",
+                certificate_sha256
+                    .get(..16)
+                    .unwrap_or(certificate_sha256.as_str())
+            ),
+            Self::SetDefaults {
+                min_cell_size,
+                epsilon_budget_micro,
+            } => {
+                let mut parts = Vec::new();
+                if let Some(k) = min_cell_size {
+                    parts.push(format!("minimum cell size {k}"));
+                }
+                if let Some(micro) = epsilon_budget_micro {
+                    parts.push(format!("privacy budget ε {}", epsilon_text(*micro)));
+                }
+                format!("dataset defaults: {}", parts.join(", "))
+            }
+            Self::SetNodePolicy { policy } => {
+                format!("node policy ({} bytes of TOML)", policy.len())
+            }
+            Self::SetRecovery { threshold, members } => format!(
+                "recovery: any {threshold} of {} ({})",
+                members.len(),
+                members.join(", ")
+            ),
+            Self::SetThreshold { threshold } => format!("threshold: {}", threshold.text()),
+            Self::SetWorkerPolicy { policy } => {
+                format!("worker policy ({} bytes of TOML)", policy.len())
+            }
+        }
+    }
+}
+
+impl Threshold {
+    /// The threshold in words.
+    pub fn text(self) -> String {
+        match self {
+            Self::AtLeast { organizations } => format!("at least {organizations} organizations"),
+            Self::Majority => "a majority of the organizations".into(),
+        }
+    }
+}
+
+/// ε given in millionths, as a decimal without trailing zeros (`1500000` is `1.5`).
+pub fn epsilon_text(micro: u64) -> String {
+    let (whole, fraction) = (micro / 1_000_000, micro % 1_000_000);
+    if fraction == 0 {
+        whole.to_string()
+    } else {
+        let digits = format!("{fraction:06}");
+        format!("{whole}.{}", digits.trim_end_matches('0'))
+    }
 }
 
 /// A governance transaction, tagged by `"op"`. Variants in alphabetical order.
@@ -129,6 +218,16 @@ pub enum GovernanceQuery {
     /// member the configuration names; everyone else, and everyone while there is no
     /// configuration, gets "not found or not allowed".
     GetRecoveryShare,
+    /// The changes that took effect, in ledger order. Answers [`HistoryPage`].
+    History {
+        /// Only changes carried by a ledger entry after this sequence (the previous
+        /// page's `next`).
+        #[serde(default)]
+        after: Option<u64>,
+        /// At most this many (default 20, at most 100).
+        #[serde(default)]
+        limit: Option<u32>,
+    },
     /// Proposals by id. Answers [`ProposalList`].
     ListProposals {
         /// Only proposals whose id sorts after this one (the previous page's `next`).
@@ -238,6 +337,64 @@ pub struct ConstitutionView {
     /// Who can recover the service from its ledger files, if anyone.
     #[serde(default)]
     pub recovery: Option<RecoveryView>,
+    /// What a dataset registered without its own minimum cell size or privacy budget
+    /// gets now.
+    #[serde(default)]
+    pub defaults: DatasetDefaults,
+    /// The node ids the consortium retired (`remove_node`), ascending: refused at join.
+    #[serde(default)]
+    pub retired_nodes: Vec<u64>,
+}
+
+/// A vote that counted for or against a change that took effect.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryVote {
+    /// The organization.
+    pub msp_id: String,
+    /// The admin who cast it.
+    pub name: String,
+    /// For or against.
+    pub approve: bool,
+    /// The ledger sequence of the transaction that cast it (the proposal, for the
+    /// proposer's organization); none for a vote cast before the core recorded it.
+    pub sequence: Option<u64>,
+    /// When (ledger time).
+    pub at_ms: u64,
+}
+
+/// A change that took effect.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryEntry {
+    /// The ledger sequence of the transaction that carried it: the deciding vote, or
+    /// the proposal itself if its proposer's vote sufficed.
+    pub sequence: u64,
+    /// When it took effect (ledger time).
+    pub at_ms: u64,
+    /// The proposal id.
+    pub proposal: String,
+    /// The change.
+    pub change: ProposedChange,
+    /// The change in one line ([`ProposedChange::summary`]).
+    pub summary: String,
+    /// Why, as the proposer said.
+    pub description: String,
+    /// Who proposed it.
+    pub proposer: Party,
+    /// The votes that counted: those of the organizations of the consortium when it
+    /// was decided, by MSP id.
+    pub votes: Vec<HistoryVote>,
+}
+
+/// A page of the governance history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryPage {
+    /// Changes in ledger order.
+    pub items: Vec<HistoryEntry>,
+    /// Pass as `after` for the next page; `None` when this page is the last.
+    pub next: Option<u64>,
 }
 
 /// The recovery configuration: which members hold shares of the service secrets and

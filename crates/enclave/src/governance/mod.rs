@@ -2,8 +2,9 @@
 //! only when enough organizations vote for them.
 //!
 //! No single organization decides who belongs to the consortium. Adding or removing an
-//! organization, revoking a member's certificate, changing the voting threshold and
-//! replacing the node or worker policy are [`ProposedChange`]s: an organization's
+//! organization, revoking a member's certificate, changing the voting threshold,
+//! replacing the node or worker policy, retiring a node and setting the dataset
+//! defaults are [`ProposedChange`]s: an organization's
 //! `admin` proposes one (which counts as its organization's vote for it), the admins
 //! of the other organizations vote, one vote per organization (a later vote of the
 //! same organization replaces its earlier one), and the change is enacted in the
@@ -16,15 +17,27 @@
 //! What an enacted change does, from the ledger time of its entry on:
 //! - `add_organization`: the organization's root CA is trusted; its members' requests
 //!   are accepted.
+//! - `remove_node`: the node id is recorded as retired (module `nodes`). The leader removes
+//!   it from the Raft membership (the node layer, retrying while another membership
+//!   change is in progress), and a node asking to join under that id is refused from
+//!   then on. A proposal naming a node that is not a voter or learner of the cluster
+//!   (as the Raft log has it at that entry), one already retired, or the last voter is
+//!   refused, and checked again at enactment.
 //! - `remove_organization`: its root is no longer trusted: its members' requests are
 //!   refused (`signer_rejected`). Its datasets stay in the state; nobody of it can act.
 //! - `revoke_member`: requests signed with that certificate are refused (`revoked`),
 //!   whatever its validity.
+//! - `set_defaults`: a dataset registered from then on without its own minimum cell size
+//!   or privacy budget gets the new default (module `defaults`); a dataset already
+//!   registered keeps what it had. Before any such vote: a minimum cell size of 11 and
+//!   no budget.
 //! - `set_node_policy`: later join requests are verified under the new node policy
 //!   (at the ledger time of the last applied entry): a core whose measurement the new
 //!   policy does not admit no longer receives the service secrets. It does not take
 //!   them back from a core that joined before: a replaced policy governs admission, not
-//!   the nodes already admitted.
+//!   the nodes already admitted. The whole policy is replaced: the consortium accepts
+//!   a code measurement (or a TEE platform) by voting a policy that names it, and
+//!   retires one by voting a policy that no longer does.
 //! - `set_recovery`: the members it names (each must have published a member key,
 //!   checked at the proposal and again at enactment) can fetch their shares of the
 //!   service secrets under the new configuration, whose version is one more than the
@@ -34,7 +47,13 @@
 //! - `set_threshold`: later tallies use the new threshold.
 //! - `set_worker_policy`: later attested transactions are verified under the new worker
 //!   policy ([`crate::worker`]); a worker the old policy accepted and the new one does
-//!   not gets no more keys.
+//!   not gets no more keys. Accepting or retiring a worker measurement is, likewise,
+//!   a vote on the whole policy with or without it.
+//!
+//! Every change that took effect is in the history ([`GovernanceQuery::History`],
+//! module `history`), in ledger order, with the sequence of the entry that carried it and
+//! the votes that counted, each with its own sequence: derived from the replicated
+//! state, so every node answers the same.
 //!
 //! Invocations and queries are JSON ([`GovernanceInvocation`], [`GovernanceQuery`]),
 //! carried by [`Body::Governance`](crate::request::Body::Governance). Every member of
@@ -52,6 +71,9 @@
 //! | `cfg/node-policy` | the node policy, TOML text |
 //! | `cfg/worker-policy` | the worker policy, TOML text |
 //! | `cfg/recovery` | the recovery configuration (threshold, members, version), JSON |
+//! | `cfg/defaults` | the dataset defaults (`set_defaults`), JSON |
+//! | `node/retired/<node id, 16 hex digits>` | a retired node (proposal, time, sequence), JSON |
+//! | `hist/<sequence, 16 hex digits>` | the id of the proposal enacted in that entry |
 
 use std::collections::BTreeMap;
 
@@ -60,20 +82,26 @@ use strongroom_contract::sharing::Party;
 use strongroom_contract::{Caller, ContractError, MemState, State};
 
 mod api;
+mod change;
+pub(crate) mod defaults;
+mod history;
+pub(crate) mod nodes;
 pub(crate) mod recovery;
 
 pub use api::{
-    ConstitutionView, GovernanceInvocation, GovernanceQuery, OrganizationView, ProposalList,
-    ProposalStatus, ProposalView, ProposedChange, RecoveryShareView, RecoveryView, Threshold,
-    VoteView,
+    ConstitutionView, GovernanceInvocation, GovernanceQuery, HistoryEntry, HistoryPage,
+    HistoryVote, OrganizationView, ProposalList, ProposalStatus, ProposalView, ProposedChange,
+    RecoveryShareView, RecoveryView, Threshold, VoteView, epsilon_text,
 };
+pub(crate) use change::check_policy;
+pub(crate) use nodes::ClusterView;
 use recovery::MemberKeys;
-use strongroom_identity::{TrustStore, fingerprint, verify_root};
-use strongroom_tee::Policy;
+use strongroom_identity::{TrustStore, fingerprint};
+
+use time::OffsetDateTime;
 
 use crate::core::NODE_POLICY_KEY;
 use crate::worker::WORKER_POLICY_KEY;
-use time::OffsetDateTime;
 
 /// The prefix of the organizations' keys.
 pub(crate) const ORGANIZATION_PREFIX: &[u8] = b"org/";
@@ -85,15 +113,28 @@ pub const DEFAULT_PROPOSAL_LIFETIME_MS: u64 = 7 * 24 * 3600 * 1000;
 /// The longest life a proposal may be given (30 days).
 pub const MAX_PROPOSAL_LIFETIME_MS: u64 = 30 * 24 * 3600 * 1000;
 const MAX_DESCRIPTION: usize = 1024;
-const MAX_CA_PEM: usize = 16 * 1024;
-const MAX_POLICY: usize = 16 * 1024;
 const ADMIN: &str = "admin";
+
+/// What a governance transaction sees besides the caller and the state.
+pub(crate) struct Env<'a> {
+    /// The ledger time of the entry.
+    pub(crate) now_ms: u64,
+    /// The entry's ledger sequence.
+    pub(crate) sequence: u64,
+    /// The member keys the contract holds.
+    pub(crate) member_keys: MemberKeys<'a>,
+    /// The cluster's membership as of the entry.
+    pub(crate) cluster: ClusterView<'a>,
+}
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct VoteRecord {
     name: String,
     approve: bool,
     at_ms: u64,
+    /// The ledger sequence of the vote (absent in records of older cores).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sequence: Option<u64>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -101,6 +142,14 @@ struct Decision {
     status: ProposalStatus,
     at_ms: u64,
     outcome: Option<String>,
+    /// The ledger sequence of the entry that decided it (absent in records of older
+    /// cores).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sequence: Option<u64>,
+    /// The organizations whose votes counted when it was decided (absent in records
+    /// of older cores).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    counted: Option<Vec<String>>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -229,11 +278,11 @@ pub(crate) fn genesis(
     }
     core.put(THRESHOLD_KEY.to_vec(), json(&threshold)?);
     if let Some(policy) = node_policy {
-        check_policy(policy).map_err(|e| invalid("node_policy", e))?;
+        change::check_policy(policy).map_err(|e| invalid("node_policy", e))?;
         core.put(NODE_POLICY_KEY.to_vec(), policy.as_bytes().to_vec());
     }
     if let Some(policy) = worker_policy {
-        check_policy(policy).map_err(|e| invalid("worker_policy", e))?;
+        change::check_policy(policy).map_err(|e| invalid("worker_policy", e))?;
         core.put(WORKER_POLICY_KEY.to_vec(), policy.as_bytes().to_vec());
     }
     Ok(())
@@ -267,185 +316,25 @@ fn check_id(field: &str, id: &str) -> Result<(), ContractError> {
     }
 }
 
-/// Checks a change's fields (the invocation alone); answers the DER of an added
-/// organization's CA.
-fn check_change(change: &ProposedChange) -> Result<Option<Vec<u8>>, ContractError> {
-    match change {
-        ProposedChange::AddOrganization {
-            msp_id,
-            ca_cert_pem,
-        } => {
-            if !valid_msp_id(msp_id) {
-                return Err(invalid(
-                    "change.msp_id",
-                    "must be 1 to 64 of ASCII letters, digits, '.', '-' and '_'",
-                ));
-            }
-            if ca_cert_pem.len() > MAX_CA_PEM {
-                return Err(invalid("change.ca_cert_pem", "is larger than 16 KiB"));
-            }
-            pem_to_der(ca_cert_pem)
-                .map(Some)
-                .map_err(|e| invalid("change.ca_cert_pem", e))
-        }
-        ProposedChange::RemoveOrganization { msp_id } => {
-            if valid_msp_id(msp_id) {
-                Ok(None)
-            } else {
-                Err(invalid(
-                    "change.msp_id",
-                    "must be 1 to 64 of ASCII letters, digits, '.', '-' and '_'",
-                ))
-            }
-        }
-        ProposedChange::RevokeMember { certificate_sha256 } => {
-            let hex_ok = certificate_sha256.len() == 64
-                && certificate_sha256
-                    .bytes()
-                    .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-            if hex_ok {
-                Ok(None)
-            } else {
-                Err(invalid(
-                    "change.certificate_sha256",
-                    "expected 64 lowercase hex digits",
-                ))
-            }
-        }
-        ProposedChange::SetNodePolicy { policy } | ProposedChange::SetWorkerPolicy { policy } => {
-            check_policy(policy).map_err(|e| invalid("change.policy", e))?;
-            Ok(None)
-        }
-        ProposedChange::SetRecovery { threshold, members } => {
-            recovery::check(*threshold, members)?;
-            Ok(None)
-        }
-        ProposedChange::SetThreshold { threshold } => match threshold {
-            Threshold::AtLeast { organizations: 0 } => Err(invalid(
-                "change.threshold.organizations",
-                "must be at least 1",
-            )),
-            _ => Ok(None),
-        },
-    }
-}
-
-/// Checks a node or worker policy's text: its size and that it parses as a policy.
-pub(crate) fn check_policy(policy: &str) -> Result<(), String> {
-    if policy.len() > MAX_POLICY {
-        return Err("is larger than 16 KiB".into());
-    }
-    Policy::from_toml(policy)
-        .map(drop)
-        .map_err(|e| e.to_string())
-}
-
-/// Whether `change` applies to the state now; why not otherwise.
-fn applicable(
-    state: &dyn State,
-    change: &ProposedChange,
-    now_ms: u64,
-    member_keys: MemberKeys<'_>,
-) -> Result<(), String> {
-    let present = |msp_id: &str| state.get_ref(&organization_key(msp_id)).is_some();
-    match change {
-        ProposedChange::AddOrganization {
-            msp_id,
-            ca_cert_pem,
-        } => {
-            if present(msp_id) {
-                return Err(format!("organization {msp_id} is already present"));
-            }
-            let der = pem_to_der(ca_cert_pem)?;
-            verify_root(&der, msp_id, time_of(now_ms)).map_err(|e| e.to_string())
-        }
-        ProposedChange::RemoveOrganization { msp_id } => {
-            if !present(msp_id) {
-                return Err(format!("organization {msp_id} is not present"));
-            }
-            if organizations(state).len() <= 1 {
-                return Err("the last organization cannot be removed".into());
-            }
-            Ok(())
-        }
-        ProposedChange::RevokeMember { certificate_sha256 } => {
-            if state.get_ref(&revoked_key(certificate_sha256)).is_some() {
-                return Err(format!(
-                    "certificate {certificate_sha256} is already revoked"
-                ));
-            }
-            Ok(())
-        }
-        ProposedChange::SetNodePolicy { .. } => Ok(()),
-        ProposedChange::SetRecovery { members, .. } => {
-            recovery::applicable(state, members, member_keys)
-        }
-        ProposedChange::SetThreshold { threshold } => match threshold {
-            Threshold::AtLeast { organizations: n }
-                if usize::try_from(*n).unwrap_or(usize::MAX) > organizations(state).len() =>
-            {
-                Err(format!(
-                    "a threshold of {n} organizations is more than the {} there are",
-                    organizations(state).len()
-                ))
-            }
-            _ => Ok(()),
-        },
-        ProposedChange::SetWorkerPolicy { .. } => Ok(()),
-    }
-}
-
-fn enact(
-    state: &mut dyn State,
-    id: &str,
-    change: &ProposedChange,
-    now_ms: u64,
-) -> Result<(), ContractError> {
-    match change {
-        ProposedChange::AddOrganization {
-            msp_id,
-            ca_cert_pem,
-        } => {
-            let der = pem_to_der(ca_cert_pem).map_err(refused)?;
-            state.put(organization_key(msp_id), der);
-        }
-        ProposedChange::RemoveOrganization { msp_id } => state.delete(&organization_key(msp_id)),
-        ProposedChange::RevokeMember { certificate_sha256 } => state.put(
-            revoked_key(certificate_sha256),
-            json(&Revocation {
-                revoked_at_ms: now_ms,
-                proposal: id.to_owned(),
-            })?,
-        ),
-        ProposedChange::SetNodePolicy { policy } => {
-            state.put(NODE_POLICY_KEY.to_vec(), policy.as_bytes().to_vec());
-        }
-        ProposedChange::SetRecovery { threshold, members } => {
-            recovery::enact(state, *threshold, members)?;
-        }
-        ProposedChange::SetThreshold { threshold } => {
-            state.put(THRESHOLD_KEY.to_vec(), json(threshold)?);
-        }
-        ProposedChange::SetWorkerPolicy { policy } => {
-            state.put(WORKER_POLICY_KEY.to_vec(), policy.as_bytes().to_vec());
-        }
-    }
-    Ok(())
-}
-
 /// Decides a proposal if its votes allow: enacts it (or records why it failed) at the
 /// threshold, rejects it once it can no longer pass.
 fn tally(
     state: &mut dyn State,
     id: &str,
     record: &mut ProposalRecord,
-    now_ms: u64,
-    member_keys: MemberKeys<'_>,
+    env: &Env<'_>,
 ) -> Result<(), ContractError> {
+    let now_ms = env.now_ms;
     let orgs = organizations(state);
     let required = threshold(state)?.required(orgs.len());
-    let counted = record.votes.iter().filter(|(msp, _)| orgs.contains(msp));
-    let (approvals, rejections) = counted.fold((0, 0), |(yes, no), (_, vote)| {
+    let counted: Vec<String> = record
+        .votes
+        .keys()
+        .filter(|msp| orgs.contains(msp))
+        .cloned()
+        .collect();
+    let votes = record.votes.iter().filter(|(msp, _)| orgs.contains(msp));
+    let (approvals, rejections) = votes.fold((0, 0), |(yes, no), (_, vote)| {
         if vote.approve {
             (yes + 1, no)
         } else {
@@ -453,9 +342,10 @@ fn tally(
         }
     });
     if approvals >= required {
-        let decision = match applicable(state, &record.change, now_ms, member_keys) {
+        let decision = match change::applicable(state, &record.change, env) {
             Ok(()) => {
-                enact(state, id, &record.change, now_ms)?;
+                change::enact(state, id, &record.change, env)?;
+                history::record(state, env.sequence, id);
                 (ProposalStatus::Enacted, None)
             }
             Err(reason) => (ProposalStatus::Failed, Some(reason)),
@@ -464,12 +354,16 @@ fn tally(
             status: decision.0,
             at_ms: now_ms,
             outcome: decision.1,
+            sequence: Some(env.sequence),
+            counted: Some(counted),
         });
     } else if rejections > orgs.len().saturating_sub(required) {
         record.decided = Some(Decision {
             status: ProposalStatus::Rejected,
             at_ms: now_ms,
             outcome: None,
+            sequence: Some(env.sequence),
+            counted: Some(counted),
         });
     }
     Ok(())
@@ -512,17 +406,16 @@ fn reply<T: Serialize>(value: &T) -> Result<Vec<u8>, ContractError> {
     json(value)
 }
 
-/// Executes a governance transaction for `caller` at ledger time `now_ms` (the entry's
+/// Executes a governance transaction for `caller` in the entry `env` describes (its
 /// sequence names a new proposal). Changes are made to `state` (an overlay the core
-/// keeps only if this succeeds); `member_keys` reads the member keys the contract holds.
+/// keeps only if this succeeds).
 pub(crate) fn execute(
     caller: &Caller,
     invocation: &[u8],
-    now_ms: u64,
-    sequence: u64,
+    env: &Env<'_>,
     state: &mut dyn State,
-    member_keys: MemberKeys<'_>,
 ) -> Result<Vec<u8>, ContractError> {
+    let (now_ms, sequence) = (env.now_ms, env.sequence);
     let invocation: GovernanceInvocation = serde_json::from_slice(invocation)
         .map_err(|e| ContractError::Invalid(format!("governance invocation: {e}")))?;
     match invocation {
@@ -531,7 +424,7 @@ pub(crate) fn execute(
             description,
             expires_at_ms,
         } => {
-            check_change(&change)?;
+            change::check(&change)?;
             if description.len() > MAX_DESCRIPTION {
                 return Err(invalid("description", "is larger than 1 KiB"));
             }
@@ -548,7 +441,7 @@ pub(crate) fn execute(
             if caller.role != ADMIN {
                 return Err(refused("only an organization's admin may propose"));
             }
-            applicable(state, &change, now_ms, member_keys).map_err(refused)?;
+            change::applicable(state, &change, env).map_err(refused)?;
             let id = format!("prop-{sequence:016x}");
             let mut votes = BTreeMap::new();
             votes.insert(
@@ -557,6 +450,7 @@ pub(crate) fn execute(
                     name: caller.name.clone(),
                     approve: true,
                     at_ms: now_ms,
+                    sequence: Some(sequence),
                 },
             );
             let mut record = ProposalRecord {
@@ -571,7 +465,7 @@ pub(crate) fn execute(
                 votes,
                 decided: None,
             };
-            tally(state, &id, &mut record, now_ms, member_keys)?;
+            tally(state, &id, &mut record, env)?;
             state.put(proposal_key(&id), json(&record)?);
             reply(&view(state, &id, record, now_ms))
         }
@@ -597,9 +491,10 @@ pub(crate) fn execute(
                     name: caller.name.clone(),
                     approve,
                     at_ms: now_ms,
+                    sequence: Some(sequence),
                 },
             );
-            tally(state, &proposal, &mut record, now_ms, member_keys)?;
+            tally(state, &proposal, &mut record, env)?;
             state.put(proposal_key(&proposal), json(&record)?);
             reply(&view(state, &proposal, record, now_ms))
         }
@@ -642,6 +537,8 @@ pub(crate) fn query(
                     .get_ref(WORKER_POLICY_KEY)
                     .map(|text| String::from_utf8_lossy(&text).into_owned()),
                 recovery: recovery::view(state)?,
+                defaults: defaults::current(state)?,
+                retired_nodes: nodes::retired(state),
             })
         }
         GovernanceQuery::GetProposal { id } => {
@@ -651,6 +548,7 @@ pub(crate) fn query(
             reply(&view(state, &id, record, now_ms))
         }
         GovernanceQuery::GetRecoveryShare => recovery_share(),
+        GovernanceQuery::History { after, limit } => reply(&history::page(state, after, limit)?),
         GovernanceQuery::ListProposals { after, limit } => {
             if let Some(after) = &after {
                 check_id("after", after)?;

@@ -2,6 +2,8 @@
 #![allow(dead_code)]
 #![allow(clippy::unwrap_used)]
 
+pub mod consortium;
+
 use strongroom_contract::KvContract;
 use strongroom_enclave::{
     Constitution, Enclave, EnclaveRequest, EnclaveResponse, ExecuteContext, Organization,
@@ -101,10 +103,24 @@ pub fn core() -> Enclave {
 }
 
 /// A ledger built the way the host builds it, signature entries signed by a core.
-#[derive(Default)]
 pub struct Ledger {
     pub entries: Vec<Entry>,
     tree: MerkleTree,
+    /// The cluster's voters the host passes with each entry (default: nodes 1 to 3).
+    pub voters: Vec<u64>,
+    /// The cluster's learners (default: node 4).
+    pub learners: Vec<u64>,
+}
+
+impl Default for Ledger {
+    fn default() -> Self {
+        Self {
+            entries: Vec::new(),
+            tree: MerkleTree::default(),
+            voters: vec![1, 2, 3],
+            learners: vec![4],
+        }
+    }
 }
 
 impl Ledger {
@@ -115,6 +131,8 @@ impl Ledger {
             timestamp_ms,
             sequence,
             prev_hash: self.entries.last().map_or([0; 32], |e| e.hash().unwrap()),
+            voters: self.voters.clone(),
+            learners: self.learners.clone(),
         }
     }
 
@@ -161,7 +179,7 @@ pub struct Executed {
 
 pub fn execute(core: &mut Enclave, ctx: &ExecuteContext, payload: &[u8]) -> Executed {
     match core.handle(EnclaveRequest::Execute {
-        ctx: *ctx,
+        ctx: ctx.clone(),
         payload: payload.to_vec(),
     }) {
         EnclaveResponse::Executed {

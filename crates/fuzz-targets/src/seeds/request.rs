@@ -241,11 +241,20 @@ fn governance_seeds() -> Vec<(&'static str, String)> {
             "threshold",
             r#"{"op":"propose","change":{"change":"set_threshold","threshold":{"rule":"at_least","organizations":2}}}"#.to_owned(),
         ),
+        (
+            "remove-node",
+            r#"{"op":"propose","change":{"change":"remove_node","node_id":2}}"#.to_owned(),
+        ),
+        (
+            "set-defaults",
+            r#"{"op":"propose","change":{"change":"set_defaults","min_cell_size":20,"epsilon_budget_micro":1500000}}"#.to_owned(),
+        ),
         ("vote-for", format!(r#"{{"op":"vote","proposal":"{first}","approve":true}}"#)),
         ("vote-against", format!(r#"{{"op":"vote","proposal":"{first}","approve":false}}"#)),
         ("get", format!(r#"{{"op":"get_proposal","id":"{first}"}}"#)),
         ("list", r#"{"op":"list_proposals","limit":5}"#.to_owned()),
         ("constitution", r#"{"op":"constitution"}"#.to_owned()),
+        ("history", r#"{"op":"history","limit":5}"#.to_owned()),
     ]
 }
 
@@ -288,6 +297,24 @@ fn governance_flows() -> Vec<(String, Vec<u8>)> {
                 (DORA, "vote-for"),
                 (BOB | QUERY, "list"),
                 (BOB, "threshold"),
+            ]),
+        ),
+        (
+            "remove-node-carried".to_owned(),
+            flow(&[
+                (ADMIN, "remove-node"),
+                (DORA, "vote-for"),
+                (ALICE | QUERY, "history"),
+                (BOB | QUERY, "constitution"),
+            ]),
+        ),
+        (
+            "defaults-carried".to_owned(),
+            flow(&[
+                (ADMIN, "set-defaults"),
+                (DORA, "vote-for"),
+                (BOB | QUERY, "history"),
+                (ALICE | QUERY, "constitution"),
             ]),
         ),
         (

@@ -80,6 +80,8 @@ pub fn run(args: &EnclaveBenchArgs) -> Result<()> {
         timestamp_ms,
         sequence,
         prev_hash: [sequence as u8; 32],
+        voters: vec![1],
+        learners: Vec::new(),
     };
     expect_executed(core.handle(EnclaveRequest::Execute {
         ctx: ctx(sequence),

@@ -57,7 +57,8 @@ pub struct DataPutArgs {
     /// Consent ends after this many days (default: no end).
     #[arg(long)]
     consent_days: Option<u64>,
-    /// Small-cell suppression threshold: counts below it are never released (default 11).
+    /// Small-cell suppression threshold: counts below it are never released (default:
+    /// the consortium's, 11 until a vote changes it; `governance constitution` shows it).
     #[arg(long)]
     min_cell_size: Option<u32>,
     /// The column holding each row's time (for grants limited to a time range).
@@ -75,7 +76,9 @@ pub struct DataPutArgs {
     tee_only: bool,
     /// The privacy budget: the total ε that differentially private tasks may spend on
     /// this dataset (each task's ε is reserved from it when an owner approves or a
-    /// claim covered by a grant starts). Without it, such tasks spend nothing here.
+    /// claim covered by a grant starts). Without it, the consortium's default budget
+    /// (`governance propose set-defaults`), if it set one; else such tasks spend
+    /// nothing here.
     #[arg(long, value_name = "EPSILON")]
     epsilon_budget: Option<f64>,
     /// Do not show progress bars.
