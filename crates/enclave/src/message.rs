@@ -17,7 +17,7 @@ use crate::record::Constitution;
 use crate::secrets::PublicKeys;
 
 /// Where a committed payload sits: given by the consensus layer for each `Execute`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExecuteContext {
     /// The Raft log index of the proposal (informational).
     pub log_index: u64,
@@ -29,6 +29,15 @@ pub struct ExecuteContext {
     /// The hash of the ledger entry before it.
     #[serde(with = "hex_hash")]
     pub prev_hash: Hash,
+    /// The cluster's voters as of this entry (Raft node ids): the membership the Raft
+    /// log holds before it, the same at every replica. Governance checks a
+    /// `remove_node` proposal against it. Empty where the host does not say (a proposal
+    /// to remove a node is then refused: no node is known).
+    #[serde(default)]
+    pub voters: Vec<u64>,
+    /// The cluster's learners (Raft members without a vote) as of this entry.
+    #[serde(default)]
+    pub learners: Vec<u64>,
 }
 
 /// The kind of ledger entry a core asks to record.
@@ -335,7 +344,8 @@ pub enum EnclaveResponse {
         ledger_payload: Vec<u8>,
         /// The service public keys.
         public_keys: PublicKeys,
-        /// The secrets sealed to the platform, for the host to store.
+        /// The secrets sealed to the platform, for the host to store; empty when the
+        /// platform has no sealing key (TDX, SNP): nothing to store.
         #[serde(with = "hex_bytes")]
         sealed: Vec<u8>,
     },
@@ -343,7 +353,8 @@ pub enum EnclaveResponse {
     Joined {
         /// The service public keys.
         public_keys: PublicKeys,
-        /// The secrets sealed to this core's platform, for the host to store.
+        /// The secrets sealed to this core's platform, for the host to store; empty
+        /// when the platform has no sealing key (TDX, SNP): nothing to store.
         #[serde(with = "hex_bytes")]
         sealed: Vec<u8>,
     },
@@ -388,7 +399,8 @@ pub enum EnclaveResponse {
         public_keys: PublicKeys,
         /// How many shares it took.
         threshold: u32,
-        /// The secrets sealed to this core's platform, for the host to store.
+        /// The secrets sealed to this core's platform, for the host to store; empty
+        /// when the platform has no sealing key (TDX, SNP): nothing to store.
         #[serde(with = "hex_bytes")]
         sealed: Vec<u8>,
     },

@@ -17,13 +17,15 @@ use strongroom_enclave::{
     Enclave, EnclaveError, EnclaveRequest, EnclaveResponse, EvidenceMessage, PublicKeys,
 };
 use strongroom_ledger::{EntryKind, LedgerStore};
-use strongroom_tee::{CodeIdentity, SimPlatform};
+use strongroom_tee::PlatformKind;
 use tokio::sync::watch;
 
+use crate::data_dir::lock_dir;
 use crate::error::NodeError;
 use crate::http::{Limits, recovery_router};
+use crate::platform::{self, TeeAccess};
+use crate::secrets::{SECRETS_FILE, SecretsFile};
 use crate::server::{bind, load_or_create_tls, tls_config};
-use crate::service::{SECRETS_FILE, SecretsFile, lock_dir, sim_host_secret, write_private_atomic};
 use crate::settings::NodeSettings;
 
 /// What an operator whose sealed secrets do not unseal is told.
@@ -191,6 +193,11 @@ impl Recovery {
     /// file that did not unseal under another name.
     fn store(&self, sealed: &[u8]) -> Result<(), NodeError> {
         let path = self.dir.join(SECRETS_FILE);
+        if sealed.is_empty() {
+            // No sealing key on this platform: the recovering core hands the secrets
+            // over to the node's (`Node::open_recovered`); nothing is written.
+            return crate::secrets::store(&path, sealed, &[]);
+        }
         if path.exists() {
             let ms = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -199,12 +206,7 @@ impl Recovery {
             std::fs::rename(&path, &aside).map_err(|e| file_err(&path, e))?;
             tracing::warn!(kept = %aside.display(), "the sealed secrets that did not unseal are kept");
         }
-        let file = SecretsFile {
-            sealed: hex::encode(sealed),
-            genesis: String::new(),
-        };
-        let json = serde_json::to_vec_pretty(&file).map_err(|e| file_err(&path, e))?;
-        write_private_atomic(&path, &json)
+        crate::secrets::store(&path, sealed, &[])
     }
 }
 
@@ -219,10 +221,11 @@ impl Recovery {
 ///                                             POST /v1/recovery/shares, nothing else
 /// RecoveringNode::wait()                      until k shares recovered the secrets and
 ///                                             they are stored sealed
-/// RecoveringNode::finish()                    stops serving, releases the directory;
-///                                             the caller then opens the node as usual
-///                                             (Node::open replays and verifies the
-///                                             whole ledger) on the same address
+/// RecoveringNode::finish()                    stops serving, releases the directory,
+///                                             hands over the recovered core; the caller
+///                                             then opens the node on it
+///                                             (Node::open_recovered replays and verifies
+///                                             the whole ledger) on the same address
 /// ```
 pub struct RecoveringNode {
     addr: SocketAddr,
@@ -251,6 +254,16 @@ impl RecoveringNode {
         settings: &NodeSettings,
         contract: Box<dyn Contract>,
     ) -> Result<Option<Self>, NodeError> {
+        Self::start_with(settings, contract, &TeeAccess::default()).await
+    }
+
+    /// [`RecoveringNode::start`] reaching the TEE's interfaces through `tee` (see
+    /// [`TeeAccess`]).
+    pub async fn start_with(
+        settings: &NodeSettings,
+        contract: Box<dyn Contract>,
+        tee: &TeeAccess,
+    ) -> Result<Option<Self>, NodeError> {
         settings.validate()?;
         let dir = settings.data_dir.clone();
         if !holds_ledger(&dir) {
@@ -263,11 +276,9 @@ impl RecoveringNode {
             });
         }
         let lock = lock_dir(&dir)?;
-        let host_secret = sim_host_secret(&dir)?;
-        // INSECURE SIMULATION: validated above, the only platform outside a TEE.
-        let platform = SimPlatform::new(&CodeIdentity::of_this_build(), &host_secret)
-            .map_err(|e| NodeError::Enclave(e.to_string()))?;
-        let core = Mutex::new(Enclave::new(Box::new(platform), contract));
+        let platform = platform::open(settings, &dir, tee)?;
+        let insecure = platform.kind() == PlatformKind::Sim;
+        let core = Mutex::new(Enclave::new(platform, contract));
         let secrets_path = dir.join(SECRETS_FILE);
         if secrets_path.exists() {
             if unseals(&core, &secrets_path) {
@@ -297,7 +308,7 @@ impl RecoveringNode {
         let recovery = Arc::new(Recovery {
             core,
             dir,
-            insecure: true,
+            insecure,
             recovered: sender,
         });
         let app = recovery_router(recovery.clone(), Limits::of(settings));
@@ -347,10 +358,54 @@ impl RecoveringNode {
     }
 
     /// Stops serving (requests in flight finish) and releases the data directory;
-    /// answers the address it listened on, for the node's API to take over.
-    pub async fn finish(self) -> Result<SocketAddr, NodeError> {
+    /// answers the address it listened on, for the node's API to take over, and the
+    /// core that holds the recovered secrets, if they were recovered
+    /// ([`Node::open_recovered`] takes both: on a platform without a sealing key that
+    /// core is the only place the secrets are).
+    ///
+    /// [`Node::open_recovered`]: crate::Node::open_recovered
+    pub async fn finish(self) -> Result<Recovered, NodeError> {
         self.handle.graceful_shutdown(Some(Duration::from_secs(2)));
         let _ = self.server.await;
-        Ok(self.addr)
+        let addr = self.addr;
+        let recovered = *self.recovered.borrow();
+        let core = match Arc::try_unwrap(self.recovery) {
+            Ok(recovery) => recovery
+                .core
+                .into_inner()
+                .unwrap_or_else(|e| e.into_inner()),
+            Err(_) => {
+                return Err(NodeError::Enclave(
+                    "recovery: the recovering core is still in use after the server stopped".into(),
+                ));
+            }
+        };
+        Ok(Recovered {
+            addr,
+            core: recovered.then(|| Box::new(core)),
+        })
+    }
+}
+
+/// What a finished recovery hands over to the node ([`crate::Node::open_recovered`]).
+pub struct Recovered {
+    addr: SocketAddr,
+    /// The recovering core, when it recovered the secrets.
+    pub(crate) core: Option<Box<Enclave>>,
+}
+
+impl std::fmt::Debug for Recovered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recovered")
+            .field("addr", &self.addr)
+            .field("core", &self.core.is_some())
+            .finish()
+    }
+}
+
+impl Recovered {
+    /// The address the recovery listened on, for the node's API to take over.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
     }
 }

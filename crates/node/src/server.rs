@@ -9,9 +9,10 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use zeroize::Zeroizing;
 
+use crate::data_dir::write_private_atomic;
 use crate::error::NodeError;
 use crate::http::{Limits, OpsRoutes, routers};
-use crate::service::{Node, write_private_atomic};
+use crate::service::Node;
 use crate::settings::NodeSettings;
 
 /// TLS certificate file in the data directory.

@@ -9,42 +9,41 @@
 //! | `raft.redb`, `ledger.redb` | the Raft log and the ledger (crate `consensus`) |
 //! | `service-secrets.json` | the service secrets sealed to the platform, and the genesis transaction |
 //! | `sim-host-secret` | INSECURE SIMULATION only: the host secret the sim platform seals with |
+//!
+//! On a platform without a sealing key (`tdx`, `snp`) there is no `service-secrets.json`:
+//! the secrets stay in the core's memory (see [`crate::platform`]).
 //! | `tls/cert.pem`, `tls/key.pem` | the node's TLS certificate and key |
 //! | `objects/` | encrypted dataset objects (unless `object_store` names an S3 bucket) |
 
-use std::fs::{File, OpenOptions};
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use strongroom_consensus::{
     Applied, ConsensusError, ConsensusNode, LedgerPeers, NodeAddr, NodeConfig, Raft, Receipts,
 };
 use strongroom_contract::{Contract, ObjectAccess, ObjectPurpose};
-use strongroom_crypto::provider::{VerifyingKey, default_provider};
+use strongroom_crypto::provider::VerifyingKey;
 use strongroom_enclave::request::Purpose;
 use strongroom_enclave::{
-    Constitution, Enclave, EnclaveError, EnclaveRequest, EnclaveResponse, EvidenceMessage,
-    MemberRate, Organization, Prepared, Preparer, PublicKeys,
+    Enclave, EnclaveError, EnclaveRequest, EnclaveResponse, EvidenceMessage, MemberRate, Prepared,
+    Preparer, PublicKeys,
 };
 use strongroom_identity::read_certificate;
 use strongroom_ledger::{LedgerStore, SignatureSchedule};
 use strongroom_store::DatasetStore;
-use strongroom_tee::{CodeIdentity, SimPlatform};
-use zeroize::Zeroizing;
+use strongroom_tee::PlatformKind;
 
 use crate::cluster::{Cluster, JoinAnswer, JoinBody};
+use crate::data_dir::lock_dir;
 use crate::enclave_bridge::{EnclaveApplier, EnclaveSigner, SharedEnclave};
 use crate::error::NodeError;
 use crate::peer::PeerLedger;
+use crate::platform::{self, TeeAccess};
+use crate::recovery::Recovered;
+use crate::secrets;
 use crate::settings::NodeSettings;
-
-const LOCK_FILE: &str = "node.lock";
-pub(crate) const SECRETS_FILE: &str = "service-secrets.json";
-const SIM_SECRET_FILE: &str = "sim-host-secret";
 
 /// An object access the core authorized: a member signed it for `location` and this
 /// node, and the contract entitles the member to it for `purpose`.
@@ -73,18 +72,6 @@ fn host_time_ms() -> u64 {
 
 /// Directory of dataset objects inside the data directory.
 pub const OBJECTS_DIR: &str = "objects";
-
-/// What `service-secrets.json` holds.
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct SecretsFile {
-    /// The service secrets sealed to the platform, hex.
-    pub(crate) sealed: String,
-    /// The genesis transaction, hex: proposed again if the node stopped before the
-    /// ledger recorded it. Empty on a node that joined a cluster or recovered.
-    #[serde(default)]
-    pub(crate) genesis: String,
-}
 
 /// A running node: consensus, the enclave core and the object store on one data
 /// directory, held exclusively.
@@ -119,68 +106,6 @@ fn file_err(path: &Path, e: impl std::fmt::Display) -> NodeError {
     }
 }
 
-/// Writes `bytes` to `path` atomically (temporary file, fsync, rename, fsync of the
-/// directory), mode 0600. Refuses to replace an existing file.
-pub(crate) fn write_private_atomic(path: &Path, bytes: &[u8]) -> Result<(), NodeError> {
-    if path.exists() {
-        return Err(file_err(path, "already exists; refusing to overwrite it"));
-    }
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(
-        ".{}.tmp",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("file")
-    ));
-    let _ = std::fs::remove_file(&tmp);
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&tmp)
-        .map_err(|e| file_err(&tmp, e))?;
-    file.write_all(bytes).map_err(|e| file_err(&tmp, e))?;
-    file.sync_all().map_err(|e| file_err(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| file_err(path, e))?;
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| file_err(dir, e))
-}
-
-pub(crate) fn lock_dir(dir: &Path) -> Result<File, NodeError> {
-    std::fs::create_dir_all(dir).map_err(|e| file_err(dir, e))?;
-    let path = dir.join(LOCK_FILE);
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|e| file_err(&path, e))?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(NodeError::Locked {
-            dir: dir.to_path_buf(),
-            lock: path,
-        }),
-        Err(std::fs::TryLockError::Error(e)) => Err(file_err(&path, e)),
-    }
-}
-
-pub(crate) fn sim_host_secret(dir: &Path) -> Result<Zeroizing<Vec<u8>>, NodeError> {
-    let path = dir.join(SIM_SECRET_FILE);
-    if path.exists() {
-        let secret = Zeroizing::new(std::fs::read(&path).map_err(|e| file_err(&path, e))?);
-        if secret.len() != 32 {
-            return Err(file_err(&path, "must hold exactly 32 bytes"));
-        }
-        return Ok(secret);
-    }
-    let mut secret = Zeroizing::new(vec![0u8; 32]);
-    default_provider()
-        .fill_random(&mut secret)
-        .map_err(|e| NodeError::Enclave(format!("randomness: {e}")))?;
-    write_private_atomic(&path, &secret)?;
-    Ok(secret)
-}
-
 /// The node's error for a refused authorization.
 fn authorization_error(error: EnclaveError) -> NodeError {
     match error {
@@ -208,38 +133,6 @@ fn settings_roots(settings: &NodeSettings) -> Result<Vec<(String, Vec<u8>)>, Nod
         .collect()
 }
 
-fn constitution(settings: &NodeSettings) -> Result<Constitution, NodeError> {
-    if settings.organizations.is_empty() {
-        return Err(NodeError::Config {
-            reason: "organizations: the first start (genesis) needs at least one organization \
-                     (msp_id and ca_cert)"
-                .into(),
-        });
-    }
-    let mut organizations = Vec::new();
-    for org in &settings.organizations {
-        let der = read_certificate(&org.ca_cert).map_err(|e| file_err(&org.ca_cert, e))?;
-        organizations.push(
-            Organization::from_der(org.msp_id.clone(), &der)
-                .map_err(|e| file_err(&org.ca_cert, e))?,
-        );
-    }
-    let policy = |path: &Option<PathBuf>| match path {
-        None => Ok(None),
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| file_err(path, e))?;
-            strongroom_tee::Policy::from_toml(&text).map_err(|e| file_err(path, e))?;
-            Ok::<_, NodeError>(Some(text))
-        }
-    };
-    Ok(Constitution {
-        organizations,
-        threshold: Default::default(),
-        worker_policy: policy(&settings.worker_policy)?,
-        node_policy: policy(&settings.node_policy)?,
-    })
-}
-
 impl Node {
     /// Opens (or, on first start, creates) the node in `settings.data_dir` running
     /// `contract`, and starts consensus. Fails with [`NodeError::Locked`] if another
@@ -248,67 +141,67 @@ impl Node {
         settings: &NodeSettings,
         contract: Box<dyn Contract>,
     ) -> Result<Self, NodeError> {
+        Self::open_with(settings, contract, &TeeAccess::default()).await
+    }
+
+    /// [`Node::open`] reaching the TEE's interfaces through `tee` (the host's files
+    /// named in the settings by default; see [`TeeAccess`]).
+    pub async fn open_with(
+        settings: &NodeSettings,
+        contract: Box<dyn Contract>,
+        tee: &TeeAccess,
+    ) -> Result<Self, NodeError> {
         settings.validate()?;
         let dir = settings.data_dir.clone();
         let lock = lock_dir(&dir)?;
-        // Recovery hook: a ledger without its secrets file is not founded again.
+        // A ledger whose secrets cannot come back is not founded again; nothing is
+        // written before these checks.
+        let kind = platform::kind(settings)?;
+        platform::refuse_restart_without_seal(&dir, settings, kind)?;
         crate::recovery::refuse_lost_secrets(&dir, settings)?;
-        let host_secret = sim_host_secret(&dir)?;
-        // INSECURE SIMULATION: validated above, the only platform outside a TEE.
-        let platform = SimPlatform::new(&CodeIdentity::of_this_build(), &host_secret)
-            .map_err(|e| NodeError::Enclave(e.to_string()))?;
-        let core: SharedEnclave = Arc::new(Mutex::new(Enclave::new(Box::new(platform), contract)));
+        let platform = platform::open(settings, &dir, tee)?;
+        let core: SharedEnclave = Arc::new(Mutex::new(Enclave::new(platform, contract)));
+        Self::start(settings, lock, core, false).await
+    }
+
+    /// Opens the node after a recovery from members' shares ([`RecoveringNode`]): on a
+    /// platform without a sealing key it takes over the recovering core, the only place
+    /// the recovered secrets are; elsewhere it opens as [`Node::open_with`] does (the
+    /// recovered secrets are stored sealed).
+    ///
+    /// [`RecoveringNode`]: crate::RecoveringNode
+    pub async fn open_recovered(
+        settings: &NodeSettings,
+        recovered: Recovered,
+        contract: Box<dyn Contract>,
+        tee: &TeeAccess,
+    ) -> Result<Self, NodeError> {
+        let Some(core) = recovered.core else {
+            return Self::open_with(settings, contract, tee).await;
+        };
+        settings.validate()?;
+        let lock = lock_dir(&settings.data_dir)?;
+        Self::start(settings, lock, Arc::new(Mutex::new(*core)), true).await
+    }
+
+    /// Starts consensus over `core`, which either holds the secrets already
+    /// (`recovered`) or takes them now ([`secrets::establish`]).
+    async fn start(
+        settings: &NodeSettings,
+        lock: File,
+        core: SharedEnclave,
+        recovered: bool,
+    ) -> Result<Self, NodeError> {
+        let dir = settings.data_dir.clone();
+        let insecure = lock_core(&core).platform_kind() == PlatformKind::Sim;
         let cluster = Cluster::from_settings(settings, settings_roots(settings)?)?;
-        let secrets_path = dir.join(SECRETS_FILE);
-        let (public_keys, genesis) = if secrets_path.exists() {
-            let text =
-                std::fs::read_to_string(&secrets_path).map_err(|e| file_err(&secrets_path, e))?;
-            let file: SecretsFile =
-                serde_json::from_str(&text).map_err(|e| file_err(&secrets_path, e))?;
-            let sealed = hex::decode(&file.sealed).map_err(|e| file_err(&secrets_path, e))?;
-            let genesis = hex::decode(&file.genesis).map_err(|e| file_err(&secrets_path, e))?;
-            match lock_core(&core).handle(EnclaveRequest::Unseal { sealed }) {
-                EnclaveResponse::PublicKeys { public_keys } => (public_keys, genesis),
-                EnclaveResponse::Error { error } => {
-                    return Err(NodeError::Enclave(format!(
-                        "cannot unseal {}: {error}{}",
-                        secrets_path.display(),
-                        crate::recovery::RECOVER_HINT
-                    )));
-                }
-                other => return Err(NodeError::Enclave(format!("unseal: {other:?}"))),
+        let (public_keys, genesis) = if recovered {
+            match lock_core(&core).handle(EnclaveRequest::PublicKeys) {
+                EnclaveResponse::PublicKeys { public_keys } => (public_keys, Vec::new()),
+                other => return Err(NodeError::Enclave(format!("recovered core: {other:?}"))),
             }
-        } else if let (Some(cluster), Some(contact)) = (&cluster, &settings.join) {
-            let (public_keys, sealed) = cluster.join(&core, contact).await?;
-            let file = SecretsFile {
-                sealed: hex::encode(&sealed),
-                genesis: String::new(),
-            };
-            let json = serde_json::to_vec_pretty(&file).map_err(|e| file_err(&secrets_path, e))?;
-            write_private_atomic(&secrets_path, &json)?;
-            (public_keys, Vec::new())
         } else {
-            let constitution = constitution(settings)?;
-            match lock_core(&core).handle(EnclaveRequest::Genesis { constitution }) {
-                EnclaveResponse::Genesis {
-                    ledger_payload,
-                    public_keys,
-                    sealed,
-                } => {
-                    let file = SecretsFile {
-                        sealed: hex::encode(&sealed),
-                        genesis: hex::encode(&ledger_payload),
-                    };
-                    let json =
-                        serde_json::to_vec_pretty(&file).map_err(|e| file_err(&secrets_path, e))?;
-                    write_private_atomic(&secrets_path, &json)?;
-                    (public_keys, ledger_payload)
-                }
-                EnclaveResponse::Error { error } => {
-                    return Err(NodeError::Enclave(format!("genesis: {error}")));
-                }
-                other => return Err(NodeError::Enclave(format!("genesis: {other:?}"))),
-            }
+            secrets::establish(&core, cluster.as_ref(), settings, &dir).await?
         };
         let service = VerifyingKey::from_spki_der(&public_keys.signing_key)
             .map_err(|e| NodeError::Enclave(format!("service signing key: {e}")))?;
@@ -351,6 +244,7 @@ impl Node {
                 let node =
                     ConsensusNode::start(config, bootstrap, transport, signer, applier).await?;
                 let _ = raft_handle.set(node.raft().clone());
+                crate::cluster::retire_nodes(core.clone(), node.raft().clone(), cluster.id);
                 node
             }
         };
@@ -391,7 +285,7 @@ impl Node {
             public_keys,
             endpoint: std::sync::OnceLock::new(),
             store,
-            insecure: true,
+            insecure,
             dir,
             _lock: lock,
         })
@@ -573,6 +467,12 @@ impl Node {
     /// The ledger (read-only).
     pub fn ledger(&self) -> &Arc<LedgerStore> {
         self.consensus.ledger()
+    }
+
+    /// The last ledger entry applied and durable here (queries see at least it); none
+    /// once the ledger writer failed.
+    pub fn durable_sequence(&self) -> Option<u64> {
+        self.consensus.durable_sequence()
     }
 
     /// The dataset store.

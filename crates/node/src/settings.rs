@@ -34,8 +34,15 @@ pub struct NodeSettings {
     /// Allow an `ops_listen` address that is not loopback: anyone who reaches it reads
     /// the metrics, over plain HTTP.
     pub ops_listen_public: bool,
-    /// TEE platform: only `sim` (INSECURE SIMULATION) runs outside a TEE.
+    /// TEE platform the core runs on: `sim` (the default, an INSECURE SIMULATION, the
+    /// only one that runs outside a TEE), `tdx` or `snp` (a confidential VM, evidence
+    /// through configfs-tsm under `tsm_root`; no sealing key), or `sgx` (Gramine,
+    /// `/dev/attestation` under `attestation_root`). docs/attestation.md.
     pub platform: String,
+    /// Where configfs-tsm's report interface is mounted (`tdx`, `snp`).
+    pub tsm_root: PathBuf,
+    /// Where Gramine exposes its attestation pseudo-files (`sgx`).
+    pub attestation_root: PathBuf,
     /// DNS names and IP addresses the node's TLS certificate covers.
     pub tls_names: Vec<String>,
     /// Organizations of the consortium at genesis (ignored once the ledger exists).
@@ -96,7 +103,8 @@ pub struct NodeSettings {
     /// This node's Raft id in its cluster (unique in the consortium).
     pub node_id: u64,
     /// Where the peer listener (node-to-node, mutual TLS) binds. None (the default):
-    /// the node runs alone, as a one-member cluster.
+    /// the node runs alone, as a one-member cluster. Calls to peers leave from its IP
+    /// address unless it is unspecified (`0.0.0.0`, `::`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub peer_listen: Option<SocketAddr>,
     /// The `host:port` peers reach this node's peer listener at (default: `peer_listen`);
@@ -107,15 +115,17 @@ pub struct NodeSettings {
     /// its organization's CA, OU `node`); needed with `peer_listen`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub node_certificate: Option<PathBuf>,
-    /// The peer address of a member to join the cluster through (first start only): the
-    /// node gets the service secrets by attestation instead of creating a genesis.
+    /// The peer address of a member to join the cluster through: on the first start the
+    /// node gets the service secrets by attestation instead of creating a genesis; on a
+    /// platform without a sealing key (`tdx`, `snp`) it is also how a restarted node
+    /// gets them back (used only while the data directory holds no sealed secrets).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub join: Option<String>,
     /// A cluster's election timeout in milliseconds (heartbeats every third of it).
     pub election_timeout_ms: u64,
     /// Recover the service secrets from recovery members' shares when the data
     /// directory holds a ledger but no sealed secrets that unseal here (the platform or
-    /// its sealing key is gone): serve only `GET /v1/attestation` and `POST
+    /// its sealing key is gone, or it has none: `tdx`, `snp`): serve only `GET /v1/attestation` and `POST
     /// /v1/recovery/shares` until enough shares arrived, then start as usual. Ignored
     /// when the secrets unseal; an error on a data directory without a ledger (nothing
     /// to recover: a wrong directory must not found a new service).
@@ -130,6 +140,8 @@ impl Default for NodeSettings {
             ops_listen: None,
             ops_listen_public: false,
             platform: "sim".into(),
+            tsm_root: PathBuf::from(strongroom_tee::configfs::CONFIGFS_TSM_REPORT_DIR),
+            attestation_root: PathBuf::from(strongroom_tee::gramine::GRAMINE_ATTESTATION_DIR),
             tls_names: vec!["localhost".into(), "127.0.0.1".into()],
             organizations: Vec::new(),
             worker_policy: None,
@@ -177,11 +189,7 @@ impl NodeSettings {
                 reason: reason.to_owned(),
             })
         };
-        if self.platform != "sim" {
-            return bad(
-                "platform: only `sim` is supported by this build outside a TEE (set platform = \"sim\")",
-            );
-        }
+        crate::platform::kind(self)?;
         if self.max_body_bytes < 1024 {
             return bad("max_body_bytes: must be at least 1024");
         }

@@ -7,17 +7,20 @@ use anyhow::{Context, Result, anyhow};
 use clap::{Args, Subcommand};
 use strongroom_contract::sharing::SharingContract;
 use strongroom_identity::{OrgCa, SubjectAltName};
-use strongroom_node::{GenesisOrg, Node, NodeSettings, RecoveringNode, RunningNode};
+use strongroom_node::{
+    GenesisOrg, Node, NodeSettings, Recovered, RecoveringNode, RunningNode, TeeAccess,
+};
 
 use super::net::block_on;
 
 /// Nodes.
 #[derive(Debug, Subcommand)]
 pub enum NodeCommand {
-    /// Start a node: one-member Raft cluster, TEE core (sim: INSECURE SIMULATION),
-    /// HTTPS API. Settings come from the defaults, then the TOML file of --config, then
-    /// STRONGROOM_* environment variables, then flags. Stops gracefully on Ctrl-C or
-    /// SIGTERM: requests in flight finish and everything acknowledged is durable.
+    /// Start a node: one-member Raft cluster, TEE core (--platform; sim, the default, is
+    /// an INSECURE SIMULATION), HTTPS API. Settings come from the defaults, then the
+    /// TOML file of --config, then STRONGROOM_* environment variables, then flags. Stops
+    /// gracefully on Ctrl-C or SIGTERM: requests in flight finish and everything
+    /// acknowledged is durable.
     Start(NodeStartArgs),
     /// Print the settings a start would use (defaults, file, environment, flags), as
     /// TOML, and exit.
@@ -70,9 +73,21 @@ pub struct NodeStartArgs {
     /// the metrics).
     #[arg(long, env = "STRONGROOM_OPS_LISTEN_PUBLIC")]
     ops_listen_public: bool,
-    /// TEE platform [default: sim, an INSECURE SIMULATION].
-    #[arg(long, env = "STRONGROOM_PLATFORM")]
+    /// TEE platform of the node's core [default: sim, an INSECURE SIMULATION, the only
+    /// one that runs outside a TEE]. tdx, snp: a confidential VM, evidence through
+    /// configfs-tsm (--tsm-root); no sealing key, so the service secrets stay in memory
+    /// and a restart resumes only with --join or --recover. sgx: Gramine's
+    /// /dev/attestation (--attestation-root), secrets sealed to MRENCLAVE.
+    /// docs/attestation.md.
+    #[arg(long, env = "STRONGROOM_PLATFORM", value_name = "sim|tdx|snp|sgx")]
     platform: Option<String>,
+    /// Where configfs-tsm's report interface is mounted (tdx, snp)
+    /// [default: /sys/kernel/config/tsm/report].
+    #[arg(long, env = "STRONGROOM_TSM_ROOT", value_name = "DIR")]
+    tsm_root: Option<PathBuf>,
+    /// Where Gramine exposes its attestation files (sgx) [default: /dev/attestation].
+    #[arg(long, env = "STRONGROOM_ATTESTATION_ROOT", value_name = "DIR")]
+    attestation_root: Option<PathBuf>,
     /// A DNS name or IP address for the TLS certificate (repeatable)
     /// [default: localhost, 127.0.0.1].
     #[arg(long = "tls-name", env = "STRONGROOM_TLS_NAMES", value_delimiter = ',')]
@@ -109,16 +124,18 @@ pub struct NodeStartArgs {
     /// This node's certificate from `node enroll` (NAME.pem, NAME.key.pem beside it).
     #[arg(long, env = "STRONGROOM_NODE_CERTIFICATE", value_name = "FILE")]
     node_certificate: Option<PathBuf>,
-    /// Join a cluster through the member at this peer address (first start only).
+    /// Join a cluster through the member at this peer address: on the first start, or
+    /// to resume a restarted node on a platform without a sealing key (tdx, snp).
     #[arg(long, env = "STRONGROOM_JOIN", value_name = "HOST:PORT")]
     join: Option<String>,
     /// Election timeout of a cluster, ms [default: 500].
     #[arg(long, env = "STRONGROOM_ELECTION_TIMEOUT_MS")]
     election_timeout_ms: Option<u64>,
     /// If the data directory holds a ledger but no sealed secrets that unseal here (the
-    /// machine or its TEE's sealing key is gone), recover them from recovery members'
-    /// shares: serve only attestation and `POST /v1/recovery/shares` until enough
-    /// members ran `strongroom recovery share submit`, then start as usual.
+    /// machine or its TEE's sealing key is gone, or the platform has none: tdx, snp),
+    /// recover them from recovery members' shares: serve only attestation and `POST
+    /// /v1/recovery/shares` until enough members ran `strongroom recovery share
+    /// submit`, then start as usual.
     #[arg(long, env = "STRONGROOM_RECOVER")]
     recover: bool,
     /// Largest JSON request body in bytes [default: 2097152].
@@ -196,6 +213,12 @@ impl NodeStartArgs {
         }
         if let Some(v) = &self.platform {
             s.platform = v.clone();
+        }
+        if let Some(v) = &self.tsm_root {
+            s.tsm_root = v.clone();
+        }
+        if let Some(v) = &self.attestation_root {
+            s.attestation_root = v.clone();
         }
         if !self.tls_names.is_empty() {
             s.tls_names = self.tls_names.clone();
@@ -344,12 +367,23 @@ async fn start(mut settings: NodeSettings) -> Result<()> {
             "strongroom: WARNING: INSECURE SIMULATION: this node runs no TEE; its evidence is simulated and protects nothing"
         );
     }
-    if settings.recover && !recover(&mut settings).await? {
-        return Ok(());
+    let recovered = if settings.recover {
+        match recover(&mut settings).await? {
+            Recovery::Stopped => return Ok(()),
+            Recovery::Recovered(recovered) => Some(recovered),
+            Recovery::NotNeeded => None,
+        }
+    } else {
+        None
+    };
+    let contract = Box::new(SharingContract);
+    let node = match recovered {
+        Some(recovered) => {
+            Node::open_recovered(&settings, recovered, contract, &TeeAccess::default()).await
+        }
+        None => Node::open(&settings, contract).await,
     }
-    let node = Node::open(&settings, Box::new(SharingContract))
-        .await
-        .with_context(|| format!("cannot start a node on {}", settings.data_dir.display()))?;
+    .with_context(|| format!("cannot start a node on {}", settings.data_dir.display()))?;
     let running = RunningNode::start(node, &settings)
         .await
         .context("cannot serve the API")?;
@@ -375,15 +409,24 @@ async fn start(mut settings: NodeSettings) -> Result<()> {
     Ok(())
 }
 
+/// How recovery mode ended.
+enum Recovery {
+    /// The secrets unsealed: no recovery was needed.
+    NotNeeded,
+    /// The secrets are recovered, held by the core handed over.
+    Recovered(Recovered),
+    /// Stopped before the secrets were recovered.
+    Stopped,
+}
+
 /// Recovery mode, if the data directory needs it (see `strongroom_node::RecoveringNode`):
-/// serves until the secrets are recovered, then hands its address to the node's API.
-/// `false` when stopped before that.
-async fn recover(settings: &mut NodeSettings) -> Result<bool> {
+/// serves until the secrets are recovered, then hands its address and core to the node.
+async fn recover(settings: &mut NodeSettings) -> Result<Recovery> {
     let Some(mut recovering) = RecoveringNode::start(settings, Box::new(SharingContract))
         .await
         .with_context(|| format!("cannot recover on {}", settings.data_dir.display()))?
     else {
-        return Ok(true);
+        return Ok(Recovery::NotNeeded);
     };
     println!(
         "strongroom node listening on https://{} (RECOVERING service {} in {}: it serves only \
@@ -399,16 +442,17 @@ async fn recover(settings: &mut NodeSettings) -> Result<bool> {
         recovered = recovering.wait() => { recovered?; false }
         stop = wait_for_stop() => { stop?; true }
     };
-    let addr = recovering.finish().await.context("stopping recovery")?;
+    let recovered = recovering.finish().await.context("stopping recovery")?;
     if stopped {
         eprintln!("strongroom: stopped before the service secrets were recovered");
-        return Ok(false);
+        return Ok(Recovery::Stopped);
     }
     eprintln!(
-        "strongroom: the service secrets are recovered from members' shares and stored sealed; starting the node"
+        "strongroom: the service secrets are recovered from members' shares (stored sealed \
+         where the platform has a sealing key); starting the node"
     );
-    settings.listen = addr;
-    Ok(true)
+    settings.listen = recovered.addr();
+    Ok(Recovery::Recovered(recovered))
 }
 
 async fn wait_for_stop() -> Result<()> {

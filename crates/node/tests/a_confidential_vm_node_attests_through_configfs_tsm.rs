@@ -1,0 +1,428 @@
+//! A node started with `platform = "tdx"` or `"snp"` runs its core on the real
+//! configfs-tsm producer (`strongroom_tee::ConfigfsTsm`); only the file system under
+//! `tsm_root` is a stand-in for the kernel, handed to the node through
+//! `TeeAccess::with_tsm_filesystem`.
+//!
+//! - TDX: the fake kernel answers with the real TDX quote of the shared test data,
+//!   its report data replaced by the inblob (so it no longer verifies: the test
+//!   checks what the node serves, byte for byte).
+//! - SNP: the fake kernel answers with the real Milan report format, its report data
+//!   replaced by the inblob and signed with the TEST-ONLY VCEK of
+//!   `tests/fixtures/snp-test-chain` (ARK and ASK RSA-PSS, VCEK ECDSA P-384, made by
+//!   its `make.sh`), so a client that is given that chain verifies it for real.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use strongroom_api_types::Attestation;
+use strongroom_contract::KvContract;
+use strongroom_crypto::provider::{SigningKey, default_provider};
+use strongroom_enclave::{PublicKeys, evidence_report_data};
+use strongroom_node::{
+    Node, NodeError, NodeSettings, RecoveringNode, RunningNode, TLS_CERT_FILE, TeeAccess,
+};
+use strongroom_tee::{
+    Collateral, Evidence, Measurement, MeasurementPattern, PlatformKind, Policy, SnpCollateral,
+    TsmFilesystem, verify,
+};
+
+/// Where a TDX v4 quote carries its report data.
+const TDX_REPORT_DATA_OFFSET: usize = 568;
+/// Where an SNP report carries its report data, its measurement, and its signature
+/// (over the bytes before it).
+const SNP_REPORT_DATA_OFFSET: usize = 0x50;
+const SNP_MEASUREMENT_OFFSET: usize = 0x90;
+const SNP_SIGNATURE_OFFSET: usize = 0x2a0;
+const SNP_SIGNATURE_COMPONENT_LEN: usize = 72;
+
+fn shared_sample(relative: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/attestation")
+        .join(relative);
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "attestation test data missing: cannot read {} ({e}); see shared/data/README.md",
+            path.display()
+        )
+    })
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/snp-test-chain")
+            .join(name),
+    )
+    .unwrap()
+}
+
+/// An inblob written and the outblob that answered it.
+type Answer = (Vec<u8>, Vec<u8>);
+
+/// A stand-in for configfs-tsm: real files in a directory, the kernel's semantics on
+/// top (a report entry per mkdir, the outblob answering the inblob, `generation`
+/// counting writes); SNP outblobs are signed with the test VCEK.
+#[derive(Clone)]
+struct FakeKernel {
+    provider: &'static str,
+    template: Vec<u8>,
+    report_data_offset: usize,
+    vcek: Option<Arc<SigningKey>>,
+    /// Every inblob and the outblob that answered it, in order.
+    answered: Arc<Mutex<Vec<Answer>>>,
+}
+
+impl std::fmt::Debug for FakeKernel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakeKernel")
+            .field("provider", &self.provider)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FakeKernel {
+    fn tdx() -> Self {
+        Self {
+            provider: "tdx_guest",
+            template: shared_sample("dcap-qvl/tdx_quote"),
+            report_data_offset: TDX_REPORT_DATA_OFFSET,
+            vcek: None,
+            answered: Arc::default(),
+        }
+    }
+
+    fn snp() -> Self {
+        let key = SigningKey::from_pkcs8_der(&fixture("vcek.key.der")).unwrap();
+        Self {
+            provider: "sev_guest",
+            template: shared_sample("virtee-sev/report_milan.bin"),
+            report_data_offset: SNP_REPORT_DATA_OFFSET,
+            vcek: Some(Arc::new(key)),
+            answered: Arc::default(),
+        }
+    }
+
+    fn outblob(&self, inblob: &[u8]) -> Vec<u8> {
+        let mut outblob = self.template.clone();
+        outblob[self.report_data_offset..][..64].copy_from_slice(inblob);
+        if let Some(vcek) = &self.vcek {
+            sign_snp_report(vcek, &mut outblob);
+        }
+        outblob
+    }
+
+    fn last_answer(&self) -> Answer {
+        self.answered.lock().unwrap().last().cloned().unwrap()
+    }
+}
+
+/// Signs an SNP report as the firmware does: ECDSA P-384 SHA-384 over the bytes before
+/// the signature, R and S little-endian in 72-byte fields.
+fn sign_snp_report(vcek: &SigningKey, report: &mut [u8]) {
+    let der = default_provider()
+        .ecdsa_sign(vcek, &report[..SNP_SIGNATURE_OFFSET])
+        .unwrap();
+    let (r, s) = der_signature_scalars(&der);
+    let field = &mut report[SNP_SIGNATURE_OFFSET..];
+    field[..2 * SNP_SIGNATURE_COMPONENT_LEN].fill(0);
+    for (component, scalar) in [r, s].iter().enumerate() {
+        let out = &mut field[component * SNP_SIGNATURE_COMPONENT_LEN..];
+        for (i, byte) in scalar.iter().rev().enumerate() {
+            out[i] = *byte;
+        }
+    }
+}
+
+/// R and S of a DER ECDSA signature, big-endian, without leading zeros.
+fn der_signature_scalars(der: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    // SEQUENCE { INTEGER r, INTEGER s }, short lengths for P-384.
+    assert_eq!(der[0], 0x30);
+    let integer = |at: usize| {
+        assert_eq!(der[at], 0x02);
+        let len = usize::from(der[at + 1]);
+        let bytes = &der[at + 2..at + 2 + len];
+        let start = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
+        (bytes[start..].to_vec(), at + 2 + len)
+    };
+    let (r, next) = integer(2);
+    let (s, _) = integer(next);
+    (r, s)
+}
+
+impl TsmFilesystem for FakeKernel {
+    fn create_dir(&self, path: &Path) -> io::Result<()> {
+        std::fs::create_dir(path)?;
+        std::fs::write(path.join("provider"), format!("{}\n", self.provider))?;
+        std::fs::write(path.join("generation"), "0\n")?;
+        std::fs::write(path.join("outblob"), &self.template)
+    }
+
+    fn remove_dir(&self, path: &Path) -> io::Result<()> {
+        std::fs::remove_dir_all(path)
+    }
+
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        std::fs::read(path)
+    }
+
+    fn write(&self, path: &Path, contents: &[u8]) -> io::Result<()> {
+        std::fs::write(path, contents)?;
+        let entry = path.parent().ok_or(io::ErrorKind::InvalidInput)?;
+        if path.file_name().is_some_and(|name| name == "inblob") {
+            let outblob = self.outblob(contents);
+            std::fs::write(entry.join("outblob"), &outblob)?;
+            self.answered
+                .lock()
+                .unwrap()
+                .push((contents.to_vec(), outblob));
+        }
+        let generation = entry.join("generation");
+        let current: u64 = std::fs::read_to_string(&generation)?
+            .trim()
+            .parse()
+            .map_err(|_| io::ErrorKind::InvalidData)?;
+        std::fs::write(generation, format!("{}\n", current + 1))
+    }
+}
+
+struct Setup {
+    _base: tempfile::TempDir,
+    settings: NodeSettings,
+    kernel: FakeKernel,
+}
+
+fn setup(platform: PlatformKind, kernel: FakeKernel) -> Setup {
+    let base = tempfile::tempdir().unwrap();
+    let org = common::org(base.path(), "Org1MSP");
+    let tsm_root = base.path().join("tsm-report");
+    std::fs::create_dir(&tsm_root).unwrap();
+    let settings = NodeSettings {
+        platform: platform.name().into(),
+        tsm_root,
+        ..common::settings(&base.path().join("node"), &[&org])
+    };
+    Setup {
+        _base: base,
+        settings,
+        kernel,
+    }
+}
+
+impl Setup {
+    fn tee(&self) -> TeeAccess {
+        TeeAccess::with_tsm_filesystem(Arc::new(self.kernel.clone()))
+    }
+
+    async fn open(&self) -> Result<Node, NodeError> {
+        Node::open_with(&self.settings, Box::new(KvContract), &self.tee()).await
+    }
+
+    async fn start(&self) -> RunningNode {
+        RunningNode::start(self.open().await.unwrap(), &self.settings)
+            .await
+            .unwrap()
+    }
+}
+
+/// `GET /v1/attestation` over a fresh nonce, as a client sends it.
+async fn attestation(running: &RunningNode, nonce: [u8; 32]) -> Attestation {
+    let http = common::raw_http(running.cert_pem(), b"h2");
+    let url = format!(
+        "https://localhost:{}/v1/attestation?nonce={}",
+        running.addr().port(),
+        hex::encode(nonce)
+    );
+    let response = http.get(url).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    response.json().await.unwrap()
+}
+
+/// The report data the node's evidence must bind for `attestation`.
+fn expected_report_data(attestation: &Attestation, nonce: &[u8]) -> [u8; 64] {
+    let keys = PublicKeys {
+        signing_key: hex::decode(&attestation.signing_key).unwrap(),
+        transaction_key: hex::decode(&attestation.transaction_key).unwrap(),
+    };
+    let endpoint: [u8; 32] = hex::decode(&attestation.endpoint_key_sha256)
+        .unwrap()
+        .try_into()
+        .unwrap();
+    evidence_report_data(
+        &keys,
+        &hex::decode(&attestation.key_release_key).unwrap(),
+        &endpoint,
+        nonce,
+    )
+}
+
+/// The test chain's VCEK, ASK and ARK.
+fn test_chain() -> Collateral {
+    let chain = [fixture("ask.pem"), fixture("ark.pem")].concat();
+    SnpCollateral::from_vcek(&fixture("vcek.pem"))
+        .unwrap()
+        .with_chain(&chain)
+        .unwrap()
+        .into()
+}
+
+fn snp_template_measurement() -> Measurement {
+    let report = shared_sample("virtee-sev/report_milan.bin");
+    Measurement::new(report[SNP_MEASUREMENT_OFFSET..][..48].to_vec())
+}
+
+/// Verifies what an SNP node served, as a client given the test chain does.
+async fn verify_snp_node(policy: &Policy) -> Result<strongroom_tee::Claims, String> {
+    let setup = setup(PlatformKind::Snp, FakeKernel::snp());
+    let running = setup.start().await;
+    let nonce = [3u8; 32];
+    let served = attestation(&running, nonce).await;
+    assert_eq!(served.platform, "snp");
+    let evidence = Evidence::new(PlatformKind::Snp, served.evidence.clone());
+    let verified = verify(
+        &evidence,
+        &test_chain(),
+        policy,
+        time::OffsetDateTime::now_utc(),
+    )
+    .map_err(|e| e.to_string());
+    if let Ok(claims) = &verified {
+        assert_eq!(claims.report_data, expected_report_data(&served, &nonce));
+    }
+    running.shutdown().await.unwrap();
+    verified
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tdx_node_serves_the_outblob_the_kernel_made_for_its_report_data() {
+    let setup = setup(PlatformKind::Tdx, FakeKernel::tdx());
+    let running = setup.start().await;
+    let nonce = [7u8; 32];
+    let served = attestation(&running, nonce).await;
+
+    assert_eq!(served.platform, "tdx");
+    assert!(!served.insecure, "a TDX node is not the simulation");
+    let (inblob, outblob) = setup.kernel.last_answer();
+    assert_eq!(
+        inblob,
+        expected_report_data(&served, &nonce),
+        "the node asked the kernel to bind its attested keys, endpoint and the nonce"
+    );
+    assert_eq!(
+        served.evidence, outblob,
+        "the node serves the kernel's outblob"
+    );
+    running.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_with_the_chain_accepts_an_snp_node_whose_measurement_its_policy_allows() {
+    let policy = Policy::new().with_allowed(
+        PlatformKind::Snp,
+        MeasurementPattern::Exact(snp_template_measurement()),
+    );
+    let claims = verify_snp_node(&policy).await.unwrap();
+    assert_eq!(claims.platform, PlatformKind::Snp);
+    assert_eq!(claims.measurement, snp_template_measurement());
+    assert!(!claims.insecure);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_refuses_an_snp_node_whose_measurement_its_policy_does_not_allow() {
+    let other = Measurement::new(vec![0x5a; 48]);
+    let policy = Policy::new().with_allowed(PlatformKind::Snp, MeasurementPattern::Exact(other));
+    let error = verify_snp_node(&policy).await.unwrap_err();
+    assert!(
+        error.contains("no [[allow]] entry admits")
+            && error.contains(&snp_template_measurement().to_hex()),
+        "the refusal names the measurement: {error}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_refuses_an_snp_node_when_its_policy_allows_another_platform() {
+    let policy = Policy::new().with_allowed(PlatformKind::Tdx, MeasurementPattern::Any);
+    let error = verify_snp_node(&policy).await.unwrap_err();
+    assert!(
+        error.contains("no [[allow]] entry admits platform snp"),
+        "the refusal names the platform: {error}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_node_without_sealing_writes_no_sealed_secrets() {
+    let setup = setup(PlatformKind::Tdx, FakeKernel::tdx());
+    let node = setup.open().await.unwrap();
+    assert!(
+        !setup
+            .settings
+            .data_dir
+            .join("service-secrets.json")
+            .exists(),
+        "TDX has no sealing key: the secrets stay in the core's memory"
+    );
+    node.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_restarted_node_without_sealing_needs_join_or_recover() {
+    let setup = setup(PlatformKind::Tdx, FakeKernel::tdx());
+    setup.open().await.unwrap().shutdown().await.unwrap();
+
+    let error = setup.open().await.unwrap_err().to_string();
+    assert!(
+        error.contains("can only resume by attested join to a peer")
+            && error.contains("or by recovery from members' shares")
+            && error.contains("join")
+            && error.contains("recover"),
+        "{error}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tdx_node_without_a_readable_tsm_root_fails_naming_the_path() {
+    let mut setup = setup(PlatformKind::Tdx, FakeKernel::tdx());
+    let missing: PathBuf = setup
+        .settings
+        .data_dir
+        .with_file_name("no-configfs-tsm-here");
+    setup.settings.tsm_root = missing.clone();
+    let node = Node::open(&setup.settings, Box::new(KvContract)).await;
+    let error = node.unwrap_err().to_string();
+    assert!(error.contains("tsm_root"), "{error}");
+    assert!(
+        error.contains(&missing.display().to_string()),
+        "the error names the path: {error}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_restarted_node_without_sealing_recovers_with_evidence_from_configfs_tsm() {
+    let mut setup = setup(PlatformKind::Tdx, FakeKernel::tdx());
+    setup.open().await.unwrap().shutdown().await.unwrap();
+    setup.settings.recover = true;
+
+    let recovering =
+        RecoveringNode::start_with(&setup.settings, Box::new(KvContract), &setup.tee())
+            .await
+            .unwrap()
+            .expect("a ledger whose secrets were only in memory needs recovery");
+    assert!(!recovering.insecure());
+    let http = common::raw_http(
+        &std::fs::read_to_string(setup.settings.data_dir.join(TLS_CERT_FILE)).unwrap(),
+        b"h2",
+    );
+    let url = format!(
+        "https://localhost:{}/v1/attestation?nonce={}",
+        recovering.addr().port(),
+        "cd".repeat(16)
+    );
+    let served: Attestation = http.get(url).send().await.unwrap().json().await.unwrap();
+    assert_eq!(served.platform, "tdx");
+    assert!(served.recovery_key.is_some(), "recovery evidence");
+    assert_eq!(served.evidence, setup.kernel.last_answer().1);
+    recovering.finish().await.unwrap();
+}
