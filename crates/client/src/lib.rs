@@ -30,6 +30,8 @@ pub mod recovery;
 pub mod sharing;
 pub mod tls;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -127,7 +129,13 @@ pub struct Client {
     endpoint: [u8; 32],
     /// The core's key-release key (X25519), bound by its evidence.
     key_release_key: [u8; 32],
+    /// The last ledger entry this client (and its clones) saw committed: queries are
+    /// answered from a state that includes it, at whichever node.
+    last_seen: Arc<AtomicU64>,
 }
+
+/// How long a query waits for a node to apply what its client has seen.
+const BEHIND_WAIT: Duration = Duration::from_secs(5);
 
 impl Client {
     /// Connects to the node at `base_url` (`https://host:port`), verifies its
@@ -179,7 +187,20 @@ impl Client {
             claims,
             endpoint,
             key_release_key,
+            last_seen: Arc::default(),
         })
+    }
+
+    /// The last ledger entry this client saw committed (0: none yet).
+    pub fn last_seen(&self) -> u64 {
+        self.last_seen.load(Ordering::Acquire)
+    }
+
+    /// Records that ledger entry `sequence` was seen committed (by another client, at
+    /// another node): this client's queries are then answered from a state that
+    /// includes it, never an older one.
+    pub fn saw(&self, sequence: u64) {
+        self.last_seen.fetch_max(sequence, Ordering::AcqRel);
     }
 
     /// The core's key-release key (HPKE X25519), bound by its evidence: a data key
@@ -236,6 +257,9 @@ impl Client {
                 },
             )
             .await?;
+        if let Some(sequence) = submitted.sequence {
+            self.saw(sequence);
+        }
         Ok(Committed {
             sequence: submitted.sequence,
             reply: prepared.open_response(&submitted.response)?,
@@ -248,18 +272,34 @@ impl Client {
         self.query_prepared(&prepared).await
     }
 
-    /// Sends a prepared query and opens the answer.
+    /// Sends a prepared query and opens the answer. The answer comes from a state that
+    /// includes every entry this client saw committed ([`Client::last_seen`]): while
+    /// the node has not applied it, the query is retried, up to 5 s, then refused
+    /// with the node's `behind` error.
     pub async fn query_prepared(&self, prepared: &PreparedRequest) -> Result<Reply, ClientError> {
-        let answered: Answered = self
-            .post(
-                "query",
-                "/v1/queries",
-                &Submit {
-                    request: prepared.payload.clone(),
-                },
-            )
-            .await?;
-        Ok(prepared.open_response(&answered.response)?)
+        let url = format!("{}/v1/queries", self.base);
+        let body = Submit {
+            request: prepared.payload.clone(),
+        };
+        let deadline = tokio::time::Instant::now() + BEHIND_WAIT;
+        let mut delay = Duration::from_millis(5);
+        loop {
+            let mut request = self.http.post(&url).json(&body);
+            let seen = self.last_seen();
+            if seen > 0 {
+                request = request.header("Strongroom-Min-Sequence", seen);
+            }
+            match read_json::<Answered>("query", &self.base, request.send().await).await {
+                Ok(answered) => return Ok(prepared.open_response(&answered.response)?),
+                Err(ClientError::Api { code, .. })
+                    if code == "behind" && tokio::time::Instant::now() + delay < deadline =>
+                {
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_millis(100));
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// The receipt of entry `sequence`, verified against the attested service key.

@@ -54,6 +54,14 @@ pub struct Durable {
 }
 
 impl Durable {
+    /// The last ledger entry applied and durable here; none once the writer failed.
+    pub fn sequence(&self) -> Option<u64> {
+        match &*self.state.borrow() {
+            State::Durable(durable) => Some(*durable),
+            State::Failed(_) => None,
+        }
+    }
+
     /// Returns once ledger entry `sequence` is durable, or the writer's failure.
     pub async fn wait_for(&self, sequence: u64) -> Result<(), ConsensusError> {
         let mut state = self.state.clone();

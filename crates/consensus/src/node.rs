@@ -251,6 +251,12 @@ impl ConsensusNode {
         &self.dir
     }
 
+    /// The last ledger entry applied and durable on this node; none once its ledger
+    /// writer failed.
+    pub fn durable_sequence(&self) -> Option<u64> {
+        self.durable.sequence()
+    }
+
     /// Waits until ledger entry `sequence` is applied and durable on this node (a
     /// follower's read-your-writes), or `timeout` passes ([`ConsensusError::Lagging`]).
     pub async fn wait_durable(

@@ -16,6 +16,9 @@ use crate::error::NodeError;
 pub enum ErrorCode {
     /// 400: the request is malformed (JSON, field, parameter, path).
     BadRequest,
+    /// 503: this node has not yet applied the ledger entry the client has seen
+    /// (`Strongroom-Min-Sequence`); retry, here or at another node.
+    Behind,
     /// 409: an object exists at the location (objects are never overwritten).
     Exists,
     /// 500: the node failed; not the client's fault.
@@ -44,8 +47,9 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in alphabetical order.
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 14] = [
         Self::BadRequest,
+        Self::Behind,
         Self::Exists,
         Self::Internal,
         Self::MemberRateLimited,
@@ -64,6 +68,7 @@ impl ErrorCode {
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::BadRequest => "bad_request",
+            Self::Behind => "behind",
             Self::Exists => "exists",
             Self::Internal => "internal",
             Self::MemberRateLimited => "member_rate_limited",
@@ -88,7 +93,7 @@ impl ErrorCode {
             Self::MemberRateLimited | Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::NotCovered | Self::NotFound => StatusCode::NOT_FOUND,
-            Self::NotLeader | Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Behind | Self::NotLeader | Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,

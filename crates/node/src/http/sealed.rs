@@ -54,13 +54,48 @@ pub(super) async fn transaction(
     }))
 }
 
+/// The header of a query that names the last ledger entry its client saw committed.
+pub const MIN_SEQUENCE_HEADER: &str = "strongroom-min-sequence";
+
+/// The [`MIN_SEQUENCE_HEADER`] of `headers`, if any (400 if it is not a u64).
+fn min_sequence(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
+    let Some(value) = headers.get(MIN_SEQUENCE_HEADER) else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Some)
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "header Strongroom-Min-Sequence: expected a ledger sequence number (an integer from 0 to 2^64-1)",
+            )
+        })
+}
+
 pub(super) async fn query(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Answered>, ApiError> {
+    let wanted = min_sequence(&headers)?;
     let submit: Submit = read_json(body, state.limits.max_body_bytes, &headers).await?;
     let request = sealed(submit)?;
+    // Read-your-writes across nodes: never answer from a state older than what the
+    // client has seen. Refused at once rather than waited for, so that a made-up
+    // sequence costs the node nothing; the client retries.
+    if let Some(wanted) = wanted {
+        let applied = state.node.durable_sequence().unwrap_or(0);
+        if applied < wanted {
+            return Err(ApiError::new(
+                ErrorCode::Behind,
+                format!(
+                    "this node has applied the ledger up to entry {applied}, not yet entry {wanted} (Strongroom-Min-Sequence); retry here or at another node"
+                ),
+            ));
+        }
+    }
     let node = state.node.clone();
     let response = tokio::task::spawn_blocking(move || node.query(request))
         .await
