@@ -10,7 +10,7 @@ mod cluster;
 use std::time::{Duration, Instant};
 
 use cluster::proxy::Proxies;
-use cluster::{DEADLINE, Devnet, connect, ledger_report, propose};
+use cluster::{DEADLINE, Devnet, connect, propose};
 
 /// The node the nodes of `among` agree leads, once they do.
 fn agreed_leader(devnet: &Devnet, among: &[usize]) -> usize {
@@ -108,12 +108,5 @@ fn the_minority_side_refuses_writes_and_the_logs_converge_after_healing() {
         !descriptions.iter().any(|d| d == "minority"),
         "the refused write entered the ledger: {descriptions:?}"
     );
-    devnet.stop_all();
-    let reports: Vec<String> = devnet
-        .nodes
-        .iter()
-        .map(|n| ledger_report(&n.data_dir))
-        .collect();
-    assert_eq!(reports[0], reports[1], "nodes 1 and 2 hold the same ledger");
-    assert_eq!(reports[0], reports[2], "nodes 1 and 3 hold the same ledger");
+    devnet.stop_and_compare_ledgers();
 }

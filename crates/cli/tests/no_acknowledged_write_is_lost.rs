@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use cluster::{DEADLINE, Devnet, connect, ledger_report, propose};
+use cluster::{DEADLINE, Devnet, connect, propose};
 
 const KILLS: usize = 20;
 
@@ -155,14 +155,7 @@ impl Load {
         assert!(total >= at_least, "only {total} writes were acknowledged");
         eprintln!("{total} acknowledged writes, all in the state");
         devnet.wait_caught_up();
-        devnet.stop_all();
-        let reports: Vec<String> = devnet
-            .nodes
-            .iter()
-            .map(|n| ledger_report(&n.data_dir))
-            .collect();
-        assert_eq!(reports[0], reports[1], "nodes 1 and 2 hold the same ledger");
-        assert_eq!(reports[0], reports[2], "nodes 1 and 3 hold the same ledger");
+        devnet.stop_and_compare_ledgers();
     }
 }
 

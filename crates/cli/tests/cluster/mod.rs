@@ -86,11 +86,14 @@ impl Devnet {
             .envs(envs.iter().copied())
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "devnet up failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        if !out.status.success() {
+            // Stop what started, so that a failed test leaves no node behind.
+            let _ = Command::new(env!("CARGO_BIN_EXE_strongroom"))
+                .args(["devnet", "down", "--dir"])
+                .arg(dir)
+                .output();
+            panic!("devnet up failed: {}", String::from_utf8_lossy(&out.stderr));
+        }
         Self::from_json(dir, &out.stdout)
     }
 
@@ -309,6 +312,26 @@ impl Devnet {
         std::fs::write(&self.nodes[i].config, rewired).unwrap();
         proxies.serve(id, front, back);
         self.restart(i);
+    }
+
+    /// Stops every node, then checks that every node's ledger verifies and is the
+    /// same (`ledger verify` reports alike); returns that report.
+    pub fn stop_and_compare_ledgers(&mut self) -> String {
+        self.stop_all();
+        let reports: Vec<String> = self
+            .nodes
+            .iter()
+            .map(|n| ledger_report(&n.data_dir))
+            .collect();
+        for (i, report) in reports.iter().enumerate().skip(1) {
+            assert_eq!(
+                &reports[0],
+                report,
+                "nodes 1 and {} hold the same ledger",
+                i + 1
+            );
+        }
+        reports[0].clone()
     }
 
     /// The admin of organization `k`.
