@@ -40,6 +40,7 @@ mod attestation;
 mod compute;
 mod contract;
 pub mod fixture;
+mod genome;
 mod governance;
 mod ledger;
 mod object;
@@ -54,6 +55,7 @@ pub use attestation::{
 };
 pub use compute::compute_csv;
 pub use contract::invocation;
+pub use genome::genome_vcf;
 pub use governance::governance;
 pub use ledger::{ledger_entry, ledger_record, receipt};
 pub use object::object;
@@ -73,6 +75,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("dcap_collateral", dcap_collateral),
     ("dcap_quote", dcap_quote),
     ("enclave_message", enclave_message),
+    ("genome_vcf", genome_vcf),
     ("governance", governance),
     ("invocation", invocation),
     ("ledger_entry", ledger_entry),

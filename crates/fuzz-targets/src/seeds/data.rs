@@ -214,3 +214,31 @@ pub(super) fn shamir_seeds(out: &mut Seeds) {
         }
     }
 }
+
+/// `genome_vcf`: VCF text with multi-allelic, haploid, polyploid, phased and missing
+/// genotypes, a sites-only file, and the same first file given to the BCF reader.
+pub(super) fn genome_seeds(out: &mut Seeds) {
+    let genotyped = concat!(
+        "##fileformat=VCFv4.3\n",
+        "##contig=<ID=1>\n",
+        "##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n",
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\ta\tb\tc\n",
+        "1\t100\t.\tA\tG,T\t.\t.\t.\tGT\t0/1\t2|.\t./.\n",
+        "1\t200\trs1\tC\tG\t50\tPASS\t.\tGT\t1\t0/1/1\t0|0\n",
+        "2\t300\t.\tG\t.\t.\t.\t.\tGT\t0/0\t.\t0\n",
+    );
+    let sites_only = concat!(
+        "##fileformat=VCFv4.2\n",
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n",
+        "X\t5\t.\tT\tC\t.\t.\tAC=1;AN=2\n",
+    );
+    for (name, mode, text) in [
+        ("vcf-genotyped", 0u8, genotyped),
+        ("vcf-sites-only", 2, sites_only),
+        ("bcf-of-text", 1, genotyped),
+    ] {
+        let mut seed = vec![mode];
+        seed.extend_from_slice(text.as_bytes());
+        out.add("genome_vcf", name, seed);
+    }
+}

@@ -43,6 +43,7 @@ pub fn seeds() -> Vec<Seed> {
     data::compute_seeds(&mut out);
     data::algorithm_seeds(&mut out);
     data::shamir_seeds(&mut out);
+    data::genome_seeds(&mut out);
     out.0
 }
 
