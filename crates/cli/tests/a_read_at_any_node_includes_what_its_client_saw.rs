@@ -48,7 +48,7 @@ fn a_follower_behind_the_clients_last_write_refuses_to_answer_until_it_applied_i
         aware.saw(at_leader.last_seen());
         match aware.proposals(&admin).await {
             Err(ClientError::Api { status, code, .. }) => {
-                assert_eq!((status, code.as_str()), (503, "behind"));
+                assert_eq!((status, code.as_str()), (412, "behind"));
             }
             other => panic!(
                 "a follower behind the client answered: {:?}",

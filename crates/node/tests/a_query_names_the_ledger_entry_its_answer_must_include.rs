@@ -1,5 +1,5 @@
 //! `Strongroom-Min-Sequence` on `POST /v1/queries`: a node that has not applied the
-//! named ledger entry refuses at once (503 `behind`, naming how far it is), never
+//! named ledger entry refuses at once (412 `behind`, naming how far it is), never
 //! answers from an older state; one that has, answers; a header that is not a
 //! sequence number is a 400 that names it. The SDK sends the last entry it saw and
 //! retries while the node is behind.
@@ -72,7 +72,7 @@ async fn a_node_behind_the_named_entry_refuses_at_once_and_says_how_far_it_is() 
     let response = f.ask(Some(wanted.to_string())).await;
     common::check_error(
         response,
-        503,
+        412,
         "behind",
         &format!("applied the ledger up to entry {applied}, not yet entry {wanted}"),
     )

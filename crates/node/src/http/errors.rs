@@ -16,8 +16,9 @@ use crate::error::NodeError;
 pub enum ErrorCode {
     /// 400: the request is malformed (JSON, field, parameter, path).
     BadRequest,
-    /// 503: this node has not yet applied the ledger entry the client has seen
-    /// (`Strongroom-Min-Sequence`); retry, here or at another node.
+    /// 412: this node has not yet applied the ledger entry the query names
+    /// (`Strongroom-Min-Sequence`, a precondition on its state); retry, here or at
+    /// another node.
     Behind,
     /// 409: an object exists at the location (objects are never overwritten).
     Exists,
@@ -93,7 +94,8 @@ impl ErrorCode {
             Self::MemberRateLimited | Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::NotCovered | Self::NotFound => StatusCode::NOT_FOUND,
-            Self::Behind | Self::NotLeader | Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Behind => StatusCode::PRECONDITION_FAILED,
+            Self::NotLeader | Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
