@@ -95,6 +95,7 @@ mod tests {
             ciphertext_sha256: "0".repeat(64),
             size_bytes: 1,
             location: format!("datasets/{dataset}/{name}"),
+            genome: None,
         };
         TaskInput {
             dataset: dataset.into(),

@@ -122,6 +122,7 @@ async fn bad_input_changes_nothing() {
                     ciphertext_sha256: uploaded.ciphertext_sha256.clone(),
                     size_bytes: uploaded.plaintext_size,
                     location: uploaded.location.clone(),
+                    genome: None,
                 }],
                 wrapped_keys: vec![WrappedKey {
                     recipient: "org:Org1MSP".into(),
@@ -170,6 +171,7 @@ async fn bad_input_changes_nothing() {
                     ciphertext_sha256: tampered_stored.sha256.clone(),
                     size_bytes: uploaded.plaintext_size,
                     location: tampered_location.clone(),
+                    genome: None,
                 }],
                 wrapped_keys: vec![WrappedKey {
                     recipient: "org:Org1MSP".into(),

@@ -335,7 +335,10 @@ pub struct Consent {
 pub struct DatasetFile {
     /// The file's name within the dataset (e.g. `patients.csv`), unique in the dataset.
     pub name: String,
-    /// The file's column names (tables); empty for VCF and blobs.
+    /// The file's column names: a table's header; for a VCF or BCF file, its eight
+    /// fixed columns (`CHROM` .. `INFO`) and `FORMAT/ID` for each FORMAT field its
+    /// header declares (`FORMAT/GT`), so that a grant can name what an analysis
+    /// reads; empty for blobs.
     #[serde(default)]
     pub columns: Vec<String>,
     /// SHA-256 of the plaintext (64 hex digits).
@@ -350,6 +353,24 @@ pub struct DatasetFile {
     /// only for those entitled to read the object (absent from the JSON otherwise).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub location: String,
+    /// What a VCF or BCF file holds, as the owner's client read it before uploading
+    /// (only in a `vcf` dataset; none for its tables, such as a phenotype file). The
+    /// catalog shows it; it never names a sample.
+    #[serde(default)]
+    pub genome: Option<GenomeSummary>,
+}
+
+/// The shape of a genome file (VCF or BCF): what the catalog shows of it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenomeSummary {
+    /// Samples named by its header.
+    pub samples: u64,
+    /// Its contigs: the header's, then any other CHROM its records use (each 1 to 256
+    /// bytes; at most 4096 over a dataset's files).
+    pub contigs: Vec<String>,
+    /// Its data records.
+    pub records: u64,
 }
 
 /// A dataset's data key, wrapped (HPKE) to one recipient (usually the KMS key).

@@ -238,5 +238,6 @@ pub(crate) fn summary(id: &str, core: &DatasetCore, caller: &Caller) -> DatasetS
         epsilon_spent_micro: own.then_some(core.epsilon_spent_micro),
         min_cell_size: core.min_cell_size,
         registered_at_ms: core.registered_at_ms,
+        genomes: core.genomes.clone(),
     }
 }

@@ -23,6 +23,8 @@ pub(crate) const MAX_FILES: usize = 64;
 pub(crate) const MAX_COLUMNS: usize = 1024;
 /// Most columns over all files of a dataset (before merging repeats).
 pub(crate) const MAX_DATASET_COLUMNS: usize = 4096;
+/// Most contig names over the genome summaries of a dataset's files.
+pub(crate) const MAX_DATASET_CONTIGS: usize = 4096;
 /// Longest column name.
 pub(crate) const MAX_COLUMN: usize = 128;
 /// Most wrapped keys.

@@ -4,13 +4,13 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 
 use super::api::{
-    Consent, DatasetFile, RegisterDataset, UpdateDataset, WithdrawConsent, WrappedKey,
+    Consent, DatasetFile, DatasetKind, RegisterDataset, UpdateDataset, WithdrawConsent, WrappedKey,
 };
 use super::check::{self, invalid};
 use super::store::{
     DatasetBody, DatasetCore, DatasetCoreRef, OWNER, decode, encode, load, new_id, party,
 };
-use super::view::{AuditAction, Created, DatasetStatus, DatasetView};
+use super::view::{AuditAction, Created, DatasetStatus, DatasetView, GenomeFile};
 use super::{Tx, audit, catalog, location, reply};
 use crate::{Caller, ContractError, State};
 
@@ -146,6 +146,55 @@ fn merge_columns(files: &[DatasetFile]) -> Result<Vec<String>, ContractError> {
     Ok(columns)
 }
 
+/// The genome summaries of the files, checked: only a `vcf` dataset's files have one,
+/// and the contigs over all files are bounded ([`check::MAX_DATASET_CONTIGS`]).
+fn genome_files(
+    kind: DatasetKind,
+    files: &[DatasetFile],
+) -> Result<Vec<GenomeFile>, ContractError> {
+    let mut genomes = Vec::new();
+    let mut contigs = 0usize;
+    for (i, file) in files.iter().enumerate() {
+        let Some(summary) = &file.genome else {
+            continue;
+        };
+        let field = format!("files[{i}].genome");
+        if kind != DatasetKind::Vcf {
+            return Err(invalid(
+                &field,
+                format!(
+                    "only the files of a vcf dataset have one, not of a {} dataset",
+                    kind.as_str()
+                ),
+            ));
+        }
+        contigs += summary.contigs.len();
+        if contigs > check::MAX_DATASET_CONTIGS {
+            return Err(invalid(
+                &format!("{field}.contigs"),
+                format!(
+                    "more than {} contigs over the files",
+                    check::MAX_DATASET_CONTIGS
+                ),
+            ));
+        }
+        for (j, contig) in summary.contigs.iter().enumerate() {
+            check::text(
+                &format!("{field}.contigs[{j}]"),
+                contig,
+                1,
+                check::MAX_NAME,
+                false,
+            )?;
+        }
+        genomes.push(GenomeFile {
+            file: file.name.clone(),
+            summary: summary.clone(),
+        });
+    }
+    Ok(genomes)
+}
+
 fn check_min_cell_size(value: Option<u32>) -> Result<(), ContractError> {
     if value == Some(0) {
         return Err(invalid("min_cell_size", "must be at least 1"));
@@ -173,6 +222,7 @@ pub(crate) fn register(
     check_keys("wrapped_keys", &inv.wrapped_keys)?;
     check_min_cell_size(inv.min_cell_size)?;
     let columns = merge_columns(&inv.files)?;
+    let genomes = genome_files(inv.kind, &inv.files)?;
     if let Some(time_column) = &inv.time_column
         && !columns.contains(time_column)
     {
@@ -216,6 +266,7 @@ pub(crate) fn register(
         registered_at_ms: tx.now,
         withdrawn: false,
         revision: tx.ctx.sequence,
+        genomes,
     };
     let body = DatasetBody {
         files: inv.files.clone(),
@@ -407,6 +458,7 @@ mod tests {
             ciphertext_sha256: String::new(),
             size_bytes: 0,
             location: String::new(),
+            genome: None,
         }
     }
 

@@ -172,19 +172,20 @@ mod view;
 
 pub use api::{
     AlgorithmKind, ApprovePermission, ApproveTask, CatalogSearch, ClaimTask, Consent, DatasetFile,
-    DatasetKind, ExecutionMode, Invocation, Outcome, OutputRule, Port, PublishMemberKey, Query,
-    Recipient, RegisterAlgorithm, RegisterDataset, RejectPermission, RejectTask, RequestPermission,
-    RequestTask, ReserveLocations, RevokeGrant, Scope, ShareOrgKey, TimeRange, UpdateDataset,
-    WithdrawConsent, WrappedKey, WriteResult,
+    DatasetKind, ExecutionMode, GenomeSummary, Invocation, Outcome, OutputRule, Port,
+    PublishMemberKey, Query, Recipient, RegisterAlgorithm, RegisterDataset, RejectPermission,
+    RejectTask, RequestPermission, RequestTask, ReserveLocations, RevokeGrant, Scope, ShareOrgKey,
+    TimeRange, UpdateDataset, WithdrawConsent, WrappedKey, WriteResult,
 };
 pub use definition::{DefinitionInput, TaskDefinition};
 pub use location::RESERVATION_TTL_MS;
 pub use task::{DEFAULT_LEASE_MS, MAX_LEASE_MS, MIN_LEASE_MS};
 pub use view::{
     Actor, AlgorithmList, AlgorithmView, AuditAction, AuditEvent, AuditTrail, CatalogPage,
-    ClaimEvidence, Created, DatasetStatus, DatasetSummary, DatasetView, GrantStatus, GrantView,
-    MemberKeyView, OrgKeyShareView, Party, ReleasedTo, RequestList, RequestStatus, RequestView,
-    Reserved, ResultSummary, ResultView, TaskAlgorithm, TaskInput, TaskList, TaskStatus, TaskView,
+    ClaimEvidence, Created, DatasetStatus, DatasetSummary, DatasetView, GenomeFile, GrantStatus,
+    GrantView, MemberKeyView, OrgKeyShareView, Party, ReleasedTo, RequestList, RequestStatus,
+    RequestView, Reserved, ResultSummary, ResultView, TaskAlgorithm, TaskInput, TaskList,
+    TaskStatus, TaskView,
 };
 
 use serde::Serialize;

@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::api::{
-    AlgorithmKind, Consent, DatasetFile, DatasetKind, ExecutionMode, OutputRule, Port, Recipient,
-    Scope, TimeRange, WrappedKey,
+    AlgorithmKind, Consent, DatasetFile, DatasetKind, ExecutionMode, GenomeSummary, OutputRule,
+    Port, Recipient, Scope, TimeRange, WrappedKey,
 };
 
 /// The answer to an invocation that created something: its id.
@@ -88,6 +88,20 @@ pub struct DatasetSummary {
     pub min_cell_size: u32,
     /// When it was registered (ledger time).
     pub registered_at_ms: u64,
+    /// The shape of each of its genome files (VCF or BCF), by file; absent for
+    /// datasets without one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub genomes: Vec<GenomeFile>,
+}
+
+/// A genome file of a dataset and its shape, as the catalog shows them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenomeFile {
+    /// The file's name in the dataset.
+    pub file: String,
+    /// Its samples, contigs and records.
+    pub summary: GenomeSummary,
 }
 
 /// One dataset, with its files.

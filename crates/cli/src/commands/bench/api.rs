@@ -333,6 +333,7 @@ pub(super) async fn prepare(
                     ciphertext_sha256: digest,
                     size_bytes: 1,
                     location,
+                    genome: None,
                 }],
                 wrapped_keys: vec![WrappedKey {
                     recipient: "org:Org1MSP".into(),

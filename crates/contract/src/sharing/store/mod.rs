@@ -47,7 +47,9 @@ use sha2::{Digest, Sha256};
 use super::api::{
     Consent, DatasetFile, DatasetKind, ExecutionMode, Recipient, Scope, TimeRange, WrappedKey,
 };
-use super::view::{AlgorithmView, ClaimEvidence, DatasetStatus, Party, TaskAlgorithm, TaskStatus};
+use super::view::{
+    AlgorithmView, ClaimEvidence, DatasetStatus, GenomeFile, Party, TaskAlgorithm, TaskStatus,
+};
 use crate::{Caller, ContractError, State};
 
 /// The key of the latest ledger time.
@@ -245,6 +247,8 @@ pub(crate) struct DatasetCore {
     /// The ledger sequence number of the transaction that last changed the dataset
     /// (registration, update, withdrawal; not a budget reservation).
     pub revision: u64,
+    /// The shape of each genome file, as registered.
+    pub genomes: Vec<GenomeFile>,
 }
 
 /// Whether a dataset may be used at ledger time `now`.
@@ -319,6 +323,9 @@ pub(crate) struct DatasetCoreRef<'a> {
     pub withdrawn: bool,
     #[cfg_attr(not(test), allow(dead_code))]
     pub revision: u64,
+    /// Each [`GenomeFile`]: its file name, sample count, contigs and record count.
+    #[serde(borrow)]
+    _genomes: Vec<(&'a str, u64, SkipStrs, u64)>,
 }
 
 impl DatasetCoreRef<'_> {

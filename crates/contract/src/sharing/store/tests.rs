@@ -2,6 +2,7 @@
 //! read in place.
 
 use super::*;
+use crate::sharing::GenomeSummary;
 
 #[test]
 fn ids_follow_the_ledger_sequence() {
@@ -94,6 +95,14 @@ fn a_dataset_core_reads_the_same_in_place() {
         registered_at_ms: 77,
         withdrawn: false,
         revision: 1 << 33,
+        genomes: vec![GenomeFile {
+            file: "chr22.vcf.gz".into(),
+            summary: GenomeSummary {
+                samples: 2_504,
+                contigs: vec!["22".into(), "X".into()],
+                records: 1 << 20,
+            },
+        }],
     };
     let bytes = encode(&core).unwrap();
     let read: DatasetCoreRef<'_> = decode(b"d/x", &bytes).unwrap();
@@ -134,6 +143,11 @@ fn stored_files_keep_their_locations() {
             ciphertext_sha256: "cd".repeat(32),
             size_bytes: 9,
             location: format!("data/{}", "0f".repeat(16)),
+            genome: Some(GenomeSummary {
+                samples: 3,
+                contigs: vec!["1".into()],
+                records: 7,
+            }),
         }],
         wrapped_keys: vec![WrappedKey {
             recipient: "kms:v1".into(),
