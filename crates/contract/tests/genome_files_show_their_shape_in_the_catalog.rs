@@ -64,7 +64,11 @@ fn refused_and_unchanged(extra: Value, expected: &str) {
         }
         other => panic!("expected Invalid({expected}…), got {other:?}"),
     }
-    assert_eq!(w.digest(), before, "a refused registration changed the state");
+    assert_eq!(
+        w.digest(),
+        before,
+        "a refused registration changed the state"
+    );
 }
 
 #[test]
