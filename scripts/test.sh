@@ -2,8 +2,10 @@
 # The whole test suite, as CI runs it: fetch the third-party vectors that are not
 # vendored (idempotent), install the WebAssembly target the example algorithms build
 # for and the S3-compatible server the object-store tests start (moto, pinned in
-# scripts/requirements-s3-tests.txt, with pip if missing) and bcftools (Debian's
-# package, with apt-get if missing: strongroom-genome's tests compare with it), then
+# scripts/requirements-s3-tests.txt, with pip if missing), SciPy (pinned in
+# scripts/requirements-genome-tests.txt; the genome statistics tests compare with it)
+# and bcftools (Debian's package, with apt-get if missing: strongroom-genome's tests
+# compare with it), then
 # every test of every crate and of the algorithms' own workspace.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -12,6 +14,11 @@ moto_pinned="$(sed -n 's/^moto\[server\]==//p' scripts/requirements-s3-tests.txt
 if [[ "$(python3 -c 'import moto.server, flask, flask_cors, moto; print(moto.__version__)' 2>/dev/null || true)" != "$moto_pinned" ]]; then
   echo "== installing moto[server] $moto_pinned (scripts/requirements-s3-tests.txt)"
   python3 -m pip install --quiet --disable-pip-version-check -r scripts/requirements-s3-tests.txt
+fi
+scipy_pinned="$(sed -n 's/^scipy==//p' scripts/requirements-genome-tests.txt)"
+if [[ "$(python3 -c 'import scipy; print(scipy.__version__)' 2>/dev/null || true)" != "$scipy_pinned" ]]; then
+  echo "== installing scipy $scipy_pinned (scripts/requirements-genome-tests.txt)"
+  python3 -m pip install --quiet --disable-pip-version-check -r scripts/requirements-genome-tests.txt
 fi
 if ! command -v bcftools >/dev/null; then
   echo "== installing bcftools (apt-get; the genome tests compare allele counts with it)"

@@ -11,14 +11,18 @@ use crate::{
     bcf_genotypes::for_each_genotype,
     counts::{Site, SiteCounts, SiteKey},
     error::{ReadError, RecordProblem},
-    genotype::add_alleles,
+    genotype::{AlleleCounter, Group},
+    phenotype::Phenotypes,
+    tally::{SiteTally, tally_of},
 };
 
 /// Reads a BCF record by record; memory holds the header and one record.
 pub struct BcfReader<'a> {
     inner: bcf::io::Reader<noodles_bgzf::io::Reader<Box<dyn Read + 'a>>>,
     header: vcf::Header,
+    sample_names: Vec<String>,
     record: bcf::Record,
+    counter: AlleleCounter,
     records: u64,
 }
 
@@ -36,10 +40,13 @@ impl<'a> BcfReader<'a> {
         let header = inner
             .read_header()
             .map_err(|source| ReadError::BcfHeader { source })?;
+        let sample_names = header.sample_names().iter().cloned().collect();
         Ok(Self {
             inner,
             header,
+            sample_names,
             record: bcf::Record::default(),
+            counter: AlleleCounter::new(),
             records: 0,
         })
     }
@@ -49,8 +56,38 @@ impl<'a> BcfReader<'a> {
         &self.header
     }
 
+    /// The header's sample names, in column order: for joining phenotypes inside the
+    /// worker, never to be released (see [`crate::VcfReader::sample_names`]).
+    pub fn sample_names(&self) -> &[String] {
+        &self.sample_names
+    }
+
     /// Reads and counts the next record: `Ok(None)` at the end.
     pub fn next_site(&mut self) -> Result<Option<Site>, ReadError> {
+        Ok(self.next_record(&[])?.map(|(line, key, genotyped)| Site {
+            line,
+            key,
+            genotyped,
+            counts: SiteCounts::from_alleles(self.counter.all()),
+        }))
+    }
+
+    /// Reads and tallies the next record (see [`crate::tally_sites`]); `groups` are
+    /// the phenotype groups by column.
+    fn next_tally(&mut self, groups: &[Group]) -> Result<Option<SiteTally>, ReadError> {
+        Ok(self
+            .next_record(groups)?
+            .map(|(line, key, genotyped)| SiteTally {
+                line,
+                key,
+                genotyped,
+                tally: tally_of(&self.counter),
+            }))
+    }
+
+    /// Reads the next record and counts it into `self.counter`: its number, site and
+    /// whether it has GT.
+    fn next_record(&mut self, groups: &[Group]) -> Result<Option<(u64, SiteKey, bool)>, ReadError> {
         let record = self.records + 1;
         let fail = |problem| ReadError::BcfRecord { record, problem };
         match self.inner.read_record(&mut self.record) {
@@ -81,7 +118,8 @@ impl<'a> BcfReader<'a> {
             .map(|alt| alt.map(str::to_owned))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| fail(RecordProblem::Fields(e)))?;
-        let mut alleles = vec![0u64; alternates.len() + 1];
+        let counter = &mut self.counter;
+        counter.reset(alternates.len() + 1);
         let samples = r.samples().map_err(|e| fail(RecordProblem::Fields(e)))?;
         let gt_key = header.string_maps().strings().get_index_of("GT");
         let genotyped = for_each_genotype(
@@ -89,23 +127,19 @@ impl<'a> BcfReader<'a> {
             samples.format_count(),
             header.sample_names().len(),
             gt_key,
-            |sample, sample_alleles| add_alleles(sample_alleles, sample, &mut alleles),
+            |column, alleles| {
+                let group = groups.get(column - 1).copied().unwrap_or(Group::Unlisted);
+                counter.add_alleles(alleles, column, group)
+            },
         )
         .map_err(fail)?;
-        Ok(Some(Site {
-            line: record,
-            key: SiteKey {
-                chromosome,
-                position,
-                reference,
-                alternates,
-            },
-            genotyped,
-            counts: SiteCounts {
-                an: alleles.iter().sum(),
-                ac: alleles[1..].to_vec(),
-            },
-        }))
+        let key = SiteKey {
+            chromosome,
+            position,
+            reference,
+            alternates,
+        };
+        Ok(Some((record, key, genotyped)))
     }
 
     /// Counts the alleles of each record, one record at a time (the BCF counterpart
@@ -117,6 +151,28 @@ impl<'a> BcfReader<'a> {
                 return None;
             }
             let result = self.next_site().transpose();
+            if !matches!(result, Some(Ok(_))) {
+                done = true;
+            }
+            result
+        })
+    }
+
+    /// Tallies each record, one record at a time (the BCF counterpart of
+    /// [`crate::tally_sites`]; [`SiteTally::line`] is the record's number).
+    pub fn tallies(
+        &mut self,
+        phenotypes: Option<&Phenotypes>,
+    ) -> impl Iterator<Item = Result<SiteTally, ReadError>> + use<'_, 'a> {
+        let groups = phenotypes
+            .map(|p| p.join(&self.sample_names).groups)
+            .unwrap_or_default();
+        let mut done = false;
+        std::iter::from_fn(move || {
+            if done {
+                return None;
+            }
+            let result = self.next_tally(&groups).transpose();
             if !matches!(result, Some(Ok(_))) {
                 done = true;
             }

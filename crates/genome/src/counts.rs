@@ -1,6 +1,10 @@
 //! Allele counts per site (AC per ALT, AN, AF), one record at a time.
 
-use crate::{error::ReadError, genotype::add_genotype, reader::VcfReader};
+use crate::{
+    error::ReadError,
+    genotype::{AlleleCounter, Group},
+    reader::{Record, VcfReader},
+};
 
 /// What identifies a site across datasets: CHROM, POS, REF and ALT (in order).
 #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
@@ -30,6 +34,14 @@ impl SiteCounts {
         Self {
             an: 0,
             ac: vec![0; alternates],
+        }
+    }
+
+    /// Counts from per-allele counts (index 0 REF, then each ALT).
+    pub(crate) fn from_alleles(alleles: &[u64]) -> Self {
+        Self {
+            an: alleles.iter().sum(),
+            ac: alleles.get(1..).unwrap_or_default().to_vec(),
         }
     }
 
@@ -73,12 +85,13 @@ pub struct Site {
 pub fn count_alleles<'r, 'a>(
     reader: &'r mut VcfReader<'a>,
 ) -> impl Iterator<Item = Result<Site, ReadError>> + use<'r, 'a> {
+    let mut counter = AlleleCounter::new();
     let mut done = false;
     std::iter::from_fn(move || {
         if done {
             return None;
         }
-        let result = next_site(reader).transpose();
+        let result = next_site(reader, &mut counter).transpose();
         if !matches!(result, Some(Ok(_))) {
             done = true;
         }
@@ -87,33 +100,49 @@ pub fn count_alleles<'r, 'a>(
 }
 
 /// Reads and counts the next record.
-fn next_site(reader: &mut VcfReader<'_>) -> Result<Option<Site>, ReadError> {
+fn next_site(
+    reader: &mut VcfReader<'_>,
+    counter: &mut AlleleCounter,
+) -> Result<Option<Site>, ReadError> {
     let Some(record) = reader.next_record()? else {
         return Ok(None);
     };
-    let line = record.line();
+    let (key, genotyped) = count_record(&record, counter, &[])?;
+    Ok(Some(Site {
+        line: record.line(),
+        key,
+        genotyped,
+        counts: SiteCounts::from_alleles(counter.all()),
+    }))
+}
+
+/// Counts one record's genotypes into `counter`, each sample also into its group
+/// (`groups[column - 1]`, unlisted when `groups` is shorter): the site's key and
+/// whether it has GT.
+pub(crate) fn count_record(
+    record: &Record<'_>,
+    counter: &mut AlleleCounter,
+    groups: &[Group],
+) -> Result<(SiteKey, bool), ReadError> {
     let key = SiteKey {
         chromosome: record.chromosome().to_owned(),
         position: record.position(),
         reference: record.reference().to_owned(),
         alternates: record.alternates(),
     };
-    // Index 0 is REF, then each ALT.
-    let mut alleles = vec![0u64; key.alternates.len() + 1];
-    let genotyped =
-        match record.for_each_genotype(|sample, gt| add_genotype(gt, sample, &mut alleles)) {
-            None => false,
-            Some(Ok(())) => true,
-            Some(Err(problem)) => return Err(ReadError::Record { line, problem }),
-        };
-    let counts = SiteCounts {
-        an: alleles.iter().sum(),
-        ac: alleles[1..].to_vec(),
+    counter.reset(key.alternates.len() + 1);
+    let genotyped = match record.for_each_genotype(|column, gt| {
+        let group = groups.get(column - 1).copied().unwrap_or(Group::Unlisted);
+        counter.add_text(gt.as_bytes(), column, group)
+    }) {
+        None => false,
+        Some(Ok(())) => true,
+        Some(Err(problem)) => {
+            return Err(ReadError::Record {
+                line: record.line(),
+                problem,
+            });
+        }
     };
-    Ok(Some(Site {
-        line,
-        key,
-        genotyped,
-        counts,
-    }))
+    Ok((key, genotyped))
 }

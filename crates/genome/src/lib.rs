@@ -73,28 +73,55 @@
 //! if that dataset's samples were uncalled there; the sum equals bcftools on the
 //! merged file. The tests check it on `1kg.vcf.gz` split into three datasets.
 //!
+//! # Tallies, phenotypes and statistics
+//!
+//! [`tally_sites`] reads a dataset once and yields per site a [`Tally`]: allele counts
+//! of all samples, of cases and of controls ([`Phenotypes`], joined by sample name
+//! with [`VcfReader::sample_names`], never released), and per-ALT genotype counts
+//! ([`GenotypeCounts`], bcftools' HWE rule). [`MergedTallies`] sums them across
+//! datasets. [`hwe_p_value`] is the Hardy-Weinberg exact test (as bcftools' HWE tag);
+//! [`AlleleTable`] gives the odds ratio, chi-square and Fisher's exact test (as SciPy).
+//! [`generate`] writes seeded synthetic VCFs and [`split_by_sample`] splits one into
+//! datasets. `docs/genome.md` has the rules and how each is checked.
+//!
+//! # Analyses
+//!
+//! [`analysis`] holds the worker's two built-ins, `allele_frequency` and
+//! `association`, over several datasets, with their release rule.
+//!
 //! # Not built yet (issue 16)
 //!
-//! Uncompressed BCF, [`summarize`] for BCF, and indexed region queries;
-//! `data put --kind vcf` recording [`Summary`] in the catalog; the analyses in the TEE worker (multi-party allele frequencies,
-//! region and minimum-AF filters, genotype counts and Hardy-Weinberg, case/control
-//! association, suppression of small cells and differential privacy); the
-//! `demo --genomes` flow; and `bench genomes` with its VCF generator.
+//! Uncompressed BCF, [`summarize`] for BCF, BCF inputs to the analyses, indexed region
+//! queries, and differentially private release of genome results.
 #![forbid(unsafe_code)]
 
+pub mod analysis;
+mod association;
 mod bcf;
 mod bcf_genotypes;
 mod counts;
 mod error;
+pub mod generate;
 mod genotype;
+mod hwe;
 mod input;
 mod merge;
+mod phenotype;
 mod reader;
+mod rng;
+mod special;
+mod split;
 mod summary;
+mod tally;
 
+pub use association::{AlleleTable, Association, AssociationTest, MIN_EXPECTED_FOR_CHI_SQUARE};
 pub use bcf::BcfReader;
 pub use counts::{Site, SiteCounts, SiteKey, count_alleles};
 pub use error::{ReadError, RecordProblem};
-pub use merge::MergedCounts;
+pub use hwe::hwe_p_value;
+pub use merge::{MergedCounts, MergedTallies};
+pub use phenotype::{Join, PhenotypeError, Phenotypes, Status};
 pub use reader::{Record, VcfReader};
-pub use summary::{Summary, summarize};
+pub use split::{SplitError, SplitReport, split_by_sample};
+pub use summary::{FIXED_COLUMNS, Summary, columns, summarize};
+pub use tally::{GenotypeCounts, SiteTally, Tally, tally_sites};

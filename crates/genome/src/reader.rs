@@ -18,6 +18,7 @@ use crate::{
 pub struct VcfReader<'a> {
     inner: vcf::io::Reader<LineCounter<Box<dyn Read + 'a>>>,
     header: vcf::Header,
+    sample_names: Vec<String>,
     record: vcf::Record,
 }
 
@@ -39,9 +40,11 @@ impl<'a> VcfReader<'a> {
                 _ => ReadError::Io { line, source },
             }
         })?;
+        let sample_names = header.sample_names().iter().cloned().collect();
         Ok(Self {
             inner,
             header,
+            sample_names,
             record: vcf::Record::default(),
         })
     }
@@ -49,6 +52,15 @@ impl<'a> VcfReader<'a> {
     /// The header.
     pub fn header(&self) -> &vcf::Header {
         &self.header
+    }
+
+    /// The header's sample names, in column order.
+    ///
+    /// For joining phenotypes or other per-sample data inside the worker
+    /// ([`crate::Phenotypes::join`]); sample names identify people and must never be
+    /// released with a result, logged, or put in an error.
+    pub fn sample_names(&self) -> &[String] {
+        &self.sample_names
     }
 
     /// Reads the next record: `Ok(None)` at the end. The record is checked to have
@@ -75,7 +87,7 @@ impl<'a> VcfReader<'a> {
             Some(Ok(position)) => usize::from(position) as u64,
             Some(Err(e)) => return Err(fail(RecordProblem::Fields(e))),
         };
-        let expected = self.header.sample_names().len();
+        let expected = self.sample_names.len();
         let found = self.record.samples().iter().count();
         if found != expected {
             return Err(fail(RecordProblem::SampleCount { expected, found }));

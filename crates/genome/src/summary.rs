@@ -15,6 +15,22 @@ pub struct Summary {
     pub contigs: Vec<String>,
     /// Data records.
     pub records: u64,
+    /// The columns a grant can name: see [`columns`].
+    pub columns: Vec<String>,
+}
+
+/// The eight fixed columns of a VCF record.
+pub const FIXED_COLUMNS: [&str; 8] = ["CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO"];
+
+/// The columns of a VCF with this header, as a grant names them: the eight fixed
+/// columns, then `FORMAT/ID` for each FORMAT field the header declares (`FORMAT/GT`),
+/// in header order. The analyses declare the columns they read in these terms.
+pub fn columns(header: &noodles_vcf::Header) -> Vec<String> {
+    FIXED_COLUMNS
+        .iter()
+        .map(|c| (*c).to_owned())
+        .chain(header.formats().keys().map(|id| format!("FORMAT/{id}")))
+        .collect()
 }
 
 /// Reads a whole VCF (plain, BGZF or gzip), checking every record (fixed fields,
@@ -23,6 +39,7 @@ pub struct Summary {
 pub fn summarize<R: Read>(reader: R) -> Result<Summary, ReadError> {
     let mut reader = VcfReader::new(reader)?;
     let samples = reader.header().sample_names().len();
+    let columns = columns(reader.header());
     let mut contigs: Vec<String> = reader.header().contigs().keys().cloned().collect();
     let mut known: std::collections::HashSet<String> = contigs.iter().cloned().collect();
     let mut records = 0u64;
@@ -38,5 +55,6 @@ pub fn summarize<R: Read>(reader: R) -> Result<Summary, ReadError> {
         samples,
         contigs,
         records,
+        columns,
     })
 }

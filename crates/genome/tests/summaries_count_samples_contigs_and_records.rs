@@ -26,3 +26,30 @@ fn summaries_count_samples_contigs_and_records() {
     let summary = summarize(file).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!((summary.samples, summary.records), (0, 148));
 }
+
+#[test]
+fn a_summary_names_the_fixed_columns_and_each_declared_format_field() {
+    let vcf = concat!(
+        "##fileformat=VCFv4.3\n",
+        "##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n",
+        "##FORMAT=<ID=DP,Number=1,Type=Integer,Description=\"Depth\">\n",
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\ta\n",
+        "1\t100\t.\tA\tG\t.\t.\t.\tGT:DP\t0/1:9\n",
+    );
+    let summary = summarize(vcf.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        summary.columns,
+        [
+            "CHROM",
+            "POS",
+            "ID",
+            "REF",
+            "ALT",
+            "QUAL",
+            "FILTER",
+            "INFO",
+            "FORMAT/GT",
+            "FORMAT/DP"
+        ]
+    );
+}

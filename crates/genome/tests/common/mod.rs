@@ -12,6 +12,8 @@ use std::{
 
 use strongroom_genome::{Site, VcfReader, count_alleles};
 
+pub mod python;
+
 /// `../shared/data/vcf/<relative>`.
 pub fn shared_vcf(relative: &str) -> PathBuf {
     let path = PathBuf::from(concat!(
@@ -185,6 +187,11 @@ impl BcftoolsRecord {
 /// [`declare_undeclared`]) and returns its records. Fails, never skips, when bcftools
 /// is missing.
 pub fn bcftools_fill_tags(text: &str) -> Vec<BcftoolsRecord> {
+    bcftools_fill_tags_with(text, "AN,AC,AF")
+}
+
+/// Runs `bcftools +fill-tags FILE -- -t TAGS` on VCF text, as [`bcftools_fill_tags`].
+pub fn bcftools_fill_tags_with(text: &str, tags: &str) -> Vec<BcftoolsRecord> {
     let mut file = tempfile::Builder::new()
         .suffix(".vcf")
         .tempfile()
@@ -194,7 +201,7 @@ pub fn bcftools_fill_tags(text: &str) -> Vec<BcftoolsRecord> {
     let output = Command::new("bcftools")
         .arg("+fill-tags")
         .arg(file.path())
-        .args(["--", "-t", "AN,AC,AF"])
+        .args(["--", "-t", tags])
         .output()
         .unwrap_or_else(|e| {
             panic!(
