@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use strongroom_compute::AnalysisOutput;
+use strongroom_genome::analysis::GenomeOutput;
 use strongroom_sandbox::Table;
 
 /// The result of a WebAssembly algorithm: `{"name": "wasm_table", "result": TABLE}`,
@@ -18,6 +19,9 @@ pub enum WasmOutput {
 pub fn render(plaintext: &[u8]) -> String {
     if let Ok(output) = serde_json::from_slice::<AnalysisOutput>(plaintext) {
         return output.render_table();
+    }
+    if let Ok(output) = serde_json::from_slice::<GenomeOutput>(plaintext) {
+        return output.to_string();
     }
     if let Ok(WasmOutput::WasmTable(table)) = serde_json::from_slice::<WasmOutput>(plaintext) {
         return table.render();

@@ -10,10 +10,13 @@ use serde::Deserialize;
 use strongroom_client::Client;
 use strongroom_compute::{AnalysisOutput, ColumnRows, ComputeError, Labeled};
 use strongroom_contract::sharing::{AlgorithmKind, TaskAlgorithm, TaskInput, TaskView};
+use strongroom_genome::analysis::{GenomeInput, GenomeOutput, check_release};
 use strongroom_identity::Member;
 use strongroom_sandbox::{Limits, Sandbox, Table};
 
-use crate::builtin::{BUILTINS, analysis_columns, builtin_measurement, task_analysis};
+use crate::builtin::{
+    BUILTINS, builtin_measurement, genome_analysis, is_genome, task_analysis, task_columns,
+};
 use crate::concat::concat_csv;
 use crate::error::task;
 use crate::inputs::{Fetched, Keys, fetch};
@@ -104,14 +107,17 @@ async fn builtin(
     scratch: &Path,
     view: &TaskView,
 ) -> Result<Vec<u8>, AnalyzerError> {
-    let analysis = task_analysis(&view.algorithm.name, &view.parameters)?;
-    for column in analysis_columns(&analysis) {
+    for column in task_columns(&view.algorithm.name, &view.parameters)? {
         if !view.columns.contains(&column) {
             return Err(task(format!(
                 "the analysis reads column {column}, which the task does not declare"
             )));
         }
     }
+    if is_genome(&view.algorithm.name) {
+        return genome(client, executor, keys, scratch, view).await;
+    }
+    let analysis = task_analysis(&view.algorithm.name, &view.parameters)?;
     let wanted: std::collections::BTreeSet<String> =
         analysis.columns().into_iter().map(|c| c.file).collect();
     // Which inputs hold each file read (several, for a task over several datasets: it
@@ -184,6 +190,77 @@ async fn builtin(
     .map_err(|e| task(e.to_string()))?;
     // The last gate: nothing leaves unless it keeps the algorithm's release rule.
     enforce::check_result(&view.algorithm, &output, k)?;
+    serde_json::to_vec(&output).map_err(|e| task(format!("cannot encode the result: {e}")))
+}
+
+/// A genome built-in: every input holds the analysis's VCF file (and, for
+/// association, its phenotype table); each input is read on its own and the counts
+/// summed site by site.
+async fn genome(
+    client: &Client,
+    executor: &Member,
+    keys: &Keys<'_>,
+    scratch: &Path,
+    view: &TaskView,
+) -> Result<Vec<u8>, AnalyzerError> {
+    let analysis = genome_analysis(&view.algorithm.name, &view.parameters)?;
+    // Settled for every input before anything is fetched.
+    let mut plan = Vec::new();
+    for input in &view.inputs {
+        keys.may_read(input, executor, &format!("dataset {}", input.dataset))?;
+        if input.rows.is_some() {
+            return Err(task(format!(
+                "the grant on dataset {} limits rows to a time window, which a genome analysis cannot apply",
+                input.dataset
+            )));
+        }
+        let file = |name: &str| {
+            input.files.iter().find(|f| f.name == name).ok_or_else(|| {
+                task(format!(
+                    "dataset {} has no file named {name}",
+                    input.dataset
+                ))
+            })
+        };
+        let vcf = file(analysis.vcf_file())?;
+        let phenotypes = analysis.phenotype_file().map(file).transpose()?;
+        plan.push((input, vcf, phenotypes));
+    }
+    let mut fetched = Vec::new();
+    for (input, vcf, phenotypes) in plan {
+        let vcf = fetch(client, executor, keys, scratch, view, input, vcf).await?;
+        let phenotypes = match phenotypes {
+            Some(file) => Some(fetch(client, executor, keys, scratch, view, input, file).await?),
+            None => None,
+        };
+        fetched.push((vcf, phenotypes));
+    }
+    let k = view.min_cell_size;
+    let output = tokio::task::spawn_blocking(move || -> Result<GenomeOutput, AnalyzerError> {
+        let opened = |file: &Fetched| -> Result<Box<dyn Read>, AnalyzerError> {
+            let reader = file
+                .open()
+                .map_err(|e| task(format!("dataset {} ({}): {e}", file.dataset, file.name)))?;
+            Ok(reader)
+        };
+        let mut inputs = Vec::new();
+        for (vcf, phenotypes) in &fetched {
+            inputs.push(GenomeInput {
+                label: vcf.dataset.clone(),
+                vcf: opened(vcf)?,
+                phenotypes: phenotypes.as_ref().map(opened).transpose()?,
+            });
+        }
+        strongroom_genome::analysis::run(&analysis, k, inputs).map_err(|e| task(e.to_string()))
+    })
+    .await
+    .map_err(|e| task(format!("the analysis crashed: {e}")))??;
+    // The last gate, independent of the code that applied the rule.
+    check_release(&output, k).map_err(|violation| {
+        task(format!(
+            "the result breaks the release rule (small cells suppressed, k = {k}); nothing was released: {violation}"
+        ))
+    })?;
     serde_json::to_vec(&output).map_err(|e| task(format!("cannot encode the result: {e}")))
 }
 

@@ -98,6 +98,35 @@ fn mistakes_get_clear_errors_and_change_nothing() {
     );
     assert!(error_line(&stderr).contains("no header line"), "{stderr}");
 
+    // A VCF whose second record names an allele it does not have: the error names the
+    // file and the line, and nothing is uploaded.
+    let vcf = base.path().join("cohort.vcf");
+    std::fs::write(
+        &vcf,
+        "##fileformat=VCFv4.3\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\ta\n\
+         1\t100\t.\tA\tG\t.\t.\t.\tGT\t0/1\n1\t200\t.\tA\tG\t.\t.\t.\tGT\t0/3\n",
+    )
+    .unwrap();
+    let mut command = node.command(
+        &alice,
+        &[
+            "data",
+            "put",
+            "--kind",
+            "vcf",
+            "--name",
+            "x",
+            "--purpose",
+            "research",
+        ],
+    );
+    let stderr = failed("data put of a malformed VCF", &output(command.arg(&vcf)));
+    assert!(
+        error_line(&stderr)
+            .contains("cohort.vcf: not a valid VCF: line 4: sample 1: GT names allele 3"),
+        "{stderr}"
+    );
+
     // Parameters that are not JSON, and parameters with an unknown field.
     let stderr = node.refused(&bob, &task_request(&dataset, "describe", "{file:"));
     assert!(

@@ -60,3 +60,55 @@ fn the_demo_on_three_nodes_completes_and_every_node_keeps_one_ledger() {
     assert_eq!(heads.len(), 3, "{stdout}");
     assert!(heads.iter().all(|h| *h == heads[0]), "{heads:?}");
 }
+
+#[test]
+fn the_genome_demo_agrees_with_the_unsplit_generated_cohort() {
+    let out = output(
+        common::strongroom(["demo", "--genomes", "--sites", "600", "--samples", "150"])
+            .stdin(Stdio::null()),
+    );
+    let stdout = succeeded("demo --genomes", &out);
+    // Each of the two results equals the analysis over the unsplit cohort.
+    assert_eq!(
+        stdout
+            .matches("= the same analysis over the unsplit cohort")
+            .count(),
+        2,
+        "{stdout}"
+    );
+    // The lab's table names sites as CHROM:POS with AF as a VCF INFO field.
+    assert!(stdout.contains(" AF=0."), "{stdout}");
+    assert_eq!(
+        stdout
+            .matches("the answer for an id that does not exist")
+            .count(),
+        2
+    );
+    assert!(stdout.contains("demo complete"), "{stdout}");
+}
+
+#[test]
+fn the_genome_demo_splits_a_real_vcf_by_sample() {
+    let vcf = common::shared_data("vcf/pyvcf/1kg.vcf.gz");
+    let out = output(
+        common::strongroom(["demo", "--genomes", "--data"])
+            .arg(&vcf)
+            .stdin(Stdio::null()),
+    );
+    let stdout = succeeded("demo --genomes --data 1kg.vcf.gz", &out);
+    assert_eq!(
+        stdout
+            .matches("= the same analysis over the unsplit cohort")
+            .count(),
+        2,
+        "{stdout}"
+    );
+    // 629 samples in three contiguous shares (part k: samples k*n/3 to (k+1)*n/3).
+    for share in [
+        "Hosp1MSP: 209 samples",
+        "Hosp2MSP: 210 samples",
+        "Hosp3MSP: 210 samples",
+    ] {
+        assert!(stdout.contains(share), "missing {share:?}:\n{stdout}");
+    }
+}

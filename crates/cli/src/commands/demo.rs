@@ -16,6 +16,9 @@ use strongroom_contract::sharing::{
 use strongroom_identity::{Member, OrgCa, Role, Validity};
 use strongroom_node::{GenesisOrg, Node, NodeSettings, RunningNode};
 
+mod cluster;
+mod genomes;
+pub(crate) use genomes::generate_cohort;
 pub(crate) mod multi_party;
 
 use super::flow::{self, DatasetSpec};
@@ -25,8 +28,10 @@ use super::net::{block_on, insecure_sim_policy, org_data_key, result_key};
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// A Synthea CSV export (a directory with patients.csv and conditions.csv) to use
-    /// instead of generated synthetic patients, e.g. ../shared/data/synthea/apr2020_1k.
-    #[arg(long, value_name = "DIR")]
+    /// instead of generated synthetic patients, e.g. ../shared/data/synthea/apr2020_1k;
+    /// with --genomes, a VCF to split by sample instead of a generated cohort, e.g.
+    /// ../shared/data/vcf/pyvcf/1kg.vcf.gz.
+    #[arg(long, value_name = "DIR|FILE")]
     data: Option<PathBuf>,
     /// How many synthetic patients to generate (without --data).
     #[arg(long, default_value_t = 1000)]
@@ -50,12 +55,23 @@ pub struct DemoArgs {
     /// talking to a follower that forwards every write to the leader.
     #[arg(long, value_name = "N", conflicts_with = "multi_party")]
     nodes: Option<u64>,
+    /// Three hospitals each hold a share of a cohort's samples (VCF, with case/control
+    /// status); a research lab's allele-frequency and association tasks run over all
+    /// three in an attested worker (TEE mode).
+    #[arg(long, conflicts_with_all = ["multi_party", "nodes"])]
+    genomes: bool,
+    /// With --genomes and no --data: the generated cohort's sites.
+    #[arg(long, default_value_t = 2_000, requires = "genomes")]
+    sites: u64,
+    /// With --genomes and no --data: the generated cohort's samples.
+    #[arg(long, default_value_t = 300, requires = "genomes")]
+    samples: u64,
 }
 
 /// The condition the demo stratifies: viral sinusitis (SNOMED-CT 444814009).
 pub(crate) const CONDITION_CODE: &str = "444814009";
 
-struct Step {
+pub(crate) struct Step {
     number: u32,
     started: Instant,
 }
@@ -92,11 +108,14 @@ pub fn run(args: DemoArgs) -> Result<()> {
             temp.path().to_path_buf()
         }
     };
+    if args.genomes {
+        return block_on(genomes::demo(&args, &base))?;
+    }
     if args.multi_party {
         return block_on(multi_party::demo(&args, &base))?;
     }
     if let Some(nodes) = args.nodes {
-        return block_on(cluster_demo(&args, &base, nodes))?;
+        return block_on(cluster::demo(&args, &base, nodes))?;
     }
     block_on(demo(&args, &base))?
 }
@@ -225,89 +244,7 @@ async fn demo(args: &DemoArgs, base: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The flow of [`demo`] on a devnet of `nodes` nodes.
-async fn cluster_demo(args: &DemoArgs, base: &Path, nodes: u64) -> Result<()> {
-    let started = Instant::now();
-    let mut step = Step { number: 0, started };
-    println!(
-        "strongroom demo: three organizations share and analyse patient data on a consortium of {nodes} nodes"
-    );
-    println!("working directory: {}", base.display());
-
-    step.next("Start a consortium: one node per organization, joined by attestation");
-    let dir = base.join("devnet");
-    let devnet = super::devnet::start(&dir, nodes, 3, 500, |_| {}).await?;
-    for node in &devnet.nodes {
-        step.say(&format!(
-            "node {} of {}: {} (peers over mutual TLS at {})",
-            node.id, node.msp_id, node.api, node.peer
-        ));
-    }
-    step.say("WARNING: INSECURE SIMULATION: no TEE on this machine; the evidence is simulated");
-    let outcome = async {
-        let org = |i: usize| -> Result<Org> {
-            let dir = devnet.orgs[i].dir.clone();
-            let ca = OrgCa::load(&dir, None)?;
-            Ok(Org { dir, ca })
-        };
-        let (org1, org2, org3) = (org(0)?, org(1)?, org(2)?);
-        let alice = enroll(&org1, "alice", Role::Owner)?;
-        let analyzer = enroll(&org1, "analyzer", Role::Executor)?;
-        let bob = enroll(&org2, "bob", Role::Analyst)?;
-        let eve = enroll(&org3, "eve", Role::Analyst)?;
-        step.say("Org1MSP (hospital, data owner): alice (owner), analyzer (executor)");
-        step.say("Org2MSP (research lab):         bob (analyst)");
-        step.say("Org3MSP (unrelated):            eve (analyst)");
-        // Node 1 founded the cluster and leads; the clients use another node.
-        let follower = devnet.nodes.get(1).unwrap_or(&devnet.nodes[0]);
-        step.say(&format!(
-            "the clients talk to node {} ({}): it forwards every write to the leader",
-            follower.id, follower.api
-        ));
-        flow_steps(
-            args,
-            &dir,
-            &mut step,
-            &follower.api,
-            Some(&follower.ops),
-            [&alice, &analyzer, &bob, &eve],
-        )
-        .await?;
-        super::devnet::wait_converged(&devnet).await
-    }
-    .await;
-    super::devnet::stop(&devnet);
-    outcome?;
-
-    step.next("Every node holds the same ledger, verified offline");
-    let mut heads = Vec::new();
-    for node in &devnet.nodes {
-        let store = strongroom_ledger::LedgerStore::open(
-            node.data_dir.join(strongroom_consensus::LEDGER_FILE),
-        )?;
-        let summary = strongroom_ledger::verify_ledger(&store, None)
-            .with_context(|| format!("node {}'s ledger", node.id))?;
-        step.say(&format!(
-            "node {}: {} entries, {} signatures, head {}",
-            node.id,
-            summary.entries,
-            summary.signatures,
-            &hex::encode(summary.head_hash)[..16]
-        ));
-        heads.push((summary.entries, summary.head_hash));
-    }
-    ensure!(
-        heads.windows(2).all(|w| w[0] == w[1]),
-        "the nodes' ledgers differ: {heads:?}"
-    );
-    println!(
-        "\ndemo complete in {:.1} s: every step above ran through a follower's HTTPS API and the leader's Raft log",
-        step.started.elapsed().as_secs_f64()
-    );
-    Ok(())
-}
-
-async fn flow_steps(
+pub(super) async fn flow_steps(
     args: &DemoArgs,
     base: &Path,
     step: &mut Step,

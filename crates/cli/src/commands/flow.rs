@@ -12,17 +12,15 @@ use strongroom_client::Client;
 use strongroom_client::data::{self, Uploaded};
 use strongroom_contract::sharing::{
     AlgorithmKind, AlgorithmList, AlgorithmView, CatalogPage, CatalogSearch, Consent, Created,
-    DatasetFile, DatasetKind, DatasetSummary, ExecutionMode, Invocation, OutputRule, Port, Query,
-    Recipient, RegisterAlgorithm, RegisterDataset, RequestList, RequestTask, ReserveLocations,
-    Reserved, ResultView, TaskStatus, TaskView, WrappedKey,
+    DatasetFile, DatasetKind, DatasetSummary, ExecutionMode, GenomeSummary, Invocation, OutputRule,
+    Port, Query, Recipient, RegisterAlgorithm, RegisterDataset, RequestList, RequestTask,
+    ReserveLocations, Reserved, ResultView, TaskStatus, TaskView, WrappedKey,
 };
 use strongroom_crypto::hpke::PrivateKey;
 use strongroom_crypto::key::DataKey;
 use strongroom_identity::Member;
 
-pub use strongroom_analyzer::builtin::{
-    BUILTINS, analysis_columns, builtin_measurement, task_analysis,
-};
+pub use strongroom_analyzer::builtin::{BUILTINS, builtin_measurement, is_genome, task_columns};
 pub use strongroom_client::data::{member_label, org_label};
 
 /// One committed invocation: its answer and its ledger entry.
@@ -133,12 +131,13 @@ pub async fn register_builtins(client: &Client, member: &Member) -> Result<Vec<A
         let (created, _): (Created, u64) = invoke(
             client,
             member,
-            Invocation::RegisterAlgorithm(aggregate_over_csv(
+            Invocation::RegisterAlgorithm(aggregate_only(
                 name,
                 AlgorithmKind::Builtin,
                 builtin_measurement(name),
                 description,
                 false,
+                if is_genome(name) { "vcf" } else { "csv" },
             )),
         )
         .await
@@ -151,14 +150,16 @@ pub async fn register_builtins(client: &Client, member: &Member) -> Result<Vec<A
     Ok(out)
 }
 
-/// The registration of an aggregate-only algorithm over CSV data whose releases keep
-/// small cells suppressed (the built-ins and WebAssembly modules alike).
-fn aggregate_over_csv(
+/// The registration of an aggregate-only algorithm over data of `format` (`csv`,
+/// `vcf`) whose releases keep small cells suppressed (the built-ins and WebAssembly
+/// modules alike).
+fn aggregate_only(
     name: &str,
     kind: AlgorithmKind,
     measurement: String,
     description: &str,
     differentially_private: bool,
+    format: &str,
 ) -> RegisterAlgorithm {
     RegisterAlgorithm {
         name: name.to_owned(),
@@ -167,7 +168,7 @@ fn aggregate_over_csv(
         description: description.to_owned(),
         inputs: vec![Port {
             name: "data".into(),
-            format: "csv".into(),
+            format: format.into(),
         }],
         outputs: vec![Port {
             name: "result".into(),
@@ -199,12 +200,13 @@ pub async fn register_wasm(
     let (created, _): (Created, u64) = invoke(
         client,
         member,
-        Invocation::RegisterAlgorithm(aggregate_over_csv(
+        Invocation::RegisterAlgorithm(aggregate_only(
             name,
             AlgorithmKind::Wasm,
             hex::encode(measurement),
             description,
             differentially_private,
+            "csv",
         )),
     )
     .await
@@ -325,6 +327,31 @@ pub fn csv_columns(path: &Path) -> Result<Vec<String>> {
     Ok(columns)
 }
 
+/// Whether a file of a `vcf` dataset is a table (a phenotype file, say) rather than a
+/// genome: its name ends in `.csv`.
+fn is_table(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+}
+
+/// Reads a whole VCF (plain, BGZF or gzip), checking every record, and answers the
+/// columns a grant can name and its shape for the catalog (never a sample name). A
+/// file that is not a valid VCF is an error naming the line.
+pub fn genome_shape(path: &Path) -> Result<(Vec<String>, GenomeSummary)> {
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let summary = strongroom_genome::summarize(file)
+        .map_err(|e| anyhow!("{}: not a valid VCF: {e}", path.display()))?;
+    Ok((
+        summary.columns,
+        GenomeSummary {
+            samples: summary.samples as u64,
+            contigs: summary.contigs,
+            records: summary.records,
+        },
+    ))
+}
+
 /// Encrypts each file under a fresh data key while uploading it, wraps the key to the
 /// organization's data key and registers the dataset. `progress` shows a bar per file.
 pub async fn put_dataset(
@@ -357,11 +384,16 @@ pub async fn put_dataset(
         if !names.insert(name.clone()) {
             bail!("two files are named {name}; file names must be unique in a dataset");
         }
-        let columns = match spec.kind {
-            DatasetKind::Csv => csv_columns(path)?,
-            _ => Vec::new(),
+        let (columns, genome) = match spec.kind {
+            DatasetKind::Csv => (csv_columns(path)?, None),
+            DatasetKind::Vcf if is_table(path) => (csv_columns(path)?, None),
+            DatasetKind::Vcf => {
+                let (columns, genome) = genome_shape(path)?;
+                (columns, Some(genome))
+            }
+            _ => (Vec::new(), None),
         };
-        prepared.push((path, name, columns));
+        prepared.push((path, name, columns, genome));
     }
     let dek = DataKey::generate();
     // The contract hands out the locations, unguessable and reserved for the
@@ -382,7 +414,7 @@ pub async fn put_dataset(
     }
     let mut files = Vec::new();
     let mut uploaded_files = Vec::new();
-    for ((path, name, columns), location) in prepared.into_iter().zip(reserved.locations) {
+    for ((path, name, columns, genome), location) in prepared.into_iter().zip(reserved.locations) {
         let size = std::fs::metadata(path)
             .with_context(|| format!("cannot read {}", path.display()))?
             .len();
@@ -406,6 +438,7 @@ pub async fn put_dataset(
             ciphertext_sha256: uploaded.ciphertext_sha256.clone(),
             size_bytes: uploaded.plaintext_size,
             location: uploaded.location.clone(),
+            genome,
         });
         uploaded_files.push(UploadedFile {
             name,
@@ -514,9 +547,7 @@ pub async fn request_task(
         (AlgorithmKind::Wasm, None) => {
             bail!("a WebAssembly algorithm needs the columns its module reads (--columns)")
         }
-        (AlgorithmKind::Builtin, _) => {
-            analysis_columns(&task_analysis(&algorithm.name, &parameters)?)
-        }
+        (AlgorithmKind::Builtin, _) => task_columns(&algorithm.name, &parameters)?,
     };
     let mut recipients = vec![Recipient {
         msp_id: member.msp_id().to_owned(),

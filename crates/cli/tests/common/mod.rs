@@ -409,6 +409,17 @@ pub fn example(name: &str) -> PathBuf {
     ))
 }
 
+/// A file of the shared third-party test data (`../shared/data/PATH`).
+pub fn shared_data(path: &str) -> PathBuf {
+    let path = root().join("../shared/data").join(path);
+    assert!(
+        path.is_file(),
+        "shared test data missing: {}",
+        path.display()
+    );
+    path
+}
+
 /// The real Synthea patients of the shared test data.
 pub fn synthea_patients() -> PathBuf {
     let path = root().join("../shared/data/synthea/apr2020_1k/patients.csv");

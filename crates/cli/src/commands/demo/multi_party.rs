@@ -31,7 +31,7 @@ use crate::commands::worker::sim_worker;
 const COUNT_BY_GROUP: &str = "target/algorithms/wasm32-unknown-unknown/release/count_by_group.wasm";
 /// The column the WebAssembly task counts by.
 const GROUP_COLUMN: &str = "RACE";
-const HOSPITALS: [&str; 3] = ["Hosp1MSP", "Hosp2MSP", "Hosp3MSP"];
+pub(crate) const HOSPITALS: [&str; 3] = ["Hosp1MSP", "Hosp2MSP", "Hosp3MSP"];
 
 /// The worker policy the demo's consortium starts with: this build's simulated worker.
 pub(crate) fn worker_policy() -> String {
@@ -63,6 +63,79 @@ pub(crate) fn share_spec(owner: &Member, part: &strongroom_compute::split::Part)
     }
 }
 
+/// The organizations of the three-hospital demos and their members.
+pub(crate) struct Parties {
+    pub(crate) hospitals: Vec<(Org, Member)>,
+    pub(crate) lab: Org,
+    pub(crate) rita: Member,
+    pub(crate) worker: Member,
+    pub(crate) other: Org,
+    pub(crate) eve: Member,
+    pub(crate) eve_worker: Member,
+}
+
+impl Parties {
+    /// Creates three hospitals (an owner each), a research lab (an analyst and an
+    /// executor running the attested worker) and an unrelated organization (an analyst
+    /// and an executor with an attested worker too).
+    pub(crate) fn create(base: &Path, step: &mut Step) -> Result<Self> {
+        step.next("Create three hospitals, a research lab and an unrelated organization");
+        let mut hospitals = Vec::new();
+        for msp in HOSPITALS {
+            let org = make_org(base, msp)?;
+            let owner = enroll(&org, "owner", Role::Owner)?;
+            hospitals.push((org, owner));
+        }
+        let lab = make_org(base, "LabMSP")?;
+        let rita = enroll(&lab, "rita", Role::Analyst)?;
+        let worker = enroll(&lab, "worker", Role::Executor)?;
+        let other = make_org(base, "OtherMSP")?;
+        let eve = enroll(&other, "eve", Role::Analyst)?;
+        let eve_worker = enroll(&other, "worker", Role::Executor)?;
+        step.say("Hosp1MSP, Hosp2MSP, Hosp3MSP (hospitals): owner");
+        step.say(
+            "LabMSP (research lab): rita (analyst), worker (executor running the attested worker)",
+        );
+        step.say(
+            "OtherMSP (unrelated): eve (analyst), worker (executor, with an attested worker too)",
+        );
+        Ok(Self {
+            hospitals,
+            lab,
+            rita,
+            worker,
+            other,
+            eve,
+            eve_worker,
+        })
+    }
+}
+
+/// Starts a node in `base` whose genesis names every party and the worker policy of
+/// this build's simulated worker; answers it and its URL.
+pub(crate) async fn start_node(
+    base: &Path,
+    parties: &Parties,
+    step: &mut Step,
+) -> Result<(RunningNode, String)> {
+    step.next("Start a node whose genesis names the worker policy");
+    let policy_path = base.join("worker-policy.toml");
+    std::fs::write(&policy_path, worker_policy())?;
+    let mut all: Vec<&Org> = parties.hospitals.iter().map(|(org, _)| org).collect();
+    all.extend([&parties.lab, &parties.other]);
+    let settings = node_settings(base, &all, Some(policy_path))?;
+    let node = Node::open(&settings, Box::new(SharingContract)).await?;
+    let running = RunningNode::start(node, &settings).await?;
+    let url = format!("https://localhost:{}", running.addr().port());
+    step.say(&format!("listening on {url}"));
+    step.say(&format!(
+        "worker policy: the simulated worker of this build, measurement {}",
+        worker_identity().measurement()
+    ));
+    step.say("WARNING: INSECURE SIMULATION: no TEE on this machine; node and worker evidence is simulated");
+    Ok((running, url))
+}
+
 /// Runs the multi-party demo in `base`.
 pub(super) async fn demo(args: &DemoArgs, base: &Path) -> Result<()> {
     let wasm_path = args
@@ -82,24 +155,16 @@ pub(super) async fn demo(args: &DemoArgs, base: &Path) -> Result<()> {
     println!("strongroom demo --multi-party: three hospitals, one research lab, one result");
     println!("working directory: {}", base.display());
 
-    step.next("Create three hospitals, a research lab and an unrelated organization");
-    let mut hospitals = Vec::new();
-    for msp in HOSPITALS {
-        let org = make_org(base, msp)?;
-        let owner = enroll(&org, "owner", Role::Owner)?;
-        hospitals.push((org, owner));
-    }
-    let lab = make_org(base, "LabMSP")?;
-    let rita = enroll(&lab, "rita", Role::Analyst)?;
-    let worker_member = enroll(&lab, "worker", Role::Executor)?;
-    let other = make_org(base, "OtherMSP")?;
-    let eve = enroll(&other, "eve", Role::Analyst)?;
-    let eve_worker = enroll(&other, "worker", Role::Executor)?;
-    step.say("Hosp1MSP, Hosp2MSP, Hosp3MSP (hospitals): owner");
-    step.say(
-        "LabMSP (research lab): rita (analyst), worker (executor running the attested worker)",
-    );
-    step.say("OtherMSP (unrelated): eve (analyst), worker (executor, with an attested worker too)");
+    let parties = Parties::create(base, &mut step)?;
+    let Parties {
+        hospitals,
+        lab,
+        rita,
+        worker: worker_member,
+        other: _,
+        eve,
+        eve_worker,
+    } = &parties;
 
     step.next("Split the patients between the three hospitals");
     let source = source_data(args, base, &step)?;
@@ -111,27 +176,13 @@ pub(super) async fn demo(args: &DemoArgs, base: &Path) -> Result<()> {
         ));
     }
 
-    step.next("Start a node whose genesis names the worker policy");
-    let policy_path = base.join("worker-policy.toml");
-    std::fs::write(&policy_path, worker_policy())?;
-    let mut all: Vec<&Org> = hospitals.iter().map(|(org, _)| org).collect();
-    all.extend([&lab, &other]);
-    let settings = node_settings(base, &all, Some(policy_path.clone()))?;
-    let node = Node::open(&settings, Box::new(SharingContract)).await?;
-    let running = RunningNode::start(node, &settings).await?;
-    let url = format!("https://localhost:{}", running.addr().port());
-    step.say(&format!("listening on {url}"));
-    step.say(&format!(
-        "worker policy: the simulated worker of this build, measurement {}",
-        worker_identity().measurement()
-    ));
-    step.say("WARNING: INSECURE SIMULATION: no TEE on this machine; node and worker evidence is simulated");
+    let (running, url) = start_node(base, &parties, &mut step).await?;
     let people = People {
         hospitals: hospitals.iter().map(|(org, owner)| (org, owner)).collect(),
-        rita: &rita,
-        worker: &worker_member,
-        eve: &eve,
-        eve_worker: &eve_worker,
+        rita,
+        worker: worker_member,
+        eve,
+        eve_worker,
         lab_dir: &lab.dir,
     };
     let outcome = flow_steps(&mut step, base, &url, &people, &parts, &source, &module).await;
