@@ -123,7 +123,7 @@ fn mistakes_get_clear_errors_and_change_nothing() {
     let stderr = failed("data put of a malformed VCF", &output(command.arg(&vcf)));
     assert!(
         error_line(&stderr)
-            .contains("cohort.vcf: not a valid VCF: line 4: sample 1: GT names allele 3"),
+            .contains("cohort.vcf: not a valid VCF or BCF: line 4: sample 1: GT names allele 3"),
         "{stderr}"
     );
 

@@ -1,6 +1,6 @@
-//! BCF (BGZF-compressed, as `bcftools view -Ob` writes it) read record by record with
-//! noodles-bcf, and its allele counts. Errors name the record by its number (1-based),
-//! BCF having no lines.
+//! BCF (BGZF-compressed, as `bcftools view -Ob` writes it, or uncompressed) read
+//! record by record with noodles-bcf, and its allele counts. Errors name the record by
+//! its number (1-based), BCF having no lines.
 
 use std::{fs::File, io::Read, path::Path};
 
@@ -18,7 +18,7 @@ use crate::{
 
 /// Reads a BCF record by record; memory holds the header and one record.
 pub struct BcfReader<'a> {
-    inner: bcf::io::Reader<noodles_bgzf::io::Reader<Box<dyn Read + 'a>>>,
+    inner: bcf::io::Reader<Box<dyn Read + 'a>>,
     header: vcf::Header,
     sample_names: Vec<String>,
     record: bcf::Record,
@@ -33,10 +33,13 @@ impl<'a> BcfReader<'a> {
         BcfReader::new(file)
     }
 
-    /// Reads the header of the BCF that `inner` yields.
+    /// Reads the header of the BCF that `inner` yields: BGZF-compressed (as
+    /// `bcftools view -Ob` writes it) or uncompressed (`-Ou`), detected from the first
+    /// bytes.
     pub fn new<R: Read + 'a>(inner: R) -> Result<Self, ReadError> {
-        let boxed: Box<dyn Read + 'a> = Box::new(inner);
-        let mut inner = bcf::io::Reader::new(boxed);
+        let decoded = crate::input::decompressed(inner)
+            .map_err(|source| ReadError::Io { line: 0, source })?;
+        let mut inner = bcf::io::Reader::from(decoded);
         let header = inner
             .read_header()
             .map_err(|source| ReadError::BcfHeader { source })?;

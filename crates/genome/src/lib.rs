@@ -38,10 +38,11 @@
 //! an invalid header names the line where the header parser stopped. Errors never quote
 //! genotypes or sample names. Nothing here panics on a file's content.
 //!
-//! [`BcfReader`] reads BCF (BGZF-compressed, as `bcftools view -Ob` writes it) with
-//! noodles-bcf, except GT, which it decodes itself from the record's FORMAT bytes
-//! (noodles-bcf 0.94 panics on 16- and 32-bit GT vectors). Its errors name the record
-//! by number (1-based).
+//! [`BcfReader`] reads BCF (BGZF-compressed as `bcftools view -Ob` writes it, or
+//! uncompressed) with noodles-bcf, except GT, which it decodes itself from the
+//! record's FORMAT bytes (noodles-bcf 0.94 panics on 16- and 32-bit GT vectors). Its
+//! errors name the record by number (1-based). [`GenomeReader`] reads either, told
+//! apart by the first decompressed bytes.
 //!
 //! # Counting rules
 //!
@@ -91,8 +92,7 @@
 //!
 //! # Not built yet (issue 16)
 //!
-//! Uncompressed BCF, [`summarize`] for BCF, BCF inputs to the analyses, indexed region
-//! queries, and differentially private release of genome results.
+//! Indexed region queries, and differentially private release of genome results.
 #![forbid(unsafe_code)]
 
 pub mod analysis;
@@ -102,6 +102,7 @@ mod bcf_genotypes;
 mod counts;
 mod error;
 pub mod generate;
+mod genome_reader;
 mod genotype;
 mod hwe;
 mod input;
@@ -118,6 +119,7 @@ pub use association::{AlleleTable, Association, AssociationTest, MIN_EXPECTED_FO
 pub use bcf::BcfReader;
 pub use counts::{Site, SiteCounts, SiteKey, count_alleles};
 pub use error::{ReadError, RecordProblem};
+pub use genome_reader::GenomeReader;
 pub use hwe::hwe_p_value;
 pub use merge::{MergedCounts, MergedTallies};
 pub use phenotype::{Join, PhenotypeError, Phenotypes, Status};

@@ -3,7 +3,7 @@
 
 use std::io::Read;
 
-use crate::{error::ReadError, reader::VcfReader};
+use crate::{error::ReadError, genome_reader::GenomeReader};
 
 /// A VCF dataset's shape, for its catalog entry.
 #[derive(Clone, Debug, Eq, PartialEq)]
@@ -33,17 +33,18 @@ pub fn columns(header: &noodles_vcf::Header) -> Vec<String> {
         .collect()
 }
 
-/// Reads a whole VCF (plain, BGZF or gzip), checking every record (fixed fields,
-/// position, one column per sample, and every GT value against the record's alleles),
-/// and summarizes it. A file that is not a valid VCF is an error naming the line.
+/// Reads a whole VCF (plain, BGZF or gzip) or BCF (BGZF or uncompressed), checking
+/// every record (fixed fields, position, one column per sample, and every GT value
+/// against the record's alleles), and summarizes it. A file that is not valid is an
+/// error naming the line (for BCF, the record's number).
 pub fn summarize<R: Read>(reader: R) -> Result<Summary, ReadError> {
-    let mut reader = VcfReader::new(reader)?;
+    let mut reader = GenomeReader::new(reader)?;
     let samples = reader.header().sample_names().len();
     let columns = columns(reader.header());
     let mut contigs: Vec<String> = reader.header().contigs().keys().cloned().collect();
     let mut known: std::collections::HashSet<String> = contigs.iter().cloned().collect();
     let mut records = 0u64;
-    for site in crate::counts::count_alleles(&mut reader) {
+    for site in reader.tallies(None) {
         let site = site?;
         if !known.contains(&site.key.chromosome) {
             known.insert(site.key.chromosome.clone());

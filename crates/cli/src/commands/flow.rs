@@ -333,15 +333,15 @@ fn is_table(path: &Path) -> bool {
     path.extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
 }
-
+/// Reads a whole VCF (plain, BGZF or gzip) or BCF, checking every record, and answers the
 /// Reads a whole VCF (plain, BGZF or gzip), checking every record, and answers the
 /// columns a grant can name and its shape for the catalog (never a sample name). A
-/// file that is not a valid VCF is an error naming the line.
+/// file that is not a valid VCF or BCF is an error naming the line.
 pub fn genome_shape(path: &Path) -> Result<(Vec<String>, GenomeSummary)> {
     let file =
         std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let summary = strongroom_genome::summarize(file)
-        .map_err(|e| anyhow!("{}: not a valid VCF: {e}", path.display()))?;
+        .map_err(|e| anyhow!("{}: not a valid VCF or BCF: {e}", path.display()))?;
     Ok((
         summary.columns,
         GenomeSummary {

@@ -9,7 +9,7 @@ use super::release::{
 };
 use super::{AnalysisError, DEFAULT_LIMIT, GenomeAnalysis, Region};
 use crate::{
-    AlleleTable, AssociationTest, MergedTallies, Phenotypes, SiteKey, Tally, VcfReader, tally_sites,
+    AlleleTable, AssociationTest, GenomeReader, MergedTallies, Phenotypes, SiteKey, Tally,
 };
 
 /// One input of an analysis: a dataset's VCF and, for association, its phenotype
@@ -93,15 +93,17 @@ fn tally_inputs(
             file: analysis.vcf_file().to_owned(),
             source,
         };
-        let mut reader = VcfReader::new(input.vcf).map_err(read)?;
+        let mut reader = GenomeReader::new(input.vcf).map_err(read)?;
         merged
             .add_dataset(
-                tally_sites(&mut reader, phenotypes.as_ref()).filter(|site| match (site, region) {
-                    (Ok(site), Some(region)) => {
-                        region.contains(&site.key.chromosome, site.key.position)
-                    }
-                    _ => true,
-                }),
+                reader
+                    .tallies(phenotypes.as_ref())
+                    .filter(|site| match (site, region) {
+                        (Ok(site), Some(region)) => {
+                            region.contains(&site.key.chromosome, site.key.position)
+                        }
+                        _ => true,
+                    }),
             )
             .map_err(read)?;
     }

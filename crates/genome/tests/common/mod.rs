@@ -137,6 +137,12 @@ pub fn declare_undeclared(text: &str) -> String {
 
 /// The BCF `bcftools view -Ob` writes of VCF text (after [`declare_undeclared`]).
 pub fn bcftools_to_bcf(text: &str) -> tempfile::NamedTempFile {
+    bcftools_to_bcf_as(text, "-Ob")
+}
+
+/// The BCF `bcftools view OUTPUT_TYPE` writes of VCF text (after
+/// [`declare_undeclared`]): `-Ob` compressed, `-Ou` uncompressed.
+pub fn bcftools_to_bcf_as(text: &str, output_type: &str) -> tempfile::NamedTempFile {
     let mut vcf = tempfile::Builder::new()
         .suffix(".vcf")
         .tempfile()
@@ -148,7 +154,7 @@ pub fn bcftools_to_bcf(text: &str) -> tempfile::NamedTempFile {
         .tempfile()
         .unwrap_or_else(|e| panic!("temporary file: {e}"));
     let output = Command::new("bcftools")
-        .args(["view", "--no-version", "-Ob", "-o"])
+        .args(["view", "--no-version", output_type, "-o"])
         .arg(bcf.path())
         .arg(vcf.path())
         .output()
@@ -160,7 +166,7 @@ pub fn bcftools_to_bcf(text: &str) -> tempfile::NamedTempFile {
         });
     assert!(
         output.status.success(),
-        "bcftools view -Ob failed: {}",
+        "bcftools view {output_type} failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
     bcf
