@@ -55,7 +55,7 @@ pub use attestation::{
 };
 pub use compute::compute_csv;
 pub use contract::invocation;
-pub use genome::genome_vcf;
+pub use genome::{genome_analysis, genome_vcf};
 pub use governance::governance;
 pub use ledger::{ledger_entry, ledger_record, receipt};
 pub use object::object;
@@ -75,6 +75,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("dcap_collateral", dcap_collateral),
     ("dcap_quote", dcap_quote),
     ("enclave_message", enclave_message),
+    ("genome_analysis", genome_analysis),
     ("genome_vcf", genome_vcf),
     ("governance", governance),
     ("invocation", invocation),

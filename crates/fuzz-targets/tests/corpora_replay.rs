@@ -97,6 +97,7 @@ replay_tests!(
     dcap_collateral,
     dcap_quote,
     enclave_message,
+    genome_analysis,
     genome_vcf,
     governance,
     invocation,

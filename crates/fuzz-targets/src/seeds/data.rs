@@ -216,7 +216,8 @@ pub(super) fn shamir_seeds(out: &mut Seeds) {
 }
 
 /// `genome_vcf`: VCF text with multi-allelic, haploid, polyploid, phased and missing
-/// genotypes, a sites-only file, and the same first file given to the BCF reader.
+/// genotypes, a sites-only file, and the same first file given to the BCF reader;
+/// `genome_analysis`: the first file with a phenotype table, for both analyses.
 pub(super) fn genome_seeds(out: &mut Seeds) {
     let genotyped = concat!(
         "##fileformat=VCFv4.3\n",
@@ -240,5 +241,15 @@ pub(super) fn genome_seeds(out: &mut Seeds) {
         let mut seed = vec![mode];
         seed.extend_from_slice(text.as_bytes());
         out.add("genome_vcf", name, seed);
+    }
+    // `genome_analysis`: mode, the VCF's length (u32 big-endian), the VCF, then a
+    // phenotype table naming two of its samples.
+    let phenotypes = "sample,status\na,case\nb,control\nzz,case\n";
+    for (name, mode) in [("allele-frequency-k1", 0u8), ("association-k2", 3)] {
+        let mut seed = vec![mode];
+        seed.extend_from_slice(&(genotyped.len() as u32).to_be_bytes());
+        seed.extend_from_slice(genotyped.as_bytes());
+        seed.extend_from_slice(phenotypes.as_bytes());
+        out.add("genome_analysis", name, seed);
     }
 }
