@@ -12,7 +12,7 @@ use crate::error::task;
 
 /// The built-in analyses this analyzer runs: name and description. The first two
 /// read tables ([`task_analysis`]), the others genomes ([`genome_analysis`]).
-pub const BUILTINS: [(&str, &str); 4] = [
+pub const BUILTINS: [(&str, &str); 5] = [
     (
         "describe",
         "count, unique, top and freq of one column of a CSV file, figures resting on fewer than k records withheld",
@@ -23,7 +23,14 @@ pub const BUILTINS: [(&str, &str); 4] = [
     ),
     GENOME_BUILTINS[0],
     GENOME_BUILTINS[1],
+    GENOME_BUILTINS[2],
 ];
+
+/// Whether the built-in `name` is registered as differentially private: its tasks
+/// name an ε, which the contract charges to each input's privacy budget.
+pub fn is_private(name: &str) -> bool {
+    name == "private_allele_frequency"
+}
 
 /// Whether `name` is a genome built-in (its inputs are VCF datasets).
 pub fn is_genome(name: &str) -> bool {

@@ -31,7 +31,7 @@ fn uniform() -> Result<f64, AnalyzerError> {
 }
 
 /// A sample of the Laplace distribution of scale `b`.
-fn laplace(b: f64) -> Result<f64, AnalyzerError> {
+pub(crate) fn laplace(b: f64) -> Result<f64, AnalyzerError> {
     let u = uniform()? - 0.5;
     Ok(-b * u.signum() * (1.0 - 2.0 * u.abs()).ln())
 }

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use strongroom_client::Client;
 use strongroom_compute::{AnalysisOutput, ColumnRows, ComputeError, Labeled};
 use strongroom_contract::sharing::{AlgorithmKind, TaskAlgorithm, TaskInput, TaskView};
-use strongroom_genome::analysis::{GenomeInput, GenomeOutput, check_release};
+use strongroom_genome::analysis::{GenomeInput, GenomeOutput, Privacy, check_release};
 use strongroom_identity::Member;
 use strongroom_sandbox::{Limits, Sandbox, Table};
 
@@ -236,6 +236,22 @@ async fn genome(
         fetched.push((vcf, phenotypes));
     }
     let k = view.min_cell_size;
+    // Noise only for a task whose algorithm is registered as differentially private,
+    // so that the contract charged its ε to every input's budget.
+    let private = match (
+        analysis.is_private(),
+        view.algorithm.differentially_private,
+        view.epsilon_micro,
+    ) {
+        (false, _, _) => None,
+        (true, true, Some(micro)) => Some(micro as f64 / 1e6),
+        (true, _, _) => {
+            return Err(task(format!(
+                "{} adds noise only under an algorithm registered as differentially private, with the task's epsilon_micro",
+                analysis.name()
+            )));
+        }
+    };
     let output = tokio::task::spawn_blocking(move || -> Result<GenomeOutput, AnalyzerError> {
         let opened = |file: &Fetched| -> Result<Box<dyn Read>, AnalyzerError> {
             let reader = file
@@ -251,7 +267,23 @@ async fn genome(
                 phenotypes: phenotypes.as_ref().map(opened).transpose()?,
             });
         }
-        strongroom_genome::analysis::run(&analysis, k, inputs).map_err(|e| task(e.to_string()))
+        let output = match private {
+            None => strongroom_genome::analysis::run(&analysis, k, inputs),
+            Some(epsilon) => {
+                let mut laplace =
+                    |scale: f64| crate::noise::laplace(scale).map_err(|e| e.to_string());
+                strongroom_genome::analysis::run_private(
+                    &analysis,
+                    k,
+                    inputs,
+                    Privacy {
+                        epsilon,
+                        laplace: &mut laplace,
+                    },
+                )
+            }
+        };
+        output.map_err(|e| task(e.to_string()))
     })
     .await
     .map_err(|e| task(format!("the analysis crashed: {e}")))??;

@@ -2,7 +2,9 @@
 //! owner-side: Org1 puts a generated cohort (BGZF VCF) with `--kind vcf`, the catalog shows
 //! its shape (never a sample name), Org2's analyst is granted `allele_frequency` and
 //! requests it, Org1's analyzer runs it, and the analyst reads rows whose AC and AN are
-//! bcftools' on the same file, none with a minor-allele count below the owner's k.
+//! bcftools' on the same file, none with a minor-allele count below the owner's k. A
+//! `private_allele_frequency` task charges its ε to the dataset's budget, and one over
+//! what is left is refused.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -12,7 +14,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use common::{NodeProcess, Org, access_request, output, text};
+use common::{Member, NodeProcess, Org, access_request, output, text};
 
 /// The owner's threshold: the dataset is registered with `--min-cell-size 5`.
 const K: u64 = 5;
@@ -60,10 +62,20 @@ fn bcftools_counts(vcf: &std::path::Path) -> HashMap<(String, u64, String, Strin
     counts
 }
 
-#[test]
-fn an_owner_side_allele_frequency_task_gives_bcftools_counts_above_k() {
-    let temp = tempfile::tempdir().unwrap();
-    let base = temp.path();
+/// Org1 (owner alice, executor analyzer) holds a generated cohort put with `--kind vcf`
+/// and `put_args`; Org2's bob has registered the built-ins.
+struct Cohort {
+    node: NodeProcess,
+    alice: Member,
+    analyzer: Member,
+    bob: Member,
+    dataset: String,
+    vcf: std::path::PathBuf,
+    work: std::path::PathBuf,
+    builtins: Value,
+}
+
+fn cohort(base: &std::path::Path, put_args: &[&str]) -> Cohort {
     let org1 = Org::init(base, "Org1MSP");
     let org2 = Org::init(base, "Org2MSP");
     let alice = org1.enroll("alice", "owner");
@@ -74,32 +86,104 @@ fn an_owner_side_allele_frequency_task_gives_bcftools_counts_above_k() {
     let params = strongroom_genome::generate::GenerateParams::new(3, 400, 200);
     strongroom_genome::generate::write_vcf_bgzf(&params, std::fs::File::create(&vcf).unwrap())
         .unwrap();
-
-    let put = node.json(
-        &alice,
-        &[
-            "data",
-            "put",
-            "--kind",
-            "vcf",
-            "--name",
-            "Cohort",
-            "--purpose",
-            "research",
-            "--min-cell-size",
-            "5",
-            "--quiet",
-            vcf.to_str().unwrap(),
-        ],
-    );
+    let mut args = vec![
+        "data",
+        "put",
+        "--kind",
+        "vcf",
+        "--name",
+        "Cohort",
+        "--purpose",
+        "research",
+        "--min-cell-size",
+        "5",
+        "--quiet",
+    ];
+    args.extend(put_args);
+    args.push(vcf.to_str().unwrap());
+    let put = node.json(&alice, &args);
     let dataset = text(&put["id"]).to_owned();
+    let builtins = node.json(&bob, &["algorithm", "register-builtins"]);
+    Cohort {
+        node,
+        alice,
+        analyzer,
+        bob,
+        dataset,
+        vcf,
+        work: base.join("org1-work"),
+        builtins,
+    }
+}
+
+impl Cohort {
+    /// The id of the built-in `name`.
+    fn algorithm(&self, name: &str) -> String {
+        self.builtins
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["name"] == name)
+            .map(|a| text(&a["id"]).to_owned())
+            .unwrap()
+    }
+
+    /// Bob's access to the dataset with `algorithm`, approved by alice.
+    fn grant(&self, algorithm: &str) {
+        let request = access_request(&self.dataset, "research", &[algorithm]);
+        let request = text(&self.node.json(&self.bob, &request)["id"]).to_owned();
+        self.node
+            .json(&self.alice, &["access", "approve", &request]);
+    }
+
+    /// Bob's task request with `algorithm`, `parameters` and `extra` flags.
+    fn request(&self, algorithm: &str, parameters: &str, extra: &[&str]) -> Vec<String> {
+        let mut args: Vec<String> = [
+            "task",
+            "request",
+            "--dataset",
+            &self.dataset,
+            "--algorithm",
+            algorithm,
+            "--parameters",
+            parameters,
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        args.extend(extra.iter().map(|a| (*a).to_owned()));
+        args
+    }
+
+    /// `analyzer run --once --json` as Org1's executor: its JSON lines.
+    fn run_analyzer(&self) -> Vec<Value> {
+        let out = output(&mut self.node.command(
+            &self.analyzer,
+            &[
+                "analyzer",
+                "run",
+                "--once",
+                "--work-dir",
+                self.work.to_str().unwrap(),
+            ],
+        ));
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect()
+    }
+}
+
+#[test]
+fn an_owner_side_allele_frequency_task_gives_bcftools_counts_above_k() {
+    let temp = tempfile::tempdir().unwrap();
+    let c = cohort(temp.path(), &[]);
     // The catalog, as the analyst sees it: the file's shape, no sample name.
-    let catalog = node.json(&bob, &["catalog", "search", "--kind", "vcf"]);
+    let catalog = c.node.json(&c.bob, &["catalog", "search", "--kind", "vcf"]);
     let entry = catalog
         .as_array()
         .unwrap()
         .iter()
-        .find(|d| d["id"] == dataset.as_str())
+        .find(|d| d["id"] == c.dataset.as_str())
         .unwrap();
     assert_eq!(entry["genomes"][0]["file"], "cohort.vcf.gz", "{entry}");
     assert_eq!(entry["genomes"][0]["summary"]["samples"], 200, "{entry}");
@@ -110,52 +194,23 @@ fn an_owner_side_allele_frequency_task_gives_bcftools_counts_above_k() {
         "a sample name is in the catalog"
     );
 
-    let builtins = node.json(&bob, &["algorithm", "register-builtins"]);
-    let algorithm = builtins
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["name"] == "allele_frequency")
-        .map(|a| text(&a["id"]).to_owned())
-        .unwrap();
-    let request = access_request(&dataset, "research", &[&algorithm]);
-    let request = text(&node.json(&bob, &request)["id"]).to_owned();
-    node.json(&alice, &["access", "approve", &request]);
-    let task = node.json(
-        &bob,
-        &[
-            "task",
-            "request",
-            "--dataset",
-            &dataset,
-            "--algorithm",
-            &algorithm,
-            "--parameters",
-            r#"{"vcf_file": "cohort.vcf.gz", "limit": 2000}"#,
-        ],
+    let algorithm = c.algorithm("allele_frequency");
+    c.grant(&algorithm);
+    let args = c.request(
+        &algorithm,
+        r#"{"vcf_file": "cohort.vcf.gz", "limit": 2000}"#,
+        &[],
     );
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let task = c.node.json(&c.bob, &args);
     assert_eq!(task["status"], "approved", "{task}");
     let task = text(&task["id"]).to_owned();
 
-    let work = base.join("org1-work");
-    let out = output(&mut node.command(
-        &analyzer,
-        &[
-            "analyzer",
-            "run",
-            "--once",
-            "--work-dir",
-            work.to_str().unwrap(),
-        ],
-    ));
-    let executed: Vec<Value> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect();
+    let executed = c.run_analyzer();
     assert_eq!(executed.len(), 1, "{executed:?}");
     assert_eq!(executed[0]["status"], "succeeded", "{executed:?}");
 
-    let got = node.json(&bob, &["result", "get", &task]);
+    let got = c.node.json(&c.bob, &["result", "get", &task]);
     assert_eq!(got["name"], "allele_frequency", "{got}");
     let result = &got["result"];
     let rows = result["rows"].as_array().unwrap();
@@ -165,7 +220,7 @@ fn an_owner_side_allele_frequency_task_gives_bcftools_counts_above_k() {
         result["suppressed"].as_u64().unwrap() > 0,
         "nothing withheld: {result}"
     );
-    let reference = bcftools_counts(&vcf);
+    let reference = bcftools_counts(&c.vcf);
     for row in rows {
         let key = (
             text(&row["chrom"]).to_owned(),
@@ -177,4 +232,47 @@ fn an_owner_side_allele_frequency_task_gives_bcftools_counts_above_k() {
         assert_eq!(reference.get(&key), Some(&(ac, an)), "{row}");
         assert!(ac.min(an - ac) >= K, "a minor-allele count below k: {row}");
     }
+}
+
+#[test]
+fn a_private_allele_frequency_task_spends_its_epsilon_and_no_more() {
+    let temp = tempfile::tempdir().unwrap();
+    let c = cohort(temp.path(), &["--epsilon-budget", "1"]);
+    let algorithm = c.algorithm("private_allele_frequency");
+    c.grant(&algorithm);
+    let parameters = r#"{"vcf_file": "cohort.vcf.gz", "region": "1", "limit": 20}"#;
+    let args = c.request(&algorithm, parameters, &["--epsilon", "0.75"]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let task = c.node.json(&c.bob, &args);
+    let task = text(&task["id"]).to_owned();
+    let executed = c.run_analyzer();
+    assert_eq!(executed[0]["status"], "succeeded", "{executed:?}");
+    let got = c.node.json(&c.bob, &["result", "get", &task]);
+    assert_eq!(got["result"]["epsilon"], 0.75, "{got}");
+    assert!(
+        got["result"]["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["genotypes"].is_null()),
+        "{got}"
+    );
+    let shown = c.node.json(&c.alice, &["data", "show", &c.dataset]);
+    assert_eq!(shown["summary"]["epsilon_spent_micro"], 750_000, "{shown}");
+    // 0.75 of 1 spent: a second task of 0.5, covered by the grant, is taken but its
+    // claim (where a grant-covered task reserves its epsilon) is refused.
+    let args = c.request(&algorithm, parameters, &["--epsilon", "0.5"]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let greedy = c.node.json(&c.bob, &args);
+    let greedy = text(&greedy["id"]).to_owned();
+    let executed = c.run_analyzer();
+    assert_eq!(executed.len(), 1, "{executed:?}");
+    assert_ne!(executed[0]["status"], "succeeded", "{executed:?}");
+    assert!(
+        executed[0].to_string().contains("privacy budget"),
+        "{executed:?}"
+    );
+    assert_ne!(c.node.task_status(&c.bob, &greedy), "succeeded");
+    let shown = c.node.json(&c.alice, &["data", "show", &c.dataset]);
+    assert_eq!(shown["summary"]["epsilon_spent_micro"], 750_000, "{shown}");
 }

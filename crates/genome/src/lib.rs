@@ -87,12 +87,13 @@
 //!
 //! # Analyses
 //!
-//! [`analysis`] holds the worker's two built-ins, `allele_frequency` and
+//! [`analysis`] holds the worker's built-ins, `allele_frequency`,
+//! `private_allele_frequency` (Laplace noise, charged to the privacy budgets) and
 //! `association`, over several datasets, with their release rule.
 //!
 //! # Not built yet (issue 16)
 //!
-//! Indexed region queries, and differentially private release of genome results.
+//! Indexed region queries.
 #![forbid(unsafe_code)]
 
 pub mod analysis;

@@ -20,7 +20,9 @@ use strongroom_crypto::hpke::PrivateKey;
 use strongroom_crypto::key::DataKey;
 use strongroom_identity::Member;
 
-pub use strongroom_analyzer::builtin::{BUILTINS, builtin_measurement, is_genome, task_columns};
+pub use strongroom_analyzer::builtin::{
+    BUILTINS, builtin_measurement, is_genome, is_private, task_columns,
+};
 pub use strongroom_client::data::{member_label, org_label};
 
 /// One committed invocation: its answer and its ledger entry.
@@ -136,7 +138,7 @@ pub async fn register_builtins(client: &Client, member: &Member) -> Result<Vec<A
                 AlgorithmKind::Builtin,
                 builtin_measurement(name),
                 description,
-                false,
+                is_private(name),
                 if is_genome(name) { "vcf" } else { "csv" },
             )),
         )

@@ -22,6 +22,7 @@
 //! [`MergedCounts`](crate::MergedCounts) does. A malformed record in any input fails the
 //! whole analysis with the input and the record's line: there is no partial result.
 
+mod private;
 mod release;
 mod run;
 
@@ -29,16 +30,21 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub use private::{Privacy, run_private};
 pub use release::{
     AlleleRow, AssociationRow, GenomeOutput, Genotypes, ReleaseViolation, Rows, Test, check_release,
 };
 pub use run::{GenomeInput, run};
 
 /// The names of the genome built-ins and what each computes.
-pub const GENOME_BUILTINS: [(&str, &str); 2] = [
+pub const GENOME_BUILTINS: [(&str, &str); 3] = [
     (
         "allele_frequency",
         "per-site AC, AN and AF of each ALT allele (as bcftools +fill-tags), genotype counts and a Hardy-Weinberg exact test, summed over every input VCF; sites whose minor-allele count is below k suppressed",
+    ),
+    (
+        "private_allele_frequency",
+        "AC, AN and AF of each ALT allele at the first sites of a region, summed over every input VCF, with Laplace noise for epsilon-differential privacy of every sample (the task's epsilon is charged to each input's budget); noisy minor-allele counts below k suppressed",
     ),
     (
         "association",
@@ -73,6 +79,25 @@ pub enum GenomeAnalysis {
         #[serde(default)]
         min_af: Option<f64>,
         /// At most this many rows (default [`DEFAULT_LIMIT`], at most [`MAX_LIMIT`]).
+        #[serde(default)]
+        limit: Option<u32>,
+        /// The requested suppression threshold; it can only raise the owners'.
+        #[serde(default)]
+        k: Option<u32>,
+    },
+    /// Allele counts and frequencies of the sites of one region, released with
+    /// differentially private noise ([`run_private`]): a task of this built-in charges
+    /// its ε to each input's privacy budget.
+    PrivateAlleleFrequency {
+        /// The VCF file of each input.
+        vcf_file: String,
+        /// The region: its first `limit` sites are the candidates.
+        region: Region,
+        /// Only ALT alleles with a noisy AF at least this (0 to 1).
+        #[serde(default)]
+        min_af: Option<f64>,
+        /// The candidate sites, and at most as many rows (default [`DEFAULT_LIMIT`],
+        /// at most [`MAX_LIMIT`]): the noise grows with it.
         #[serde(default)]
         limit: Option<u32>,
         /// The requested suppression threshold; it can only raise the owners'.
@@ -114,6 +139,7 @@ impl GenomeAnalysis {
     pub fn name(&self) -> &'static str {
         match self {
             Self::AlleleFrequency { .. } => "allele_frequency",
+            Self::PrivateAlleleFrequency { .. } => "private_allele_frequency",
             Self::Association { .. } => "association",
         }
     }
@@ -121,14 +147,16 @@ impl GenomeAnalysis {
     /// The VCF file each input holds.
     pub fn vcf_file(&self) -> &str {
         match self {
-            Self::AlleleFrequency { vcf_file, .. } | Self::Association { vcf_file, .. } => vcf_file,
+            Self::AlleleFrequency { vcf_file, .. }
+            | Self::PrivateAlleleFrequency { vcf_file, .. }
+            | Self::Association { vcf_file, .. } => vcf_file,
         }
     }
 
     /// The phenotype file each input holds (association only).
     pub fn phenotype_file(&self) -> Option<&str> {
         match self {
-            Self::AlleleFrequency { .. } => None,
+            Self::AlleleFrequency { .. } | Self::PrivateAlleleFrequency { .. } => None,
             Self::Association { phenotype_file, .. } => Some(phenotype_file),
         }
     }
@@ -166,7 +194,19 @@ impl GenomeAnalysis {
                 k,
                 ..
             } => (region.as_ref(), *min_af, *limit, *k),
+            Self::PrivateAlleleFrequency {
+                region,
+                min_af,
+                limit,
+                k,
+                ..
+            } => (Some(region), *min_af, *limit, *k),
         }
+    }
+
+    /// Whether the analysis releases noisy counts ([`run_private`]).
+    pub fn is_private(&self) -> bool {
+        matches!(self, Self::PrivateAlleleFrequency { .. })
     }
 
     /// Checks the parameters; the error says which is wrong.

@@ -44,6 +44,10 @@ pub struct Rows<R> {
     pub truncated: u64,
     /// The suppression threshold applied.
     pub k: u32,
+    /// The ε of the noise on the counts, when they are differentially private
+    /// (`private_allele_frequency`); absent when they are exact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epsilon: Option<f64>,
     /// The released rows: in site order (allele frequencies) or by p-value
     /// (association).
     pub rows: Vec<R>,
@@ -271,6 +275,12 @@ impl fmt::Display for GenomeOutput {
 }
 
 fn summary<R>(f: &mut fmt::Formatter<'_>, rows: &Rows<R>) -> fmt::Result {
+    if let Some(epsilon) = rows.epsilon {
+        writeln!(
+            f,
+            "counts with Laplace noise, epsilon = {epsilon} (not exact)"
+        )?;
+    }
     write!(
         f,
         "{} sites over {} inputs; {} rows released, {} filtered, {} withheld (k = {}), {} past the limit",
@@ -329,6 +339,7 @@ mod tests {
             suppressed: 0,
             truncated: 0,
             k: 5,
+            epsilon: None,
             rows,
         })
     }

@@ -32,6 +32,9 @@ pub fn run(
     inputs: Vec<GenomeInput<'_>>,
 ) -> Result<GenomeOutput, AnalysisError> {
     analysis.validate().map_err(AnalysisError::Parameters)?;
+    if analysis.is_private() {
+        return Err(needs_epsilon());
+    }
     let (region, min_af, limit, requested_k) = analysis.filters();
     let k = owner_k.max(requested_k.unwrap_or(1)).max(1);
     let limit = limit.unwrap_or(DEFAULT_LIMIT) as usize;
@@ -48,6 +51,7 @@ pub fn run(
             cut(&mut out, limit);
             GenomeOutput::AlleleFrequency(out)
         }
+        GenomeAnalysis::PrivateAlleleFrequency { .. } => return Err(needs_epsilon()),
         GenomeAnalysis::Association { .. } => {
             let mut out = empty(input_count, sites, k);
             for (key, tally) in merged.sites() {
@@ -62,7 +66,7 @@ pub fn run(
 }
 
 /// Reads every input once and sums their tallies, keeping only the sites in `region`.
-fn tally_inputs(
+pub(super) fn tally_inputs(
     analysis: &GenomeAnalysis,
     region: Option<&Region>,
     inputs: Vec<GenomeInput<'_>>,
@@ -110,8 +114,15 @@ fn tally_inputs(
     Ok(merged)
 }
 
+/// The error of a private analysis run without noise.
+fn needs_epsilon() -> AnalysisError {
+    AnalysisError::Parameters(
+        "private_allele_frequency releases noisy counts: it needs an epsilon (run_private)".into(),
+    )
+}
+
 /// No rows yet, of `sites` sites over `inputs` inputs, under `k`.
-fn empty<R>(inputs: u32, sites: u64, k: u32) -> Rows<R> {
+pub(super) fn empty<R>(inputs: u32, sites: u64, k: u32) -> Rows<R> {
     Rows {
         inputs,
         sites,
@@ -119,12 +130,13 @@ fn empty<R>(inputs: u32, sites: u64, k: u32) -> Rows<R> {
         suppressed: 0,
         truncated: 0,
         k,
+        epsilon: None,
         rows: Vec::new(),
     }
 }
 
 /// Leaves at most `limit` rows, counting the others as truncated.
-fn cut<R>(out: &mut Rows<R>, limit: usize) {
+pub(super) fn cut<R>(out: &mut Rows<R>, limit: usize) {
     if out.rows.len() > limit {
         out.truncated = (out.rows.len() - limit) as u64;
         out.rows.truncate(limit);
@@ -132,7 +144,7 @@ fn cut<R>(out: &mut Rows<R>, limit: usize) {
 }
 
 /// AF of `ac` over `an` (0 when no allele was called).
-fn frequency(ac: u64, an: u64) -> f64 {
+pub(super) fn frequency(ac: u64, an: u64) -> f64 {
     if an == 0 { 0.0 } else { ac as f64 / an as f64 }
 }
 
