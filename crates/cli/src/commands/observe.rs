@@ -1,7 +1,9 @@
 //! `strongroom observe`: an organization without a TEE keeps a verified copy of the
 //! consortium's ledger, fetched from the nodes' peer listeners, and holds no secret
-//! (`strongroom_node::peer::Observer`, ADR 0016).
+//! (`strongroom_node::peer::Observer`, ADR 0016). With `--listen` it serves that copy
+//! to other observers as the nodes do (`Observer::serve`).
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -22,8 +24,8 @@ pub struct ObserveArgs {
     /// Where the observed ledger is kept (`ledger.redb`), as in a node's data directory.
     #[arg(long, value_name = "DIR")]
     dir: PathBuf,
-    /// A node's peer listener, `host:port`, to fetch entries from (repeatable; the
-    /// first that answers serves).
+    /// A node's peer listener, or a serving observer's `--listen`, `host:port`, to
+    /// fetch entries from (repeatable; the first that answers serves).
     #[arg(long = "peer", required = true, value_name = "HOST:PORT")]
     peers: Vec<String>,
     /// This observer's certificate, issued by its organization with `strongroom node
@@ -38,6 +40,13 @@ pub struct ObserveArgs {
     /// Stop once the peers have nothing newer, instead of following.
     #[arg(long)]
     once: bool,
+    /// While following, serve the verified copy on this address (`host:port`; port 0
+    /// picks one, the bound address is printed) as nodes serve it
+    /// (`/cluster/v1/ledger`, mutual TLS): only node certificates of the `--org`
+    /// organizations are answered, and another observer can follow this one with
+    /// `--peer`. The certificate must name the address it is called at.
+    #[arg(long, value_name = "ADDR", conflicts_with = "once")]
+    listen: Option<SocketAddr>,
     /// How often to ask for new entries while following, in milliseconds.
     #[arg(long, default_value_t = 500)]
     interval_ms: u64,
@@ -75,6 +84,15 @@ async fn observe(args: ObserveArgs) -> Result<()> {
         args.peers.join(", "),
         observer.head()
     );
+    // Serves until the process ends.
+    let _server = match args.listen {
+        Some(listen) => {
+            let server = observer.serve(listen, &credential)?;
+            println!("serving the verified ledger to peers at {}", server.addr());
+            Some(server)
+        }
+        None => None,
+    };
     loop {
         match observer.catch_up().await {
             Ok(appended) => {

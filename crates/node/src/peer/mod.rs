@@ -3,7 +3,8 @@
 //! ([`crate::cluster::JOIN_PATH`]) and writes forwarded by followers
 //! ([`crate::cluster::FORWARD_PATH`]) and ledger entries for a follower catching up to
 //! a snapshot ([`LEDGER_PATH`]). It listens on its own address (`peer_listen`),
-//! apart from the client API, so that only peers reach it.
+//! apart from the client API, so that only peers reach it. An [`Observer`] may serve
+//! [`LEDGER_PATH`] alone, over the same TLS ([`Observer::serve`]).
 
 mod ledger;
 mod observer;

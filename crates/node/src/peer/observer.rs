@@ -9,7 +9,14 @@
 //! links, Merkle root, every signature entry under the service key it was given, from
 //! an attested node) and appends only what verified. Its directory is a ledger
 //! directory like a node's: `strongroom ledger verify` and the receipts work on it.
+//!
+//! It can serve its copy in turn ([`Observer::serve`]): [`LEDGER_PATH`] alone, over the
+//! same mutual TLS as a node's peer listener, answered from the entries it verified and
+//! appended. Another observer can follow it as it would a node; it verifies each entry
+//! under the service key all the same, so the observer it follows is trusted for
+//! availability only.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -18,7 +25,7 @@ use strongroom_crypto::provider::VerifyingKey;
 use strongroom_ledger::{Entry, LedgerStore, LedgerVerifier};
 
 use super::ledger::{LedgerRange, decode};
-use super::{HttpsPeers, NodeCredential, PeerTrust};
+use super::{HttpsPeers, LEDGER_PATH, NodeCredential, PeerServer, PeerTrust};
 use crate::NodeError;
 
 /// The ledger file in an observer's (and a node's) data directory.
@@ -63,8 +70,9 @@ pub enum ObserveError {
 #[derive(Debug)]
 pub struct Observer {
     path: PathBuf,
-    ledger: LedgerStore,
+    ledger: Arc<LedgerStore>,
     verifier: LedgerVerifier,
+    trust: Arc<PeerTrust>,
     peers: HttpsPeers,
     sources: Vec<String>,
 }
@@ -106,14 +114,38 @@ impl Observer {
             }
             from = to + 1;
         }
-        let peers = HttpsPeers::new(credential, &Arc::new(PeerTrust::new(roots)), None)?;
+        let trust = Arc::new(PeerTrust::new(roots));
+        let peers = HttpsPeers::new(credential, &trust, None)?;
         Ok(Self {
             path,
-            ledger,
+            ledger: Arc::new(ledger),
             verifier,
+            trust,
             peers,
             sources,
         })
+    }
+
+    /// Serves this observer's copy on `listen` (port 0 picks one: see
+    /// [`PeerServer::addr`]) until the returned server is shut down: [`LEDGER_PATH`]
+    /// alone, with the nodes' request and answer, over mutual TLS presenting
+    /// `credential`. Only a node certificate of the organizations this observer trusts
+    /// gets past the handshake; any other path answers 404.
+    ///
+    /// It answers from its ledger file, which holds only what verified: what was there
+    /// on [`Observer::open`] was checked from genesis, and [`Observer::follow_once`]
+    /// appends an entry only once it verified. An entry being fetched is never served.
+    pub fn serve(
+        &self,
+        listen: SocketAddr,
+        credential: &NodeCredential,
+    ) -> Result<PeerServer, ObserveError> {
+        Ok(PeerServer::ledger_only(
+            listen,
+            credential,
+            &self.trust,
+            self.ledger.clone(),
+        )?)
     }
 
     /// The last entry held (0: none).
@@ -140,11 +172,7 @@ impl Observer {
         .map_err(|e| NodeError::BadRequest(e.to_string()))?;
         let mut reasons = Vec::new();
         for source in self.sources.clone() {
-            match self
-                .peers
-                .post(&source, super::LEDGER_PATH, body.clone())
-                .await
-            {
+            match self.peers.post(&source, LEDGER_PATH, body.clone()).await {
                 Ok(answer) => {
                     let entries = decode(&answer).map_err(|reason| ObserveError::Unverified {
                         sequence: from,

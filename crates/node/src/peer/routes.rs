@@ -1,4 +1,5 @@
-//! The peer listener's routes.
+//! The peer listener's routes: a node's (Raft, join, forward, ledger) and an
+//! observer's (ledger only).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -10,13 +11,18 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use strongroom_consensus::{APPEND_PATH, SNAPSHOT_PATH, VOTE_PATH, serve_rpc};
+use strongroom_ledger::LedgerStore;
 
+use super::{NodeCredential, PeerTrust};
 use crate::cluster::{FORWARD_PATH, JOIN_PATH, JoinBody, Misdirected};
 use crate::error::NodeError;
 use crate::service::Node;
 
 /// Largest body a peer may send (an append of a full batch, or a snapshot).
 pub const MAX_PEER_BODY_BYTES: usize = 256 * 1024 * 1024;
+
+/// Largest body a peer may send to an observer: a [`super::LedgerRange`] only.
+const MAX_LEDGER_RANGE_BYTES: usize = 4096;
 
 /// The running peer listener.
 #[derive(Debug)]
@@ -33,20 +39,6 @@ impl PeerServer {
             return Ok(None);
         };
         let config = super::server_config(&cluster.credential, &cluster.trust)?;
-        let tls = axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(config));
-        let listener =
-            std::net::TcpListener::bind(cluster.listen).map_err(|e| NodeError::Config {
-                reason: format!("peer_listen: cannot bind {}: {e}", cluster.listen),
-            })?;
-        let addr = listener
-            .set_nonblocking(true)
-            .and_then(|()| listener.local_addr())
-            .map_err(|e| NodeError::Config {
-                reason: format!("peer_listen: {e}"),
-            })?;
-        let handle = axum_server::Handle::new();
-        let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(tls)
-            .acceptor(axum_server::accept::NoDelayAcceptor::new());
         let app = Router::new()
             .route(APPEND_PATH, post(raft_rpc_append))
             .route(VOTE_PATH, post(raft_rpc_vote))
@@ -56,16 +48,57 @@ impl PeerServer {
             .route(super::LEDGER_PATH, post(ledger_entries))
             .layer(DefaultBodyLimit::max(MAX_PEER_BODY_BYTES))
             .with_state(node.clone());
+        Self::bind("peer_listen", cluster.listen, config, app).map(Some)
+    }
+
+    /// Serves [`super::LEDGER_PATH`] from `ledger`, and no other peer route, on
+    /// `listen` (an observer's listener): the same TLS as a node's peer listener
+    /// ([`super::server_config`]), so only a node certificate of `trust`'s
+    /// organizations gets an answer.
+    pub(super) fn ledger_only(
+        listen: SocketAddr,
+        credential: &NodeCredential,
+        trust: &Arc<PeerTrust>,
+        ledger: Arc<LedgerStore>,
+    ) -> Result<Self, NodeError> {
+        let config = super::server_config(credential, trust)?;
+        let app = Router::new()
+            .route(super::LEDGER_PATH, post(held_ledger_entries))
+            .layer(DefaultBodyLimit::max(MAX_LEDGER_RANGE_BYTES))
+            .with_state(ledger);
+        Self::bind("observer listener", listen, config, app)
+    }
+
+    /// Binds `listen` (named `setting` in errors) and serves `app` over `config`.
+    fn bind(
+        setting: &str,
+        listen: SocketAddr,
+        config: rustls::ServerConfig,
+        app: Router,
+    ) -> Result<Self, NodeError> {
+        let tls = axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(config));
+        let listener = std::net::TcpListener::bind(listen).map_err(|e| NodeError::Config {
+            reason: format!("{setting}: cannot bind {listen}: {e}"),
+        })?;
+        let addr = listener
+            .set_nonblocking(true)
+            .and_then(|()| listener.local_addr())
+            .map_err(|e| NodeError::Config {
+                reason: format!("{setting}: {listen}: {e}"),
+            })?;
+        let handle = axum_server::Handle::new();
+        let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(tls)
+            .acceptor(axum_server::accept::NoDelayAcceptor::new());
         let server = axum_server::from_tcp(listener)
             .acceptor(acceptor)
             .handle(handle.clone())
             .serve(app.into_make_service());
         tracing::info!(%addr, "serving peers over mutual TLS");
-        Ok(Some(Self {
+        Ok(Self {
             addr,
             handle,
             server: tokio::spawn(server),
-        }))
+        })
     }
 
     /// Where the peer listener listens.
@@ -154,11 +187,18 @@ async fn forward(State(node): State<Arc<Node>>, body: Bytes) -> Response {
 }
 
 async fn ledger_entries(State(node): State<Arc<Node>>, body: Bytes) -> Response {
-    let range: super::LedgerRange = match serde_json::from_slice(&body) {
+    serve_ledger(node.ledger().clone(), &body).await
+}
+
+async fn held_ledger_entries(State(ledger): State<Arc<LedgerStore>>, body: Bytes) -> Response {
+    serve_ledger(ledger, &body).await
+}
+
+async fn serve_ledger(ledger: Arc<LedgerStore>, body: &[u8]) -> Response {
+    let range: super::LedgerRange = match serde_json::from_slice(body) {
         Ok(range) => range,
         Err(e) => return plain(StatusCode::BAD_REQUEST, format!("ledger range: {e}")),
     };
-    let ledger = node.ledger().clone();
     match tokio::task::spawn_blocking(move || super::ledger::serve(&ledger, &range)).await {
         Ok(Ok(bytes)) => bytes.into_response(),
         Ok(Err(reason)) => plain(StatusCode::BAD_REQUEST, reason),
