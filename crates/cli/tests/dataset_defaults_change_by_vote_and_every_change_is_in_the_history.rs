@@ -68,7 +68,7 @@ fn defaults_out_of_range_are_refused_and_propose_nothing() {
     refused_proposing(
         &s,
         &["set-defaults"],
-        "give --min-cell-size N, --privacy-budget EPS or both",
+        "give --min-cell-size N, --privacy-budget EPS or --no-privacy-budget (at least one)",
     );
 }
 
@@ -163,4 +163,58 @@ fn carried_defaults_show_in_the_constitution_and_the_history() {
         )),
         "{stdout}"
     );
+}
+
+/// Proposes `set-defaults ARGS` as OrgA's admin and carries it with OrgB's vote.
+fn carry_defaults(s: &Setup, args: &[&str]) {
+    let mut all = vec!["governance", "propose", "set-defaults"];
+    all.extend_from_slice(args);
+    let proposal = s.node.json(&s.admin_a, &all);
+    let id = text(&proposal["id"]).to_owned();
+    let decided = s
+        .node
+        .json(&s.admin_b, &["governance", "vote", &id, "--approve"]);
+    assert_eq!(text(&decided["status"]), "enacted", "{decided}");
+}
+
+#[test]
+fn a_vote_removes_the_default_privacy_budget() {
+    let s = setup();
+    carry_defaults(&s, &["--privacy-budget", "2"]);
+    let constitution = s.node.json(&s.admin_a, &["governance", "constitution"]);
+    assert_eq!(constitution["defaults"]["epsilon_budget_micro"], 2_000_000);
+    carry_defaults(&s, &["--no-privacy-budget"]);
+    let constitution = s.node.json(&s.admin_a, &["governance", "constitution"]);
+    assert!(
+        constitution["defaults"]["epsilon_budget_micro"].is_null(),
+        "{constitution}"
+    );
+    // The minimum cell size is left as it was.
+    assert_eq!(
+        constitution["defaults"]["min_cell_size"], 11,
+        "{constitution}"
+    );
+    let history = s.node.json(&s.admin_a, &["governance", "history"]);
+    assert_eq!(
+        text(&history[1]["summary"]),
+        "dataset defaults: no privacy budget",
+        "{history}"
+    );
+}
+
+#[test]
+fn setting_and_removing_the_budget_at_once_is_refused() {
+    let s = setup();
+    let stderr = s.node.refused(
+        &s.admin_a,
+        &[
+            "governance",
+            "propose",
+            "set-defaults",
+            "--privacy-budget",
+            "1",
+            "--no-privacy-budget",
+        ],
+    );
+    assert!(stderr.contains("--no-privacy-budget"), "{stderr}");
 }

@@ -100,6 +100,10 @@ pub struct DefaultsArgs {
     /// after the point (more than 0, at most 100; none until a vote sets one).
     #[arg(long, value_name = "EPS", value_parser = parse_epsilon)]
     privacy_budget: Option<u64>,
+    /// Remove the default privacy budget: datasets registered afterwards without their
+    /// own have none.
+    #[arg(long, conflicts_with = "privacy_budget")]
+    no_privacy_budget: bool,
 }
 
 /// ε as a decimal (`1.5`) in millionths, exactly: at most 6 digits after the point.
@@ -438,13 +442,19 @@ fn change_of(command: &ProposeCommand) -> Result<(ProposedChange, &ProposalArgs)
             &args.proposal,
         ),
         ProposeCommand::SetDefaults(args) => {
-            if args.min_cell_size.is_none() && args.privacy_budget.is_none() {
-                bail!("give --min-cell-size N, --privacy-budget EPS or both");
+            if args.min_cell_size.is_none()
+                && args.privacy_budget.is_none()
+                && !args.no_privacy_budget
+            {
+                bail!(
+                    "give --min-cell-size N, --privacy-budget EPS or --no-privacy-budget (at least one)"
+                );
             }
             (
                 ProposedChange::SetDefaults {
                     min_cell_size: args.min_cell_size,
                     epsilon_budget_micro: args.privacy_budget,
+                    no_privacy_budget: args.no_privacy_budget,
                 },
                 &args.proposal,
             )

@@ -73,6 +73,10 @@ pub enum ProposedChange {
         /// 100,000,000 (ε at most 100).
         #[serde(default)]
         epsilon_budget_micro: Option<u64>,
+        /// Remove the default privacy budget: datasets registered afterwards without
+        /// their own have none. Not with `epsilon_budget_micro`.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        no_privacy_budget: bool,
     },
     /// Replace the node policy: the platforms and core measurements whose evidence a
     /// core accepts before it hands the service secrets to a joining node. The whole
@@ -127,6 +131,7 @@ impl ProposedChange {
             Self::SetDefaults {
                 min_cell_size,
                 epsilon_budget_micro,
+                no_privacy_budget,
             } => {
                 let mut parts = Vec::new();
                 if let Some(k) = min_cell_size {
@@ -134,6 +139,9 @@ impl ProposedChange {
                 }
                 if let Some(micro) = epsilon_budget_micro {
                     parts.push(format!("privacy budget ε {}", epsilon_text(*micro)));
+                }
+                if *no_privacy_budget {
+                    parts.push("no privacy budget".into());
                 }
                 format!("dataset defaults: {}", parts.join(", "))
             }

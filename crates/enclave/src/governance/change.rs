@@ -69,8 +69,9 @@ pub(super) fn check(change: &ProposedChange) -> Result<Option<Vec<u8>>, Contract
         ProposedChange::SetDefaults {
             min_cell_size,
             epsilon_budget_micro,
+            no_privacy_budget,
         } => {
-            defaults::check(*min_cell_size, *epsilon_budget_micro)?;
+            defaults::check(*min_cell_size, *epsilon_budget_micro, *no_privacy_budget)?;
             Ok(None)
         }
         ProposedChange::SetNodePolicy { policy } | ProposedChange::SetWorkerPolicy { policy } => {
@@ -183,7 +184,13 @@ pub(super) fn enact(
         ProposedChange::SetDefaults {
             min_cell_size,
             epsilon_budget_micro,
-        } => defaults::enact(state, *min_cell_size, *epsilon_budget_micro)?,
+            no_privacy_budget,
+        } => defaults::enact(
+            state,
+            *min_cell_size,
+            *epsilon_budget_micro,
+            *no_privacy_budget,
+        )?,
         ProposedChange::SetNodePolicy { policy } => {
             state.put(NODE_POLICY_KEY.to_vec(), policy.as_bytes().to_vec());
         }

@@ -20,11 +20,18 @@ pub(crate) const MAX_EPSILON_BUDGET_MICRO: u64 = 100_000_000;
 pub(crate) fn check(
     min_cell_size: Option<u32>,
     epsilon_budget_micro: Option<u64>,
+    no_privacy_budget: bool,
 ) -> Result<(), ContractError> {
-    if min_cell_size.is_none() && epsilon_budget_micro.is_none() {
+    if min_cell_size.is_none() && epsilon_budget_micro.is_none() && !no_privacy_budget {
         return Err(invalid(
             "change",
-            "names neither min_cell_size nor epsilon_budget_micro: nothing to set",
+            "names neither min_cell_size, epsilon_budget_micro nor no_privacy_budget: nothing to set",
+        ));
+    }
+    if no_privacy_budget && epsilon_budget_micro.is_some() {
+        return Err(invalid(
+            "change.no_privacy_budget",
+            "contradicts epsilon_budget_micro: set a budget or remove it, not both",
         ));
     }
     if let Some(k) = min_cell_size
@@ -54,11 +61,13 @@ pub(crate) fn current(state: &dyn State) -> Result<DatasetDefaults, ContractErro
     Ok(load(state, DEFAULTS_KEY)?.unwrap_or(DatasetDefaults::INITIAL))
 }
 
-/// Replaces the defaults the change names; keeps the other.
+/// Replaces the defaults the change names (removing the privacy budget if it says
+/// so); keeps the others.
 pub(crate) fn enact(
     state: &mut dyn State,
     min_cell_size: Option<u32>,
     epsilon_budget_micro: Option<u64>,
+    no_privacy_budget: bool,
 ) -> Result<(), ContractError> {
     let mut defaults = current(state)?;
     if let Some(k) = min_cell_size {
@@ -66,6 +75,9 @@ pub(crate) fn enact(
     }
     if let Some(micro) = epsilon_budget_micro {
         defaults.epsilon_budget_micro = Some(micro);
+    }
+    if no_privacy_budget {
+        defaults.epsilon_budget_micro = None;
     }
     state.put(DEFAULTS_KEY.to_vec(), json(&defaults)?);
     Ok(())
@@ -80,21 +92,29 @@ mod tests {
     #[test]
     fn bad_defaults_name_their_field() {
         let cases = [
-            (None, None, "change:"),
-            (Some(0), None, "change.min_cell_size:"),
-            (Some(MAX_MIN_CELL_SIZE + 1), None, "change.min_cell_size:"),
-            (None, Some(0), "change.epsilon_budget_micro:"),
+            (None, None, false, "change:"),
+            (Some(0), None, false, "change.min_cell_size:"),
+            (
+                Some(MAX_MIN_CELL_SIZE + 1),
+                None,
+                false,
+                "change.min_cell_size:",
+            ),
+            (None, Some(0), false, "change.epsilon_budget_micro:"),
             (
                 Some(5),
                 Some(MAX_EPSILON_BUDGET_MICRO + 1),
+                false,
                 "change.epsilon_budget_micro:",
             ),
+            (None, Some(1), true, "change.no_privacy_budget:"),
         ];
-        for (k, epsilon, field) in cases {
-            let error = check(k, epsilon).unwrap_err().to_string();
+        for (k, epsilon, none, field) in cases {
+            let error = check(k, epsilon, none).unwrap_err().to_string();
             assert!(error.contains(field), "{error}");
         }
-        check(Some(1), None).unwrap();
-        check(None, Some(MAX_EPSILON_BUDGET_MICRO)).unwrap();
+        check(Some(1), None, false).unwrap();
+        check(None, Some(MAX_EPSILON_BUDGET_MICRO), false).unwrap();
+        check(None, None, true).unwrap();
     }
 }
