@@ -15,6 +15,7 @@ use strongroom_contract::sharing::{DatasetFile, TaskInput, TaskView, WrappedKey}
 use strongroom_crypto::hpke::PrivateKey;
 use strongroom_crypto::key::DataKey;
 use strongroom_crypto::object::DecryptReader;
+use strongroom_genome::analysis::ReadSeek;
 use strongroom_identity::Member;
 
 use crate::AnalyzerError;
@@ -38,6 +39,21 @@ impl Fetched {
         Ok(Box::new(BufReader::with_capacity(
             1 << 20,
             DecryptReader::new(&self.key, BufReader::with_capacity(1 << 20, file)),
+        )))
+    }
+}
+
+impl Fetched {
+    /// The file's plaintext, seekable, for reading through an index: a seek reads and
+    /// authenticates the chunk it lands in. Truncation is then noticed only if the
+    /// final chunk is read, which is sound because [`fetch`] checked the whole
+    /// ciphertext's SHA-256 against the registered hash before anything is decrypted.
+    pub(crate) fn open_seekable(&self) -> Result<Box<dyn ReadSeek + Send>, std::io::Error> {
+        let file = File::open(&self.path)?;
+        // The decrypting reader holds a whole chunk: no buffer above it.
+        Ok(Box::new(DecryptReader::new(
+            &self.key,
+            BufReader::with_capacity(1 << 17, file),
         )))
     }
 }

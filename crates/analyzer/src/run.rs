@@ -10,7 +10,7 @@ use serde::Deserialize;
 use strongroom_client::Client;
 use strongroom_compute::{AnalysisOutput, ColumnRows, ComputeError, Labeled};
 use strongroom_contract::sharing::{AlgorithmKind, TaskAlgorithm, TaskInput, TaskView};
-use strongroom_genome::analysis::{GenomeInput, GenomeOutput, Privacy, check_release};
+use strongroom_genome::analysis::{GenomeIndex, GenomeInput, GenomeOutput, Privacy, check_release};
 use strongroom_identity::Member;
 use strongroom_sandbox::{Limits, Sandbox, Table};
 
@@ -224,16 +224,28 @@ async fn genome(
         };
         let vcf = file(analysis.vcf_file())?;
         let phenotypes = analysis.phenotype_file().map(file).transpose()?;
-        plan.push((input, vcf, phenotypes));
+        // With a region, the VCF's tabix or CSI index, if the dataset has one beside it.
+        let index = match analysis.region() {
+            None => None,
+            Some(_) => ["tbi", "csi"].iter().find_map(|suffix| {
+                let name = format!("{}.{suffix}", analysis.vcf_file());
+                input.files.iter().find(|f| f.name == name)
+            }),
+        };
+        plan.push((input, vcf, phenotypes, index));
     }
     let mut fetched = Vec::new();
-    for (input, vcf, phenotypes) in plan {
+    for (input, vcf, phenotypes, index) in plan {
         let vcf = fetch(client, executor, keys, scratch, view, input, vcf).await?;
         let phenotypes = match phenotypes {
             Some(file) => Some(fetch(client, executor, keys, scratch, view, input, file).await?),
             None => None,
         };
-        fetched.push((vcf, phenotypes));
+        let index = match index {
+            Some(file) => Some(fetch(client, executor, keys, scratch, view, input, file).await?),
+            None => None,
+        };
+        fetched.push((vcf, phenotypes, index));
     }
     let k = view.min_cell_size;
     // Noise only for a task whose algorithm is registered as differentially private,
@@ -260,11 +272,22 @@ async fn genome(
             Ok(reader)
         };
         let mut inputs = Vec::new();
-        for (vcf, phenotypes) in &fetched {
+        for (vcf, phenotypes, index) in &fetched {
+            let index = match index {
+                None => None,
+                Some(file) => Some(GenomeIndex {
+                    file: file.name.clone(),
+                    index: opened(file)?,
+                    vcf: vcf.open_seekable().map_err(|e| {
+                        task(format!("dataset {} ({}): {e}", vcf.dataset, vcf.name))
+                    })?,
+                }),
+            };
             inputs.push(GenomeInput {
                 label: vcf.dataset.clone(),
                 vcf: opened(vcf)?,
                 phenotypes: phenotypes.as_ref().map(opened).transpose()?,
+                index,
             });
         }
         let output = match private {

@@ -81,6 +81,7 @@ pub fn genome_analysis(data: &[u8]) {
         label: "ds".into(),
         vcf: Box::new(genome),
         phenotypes: Some(Box::new(phenotypes)),
+        index: None,
     };
     if let Ok(output) = run(&analysis, k, vec![input(), input()]) {
         assert_eq!(

@@ -32,6 +32,25 @@ pub enum ReadError {
         /// What is wrong with it.
         problem: RecordProblem,
     },
+    /// A tabix or CSI index could not be read, or refused a query.
+    #[error("the index {file} is not valid: {source}")]
+    Index {
+        /// The index file's name.
+        file: String,
+        /// What the index reader reported.
+        source: io::Error,
+    },
+    /// A record read through an index is not valid. The index gives no line
+    /// numbers: the line is counted among those read for the region, from 1.
+    #[error("region {region}, line {line} of those read through the index: {problem}")]
+    IndexedRecord {
+        /// The region queried.
+        region: String,
+        /// The line among those read for the region.
+        line: u64,
+        /// What is wrong with it.
+        problem: RecordProblem,
+    },
     /// The bytes could not be read or decompressed.
     #[error("reading failed after line {line}: {source}")]
     Io {
@@ -54,7 +73,11 @@ impl ReadError {
     /// The line the error names; for BCF, the record's number (0 for its header).
     pub fn line(&self) -> u64 {
         match self {
-            Self::Header { line, .. } | Self::Io { line, .. } | Self::Record { line, .. } => *line,
+            Self::Header { line, .. }
+            | Self::Io { line, .. }
+            | Self::Record { line, .. }
+            | Self::IndexedRecord { line, .. } => *line,
+            Self::Index { .. } => 0,
             Self::BcfRecord { record, .. } => *record,
             Self::BcfHeader { .. } => 0,
         }

@@ -13,7 +13,7 @@ use crate::{
 };
 
 /// The magic number of BCF 2.
-const BCF_MAGIC: &[u8] = b"BCF\x02";
+pub(crate) const BCF_MAGIC: &[u8] = b"BCF\x02";
 
 /// A VCF or BCF reader, record by record.
 pub enum GenomeReader<'a> {

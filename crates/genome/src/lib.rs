@@ -91,9 +91,12 @@
 //! `private_allele_frequency` (Laplace noise, charged to the privacy budgets) and
 //! `association`, over several datasets, with their release rule.
 //!
-//! # Not built yet (issue 16)
+//! # Indexed region queries
 //!
-//! Indexed region queries.
+//! [`IndexedVcf::query`] reads only the records of a region of a BGZF-compressed VCF
+//! through its tabix or CSI index ([`VcfIndex`]), with the same tallies as streaming
+//! every record and keeping those in the region; [`analysis::run`] uses it for an
+//! input that has an index ([`analysis::GenomeIndex`]) when the analysis has a region.
 #![forbid(unsafe_code)]
 
 pub mod analysis;
@@ -106,6 +109,7 @@ pub mod generate;
 mod genome_reader;
 mod genotype;
 mod hwe;
+mod indexed;
 mod input;
 mod merge;
 mod phenotype;
@@ -122,6 +126,7 @@ pub use counts::{Site, SiteCounts, SiteKey, count_alleles};
 pub use error::{ReadError, RecordProblem};
 pub use genome_reader::GenomeReader;
 pub use hwe::hwe_p_value;
+pub use indexed::{IndexedVcf, VcfIndex};
 pub use merge::{MergedCounts, MergedTallies};
 pub use phenotype::{Join, PhenotypeError, Phenotypes, Status};
 pub use reader::{Record, VcfReader};

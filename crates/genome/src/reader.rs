@@ -49,6 +49,22 @@ impl<'a> VcfReader<'a> {
         })
     }
 
+    /// Reads the records of `inner`, which holds record lines only, of a VCF whose
+    /// header was read before; lines are counted from the first byte of `inner`.
+    pub(crate) fn records_of<R: Read + 'a>(
+        inner: R,
+        header: vcf::Header,
+        sample_names: Vec<String>,
+    ) -> Self {
+        let inner: Box<dyn Read + 'a> = Box::new(inner);
+        Self {
+            inner: vcf::io::Reader::new(LineCounter::new(inner)),
+            header,
+            sample_names,
+            record: vcf::Record::default(),
+        }
+    }
+
     /// The header.
     pub fn header(&self) -> &vcf::Header {
         &self.header

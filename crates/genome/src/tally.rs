@@ -114,7 +114,7 @@ pub fn tally_sites<'r, 'a>(
     })
 }
 
-fn next_tally(
+pub(crate) fn next_tally(
     reader: &mut VcfReader<'_>,
     counter: &mut AlleleCounter,
     groups: &[crate::genotype::Group],

@@ -32,6 +32,7 @@ fn inputs<'a>(vcfs: &'a [Vec<u8>], phenotypes: Option<&'a [u8]>) -> Vec<GenomeIn
             label: format!("ds-{i}"),
             vcf: Box::new(vcf.as_slice()),
             phenotypes: phenotypes.map(|p| Box::new(p) as Box<dyn std::io::Read>),
+            index: None,
         })
         .collect()
 }

@@ -59,6 +59,7 @@ fn allele_frequencies_over_vcf_and_bcf_inputs_equal_those_over_vcf_alone() {
         label: label.into(),
         vcf,
         phenotypes: None,
+        index: None,
     };
     let open = |path: &std::path::Path| -> Box<dyn std::io::Read> {
         Box::new(fs::File::open(path).unwrap_or_else(|e| panic!("{e}")))

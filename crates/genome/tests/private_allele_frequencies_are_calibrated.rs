@@ -21,6 +21,7 @@ fn input(vcf: &[u8]) -> Vec<GenomeInput<'_>> {
         label: "ds".into(),
         vcf: Box::new(vcf),
         phenotypes: None,
+        index: None,
     }]
 }
 

@@ -78,7 +78,7 @@ pub fn decrypt<R: Read, W: Write>(
     }
 }
 
-fn read_retrying<R: Read>(input: &mut R, buf: &mut [u8]) -> io::Result<usize> {
+pub(super) fn read_retrying<R: Read>(input: &mut R, buf: &mut [u8]) -> io::Result<usize> {
     loop {
         match input.read(buf) {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -150,13 +150,15 @@ impl<W: Write> Write for EncryptWriter<W> {
 /// A [`Read`] that decrypts from an inner reader. Errors come as `io::Error` of kind
 /// `InvalidData` wrapping an [`ObjectError`]; [`ObjectError::from_io`] recovers it.
 /// `read` returns `Ok(0)` only after the final chunk was authenticated and no byte
-/// follows it.
+/// follows it. Over a seekable input it is seekable too (see the `Seek` impl).
 pub struct DecryptReader<R: Read> {
-    inner: R,
-    decryptor: Decryptor,
-    plaintext: Vec<u8>,
-    position: usize,
-    done: bool,
+    pub(super) inner: R,
+    pub(super) decryptor: Decryptor,
+    pub(super) plaintext: Vec<u8>,
+    /// The plaintext offset of `plaintext[0]` in the object.
+    pub(super) offset: u64,
+    pub(super) position: usize,
+    pub(super) done: bool,
 }
 
 impl<R: Read> DecryptReader<R> {
@@ -166,13 +168,15 @@ impl<R: Read> DecryptReader<R> {
             inner,
             decryptor: Decryptor::new(key),
             plaintext: Vec::new(),
+            offset: 0,
             position: 0,
             done: false,
         }
     }
 
     /// Reads until a chunk of plaintext is available or the object ends.
-    fn fill(&mut self) -> Result<(), ObjectError> {
+    pub(super) fn fill(&mut self) -> Result<(), ObjectError> {
+        self.offset += self.plaintext.len() as u64;
         self.plaintext.clear();
         self.position = 0;
         while !self.done && self.plaintext.is_empty() {

@@ -36,6 +36,7 @@
 
 mod error;
 mod io;
+mod seek;
 mod stream;
 
 use hkdf::Hkdf;

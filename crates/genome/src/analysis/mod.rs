@@ -34,7 +34,7 @@ pub use private::{Privacy, run_private};
 pub use release::{
     AlleleRow, AssociationRow, GenomeOutput, Genotypes, ReleaseViolation, Rows, Test, check_release,
 };
-pub use run::{GenomeInput, run};
+pub use run::{GenomeIndex, GenomeInput, ReadSeek, run};
 
 /// The names of the genome built-ins and what each computes.
 pub const GENOME_BUILTINS: [(&str, &str); 3] = [
@@ -202,6 +202,11 @@ impl GenomeAnalysis {
                 ..
             } => (Some(region), *min_af, *limit, *k),
         }
+    }
+
+    /// The region the analysis reads, if any (an input's index then serves it).
+    pub fn region(&self) -> Option<&Region> {
+        self.filters().0
     }
 
     /// Whether the analysis releases noisy counts ([`run_private`]).

@@ -1,15 +1,17 @@
 //! Running a genome analysis over its inputs: each input's VCF read once, record by
-//! record, its counts summed site by site, then filtered, withheld under the release
-//! rule, and cut to the limit.
+//! record (only the region's records, through an index, when the input has one and
+//! the analysis a region), its counts summed site by site, then filtered, withheld
+//! under the release rule, and cut to the limit.
 
-use std::io::{BufReader, Read};
+use std::io::{BufReader, Read, Seek};
 
 use super::release::{
     AlleleRow, AssociationRow, GenomeOutput, Genotypes, Rows, Test, minor_allele_count, releasable,
 };
 use super::{AnalysisError, DEFAULT_LIMIT, GenomeAnalysis, Region};
 use crate::{
-    AlleleTable, AssociationTest, GenomeReader, MergedTallies, Phenotypes, SiteKey, Tally,
+    AlleleTable, AssociationTest, GenomeReader, IndexedVcf, MergedTallies, Phenotypes, ReadError,
+    SiteKey, SiteTally, Tally, VcfIndex,
 };
 
 /// One input of an analysis: a dataset's VCF and, for association, its phenotype
@@ -21,7 +23,26 @@ pub struct GenomeInput<'a> {
     pub vcf: Box<dyn Read + 'a>,
     /// The phenotype table (`sample,status`), for association.
     pub phenotypes: Option<Box<dyn Read + 'a>>,
+    /// The VCF's index, if the dataset has one: when the analysis has a region, the
+    /// VCF is read through it and `vcf` is not read.
+    pub index: Option<GenomeIndex<'a>>,
 }
+
+/// An input's VCF index (tabix or CSI) and the VCF again, seekable.
+pub struct GenomeIndex<'a> {
+    /// The index file's name, for errors.
+    pub file: String,
+    /// The index's bytes.
+    pub index: Box<dyn Read + 'a>,
+    /// The VCF, seekable. Read through the index when it is BGZF-compressed VCF;
+    /// otherwise (BCF, plain text or gzip) streamed from its start.
+    pub vcf: Box<dyn ReadSeek + 'a>,
+}
+
+/// A seekable reader.
+pub trait ReadSeek: Read + Seek {}
+
+impl<T: Read + Seek> ReadSeek for T {}
 
 /// Runs `analysis` over `inputs`; `owner_k` is the largest minimum cell size of the
 /// inputs' datasets (the task's `k` can only raise it). A malformed record of any
@@ -97,19 +118,46 @@ pub(super) fn tally_inputs(
             file: analysis.vcf_file().to_owned(),
             source,
         };
-        let mut reader = GenomeReader::new(input.vcf).map_err(read)?;
-        merged
-            .add_dataset(
-                reader
-                    .tallies(phenotypes.as_ref())
-                    .filter(|site| match (site, region) {
-                        (Ok(site), Some(region)) => {
-                            region.contains(&site.key.chromosome, site.key.position)
+        let in_region = |site: &Result<SiteTally, ReadError>| match (site, region) {
+            (Ok(site), Some(region)) => region.contains(&site.key.chromosome, site.key.position),
+            _ => true,
+        };
+        match (input.index, region) {
+            (Some(indexed), Some(region)) => {
+                let mut vcf = indexed.vcf;
+                let indexable = IndexedVcf::is_indexable(&mut vcf)
+                    .map_err(|source| read(ReadError::Io { line: 0, source }))?;
+                if indexable {
+                    let index = VcfIndex::read(&indexed.file, indexed.index).map_err(|source| {
+                        AnalysisError::Read {
+                            input: input.label.clone(),
+                            file: indexed.file.clone(),
+                            source,
                         }
-                        _ => true,
-                    }),
-            )
-            .map_err(read)?;
+                    })?;
+                    let mut reader = IndexedVcf::new(vcf, index).map_err(read)?;
+                    let tallies = reader
+                        .query(region, phenotypes.as_ref())
+                        .map_err(|source| AnalysisError::Read {
+                            input: input.label.clone(),
+                            file: indexed.file.clone(),
+                            source,
+                        })?;
+                    merged.add_dataset(tallies).map_err(read)?;
+                } else {
+                    let mut reader = GenomeReader::new(vcf).map_err(read)?;
+                    merged
+                        .add_dataset(reader.tallies(phenotypes.as_ref()).filter(in_region))
+                        .map_err(read)?;
+                }
+            }
+            _ => {
+                let mut reader = GenomeReader::new(input.vcf).map_err(read)?;
+                merged
+                    .add_dataset(reader.tallies(phenotypes.as_ref()).filter(in_region))
+                    .map_err(read)?;
+            }
+        }
     }
     Ok(merged)
 }

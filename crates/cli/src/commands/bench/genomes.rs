@@ -148,6 +148,7 @@ fn allele_frequency(analysis: &GenomeAnalysis, vcf: &Path) -> Result<(u64, Durat
             label: "bench".into(),
             vcf: Box::new(file),
             phenotypes: None,
+            index: None,
         }],
     )?;
     let took = started.elapsed();

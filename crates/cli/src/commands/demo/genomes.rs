@@ -426,6 +426,7 @@ fn unsplit_analysis((vcf, phenotypes): (&Path, &Path), view: &TaskView) -> Resul
             Some(_) => Some(open(phenotypes)?),
             None => None,
         },
+        index: None,
     };
     let mut output = strongroom_genome::analysis::run(&analysis, view.min_cell_size, vec![input])?;
     // The inputs count differs by construction.
