@@ -76,6 +76,12 @@ struct Cohort {
 }
 
 fn cohort(base: &std::path::Path, put_args: &[&str]) -> Cohort {
+    cohort_with(base, put_args, false)
+}
+
+/// [`cohort`], with the VCF's tabix index (`bcftools index -t`) in the dataset when
+/// `indexed`.
+fn cohort_with(base: &std::path::Path, put_args: &[&str], indexed: bool) -> Cohort {
     let org1 = Org::init(base, "Org1MSP");
     let org2 = Org::init(base, "Org2MSP");
     let alice = org1.enroll("alice", "owner");
@@ -101,6 +107,20 @@ fn cohort(base: &std::path::Path, put_args: &[&str]) -> Cohort {
     ];
     args.extend(put_args);
     args.push(vcf.to_str().unwrap());
+    let index = base.join("cohort.vcf.gz.tbi");
+    if indexed {
+        let made = Command::new("bcftools")
+            .args(["index", "-t"])
+            .arg(&vcf)
+            .output()
+            .unwrap();
+        assert!(
+            made.status.success(),
+            "{}",
+            String::from_utf8_lossy(&made.stderr)
+        );
+        args.push(index.to_str().unwrap());
+    }
     let put = node.json(&alice, &args);
     let dataset = text(&put["id"]).to_owned();
     let builtins = node.json(&bob, &["algorithm", "register-builtins"]);
@@ -275,4 +295,51 @@ fn a_private_allele_frequency_task_spends_its_epsilon_and_no_more() {
     assert_ne!(c.node.task_status(&c.bob, &greedy), "succeeded");
     let shown = c.node.json(&c.alice, &["data", "show", &c.dataset]);
     assert_eq!(shown["summary"]["epsilon_spent_micro"], 750_000, "{shown}");
+}
+
+#[test]
+fn a_region_read_through_the_datasets_tabix_index_gives_the_streamed_rows() {
+    let temp = tempfile::tempdir().unwrap();
+    let c = cohort_with(temp.path(), &[], true);
+    let shown = c.node.json(&c.alice, &["data", "show", &c.dataset]);
+    let files: Vec<&str> = shown["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| text(&f["name"]))
+        .collect();
+    assert_eq!(files, ["cohort.vcf.gz", "cohort.vcf.gz.tbi"], "{shown}");
+    let algorithm = c.algorithm("allele_frequency");
+    c.grant(&algorithm);
+    let parameters = r#"{"vcf_file": "cohort.vcf.gz", "region": "2:2000-30000", "limit": 2000}"#;
+    let args = c.request(&algorithm, parameters, &[]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let task = c.node.json(&c.bob, &args);
+    let task = text(&task["id"]).to_owned();
+    let executed = c.run_analyzer();
+    assert_eq!(executed[0]["status"], "succeeded", "{executed:?}");
+    let got = c.node.json(&c.bob, &["result", "get", &task]);
+    // The same analysis streamed over the plaintext, here.
+    let analysis: strongroom_genome::analysis::GenomeAnalysis = serde_json::from_str(
+        &parameters.replacen('{', r#"{"name": "allele_frequency", "k": 5, "#, 1),
+    )
+    .unwrap();
+    let streamed = strongroom_genome::analysis::run(
+        &analysis,
+        K as u32,
+        vec![strongroom_genome::analysis::GenomeInput {
+            label: "plain".into(),
+            vcf: Box::new(std::fs::File::open(&c.vcf).unwrap()),
+            phenotypes: None,
+            index: None,
+        }],
+    )
+    .unwrap();
+    let streamed = serde_json::to_value(&streamed).unwrap();
+    assert!(
+        !got["result"]["rows"].as_array().unwrap().is_empty(),
+        "{got}"
+    );
+    assert_eq!(got["result"]["rows"], streamed["result"]["rows"]);
+    assert_eq!(got["result"]["sites"], streamed["result"]["sites"]);
 }

@@ -335,6 +335,23 @@ fn is_table(path: &Path) -> bool {
     path.extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
 }
+
+/// Whether a file of a `vcf` dataset is the tabix (`.tbi`) or CSI (`.csi`) index of
+/// its VCF (`cohort.vcf.gz.tbi`), which analyses with a region read through.
+fn is_index(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("tbi") || e.eq_ignore_ascii_case("csi"))
+}
+
+/// Checks that an index file reads as a tabix or CSI index.
+fn check_index(path: &Path) -> Result<()> {
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path).with_context(|| format!("cannot open {name}"))?;
+    strongroom_genome::VcfIndex::read(&name, std::io::BufReader::new(file))
+        .map_err(|e| anyhow!("{e}"))?;
+    Ok(())
+}
+
 /// Reads a whole VCF (plain, BGZF or gzip) or BCF, checking every record, and answers the
 /// Reads a whole VCF (plain, BGZF or gzip), checking every record, and answers the
 /// columns a grant can name and its shape for the catalog (never a sample name). A
@@ -389,6 +406,10 @@ pub async fn put_dataset(
         let (columns, genome) = match spec.kind {
             DatasetKind::Csv => (csv_columns(path)?, None),
             DatasetKind::Vcf if is_table(path) => (csv_columns(path)?, None),
+            DatasetKind::Vcf if is_index(path) => {
+                check_index(path)?;
+                (Vec::new(), None)
+            }
             DatasetKind::Vcf => {
                 let (columns, genome) = genome_shape(path)?;
                 (columns, Some(genome))
