@@ -12,7 +12,7 @@ use crate::error::task;
 
 /// The built-in analyses this analyzer runs: name and description. The first two
 /// read tables ([`task_analysis`]), the others genomes ([`genome_analysis`]).
-pub const BUILTINS: [(&str, &str); 5] = [
+pub const BUILTINS: [(&str, &str); 6] = [
     (
         "describe",
         "count, unique, top and freq of one column of a CSV file, figures resting on fewer than k records withheld",
@@ -24,12 +24,13 @@ pub const BUILTINS: [(&str, &str); 5] = [
     GENOME_BUILTINS[0],
     GENOME_BUILTINS[1],
     GENOME_BUILTINS[2],
+    GENOME_BUILTINS[3],
 ];
 
 /// Whether the built-in `name` is registered as differentially private: its tasks
 /// name an ε, which the contract charges to each input's privacy budget.
 pub fn is_private(name: &str) -> bool {
-    name == "private_allele_frequency"
+    matches!(name, "private_allele_frequency" | "private_association")
 }
 
 /// Whether `name` is a genome built-in (its inputs are VCF datasets).

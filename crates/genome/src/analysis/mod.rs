@@ -37,7 +37,7 @@ pub use release::{
 pub use run::{GenomeIndex, GenomeInput, ReadSeek, run};
 
 /// The names of the genome built-ins and what each computes.
-pub const GENOME_BUILTINS: [(&str, &str); 3] = [
+pub const GENOME_BUILTINS: [(&str, &str); 4] = [
     (
         "allele_frequency",
         "per-site AC, AN and AF of each ALT allele (as bcftools +fill-tags), genotype counts and a Hardy-Weinberg exact test, summed over every input VCF; sites whose minor-allele count is below k suppressed",
@@ -45,6 +45,10 @@ pub const GENOME_BUILTINS: [(&str, &str); 3] = [
     (
         "private_allele_frequency",
         "AC, AN and AF of each ALT allele at the first sites of a region, summed over every input VCF, with Laplace noise for epsilon-differential privacy of every sample (the task's epsilon is charged to each input's budget); noisy minor-allele counts below k suppressed",
+    ),
+    (
+        "private_association",
+        "case/control allele association at the first sites of a region over every input VCF and its phenotype table, each 2x2 allele table with Laplace noise for epsilon-differential privacy of every sample and its status (the task's epsilon is charged to each input's budget); noisy cells below k suppressed",
     ),
     (
         "association",
@@ -104,6 +108,27 @@ pub enum GenomeAnalysis {
         #[serde(default)]
         k: Option<u32>,
     },
+    /// The case/control association of the sites of one region, each 2x2 table
+    /// released with differentially private noise ([`run_private`]), the most
+    /// significant first: a task of this built-in charges its ε to each input's budget.
+    PrivateAssociation {
+        /// The VCF file of each input.
+        vcf_file: String,
+        /// The phenotype table of each input: `sample,status` with `case` or `control`.
+        phenotype_file: String,
+        /// The region: its first `limit` sites are the candidates.
+        region: Region,
+        /// Only ALT alleles with a noisy AF (over cases and controls) at least this.
+        #[serde(default)]
+        min_af: Option<f64>,
+        /// The candidate sites, and at most as many rows (default [`DEFAULT_LIMIT`],
+        /// at most [`MAX_LIMIT`]): the noise grows with it.
+        #[serde(default)]
+        limit: Option<u32>,
+        /// The requested suppression threshold; it can only raise the owners'.
+        #[serde(default)]
+        k: Option<u32>,
+    },
     /// Case/control association per site and ALT allele, the most significant first.
     Association {
         /// The VCF file of each input.
@@ -140,6 +165,7 @@ impl GenomeAnalysis {
         match self {
             Self::AlleleFrequency { .. } => "allele_frequency",
             Self::PrivateAlleleFrequency { .. } => "private_allele_frequency",
+            Self::PrivateAssociation { .. } => "private_association",
             Self::Association { .. } => "association",
         }
     }
@@ -149,6 +175,7 @@ impl GenomeAnalysis {
         match self {
             Self::AlleleFrequency { vcf_file, .. }
             | Self::PrivateAlleleFrequency { vcf_file, .. }
+            | Self::PrivateAssociation { vcf_file, .. }
             | Self::Association { vcf_file, .. } => vcf_file,
         }
     }
@@ -157,7 +184,8 @@ impl GenomeAnalysis {
     pub fn phenotype_file(&self) -> Option<&str> {
         match self {
             Self::AlleleFrequency { .. } | Self::PrivateAlleleFrequency { .. } => None,
-            Self::Association { phenotype_file, .. } => Some(phenotype_file),
+            Self::Association { phenotype_file, .. }
+            | Self::PrivateAssociation { phenotype_file, .. } => Some(phenotype_file),
         }
     }
 
@@ -200,6 +228,13 @@ impl GenomeAnalysis {
                 limit,
                 k,
                 ..
+            }
+            | Self::PrivateAssociation {
+                region,
+                min_af,
+                limit,
+                k,
+                ..
             } => (Some(region), *min_af, *limit, *k),
         }
     }
@@ -211,7 +246,10 @@ impl GenomeAnalysis {
 
     /// Whether the analysis releases noisy counts ([`run_private`]).
     pub fn is_private(&self) -> bool {
-        matches!(self, Self::PrivateAlleleFrequency { .. })
+        matches!(
+            self,
+            Self::PrivateAlleleFrequency { .. } | Self::PrivateAssociation { .. }
+        )
     }
 
     /// Checks the parameters; the error says which is wrong.

@@ -72,7 +72,8 @@ pub fn run(
             cut(&mut out, limit);
             GenomeOutput::AlleleFrequency(out)
         }
-        GenomeAnalysis::PrivateAlleleFrequency { .. } => return Err(needs_epsilon()),
+        GenomeAnalysis::PrivateAlleleFrequency { .. }
+        | GenomeAnalysis::PrivateAssociation { .. } => return Err(needs_epsilon()),
         GenomeAnalysis::Association { .. } => {
             let mut out = empty(input_count, sites, k);
             for (key, tally) in merged.sites() {
@@ -165,7 +166,7 @@ pub(super) fn tally_inputs(
 /// The error of a private analysis run without noise.
 fn needs_epsilon() -> AnalysisError {
     AnalysisError::Parameters(
-        "private_allele_frequency releases noisy counts: it needs an epsilon (run_private)".into(),
+        "a private analysis releases noisy counts: it needs an epsilon (run_private)".into(),
     )
 }
 
@@ -257,36 +258,55 @@ fn association_rows(
             continue;
         };
         let af = frequency(ac, tally.counts.an);
-        if min_af.is_some_and(|min| af < min) || table.case_alt + table.control_alt == 0 {
+        if min_af.is_some_and(|min| af < min) {
             out.filtered += 1;
             continue;
         }
-        let cells = [
-            table.case_alt,
-            table.case_other,
-            table.control_alt,
-            table.control_other,
-        ];
-        if !cells.iter().all(|&c| releasable(c, k)) {
-            out.suppressed += 1;
-            continue;
-        }
-        let tested = table.test();
-        out.rows.push(AssociationRow {
-            chrom: key.chromosome.clone(),
-            pos: key.position,
-            reference: key.reference.clone(),
-            alternate: alternate.clone(),
-            case_alt: table.case_alt,
-            case_other: table.case_other,
-            control_alt: table.control_alt,
-            control_other: table.control_other,
-            odds_ratio: tested.odds_ratio,
-            p: tested.p_value,
-            test: match tested.test {
-                AssociationTest::ChiSquare => Test::ChiSquare,
-                AssociationTest::FisherExact => Test::Fisher,
-            },
-        });
+        association_row(key, alternate, &table, None, k, out);
     }
+}
+
+/// The row of one ALT allele's table: carried by no case or control, or below
+/// `min_af` over the table's alleles, filtered; a small cell withheld.
+pub(super) fn association_row(
+    key: &SiteKey,
+    alternate: &str,
+    table: &AlleleTable,
+    min_af: Option<f64>,
+    k: u32,
+    out: &mut Rows<AssociationRow>,
+) {
+    let alt = table.case_alt + table.control_alt;
+    let all = alt + table.case_other + table.control_other;
+    if alt == 0 || min_af.is_some_and(|min| frequency(alt, all) < min) {
+        out.filtered += 1;
+        return;
+    }
+    let cells = [
+        table.case_alt,
+        table.case_other,
+        table.control_alt,
+        table.control_other,
+    ];
+    if !cells.iter().all(|&c| releasable(c, k)) {
+        out.suppressed += 1;
+        return;
+    }
+    let tested = table.test();
+    out.rows.push(AssociationRow {
+        chrom: key.chromosome.clone(),
+        pos: key.position,
+        reference: key.reference.clone(),
+        alternate: alternate.to_owned(),
+        case_alt: table.case_alt,
+        case_other: table.case_other,
+        control_alt: table.control_alt,
+        control_other: table.control_other,
+        odds_ratio: tested.odds_ratio,
+        p: tested.p_value,
+        test: match tested.test {
+            AssociationTest::ChiSquare => Test::ChiSquare,
+            AssociationTest::FisherExact => Test::Fisher,
+        },
+    });
 }

@@ -1,6 +1,7 @@
 //! `private_allele_frequency` draws Laplace noise of scale `4 limit / ε` for AN and
-//! each AC of every candidate site, and decides what it releases from the noisy
-//! counts only; it never runs without an ε.
+//! each AC of every candidate site, `private_association` of scale `4 tables / ε` for
+//! each cell of every candidate table; both decide what they release from the noisy
+//! counts only, and never run without an ε.
 
 mod common;
 
@@ -156,4 +157,108 @@ fn a_private_run_of_an_exact_analysis_is_refused() {
         matches!(refused, Err(AnalysisError::Parameters(_))),
         "{refused:?}"
     );
+}
+
+/// A generated case/control cohort: the VCF and the phenotype table.
+fn cohort() -> (Vec<u8>, Vec<u8>) {
+    let mut params = strongroom_genome::generate::GenerateParams::new(5, 200, 120);
+    params.associated = 2;
+    let (mut vcf, mut phenotypes) = (Vec::new(), Vec::new());
+    strongroom_genome::generate::write_vcf(&params, &mut vcf).unwrap_or_else(|e| panic!("{e}"));
+    strongroom_genome::generate::write_phenotypes(&params, &mut phenotypes)
+        .unwrap_or_else(|e| panic!("{e}"));
+    (vcf, phenotypes)
+}
+
+fn association(name: &str, limit: u32) -> GenomeAnalysis {
+    serde_json::from_str(&format!(
+        r#"{{"name": "{name}", "vcf_file": "x", "phenotype_file": "p", "region": "1", "limit": {limit}}}"#
+    ))
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn with_phenotypes<'a>(vcf: &'a [u8], phenotypes: &'a [u8]) -> Vec<GenomeInput<'a>> {
+    vec![GenomeInput {
+        label: "ds".into(),
+        vcf: Box::new(vcf),
+        phenotypes: Some(Box::new(phenotypes)),
+        index: None,
+    }]
+}
+
+#[test]
+fn the_association_noise_scale_is_four_times_the_tables_over_epsilon() {
+    let (vcf, phenotypes) = cohort();
+    let mut scales = Vec::new();
+    let mut laplace = |scale: f64| {
+        scales.push(scale);
+        Ok(0.0)
+    };
+    run_private(
+        &association("private_association", 30),
+        1,
+        with_phenotypes(&vcf, &phenotypes),
+        Privacy {
+            epsilon: 2.0,
+            laplace: &mut laplace,
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mut reader =
+        strongroom_genome::VcfReader::new(vcf.as_slice()).unwrap_or_else(|e| panic!("{e}"));
+    let tables: usize = strongroom_genome::count_alleles(&mut reader)
+        .map(|s| s.unwrap_or_else(|e| panic!("{e}")))
+        .filter(|s| s.key.chromosome == "1")
+        .take(30)
+        .map(|s| s.key.alternates.len())
+        .sum();
+    assert!(tables >= 30, "{tables} tables");
+    assert_eq!(scales.len(), 4 * tables, "four cells per table");
+    assert!(
+        scales.iter().all(|&s| s == 4.0 * tables as f64 / 2.0),
+        "{scales:?}"
+    );
+}
+
+#[test]
+fn without_noise_the_private_association_is_the_exact_one_on_its_candidates() {
+    let (vcf, phenotypes) = cohort();
+    let mut laplace = |_: f64| Ok(0.0);
+    let private = run_private(
+        &association("private_association", 30),
+        1,
+        with_phenotypes(&vcf, &phenotypes),
+        Privacy {
+            epsilon: 1.0,
+            laplace: &mut laplace,
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let exact = run(
+        &association("association", 2000),
+        1,
+        with_phenotypes(&vcf, &phenotypes),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let (GenomeOutput::Association(private), GenomeOutput::Association(exact)) = (private, exact)
+    else {
+        panic!("not associations")
+    };
+    assert_eq!(private.epsilon, Some(1.0));
+    // The candidates: the first 30 sites of contig 1.
+    let mut reader =
+        strongroom_genome::VcfReader::new(vcf.as_slice()).unwrap_or_else(|e| panic!("{e}"));
+    let candidates: Vec<u64> = strongroom_genome::count_alleles(&mut reader)
+        .map(|s| s.unwrap_or_else(|e| panic!("{e}")))
+        .filter(|s| s.key.chromosome == "1")
+        .take(30)
+        .map(|s| s.key.position)
+        .collect();
+    let expected: Vec<_> = exact
+        .rows
+        .into_iter()
+        .filter(|r| candidates.contains(&r.pos))
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(private.rows, expected);
 }
