@@ -13,6 +13,9 @@
 //!    data;
 //! 4. removes the entry (`rmdir`), also on failure.
 //!
+//! [`ConfigfsTsm::auxblob`] also reads the entry's `auxblob` after the `outblob`: on
+//! SNP, the certificate table (VCEK, ASK, ARK) the host supplied, if it did.
+//!
 //! The file operations go through [`TsmFilesystem`], so that tests can stand in for
 //! the kernel on an ordinary directory. configfs-tsm offers no sealing key: sealing
 //! returns [`PlatformError::SealingUnsupported`].
@@ -172,6 +175,26 @@ impl ConfigfsTsm {
 
     /// Runs one report request (see the [module docs](self)) and returns the outblob.
     fn report(&self, report_data: &ReportData) -> Result<Vec<u8>, PlatformError> {
+        self.report_with(report_data, false)
+            .map(|(outblob, _)| outblob)
+    }
+
+    /// The `auxblob` of a report request over zero report data, if the kernel
+    /// provides one (SNP: the certificate table the host supplied, read with
+    /// [`crate::SnpCertificateTable::parse`]); `None` when the entry has no
+    /// `auxblob` attribute or it is empty.
+    pub fn auxblob(&self) -> Result<Option<Vec<u8>>, PlatformError> {
+        self.report_with(&[0u8; REPORT_DATA_LEN], true)
+            .map(|(_, auxblob)| auxblob)
+    }
+
+    /// [`Self::report`], also reading `auxblob` (after `outblob`, before the second
+    /// `generation`) when `with_auxblob`.
+    fn report_with(
+        &self,
+        report_data: &ReportData,
+        with_auxblob: bool,
+    ) -> Result<(Vec<u8>, Option<Vec<u8>>), PlatformError> {
         let entry = self.create_entry()?;
         let (provider, provider_path) = self.read(entry.path.join("provider"))?;
         let provider = String::from_utf8_lossy(&provider).trim().to_string();
@@ -192,6 +215,23 @@ impl ConfigfsTsm {
                 error,
             })?;
         let (outblob, outblob_path) = self.read(entry.path.join("outblob"))?;
+        let auxblob = if with_auxblob {
+            let path = entry.path.join("auxblob");
+            match self.filesystem.read(&path) {
+                Ok(bytes) if bytes.is_empty() => None,
+                Ok(bytes) => Some(bytes),
+                Err(error) if error.kind() == io::ErrorKind::NotFound => None,
+                Err(error) => {
+                    return Err(PlatformError::Io {
+                        operation: "read",
+                        path,
+                        error,
+                    });
+                }
+            }
+        } else {
+            None
+        };
         let after = self.generation(&entry.path)?;
         let expected = before.saturating_add(1);
         if after != expected {
@@ -209,7 +249,7 @@ impl ConfigfsTsm {
         if bound != *report_data {
             return Err(PlatformError::ReportDataMismatch { path: outblob_path });
         }
-        Ok(outblob)
+        Ok((outblob, auxblob))
     }
 }
 

@@ -107,6 +107,9 @@ pub enum CollateralError {
         /// The parser's complaint.
         reason: String,
     },
+    /// An SEV-SNP certificate table (configfs-tsm's `auxblob`) is malformed.
+    #[error("SEV-SNP certificate table (auxblob): {0}")]
+    CertificateTable(String),
     /// The AMD chain is not exactly an ASK and a self-signed ARK.
     #[error("AMD chain: {0}")]
     Chain(String),

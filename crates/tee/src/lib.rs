@@ -66,5 +66,5 @@ pub use platform::{
 };
 pub use policy::{AllowEntry, MeasurementPattern, Policy, PolicyError, PolicyFileError, TcbStatus};
 pub use sim::{CodeIdentity, SIM_WARNING, SimError, SimPlatform, SimVerifier};
-pub use snp::{SnpCollateral, SnpError, SnpVerifier};
+pub use snp::{SnpCertificateTable, SnpCollateral, SnpError, SnpVerifier};
 pub use verifier::{Claims, Collateral, Verifier, Verifiers, verify};

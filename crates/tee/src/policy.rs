@@ -31,6 +31,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize, Serializer};
 
+use crate::error::CollateralError;
 use crate::platform::{Measurement, PlatformKind};
 use crate::verifier::Claims;
 
@@ -138,6 +139,9 @@ pub struct Policy {
     allow_debug: bool,
     accepted_tcb_status: Vec<TcbStatus>,
     allow: Vec<AllowEntry>,
+    /// An ASK and ARK (PEM) that replace AMD's built-in SEV-SNP roots, set only by
+    /// [`Policy::with_snp_roots`].
+    snp_roots: Option<Vec<u8>>,
 }
 
 impl Default for Policy {
@@ -147,6 +151,7 @@ impl Default for Policy {
             allow_debug: false,
             accepted_tcb_status: vec![TcbStatus::UpToDate],
             allow: Vec::new(),
+            snp_roots: None,
         }
     }
 }
@@ -325,6 +330,7 @@ impl Policy {
             allow_debug: file.allow_debug,
             accepted_tcb_status: accepted,
             allow,
+            snp_roots: None,
         })
     }
 
@@ -359,6 +365,27 @@ impl Policy {
             measurement,
         });
         self
+    }
+
+    /// Trusts `chain`, an ASK and an ARK (PEM, in either order), as the only SEV-SNP
+    /// roots, **instead of AMD's built-in Milan, Genoa and Turin roots**: a VCEK then
+    /// verifies only if this ASK signed it, and this ARK becomes the trust anchor.
+    ///
+    /// This is the verifier's own choice, never a peer's: the chain a node sends with
+    /// its evidence is not a trust anchor. Use it for a chain obtained from AMD for a
+    /// generation `sev` does not build in, or in tests with a test chain; a refusal
+    /// names these roots as "the policy's SNP roots (not AMD's built-in)". Not in the
+    /// policy file format.
+    pub fn with_snp_roots(mut self, chain: &[u8]) -> Result<Self, CollateralError> {
+        crate::snp::check_chain(chain)?;
+        self.snp_roots = Some(chain.to_vec());
+        Ok(self)
+    }
+
+    /// The ASK and ARK that replace AMD's built-in SEV-SNP roots, if the policy sets
+    /// them ([`Policy::with_snp_roots`]).
+    pub fn snp_roots(&self) -> Option<&[u8]> {
+        self.snp_roots.as_deref()
     }
 
     /// Whether simulated evidence is acceptable.

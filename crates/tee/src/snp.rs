@@ -185,6 +185,8 @@ impl AmdCertificate {
 pub struct SnpCollateral {
     vcek: AmdCertificate,
     chain: Option<(AmdCertificate, AmdCertificate)>,
+    /// How errors name `chain`.
+    roots: &'static str,
 }
 
 impl SnpCollateral {
@@ -192,31 +194,154 @@ impl SnpCollateral {
     pub fn from_vcek(bytes: &[u8]) -> Result<Self, CollateralError> {
         let mut certificates = AmdCertificate::from_pem_or_der("VCEK", bytes)?;
         let vcek = certificates.remove(0);
-        Ok(Self { vcek, chain: None })
+        Ok(Self {
+            vcek,
+            chain: None,
+            roots: SUPPLIED_ROOTS,
+        })
     }
 
     /// Replaces the built-in roots with an ASK and ARK (PEM, in either order, as AMD
     /// KDS serves `cert_chain`). The ARK, recognized as the self-issued one, becomes
     /// the trust anchor.
     pub fn with_chain(mut self, bytes: &[u8]) -> Result<Self, CollateralError> {
-        let certificates = AmdCertificate::from_pem_or_der("AMD chain certificate", bytes)?;
-        let [first, second] = <[AmdCertificate; 2]>::try_from(certificates).map_err(|c| {
-            CollateralError::Chain(format!(
-                "expected 2 certificates (ASK and ARK), found {}",
-                c.len()
-            ))
-        })?;
-        let (ask, ark) = match (first.is_self_issued(), second.is_self_issued()) {
-            (false, true) => (first, second),
-            (true, false) => (second, first),
-            _ => {
-                return Err(CollateralError::Chain(
-                    "exactly one of the two certificates must be the self-issued ARK".to_string(),
-                ));
-            }
-        };
-        self.chain = Some((ask, ark));
+        self.chain = Some(parse_chain(bytes)?);
         Ok(self)
+    }
+}
+
+/// How errors name a chain given with the collateral.
+const SUPPLIED_ROOTS: &str = "supplied chain";
+/// How errors name the chain of [`Policy::with_snp_roots`].
+const POLICY_ROOTS: &str = "the policy's SNP roots (not AMD's built-in)";
+
+/// An ASK and an ARK (PEM, in either order): the ARK is the self-issued one.
+fn parse_chain(bytes: &[u8]) -> Result<(AmdCertificate, AmdCertificate), CollateralError> {
+    let certificates = AmdCertificate::from_pem_or_der("AMD chain certificate", bytes)?;
+    let [first, second] = <[AmdCertificate; 2]>::try_from(certificates).map_err(|c| {
+        CollateralError::Chain(format!(
+            "expected 2 certificates (ASK and ARK), found {}",
+            c.len()
+        ))
+    })?;
+    match (first.is_self_issued(), second.is_self_issued()) {
+        (false, true) => Ok((first, second)),
+        (true, false) => Ok((second, first)),
+        _ => Err(CollateralError::Chain(
+            "exactly one of the two certificates must be the self-issued ARK".to_string(),
+        )),
+    }
+}
+
+/// Checks that `bytes` are an ASK and an ARK, as [`SnpCollateral::with_chain`] reads them.
+pub(crate) fn check_chain(bytes: &[u8]) -> Result<(), CollateralError> {
+    parse_chain(bytes).map(drop)
+}
+
+/// The GUID of the VCEK in a GHCB certificate table.
+const GUID_VCEK: [u8; 16] = guid("63da758d-e664-4564-adc5-f4b93be8accd");
+/// The GUID of the ASK.
+const GUID_ASK: [u8; 16] = guid("4ab7b379-bbac-4fe4-a02f-05aef327c782");
+/// The GUID of the ARK.
+const GUID_ARK: [u8; 16] = guid("c0b406a4-a803-4952-9743-3fb6014cd0ae");
+/// A table entry: GUID (16 bytes), offset and length (u32 little-endian each).
+const TABLE_ENTRY_LEN: usize = 24;
+
+/// The 16 bytes of a GUID in the order it is written (as crate `sev` and the GHCB
+/// specification store them).
+const fn guid(text: &str) -> [u8; 16] {
+    let text = text.as_bytes();
+    let mut out = [0u8; 16];
+    let mut i = 0;
+    let mut n = 0;
+    while i < text.len() {
+        if text[i] != b'-' {
+            let digit = match text[i] {
+                b'0'..=b'9' => text[i] - b'0',
+                b'a'..=b'f' => text[i] - b'a' + 10,
+                _ => panic!("GUID constant is not lowercase hex"),
+            };
+            out[n / 2] |= digit << (4 * (1 - n % 2));
+            n += 1;
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The certificates of an SEV-SNP certificate table: what the host hands a guest with
+/// an extended report (the GHCB certificate table; configfs-tsm's `auxblob`).
+///
+/// The table is a list of 24-byte entries (GUID, offset, length; offsets from the
+/// table's start) ended by an all-zero entry, then the certificates (DER). The VCEK
+/// (`63da758d-e664-4564-adc5-f4b93be8accd`) is required; the ASK
+/// (`4ab7b379-bbac-4fe4-a02f-05aef327c782`) and ARK
+/// (`c0b406a4-a803-4952-9743-3fb6014cd0ae`) are read when present; other entries are
+/// skipped. Each certificate read must parse as X.509.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SnpCertificateTable {
+    /// The VCEK, DER.
+    pub vcek: Vec<u8>,
+    /// The ASK, DER, if the table has one.
+    pub ask: Option<Vec<u8>>,
+    /// The ARK, DER, if the table has one.
+    pub ark: Option<Vec<u8>>,
+}
+
+impl SnpCertificateTable {
+    /// Reads a certificate table; the error names what is wrong.
+    pub fn parse(table: &[u8]) -> Result<Self, CollateralError> {
+        let bad = |reason: String| CollateralError::CertificateTable(reason);
+        let (mut vcek, mut ask, mut ark) = (None, None, None);
+        let mut index = 0usize;
+        loop {
+            let start = index * TABLE_ENTRY_LEN;
+            let entry = table.get(start..start + TABLE_ENTRY_LEN).ok_or_else(|| {
+                bad(format!(
+                    "entry {index} ends past the table's {} bytes (no all-zero entry ends it)",
+                    table.len()
+                ))
+            })?;
+            if entry.iter().all(|b| *b == 0) {
+                break;
+            }
+            let (guid, rest) = entry.split_at(16);
+            let word = |bytes: &[u8]| {
+                let mut le = [0u8; 4];
+                le.copy_from_slice(bytes);
+                u32::from_le_bytes(le) as usize
+            };
+            let (offset, length) = (word(&rest[..4]), word(&rest[4..]));
+            let slot = match <[u8; 16]>::try_from(guid).ok() {
+                Some(GUID_VCEK) => Some(("VCEK", &mut vcek)),
+                Some(GUID_ASK) => Some(("ASK", &mut ask)),
+                Some(GUID_ARK) => Some(("ARK", &mut ark)),
+                _ => None,
+            };
+            if let Some((what, slot)) = slot {
+                if slot.is_some() {
+                    return Err(bad(format!("entry {index}: a second {what}")));
+                }
+                let der = offset
+                    .checked_add(length)
+                    .and_then(|end| table.get(offset..end))
+                    .filter(|der| !der.is_empty())
+                    .ok_or_else(|| {
+                        bad(format!(
+                            "entry {index} ({what}): offset {offset} and length {length} are not \
+                             inside the table's {} bytes",
+                            table.len()
+                        ))
+                    })?;
+                AmdCertificate::from_der(what, der.to_vec())?;
+                *slot = Some(der.to_vec());
+            }
+            index += 1;
+        }
+        let vcek = vcek.ok_or_else(|| {
+            bad("no VCEK entry (GUID 63da758d-e664-4564-adc5-f4b93be8accd)".to_string())
+        })?;
+        Ok(Self { vcek, ask, ark })
     }
 }
 
@@ -245,7 +370,7 @@ impl SnpVerifier {
             return Err(SnpError::UnsupportedSignatureAlgorithm(report.sig_algo));
         }
         let (roots, ask, ark) = match &collateral.chain {
-            Some((ask, ark)) => ("supplied chain", ask.clone(), ark.clone()),
+            Some((ask, ark)) => (collateral.roots, ask.clone(), ark.clone()),
             None => builtin_root_of(&collateral.vcek)?,
         };
         let chain = Chain {
@@ -299,7 +424,18 @@ impl Verifier for SnpVerifier {
                 expected: "the chip's VCEK certificate",
             });
         };
-        let claims = self.verify_report(evidence.as_bytes(), collateral, at)?;
+        let claims = match policy.snp_roots() {
+            Some(roots) => {
+                let mut pinned = SnpCollateral::clone(collateral);
+                pinned.chain = Some(parse_chain(roots).map_err(|e| SnpError::ChainInvalid {
+                    roots: POLICY_ROOTS,
+                    reason: e.to_string(),
+                })?);
+                pinned.roots = POLICY_ROOTS;
+                self.verify_report(evidence.as_bytes(), &pinned, at)?
+            }
+            None => self.verify_report(evidence.as_bytes(), collateral, at)?,
+        };
         policy.check(&claims)?;
         Ok(claims)
     }
