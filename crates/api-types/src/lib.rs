@@ -116,6 +116,41 @@ pub struct Attestation {
     /// (`strongroom_enclave::recovery::recovery_report_data`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recovery_key: Option<String>,
+    /// What verifies the evidence, as the node has it: the chip's VCEK (`snp`) or
+    /// Intel's DCAP collateral (`sgx`, `tdx`). Absent for `sim`, and from a node that
+    /// was given none. Only the evidence is trusted: the verifier checks this
+    /// collateral up to its own roots (AMD's, Intel's, or its policy's), never to a
+    /// root the node sends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collateral: Option<EvidenceCollateral>,
+}
+
+/// The collateral that travels with a node's evidence (`Attestation::collateral`),
+/// as `{"kind": "snp" | "dcap", "bytes": BASE64}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    rename_all = "snake_case",
+    tag = "kind",
+    content = "bytes",
+    deny_unknown_fields
+)]
+pub enum EvidenceCollateral {
+    /// Intel's DCAP collateral for an SGX or TDX quote: the JSON of a
+    /// `QuoteCollateralV3` (TCB info, QE identity, CRLs and their chains).
+    Dcap(#[serde(with = "b64")] Vec<u8>),
+    /// The VCEK certificate of the SEV-SNP chip, DER, or PEM (the first certificate
+    /// is the VCEK; an ASK and ARK after it are not trust anchors).
+    Snp(#[serde(with = "b64")] Vec<u8>),
+}
+
+impl EvidenceCollateral {
+    /// `dcap` or `snp`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Dcap(_) => "dcap",
+            Self::Snp(_) => "snp",
+        }
+    }
 }
 
 /// `POST /v1/recovery/shares`: a member's share of the service secrets, wrapped to the
@@ -211,5 +246,52 @@ mod tests {
         let ok: Submit = serde_json::from_str(r#"{"request":"AAEC"}"#).unwrap();
         assert_eq!(ok.request, vec![0, 1, 2]);
         assert_eq!(serde_json::to_string(&ok).unwrap(), r#"{"request":"AAEC"}"#);
+    }
+
+    #[test]
+    fn collateral_travels_tagged_and_base64_and_is_absent_for_sim() {
+        let dcap = EvidenceCollateral::Dcap(b"{}".to_vec());
+        let text = serde_json::to_string(&dcap).unwrap();
+        assert_eq!(text, r#"{"kind":"dcap","bytes":"e30="}"#);
+        assert_eq!(
+            serde_json::from_str::<EvidenceCollateral>(&text).unwrap(),
+            dcap
+        );
+        let snp: EvidenceCollateral =
+            serde_json::from_str(r#"{"kind":"snp","bytes":"AAEC"}"#).unwrap();
+        assert_eq!(snp, EvidenceCollateral::Snp(vec![0, 1, 2]));
+
+        for (bad, reason) in [
+            (
+                r#"{"kind":"vlek","bytes":"AAEC"}"#,
+                "unknown variant `vlek`",
+            ),
+            (r#"{"kind":"snp","bytes":"%%"}"#, "invalid base64"),
+            (r#"{"kind":"snp"}"#, "missing field `bytes`"),
+        ] {
+            let err = serde_json::from_str::<EvidenceCollateral>(bad).unwrap_err();
+            assert!(err.to_string().contains(reason), "{bad}: {err}");
+        }
+
+        let sim = Attestation {
+            platform: "sim".into(),
+            insecure: true,
+            evidence: vec![1],
+            nonce: "00".into(),
+            signing_key: String::new(),
+            transaction_key: String::new(),
+            key_release_key: String::new(),
+            endpoint_key_sha256: String::new(),
+            recovery_key: None,
+            collateral: None,
+        };
+        let text = serde_json::to_string(&sim).unwrap();
+        assert!(!text.contains("collateral"), "{text}");
+        let with = Attestation {
+            collateral: Some(dcap),
+            ..sim
+        };
+        let text = serde_json::to_string(&with).unwrap();
+        assert_eq!(serde_json::from_str::<Attestation>(&text).unwrap(), with);
     }
 }

@@ -1,10 +1,12 @@
 //! Asking a node for its attestation over a fresh nonce: what [`crate::Client::connect`]
 //! and [`crate::recovery::RecoveringNode::connect`] share.
 
-use strongroom_api_types::Attestation;
+use strongroom_api_types::{Attestation, EvidenceCollateral};
 use strongroom_crypto::provider::default_provider;
 use strongroom_enclave::PublicKeys;
-use strongroom_tee::{Claims, Collateral, Evidence, PlatformKind, Policy, verify};
+use strongroom_tee::{
+    Claims, Collateral, DcapCollateral, Evidence, PlatformKind, Policy, SnpCollateral, verify,
+};
 
 use crate::{ClientError, ct_eq, error_chain, read_json, tls};
 
@@ -72,9 +74,10 @@ impl Attested {
             .parse()
             .map_err(|e| ClientError::Attestation(format!("platform: {e}")))?;
         let evidence = Evidence::new(platform, attestation.evidence.clone());
+        let collateral = collateral_of(platform, attestation.collateral.as_ref())?;
         let claims = verify(
             &evidence,
-            &Collateral::None,
+            &collateral,
             policy,
             time::OffsetDateTime::now_utc(),
         )
@@ -91,6 +94,56 @@ impl Attested {
     }
 }
 
+/// The collateral that came with `platform` evidence, read for the verifier: none for
+/// `sim`, DCAP collateral JSON for `sgx` and `tdx`, the VCEK for `snp` (only its first
+/// certificate: a chain the node sends is never a trust anchor; the policy's roots or
+/// AMD's built-in ones are). Missing, mismatched or malformed collateral is an error
+/// naming the platform and what is wrong.
+pub(crate) fn collateral_of(
+    platform: PlatformKind,
+    collateral: Option<&EvidenceCollateral>,
+) -> Result<Collateral, ClientError> {
+    let bad = |what: String| ClientError::Attestation(what);
+    let needs = match platform {
+        PlatformKind::Sim => {
+            return match collateral {
+                None => Ok(Collateral::None),
+                Some(found) => Err(bad(format!(
+                    "sim evidence takes no collateral, the node sent {} collateral",
+                    found.kind()
+                ))),
+            };
+        }
+        PlatformKind::Sgx | PlatformKind::Tdx => {
+            "DCAP collateral (Intel's TCB info, QE identity and CRLs)"
+        }
+        PlatformKind::Snp => "the chip's VCEK certificate",
+    };
+    match (platform, collateral) {
+        (_, None) => Err(bad(format!(
+            "the node sent no collateral with its {platform} evidence: verifying it needs \
+             {needs} (the node's collateral setting, --collateral{})",
+            if platform == PlatformKind::Snp {
+                ", or an auxblob from configfs-tsm"
+            } else {
+                ""
+            }
+        ))),
+        (PlatformKind::Sgx | PlatformKind::Tdx, Some(EvidenceCollateral::Dcap(json))) => {
+            DcapCollateral::from_json(json)
+                .map(Collateral::from)
+                .map_err(|e| bad(format!("the node's {platform} collateral: {e}")))
+        }
+        (PlatformKind::Snp, Some(EvidenceCollateral::Snp(vcek))) => SnpCollateral::from_vcek(vcek)
+            .map(Collateral::from)
+            .map_err(|e| bad(format!("the node's {platform} collateral: {e}"))),
+        (_, Some(found)) => Err(bad(format!(
+            "the node sent {} collateral with its {platform} evidence, which needs {needs}",
+            found.kind()
+        ))),
+    }
+}
+
 /// The service keys an attestation names.
 pub(crate) fn public_keys_of(attestation: &Attestation) -> Result<PublicKeys, ClientError> {
     let bad = |what: &str| ClientError::Attestation(what.to_owned());
@@ -101,3 +154,6 @@ pub(crate) fn public_keys_of(attestation: &Attestation) -> Result<PublicKeys, Cl
             .map_err(|_| bad("transaction key is not hex"))?,
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -103,6 +103,9 @@ pub struct Cluster {
     pub credential: NodeCredential,
     /// How long an election waits.
     pub election_timeout: Duration,
+    /// What verifies this node's evidence, sent with it when it joins (setting
+    /// `collateral`; none for `sim`).
+    pub collateral: JoinCollateral,
 }
 
 impl Cluster {
@@ -141,6 +144,7 @@ impl Cluster {
             trust,
             credential,
             election_timeout: Duration::from_millis(settings.election_timeout_ms),
+            collateral: JoinCollateral::None,
         }))
     }
 
@@ -162,7 +166,7 @@ impl Cluster {
             node_id: self.id,
             addr: self.advertise.clone(),
             evidence,
-            collateral: JoinCollateral::None,
+            collateral: self.collateral.clone(),
             joiner_key: hex::encode(joiner_key),
         })
         .map_err(|e| NodeError::Enclave(format!("join request: {e}")))?;

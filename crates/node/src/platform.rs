@@ -21,10 +21,11 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use strongroom_api_types::EvidenceCollateral;
 use strongroom_crypto::provider::default_provider;
 use strongroom_tee::{
-    CodeIdentity, ConfigfsTsm, GramineSgx, HostFilesystem, Platform, PlatformKind, SimPlatform,
-    TsmFilesystem,
+    CodeIdentity, CollateralError, ConfigfsTsm, DcapCollateral, GramineSgx, HostFilesystem,
+    Platform, PlatformKind, SimPlatform, SnpCertificateTable, SnpCollateral, TsmFilesystem,
 };
 use zeroize::Zeroizing;
 
@@ -195,6 +196,91 @@ pub(crate) fn open(
         );
     }
     Ok(platform)
+}
+
+/// The collateral that verifies this node's evidence (setting `collateral`), read
+/// and checked once at start: the file for `tdx`, `sgx` (DCAP collateral JSON) and
+/// `snp` (the VCEK); without one, on `snp`, the VCEK of configfs-tsm's `auxblob`.
+/// None for `sim`, and where there is none to be had (logged: clients and peers
+/// then cannot verify this node). A file or `auxblob` that is not what the platform
+/// needs stops the node, naming it and what is wrong.
+pub(crate) fn collateral(
+    settings: &NodeSettings,
+    access: &TeeAccess,
+) -> Result<Option<EvidenceCollateral>, NodeError> {
+    let kind = kind(settings)?;
+    let config = |reason: String| NodeError::Config { reason };
+    if let Some(path) = &settings.collateral {
+        let bytes = std::fs::read(path)
+            .map_err(|e| config(format!("collateral: cannot read {}: {e}", path.display())))?;
+        let bad = |e: CollateralError| {
+            config(format!(
+                "collateral: {} is not {kind} collateral: {e}",
+                path.display()
+            ))
+        };
+        let collateral = match kind {
+            PlatformKind::Sim => {
+                return Err(config(format!(
+                    "collateral: platform sim takes none ({} given)",
+                    path.display()
+                )));
+            }
+            PlatformKind::Sgx | PlatformKind::Tdx => {
+                DcapCollateral::from_json(&bytes).map_err(bad)?;
+                EvidenceCollateral::Dcap(bytes)
+            }
+            PlatformKind::Snp => {
+                SnpCollateral::from_vcek(&bytes).map_err(bad)?;
+                EvidenceCollateral::Snp(bytes)
+            }
+        };
+        tracing::info!(platform = %kind, file = %path.display(), "collateral served with this node's evidence");
+        return Ok(Some(collateral));
+    }
+    let from_auxblob = match kind {
+        PlatformKind::Sim => return Ok(None),
+        PlatformKind::Snp => {
+            let tsm = ConfigfsTsm::with_filesystem(kind, &settings.tsm_root, access.tsm())
+                .map_err(|e| config(format!("platform: {e}")))?;
+            let auxblob = tsm
+                .auxblob()
+                .map_err(|e| config(format!("platform snp: cannot read the auxblob: {e}")))?;
+            match auxblob {
+                Some(table) => {
+                    let table = SnpCertificateTable::parse(&table).map_err(|e| {
+                        config(format!(
+                            "platform snp: the auxblob under {} is not the certificate \
+                             table of a VCEK: {e} (set collateral, --collateral, to the \
+                             chip's VCEK instead)",
+                            settings.tsm_root.display()
+                        ))
+                    })?;
+                    tracing::info!(
+                        ask = table.ask.is_some(),
+                        ark = table.ark.is_some(),
+                        "the VCEK of configfs-tsm's auxblob is served with this node's evidence"
+                    );
+                    Some(EvidenceCollateral::Snp(table.vcek))
+                }
+                None => None,
+            }
+        }
+        PlatformKind::Sgx | PlatformKind::Tdx => None,
+    };
+    if from_auxblob.is_none() {
+        tracing::warn!(
+            platform = %kind,
+            "no collateral for this node's evidence (set collateral, --collateral{}): \
+             clients and joining peers cannot verify it",
+            if kind == PlatformKind::Snp {
+                "; the host supplies no auxblob"
+            } else {
+                ""
+            }
+        );
+    }
+    Ok(from_auxblob)
 }
 
 /// Checks that `path` (the setting `what`) is a directory this process can read.

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use strongroom_api_types::RecoveryProgress;
+use strongroom_api_types::{EvidenceCollateral, RecoveryProgress};
 use strongroom_consensus::LEDGER_FILE;
 use strongroom_contract::Contract;
 use strongroom_enclave::record::GenesisRecord;
@@ -103,6 +103,8 @@ pub(crate) struct Recovery {
     core: Mutex<Enclave>,
     dir: PathBuf,
     insecure: bool,
+    /// What verifies the core's evidence, served with it.
+    collateral: Option<EvidenceCollateral>,
     recovered: watch::Sender<bool>,
 }
 
@@ -126,6 +128,11 @@ impl Recovery {
     /// True on the INSECURE SIMULATION platform.
     pub(crate) fn insecure(&self) -> bool {
         self.insecure
+    }
+
+    /// What verifies the core's evidence, served with it.
+    pub(crate) fn collateral(&self) -> Option<&EvidenceCollateral> {
+        self.collateral.as_ref()
     }
 
     /// Evidence over the recovery key, the keys recovered, the endpoint key and `nonce`.
@@ -277,6 +284,7 @@ impl RecoveringNode {
         }
         let lock = lock_dir(&dir)?;
         let platform = platform::open(settings, &dir, tee)?;
+        let collateral = platform::collateral(settings, tee)?;
         let insecure = platform.kind() == PlatformKind::Sim;
         let core = Mutex::new(Enclave::new(platform, contract));
         let secrets_path = dir.join(SECRETS_FILE);
@@ -309,6 +317,7 @@ impl RecoveringNode {
             core,
             dir,
             insecure,
+            collateral,
             recovered: sender,
         });
         let app = recovery_router(recovery.clone(), Limits::of(settings));

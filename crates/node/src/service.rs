@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use strongroom_api_types::EvidenceCollateral;
 use strongroom_consensus::{
     Applied, ConsensusError, ConsensusNode, LedgerPeers, NodeAddr, NodeConfig, Raft, Receipts,
 };
@@ -27,8 +28,8 @@ use strongroom_contract::{Contract, ObjectAccess, ObjectPurpose};
 use strongroom_crypto::provider::VerifyingKey;
 use strongroom_enclave::request::Purpose;
 use strongroom_enclave::{
-    Enclave, EnclaveError, EnclaveRequest, EnclaveResponse, EvidenceMessage, MemberRate, Prepared,
-    Preparer, PublicKeys,
+    Enclave, EnclaveError, EnclaveRequest, EnclaveResponse, EvidenceMessage, JoinCollateral,
+    MemberRate, Prepared, Preparer, PublicKeys,
 };
 use strongroom_identity::read_certificate;
 use strongroom_ledger::{LedgerStore, SignatureSchedule};
@@ -86,6 +87,8 @@ pub struct Node {
     endpoint: std::sync::OnceLock<[u8; 32]>,
     store: DatasetStore,
     insecure: bool,
+    /// What verifies the core's evidence, served with it.
+    collateral: Option<EvidenceCollateral>,
     dir: PathBuf,
     // Last: released after everything else.
     _lock: File,
@@ -160,8 +163,9 @@ impl Node {
         platform::refuse_restart_without_seal(&dir, settings, kind)?;
         crate::recovery::refuse_lost_secrets(&dir, settings)?;
         let platform = platform::open(settings, &dir, tee)?;
+        let collateral = platform::collateral(settings, tee)?;
         let core: SharedEnclave = Arc::new(Mutex::new(Enclave::new(platform, contract)));
-        Self::start(settings, lock, core, false).await
+        Self::start(settings, lock, core, collateral, false).await
     }
 
     /// Opens the node after a recovery from members' shares ([`RecoveringNode`]): on a
@@ -181,7 +185,15 @@ impl Node {
         };
         settings.validate()?;
         let lock = lock_dir(&settings.data_dir)?;
-        Self::start(settings, lock, Arc::new(Mutex::new(*core)), true).await
+        let collateral = platform::collateral(settings, tee)?;
+        Self::start(
+            settings,
+            lock,
+            Arc::new(Mutex::new(*core)),
+            collateral,
+            true,
+        )
+        .await
     }
 
     /// Starts consensus over `core`, which either holds the secrets already
@@ -190,11 +202,16 @@ impl Node {
         settings: &NodeSettings,
         lock: File,
         core: SharedEnclave,
+        collateral: Option<EvidenceCollateral>,
         recovered: bool,
     ) -> Result<Self, NodeError> {
         let dir = settings.data_dir.clone();
         let insecure = lock_core(&core).platform_kind() == PlatformKind::Sim;
-        let cluster = Cluster::from_settings(settings, settings_roots(settings)?)?;
+        let cluster =
+            Cluster::from_settings(settings, settings_roots(settings)?)?.map(|cluster| Cluster {
+                collateral: join_collateral(collateral.as_ref()),
+                ..cluster
+            });
         let (public_keys, genesis) = if recovered {
             match lock_core(&core).handle(EnclaveRequest::PublicKeys) {
                 EnclaveResponse::PublicKeys { public_keys } => (public_keys, Vec::new()),
@@ -286,6 +303,7 @@ impl Node {
             endpoint: std::sync::OnceLock::new(),
             store,
             insecure,
+            collateral,
             dir,
             _lock: lock,
         })
@@ -492,6 +510,12 @@ impl Node {
         self.insecure
     }
 
+    /// What verifies the core's evidence (setting `collateral`, or SNP's `auxblob`),
+    /// served with it; none for `sim` and when the node was given none.
+    pub fn collateral(&self) -> Option<&EvidenceCollateral> {
+        self.collateral.as_ref()
+    }
+
     /// The data directory.
     pub fn dir(&self) -> &Path {
         &self.dir
@@ -502,5 +526,32 @@ impl Node {
     pub async fn shutdown(self) -> Result<(), NodeError> {
         self.consensus.shutdown().await?;
         Ok(())
+    }
+}
+
+/// The collateral a joiner sends with its evidence.
+pub(crate) fn join_collateral(collateral: Option<&EvidenceCollateral>) -> JoinCollateral {
+    match collateral {
+        None => JoinCollateral::None,
+        Some(EvidenceCollateral::Dcap(bytes)) => JoinCollateral::Dcap(bytes.clone()),
+        Some(EvidenceCollateral::Snp(bytes)) => JoinCollateral::Snp(bytes.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_joiner_sends_the_collateral_it_serves() {
+        assert_eq!(join_collateral(None), JoinCollateral::None);
+        assert_eq!(
+            join_collateral(Some(&EvidenceCollateral::Snp(vec![1, 2]))),
+            JoinCollateral::Snp(vec![1, 2])
+        );
+        assert_eq!(
+            join_collateral(Some(&EvidenceCollateral::Dcap(b"{}".to_vec()))),
+            JoinCollateral::Dcap(b"{}".to_vec())
+        );
     }
 }

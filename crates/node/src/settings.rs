@@ -43,6 +43,16 @@ pub struct NodeSettings {
     pub tsm_root: PathBuf,
     /// Where Gramine exposes its attestation pseudo-files (`sgx`).
     pub attestation_root: PathBuf,
+    /// The collateral that verifies this node's evidence, served with it to clients
+    /// (`GET /v1/attestation`) and sent with it when the node joins: for `tdx` and
+    /// `sgx`, Intel's DCAP collateral JSON (a `QuoteCollateralV3`, fetched from a
+    /// PCCS); for `snp`, the chip's VCEK certificate (DER, or PEM optionally followed
+    /// by the ASK and ARK). None (the default): on `snp` the VCEK of the certificate
+    /// table configfs-tsm's `auxblob` carries, if the host supplies one; otherwise
+    /// none, and clients and peers cannot verify this node. `sim` takes none. Read
+    /// once at start. docs/attestation.md.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub collateral: Option<PathBuf>,
     /// DNS names and IP addresses the node's TLS certificate covers.
     pub tls_names: Vec<String>,
     /// Organizations of the consortium at genesis (ignored once the ledger exists).
@@ -142,6 +152,7 @@ impl Default for NodeSettings {
             platform: "sim".into(),
             tsm_root: PathBuf::from(strongroom_tee::configfs::CONFIGFS_TSM_REPORT_DIR),
             attestation_root: PathBuf::from(strongroom_tee::gramine::GRAMINE_ATTESTATION_DIR),
+            collateral: None,
             tls_names: vec!["localhost".into(), "127.0.0.1".into()],
             organizations: Vec::new(),
             worker_policy: None,

@@ -10,6 +10,11 @@
 //!   replaced by the inblob and signed with the TEST-ONLY VCEK of
 //!   `tests/fixtures/snp-test-chain` (ARK and ASK RSA-PSS, VCEK ECDSA P-384, made by
 //!   its `make.sh`), so a client that is given that chain verifies it for real.
+//!
+//! The collateral travels with the evidence: the SNP node serves the VCEK of the fake
+//! kernel's `auxblob` (a GHCB certificate table) or of its `collateral` file, and
+//! `Client::connect` verifies with it under a policy that pins the TEST chain's
+//! roots in place of AMD's (`Policy::with_snp_roots`, explicit in each test).
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -18,7 +23,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use strongroom_api_types::Attestation;
+use strongroom_api_types::{Attestation, EvidenceCollateral};
+use strongroom_client::Client;
 use strongroom_contract::KvContract;
 use strongroom_crypto::provider::{SigningKey, default_provider};
 use strongroom_enclave::{PublicKeys, evidence_report_data};
@@ -72,6 +78,8 @@ struct FakeKernel {
     template: Vec<u8>,
     report_data_offset: usize,
     vcek: Option<Arc<SigningKey>>,
+    /// What each report entry's `auxblob` holds, if the kernel provides one.
+    auxblob: Option<Vec<u8>>,
     /// Every inblob and the outblob that answered it, in order.
     answered: Arc<Mutex<Vec<Answer>>>,
 }
@@ -91,6 +99,7 @@ impl FakeKernel {
             template: shared_sample("dcap-qvl/tdx_quote"),
             report_data_offset: TDX_REPORT_DATA_OFFSET,
             vcek: None,
+            auxblob: None,
             answered: Arc::default(),
         }
     }
@@ -102,7 +111,16 @@ impl FakeKernel {
             template: shared_sample("virtee-sev/report_milan.bin"),
             report_data_offset: SNP_REPORT_DATA_OFFSET,
             vcek: Some(Arc::new(key)),
+            auxblob: None,
             answered: Arc::default(),
+        }
+    }
+
+    /// The kernel also provides `auxblob` (on SNP: the host's certificate table).
+    fn with_auxblob(self, auxblob: Vec<u8>) -> Self {
+        Self {
+            auxblob: Some(auxblob),
+            ..self
         }
     }
 
@@ -158,6 +176,9 @@ impl TsmFilesystem for FakeKernel {
         std::fs::create_dir(path)?;
         std::fs::write(path.join("provider"), format!("{}\n", self.provider))?;
         std::fs::write(path.join("generation"), "0\n")?;
+        if let Some(auxblob) = &self.auxblob {
+            std::fs::write(path.join("auxblob"), auxblob)?;
+        }
         std::fs::write(path.join("outblob"), &self.template)
     }
 
@@ -425,4 +446,185 @@ async fn a_restarted_node_without_sealing_recovers_with_evidence_from_configfs_t
     assert!(served.recovery_key.is_some(), "recovery evidence");
     assert_eq!(served.evidence, setup.kernel.last_answer().1);
     recovering.finish().await.unwrap();
+}
+
+/// The GUIDs of a GHCB certificate table's VCEK, ASK and ARK entries.
+const VCEK_GUID: &str = "63da758d-e664-4564-adc5-f4b93be8accd";
+const ASK_GUID: &str = "4ab7b379-bbac-4fe4-a02f-05aef327c782";
+const ARK_GUID: &str = "c0b406a4-a803-4952-9743-3fb6014cd0ae";
+
+fn der_of_pem(pem: &[u8]) -> Vec<u8> {
+    let text = std::str::from_utf8(pem).unwrap();
+    let body: String = text
+        .lines()
+        .filter(|line| !line.starts_with("-----"))
+        .collect();
+    strongroom_api_types::b64::decode(&body).unwrap()
+}
+
+/// The certificate table a host hands an SNP guest: entries (GUID, offset, length)
+/// ended by a zero entry, then the certificates (DER).
+fn certificate_table(entries: &[(&str, Vec<u8>)]) -> Vec<u8> {
+    let header = (entries.len() + 1) * 24;
+    let (mut head, mut body) = (Vec::new(), Vec::new());
+    for (guid, der) in entries {
+        head.extend(hex::decode(guid.replace('-', "")).unwrap());
+        head.extend(u32::try_from(header + body.len()).unwrap().to_le_bytes());
+        head.extend(u32::try_from(der.len()).unwrap().to_le_bytes());
+        body.extend_from_slice(der);
+    }
+    head.extend([0u8; 24]);
+    [head, body].concat()
+}
+
+/// The test chain's table: its VCEK, ASK and ARK.
+fn test_chain_table() -> Vec<u8> {
+    certificate_table(&[
+        (VCEK_GUID, der_of_pem(&fixture("vcek.pem"))),
+        (ASK_GUID, der_of_pem(&fixture("ask.pem"))),
+        (ARK_GUID, der_of_pem(&fixture("ark.pem"))),
+    ])
+}
+
+/// A policy naming the SNP measurement and trusting the TEST chain's ASK and ARK
+/// instead of AMD's roots: explicit here, never a default.
+fn policy_trusting_the_test_roots() -> Policy {
+    let roots = [fixture("ask.pem"), fixture("ark.pem")].concat();
+    Policy::new()
+        .with_allowed(
+            PlatformKind::Snp,
+            MeasurementPattern::Exact(snp_template_measurement()),
+        )
+        .with_snp_roots(&roots)
+        .unwrap()
+}
+
+async fn connect(running: &RunningNode, policy: &Policy) -> Result<Client, String> {
+    Client::connect(
+        &format!("https://localhost:{}", running.addr().port()),
+        None,
+        policy,
+    )
+    .await
+    .map_err(|e| e.to_string())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_accepts_an_snp_node_whose_vcek_comes_from_the_auxblob() {
+    let setup = setup(
+        PlatformKind::Snp,
+        FakeKernel::snp().with_auxblob(test_chain_table()),
+    );
+    let running = setup.start().await;
+
+    let served = attestation(&running, [4u8; 32]).await;
+    assert_eq!(
+        served.collateral,
+        Some(EvidenceCollateral::Snp(der_of_pem(&fixture("vcek.pem")))),
+        "the node serves the auxblob's VCEK with its evidence"
+    );
+    let client = connect(&running, &policy_trusting_the_test_roots())
+        .await
+        .unwrap();
+    assert_eq!(client.claims().platform, PlatformKind::Snp);
+    assert_eq!(client.claims().measurement, snp_template_measurement());
+
+    // Under AMD's built-in roots the test VCEK is refused: the test roots were trusted
+    // only because the policy said so.
+    let amd_roots = Policy::new().with_allowed(
+        PlatformKind::Snp,
+        MeasurementPattern::Exact(snp_template_measurement()),
+    );
+    let error = connect(&running, &amd_roots).await.unwrap_err();
+    assert!(
+        error.contains("VCEK is not signed by the AMD ASK"),
+        "{error}"
+    );
+    running.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_accepts_an_snp_node_whose_vcek_comes_from_its_collateral_file() {
+    let mut setup = setup(PlatformKind::Snp, FakeKernel::snp());
+    let file = setup.settings.data_dir.with_file_name("vcek-and-chain.pem");
+    let bundle = [fixture("vcek.pem"), fixture("ask.pem"), fixture("ark.pem")].concat();
+    std::fs::write(&file, &bundle).unwrap();
+    setup.settings.collateral = Some(file);
+    let running = setup.start().await;
+
+    let served = attestation(&running, [5u8; 32]).await;
+    assert_eq!(served.collateral, Some(EvidenceCollateral::Snp(bundle)));
+    let client = connect(&running, &policy_trusting_the_test_roots())
+        .await
+        .unwrap();
+    assert_eq!(client.claims().measurement, snp_template_measurement());
+    running.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_refuses_an_snp_node_that_serves_no_collateral_naming_it() {
+    let setup = setup(PlatformKind::Snp, FakeKernel::snp());
+    let running = setup.start().await;
+    assert_eq!(attestation(&running, [6u8; 32]).await.collateral, None);
+
+    let error = connect(&running, &policy_trusting_the_test_roots())
+        .await
+        .unwrap_err();
+    assert!(
+        error.contains("no collateral with its snp evidence")
+            && error.contains("the chip's VCEK certificate"),
+        "{error}"
+    );
+    running.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_snp_node_with_a_corrupted_auxblob_stops_naming_it() {
+    let mut table = test_chain_table();
+    // The VCEK entry's length now runs past the table.
+    table[20..24].copy_from_slice(&u32::MAX.to_le_bytes());
+    let setup = setup(PlatformKind::Snp, FakeKernel::snp().with_auxblob(table));
+    let error = setup.open().await.unwrap_err().to_string();
+    assert!(
+        error.contains("auxblob")
+            && error.contains("entry 0 (VCEK)")
+            && error.contains("not inside the table"),
+        "{error}"
+    );
+
+    let setup = self::setup(
+        PlatformKind::Snp,
+        FakeKernel::snp().with_auxblob(b"garbage".to_vec()),
+    );
+    let error = setup.open().await.unwrap_err().to_string();
+    assert!(
+        error.contains("auxblob") && error.contains("certificate table"),
+        "{error}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tdx_node_serves_its_dcap_collateral_file_and_refuses_one_that_is_not() {
+    let mut setup = setup(PlatformKind::Tdx, FakeKernel::tdx());
+    let file = setup.settings.data_dir.with_file_name("collateral.json");
+    let json = shared_sample("dcap-qvl/tdx_quote_collateral.json");
+    std::fs::write(&file, &json).unwrap();
+    setup.settings.collateral = Some(file.clone());
+    let running = setup.start().await;
+    assert_eq!(
+        attestation(&running, [8u8; 32]).await.collateral,
+        Some(EvidenceCollateral::Dcap(json))
+    );
+    running.shutdown().await.unwrap();
+
+    std::fs::write(&file, b"{\"not\": \"collateral\"}").unwrap();
+    let mut setup = self::setup(PlatformKind::Tdx, FakeKernel::tdx());
+    setup.settings.collateral = Some(file.clone());
+    let error = setup.open().await.unwrap_err().to_string();
+    assert!(
+        error.contains("collateral")
+            && error.contains(&file.display().to_string())
+            && error.contains("is not tdx collateral"),
+        "{error}"
+    );
 }

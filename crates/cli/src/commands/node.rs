@@ -88,6 +88,13 @@ pub struct NodeStartArgs {
     /// Where Gramine exposes its attestation files (sgx) [default: /dev/attestation].
     #[arg(long, env = "STRONGROOM_ATTESTATION_ROOT", value_name = "DIR")]
     attestation_root: Option<PathBuf>,
+    /// The collateral that verifies this node's evidence, served with it to clients and
+    /// sent with it when joining: tdx, sgx: DCAP collateral JSON fetched from a PCCS;
+    /// snp: the chip's VCEK (DER, or PEM optionally followed by the ASK and ARK)
+    /// [default: snp: the VCEK of configfs-tsm's auxblob, if the host supplies one;
+    /// otherwise none]. Read once at start. docs/attestation.md.
+    #[arg(long, env = "STRONGROOM_COLLATERAL", value_name = "FILE")]
+    collateral: Option<PathBuf>,
     /// A DNS name or IP address for the TLS certificate (repeatable)
     /// [default: localhost, 127.0.0.1].
     #[arg(long = "tls-name", env = "STRONGROOM_TLS_NAMES", value_delimiter = ',')]
@@ -219,6 +226,9 @@ impl NodeStartArgs {
         }
         if let Some(v) = &self.attestation_root {
             s.attestation_root = v.clone();
+        }
+        if let Some(v) = &self.collateral {
+            s.collateral = Some(v.clone());
         }
         if !self.tls_names.is_empty() {
             s.tls_names = self.tls_names.clone();

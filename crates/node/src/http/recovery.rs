@@ -115,6 +115,7 @@ async fn attestation(
         key_release_key: String::new(),
         endpoint_key_sha256: hex::encode(attested.endpoint),
         recovery_key: Some(hex::encode(attested.recovery_key)),
+        collateral: app.recovery.collateral().cloned(),
     }))
 }
 
