@@ -195,7 +195,10 @@ fn upload_cut_by_sigkill_leaves_no_object_and_acknowledged_state_survives() {
 
     // Acknowledged before the kill: the built-ins and one dataset.
     let algorithms = ids(&node.json(&c.bob, &["algorithm", "register-builtins"]));
-    assert_eq!(algorithms.len(), strongroom_analyzer::builtin::BUILTINS.len());
+    assert_eq!(
+        algorithms.len(),
+        strongroom_analyzer::builtin::BUILTINS.len()
+    );
     let small = c.base.join("small.csv");
     std::fs::write(&small, "Id,DESCRIPTION\n1,a\n2,b\n").unwrap();
     let kept = c.put(&node, "acknowledged", &[&small]);
