@@ -2,6 +2,7 @@
 
 mod attest;
 mod bench;
+mod console;
 mod crypto;
 mod demo;
 pub(crate) mod devnet;
@@ -33,6 +34,9 @@ pub enum Command {
     /// Keep a verified copy of the consortium's ledger without a TEE or any secret
     /// (an observer, for an organization that runs no node).
     Observe(observe::ObserveArgs),
+    /// Serve a member's web console on this machine: it verifies the node, signs as the
+    /// member and opens results locally; prints the one-time URL to open.
+    Console(console::ConsoleArgs),
     /// Start and stop a local consortium of several nodes on loopback.
     #[command(subcommand)]
     Devnet(devnet::DevnetCommand),
@@ -96,6 +100,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Demo(args) => demo::run(args),
         Command::Node(command) => node::run(*command),
         Command::Observe(args) => observe::run(args),
+        Command::Console(args) => console::run(args),
         Command::Devnet(command) => devnet::run(command),
         Command::Data(command) => sharing::run_data(command),
         Command::Catalog(command) => sharing::run_catalog(command),

@@ -26,7 +26,11 @@ const MAX_WORDS: usize = 256;
 
 /// The posting prefixes of a dataset.
 fn prefixes(core: &DatasetCore) -> Vec<String> {
-    let mut out = vec![ALL.to_owned(), format!("ck/{}/", core.kind.as_str())];
+    let mut out = vec![
+        ALL.to_owned(),
+        format!("ck/{}/", core.kind.as_str()),
+        format!("co/{}/", core.owner_msp),
+    ];
     out.extend(core.labels.iter().map(|l| format!("cl/{l}/")));
     let mut text = String::new();
     for part in [&core.name, &core.description]
@@ -101,6 +105,10 @@ pub(crate) fn search(
         filters.push(format!("ck/{}/", kind.as_str()));
     }
     filters.extend(query.labels.iter().map(|l| format!("cl/{l}/")));
+    if let Some(organization) = &query.organization {
+        check::msp_id("organization", organization)?;
+        filters.push(format!("co/{organization}/"));
+    }
     if let Some(text) = &query.text {
         check::text("text", text, 0, 256, false)?;
         let words = check::words(text);

@@ -97,6 +97,23 @@ pub(crate) fn label(field: &str, value: &str) -> Result<(), ContractError> {
     Ok(())
 }
 
+/// An organization's MSP id, as a filter: 1 to 64 of `A-Z a-z 0-9 - _ .` (no
+/// separator of the index's keys).
+pub(crate) fn msp_id(field: &str, value: &str) -> Result<(), ContractError> {
+    if value.is_empty()
+        || value.len() > 64
+        || !value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+    {
+        return Err(invalid(
+            field,
+            "must be an MSP id: 1 to 64 of A-Z, a-z, 0-9, '-', '_' and '.'",
+        ));
+    }
+    Ok(())
+}
+
 /// A list of `min..=max` items.
 pub(crate) fn count(field: &str, len: usize, min: usize, max: usize) -> Result<(), ContractError> {
     if len < min {

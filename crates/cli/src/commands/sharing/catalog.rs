@@ -33,6 +33,9 @@ pub struct CatalogSearchArgs {
     /// Only datasets of this kind.
     #[arg(long, value_parser = parse_kind)]
     kind: Option<DatasetKind>,
+    /// Only datasets of this organization (its MSP id).
+    #[arg(long)]
+    organization: Option<String>,
 }
 
 /// Runs one `catalog` subcommand.
@@ -49,6 +52,7 @@ pub fn run_catalog(command: CatalogCommand) -> Result<()> {
                 text: args.text,
                 limit: None,
                 after: None,
+                organization: args.organization,
             },
         )
         .await?;

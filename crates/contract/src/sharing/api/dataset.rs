@@ -45,6 +45,9 @@ pub struct CatalogSearch {
     /// Only datasets whose id sorts after this one (the previous page's `next`).
     #[serde(default)]
     pub after: Option<String>,
+    /// Only datasets of this organization (its MSP id).
+    #[serde(default)]
+    pub organization: Option<String>,
 }
 
 /// What a dataset's files hold.
