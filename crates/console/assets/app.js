@@ -325,12 +325,35 @@
     return allPages((after) => query({ op: 'list_algorithms', after, limit: LIST_LIMIT }));
   }
 
-  function listMyRequests() {
-    return allPages((after) => query({ op: 'list_my_requests', after, limit: LIST_LIMIT }));
+  // Items a listing page shows at once: long lists page, so a page draws quickly.
+  const LIST_PAGE = 50;
+
+  // One page of a listing, with a "Next page" button while there are more:
+  // `fetchPage(after)` answers {items, next}; `show(items)` answers what to draw.
+  async function paged(container, nextId, fetchPage, show) {
+    const load = async (after) => {
+      container.replaceChildren();
+      try {
+        const page = await fetchPage(after);
+        container.append(show(page.items || []));
+        if (page.next !== null && page.next !== undefined) {
+          container.append(
+            h('button', { type: 'button', id: nextId, onclick: () => busy(() => load(page.next)) }, 'Next page'),
+          );
+        }
+      } catch (err) {
+        container.append(errorBox(err));
+      }
+    };
+    await load(null);
   }
 
-  function listMyTasks() {
-    return allPages((after) => query({ op: 'list_my_tasks', after, limit: LIST_LIMIT }));
+  function requestsPage50(after) {
+    return query({ op: 'list_my_requests', after, limit: LIST_PAGE });
+  }
+
+  function tasksPage50(after) {
+    return query({ op: 'list_my_tasks', after, limit: LIST_PAGE });
   }
 
   // Uploads one file (PUT /api/uploads/NAME), reporting the bytes sent so far.
@@ -1294,16 +1317,20 @@
     const tasksSection = h('section', { 'aria-labelledby': 'inbox-tasks-heading' }, h('h2', { id: 'inbox-tasks-heading' }, 'Analyses awaiting my organization’s approval'));
     root.append(requestsSection, tasksSection);
 
-    const [requests, tasks] = await Promise.all([
-      listMyRequests().then((items) => ({ items }), (error) => ({ error })),
-      listMyTasks().then((items) => ({ items }), (error) => ({ error })),
+    const requestsArea = h('div');
+    const tasksArea = h('div');
+    requestsSection.append(requestsArea);
+    tasksSection.append(tasksArea);
+    await Promise.all([
+      paged(requestsArea, 'inbox-requests-next', requestsPage50, (items) => inboxRequests(items, msp)),
+      paged(tasksArea, 'inbox-tasks-next', tasksPage50, (items) => inboxTasks(items, msp)),
     ]);
+  }
 
-    if (requests.error) {
-      requestsSection.append(errorBox(requests.error));
-    } else {
-      const pending = requests.items.filter((r) => r.status === 'pending' && (!msp || r.owner_msp === msp));
-      requestsSection.append(
+  function inboxRequests(items, msp) {
+    {
+      const pending = items.filter((r) => r.status === 'pending' && (!msp || r.owner_msp === msp));
+      return (
         table(
           'inbox-requests',
           null,
@@ -1339,14 +1366,14 @@
             );
           }),
           'No permission request awaits my organization.',
-        ),
+        )
       );
     }
+  }
 
-    if (tasks.error) {
-      tasksSection.append(errorBox(tasks.error));
-    } else {
-      const awaiting = tasks.items.filter(
+  function inboxTasks(items, msp) {
+    {
+      const awaiting = items.filter(
         (t) => t.status === 'pending_approval' && (t.inputs || []).some((i) => (!msp || i.owner_msp === msp) && !i.grant && !i.approved_by),
       );
       const list = h('div', { id: 'inbox-tasks' });
@@ -1380,7 +1407,7 @@
           ),
         );
       }
-      tasksSection.append(list);
+      return list;
     }
   }
 
@@ -1460,20 +1487,18 @@
     const formSection = h('section', { 'aria-labelledby': 'task-form-heading' }, h('h2', { id: 'task-form-heading' }, 'Request an analysis'));
     root.append(requestsSection, tasksSection, formSection);
 
-    const [requests, tasks, algorithms] = await Promise.all([
-      listMyRequests().then((items) => ({ items }), (error) => ({ error })),
-      listMyTasks().then((items) => ({ items }), (error) => ({ error })),
+    const requestsArea = h('div');
+    const tasksArea = h('div');
+    requestsSection.append(requestsArea);
+    tasksSection.append(tasksArea);
+    const [algorithms] = await Promise.all([
       listAlgorithms().then((items) => ({ items }), (error) => ({ error })),
-    ]);
-
-    if (requests.error) requestsSection.append(errorBox(requests.error));
-    else {
-      requestsSection.append(
+      paged(requestsArea, 'my-requests-next', requestsPage50, (items) =>
         table(
           'my-requests',
           null,
           ['Request', 'Dataset', 'Purpose', 'Columns', 'Rows', 'Status', 'Requested (UTC)', 'Decision', 'Permission'],
-          requests.items.map((r) => {
+          items.map((r) => {
             const scope = r.scope || {};
             const grant = r.grant;
             return h(
@@ -1497,17 +1522,13 @@
           }),
           'No permission request.',
         ),
-      );
-    }
-
-    if (tasks.error) tasksSection.append(errorBox(tasks.error));
-    else {
-      tasksSection.append(
+      ),
+      paged(tasksArea, 'my-tasks-next', tasksPage50, (items) =>
         table(
           'my-tasks',
           null,
           ['Task', 'Algorithm', 'Inputs', 'Mode', 'Status', 'Requested (UTC)', 'Result'],
-          tasks.items.map((t) =>
+          items.map((t) =>
             h(
               'tr',
               { dataset: { task: t.id } },
@@ -1522,8 +1543,8 @@
           ),
           'No analysis.',
         ),
-      );
-    }
+      ),
+    ]);
 
     formSection.append(taskForm(algorithms));
   }

@@ -107,7 +107,7 @@ pub(crate) struct CommitBody {
 /// ε in millionths, from the page's ε.
 fn micro(field: &str, epsilon: f64) -> ApiResult<u64> {
     let micro = (epsilon * 1e6).round();
-    if !epsilon.is_finite() || micro < 1.0 || micro > 1e15 {
+    if !epsilon.is_finite() || !(1.0..=1e15).contains(&micro) {
         return Err(ApiError::bad(format!(
             "{field} must be a positive number of at most 1e9, not {epsilon}"
         )));
