@@ -48,7 +48,7 @@ async fn requests_without_the_login_token_are_refused() {
     let origin = &console.origin;
     let client = http();
 
-    for path in ["/", "/app.js", "/api/node"] {
+    for path in ["/", "/js/main.js", "/api/node"] {
         let response = client
             .get(format!("{origin}{path}"))
             .header("X-Strongroom-Console", "1")
@@ -118,41 +118,35 @@ async fn the_consoles_api_rejects_cross_origin_requests() {
     let other = ConsoleProcess::start(&node, &mallory, base);
     let origin = &console.origin;
     let cookie = log_in(&console).await;
-    let client = http();
-    let withdraw = r#"{"action":{"kind":"invoke","invocation":{"op":"withdraw_consent","id":"ds-0000000000000001"}}}"#;
 
     // A foreign Origin, a foreign Host, or no console header: refused before anything.
-    let foreign_origin = client
-        .post(format!("{origin}/api/prepare"))
-        .header("Cookie", &cookie)
-        .header("X-Strongroom-Console", "1")
-        .header(ORIGIN, "http://evil.example")
-        .header("Content-Type", "application/json")
-        .body(withdraw)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(foreign_origin.status(), StatusCode::FORBIDDEN);
-    let rebound = client
-        .post(format!("{origin}/api/prepare"))
-        .header("Cookie", &cookie)
-        .header("X-Strongroom-Console", "1")
-        .header(HOST, "evil.example")
-        .header("Content-Type", "application/json")
-        .body(withdraw)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(rebound.status(), StatusCode::MISDIRECTED_REQUEST);
-    let no_header = client
-        .post(format!("{origin}/api/prepare"))
-        .header("Cookie", &cookie)
-        .header("Content-Type", "application/json")
-        .body(withdraw)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(no_header.status(), StatusCode::FORBIDDEN);
+    let prepare = |headers: &[(reqwest::header::HeaderName, &str)]| {
+        let mut request = http()
+            .post(format!("{origin}/api/prepare"))
+            .header("Cookie", &cookie)
+            .header("Content-Type", "application/json")
+            .body(r#"{"action":{"kind":"invoke","invocation":{"op":"withdraw_consent","id":"ds-0000000000000001"}}}"#);
+        for (name, value) in headers {
+            request = request.header(name, *value);
+        }
+        async move { request.send().await.unwrap().status() }
+    };
+    let header = reqwest::header::HeaderName::from_static("x-strongroom-console");
+    assert_eq!(
+        prepare(&[(header.clone(), "1"), (ORIGIN, "http://evil.example")]).await,
+        StatusCode::FORBIDDEN,
+        "a foreign Origin"
+    );
+    assert_eq!(
+        prepare(&[(header.clone(), "1"), (HOST, "evil.example")]).await,
+        StatusCode::MISDIRECTED_REQUEST,
+        "a foreign Host"
+    );
+    assert_eq!(
+        prepare(&[]).await,
+        StatusCode::FORBIDDEN,
+        "no console header"
+    );
 
     // In a real browser: a page of another origin (the other member's console, logged
     // in) cannot call this console's API, with or without the console's header.

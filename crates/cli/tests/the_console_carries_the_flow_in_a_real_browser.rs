@@ -15,6 +15,9 @@ use std::collections::BTreeMap;
 use browser::{Browser, ConsoleProcess, Render, screenshot_dir};
 use common::{NodeProcess, Org, bogus_id, synthea_patients, text};
 
+/// The condition stratified: viral sinusitis (SNOMED-CT 444814009).
+const CONDITION_CODE: &str = "444814009";
+
 /// Every page a member sees, checked with axe-core; violations by route.
 async fn check_accessibility(
     browser: &Browser,
@@ -72,6 +75,7 @@ async fn three_members_carry_the_demo_flow_through_their_consoles() {
 
     // The owner uploads and registers the Synthea patients from the browser.
     let patients = synthea_patients().canonicalize().unwrap();
+    let conditions = patients.with_file_name("conditions.csv");
     let render = owner.route("#/my-datasets").await;
     renders.push(("owner".into(), render));
     check_accessibility(&owner, "owner #/my-datasets", &mut violations).await;
@@ -85,7 +89,7 @@ async fn three_members_carry_the_demo_flow_through_their_consoles() {
     owner
         .find("#register-file")
         .await
-        .send_keys(patients.to_str().unwrap())
+        .send_keys(&format!("{}\n{}", patients.display(), conditions.display()))
         .await
         .unwrap();
     owner.shot("register-form").await;
@@ -98,11 +102,12 @@ async fn three_members_carry_the_demo_flow_through_their_consoles() {
         )
         .await
         .unwrap();
-    let size = std::fs::metadata(&patients).unwrap().len();
+    let size =
+        std::fs::metadata(&patients).unwrap().len() + std::fs::metadata(&conditions).unwrap().len();
     assert_eq!(
         progress,
         serde_json::json!([size, size]),
-        "the upload's progress bar reached the file's size"
+        "the upload's progress bar reached the files' size"
     );
     owner.confirm("register_dataset").await;
     owner.route("#/my-datasets").await;
@@ -126,7 +131,18 @@ async fn three_members_carry_the_demo_flow_through_their_consoles() {
     renders.push(("analyst".into(), render));
     check_accessibility(&analyst, "analyst #/datasets/ID", &mut violations).await;
     analyst.fill("#request-purpose", "research").await;
-    analyst.fill("#request-columns", "GENDER").await;
+    // The grant leaves stratify out: a stratification then awaits the owner.
+    analyst
+        .client
+        .execute(
+            "const label = [...document.querySelectorAll('label')] \
+               .find(l => l.textContent.startsWith('stratify (')); \
+             const box = document.getElementById(label.htmlFor); \
+             if (box.checked) { box.click(); }",
+            vec![],
+        )
+        .await
+        .unwrap();
     analyst.sign("#request-access", "request_permission").await;
 
     // The owner sees the request with its scope and approves it.
@@ -148,24 +164,30 @@ async fn three_members_carry_the_demo_flow_through_their_consoles() {
         .await;
 
     // The analyst requests a description of the patients' genders (covered by the
-    // grant), and of their races (not covered: it awaits the owner).
+    // grant), and a stratification by condition (not covered: it awaits the owner).
     let mut tasks = Vec::new();
-    for column in ["GENDER", "RACE"] {
+    for (algorithm, parameters) in [
+        (
+            "describe",
+            r#"{"file":"patients.csv","column":"GENDER"}"#.to_owned(),
+        ),
+        (
+            "stratify",
+            format!(
+                r#"{{"patients_file":"patients.csv","conditions_file":"conditions.csv","condition":{{"code":"{CONDITION_CODE}"}}}}"#
+            ),
+        ),
+    ] {
         let render = analyst.route("#/requests").await;
         renders.push(("analyst".into(), render));
         analyst.fill("#task-inputs", &dataset).await;
         analyst
             .find("#task-algorithm")
             .await
-            .select_by_label("describe")
+            .select_by_label(algorithm)
             .await
             .unwrap();
-        analyst
-            .fill(
-                "#task-parameters",
-                &format!(r#"{{"file":"patients.csv","column":"{column}"}}"#),
-            )
-            .await;
+        analyst.fill("#task-parameters", &parameters).await;
         check_accessibility(&analyst, "analyst #/requests", &mut violations).await;
         analyst.sign("#task-submit", "request_task").await;
         analyst.route("#/requests").await;
@@ -194,7 +216,7 @@ async fn three_members_carry_the_demo_flow_through_their_consoles() {
     let task_scope = owner
         .text(&format!("#inbox-tasks [data-task='{uncovered}']"))
         .await;
-    for shown in ["describe", "RACE", "Org2MSP", &dataset] {
+    for shown in ["stratify", CONDITION_CODE, "Org2MSP", &dataset] {
         assert!(
             task_scope.contains(shown),
             "the task's scope shows {shown}: {task_scope}"
@@ -245,6 +267,24 @@ async fn three_members_carry_the_demo_flow_through_their_consoles() {
         csv.lines().count() >= 3,
         "a header and a row per gender: {csv}"
     );
+
+    let render = analyst.route(&format!("#/results/{uncovered}")).await;
+    renders.push(("analyst".into(), render));
+    let bars = analyst.all("#result-chart rect").await;
+    let rows = analyst.all("#result-table tbody tr").await;
+    assert!(
+        !bars.is_empty() && bars.len() <= rows.len(),
+        "the stratification's counts by group are drawn as bars: {} bars, {} rows",
+        bars.len(),
+        rows.len()
+    );
+    analyst.shot("result-chart").await;
+    check_accessibility(&analyst, "analyst #/results/ID (chart)", &mut violations).await;
+    let (status, json) = analyst
+        .fetch(&format!("/api/results/{uncovered}?format=json"), false)
+        .await;
+    assert_eq!(status, 200, "{json}");
+    assert!(json.contains("stratif"), "{json}");
 
     // The owner audits the dataset and checks a receipt in the console.
     let render = owner.route(&format!("#/audit/{dataset}")).await;

@@ -30,7 +30,7 @@ pub(crate) type Shared = Arc<ConsoleState>;
 pub(crate) fn router(state: Shared) -> Router {
     Router::new()
         .route("/", get(assets::index))
-        .route("/app.js", get(assets::script))
+        .route("/js/{name}", get(assets::module))
         .route("/app.css", get(assets::style))
         .route("/login", get(access::login))
         .route("/api/node", get(node))

@@ -28,21 +28,28 @@ pub(crate) struct Chart {
 
 /// The output as a table, if it holds anything.
 pub(crate) fn of_output(output: &Value) -> Option<Shaped> {
-    if let Some(records) = longest_records(output) {
+    if let Some(lists) = widest_records(output) {
+        let grouped = lists.len() > 1;
         let mut columns: Vec<String> = Vec::new();
-        let flat: Vec<Map<String, Value>> = records
-            .iter()
-            .map(|record| {
+        if grouped {
+            columns.push("table".into());
+        }
+        let mut flat: Vec<Map<String, Value>> = Vec::new();
+        for (key, records) in lists {
+            for record in records {
                 let mut out = Map::new();
+                if grouped {
+                    out.insert("table".into(), Value::String(key.clone()));
+                }
                 flatten("", record, &mut out);
-                for key in out.keys() {
-                    if !columns.contains(key) {
-                        columns.push(key.clone());
+                for name in out.keys() {
+                    if !columns.contains(name) {
+                        columns.push(name.clone());
                     }
                 }
-                out
-            })
-            .collect();
+                flat.push(out);
+            }
+        }
         let rows = flat
             .iter()
             .map(|record| {
@@ -65,36 +72,68 @@ pub(crate) fn of_output(output: &Value) -> Option<Shaped> {
     })
 }
 
-/// The longest array of objects anywhere in `value`.
-fn longest_records(value: &Value) -> Option<&Vec<Value>> {
-    let mut best: Option<&Vec<Value>> = None;
-    fn walk<'a>(value: &'a Value, best: &mut Option<&'a Vec<Value>>) {
+/// Lists of records, each with the field it sits under.
+type Lists<'a> = Vec<(String, &'a Vec<Value>)>;
+
+/// The lists of records in `value` that share the shape (the field names of their
+/// first record) holding the most records, each with the field it sits under: a
+/// stratification's tables by dimension come out as one table.
+fn widest_records(value: &Value) -> Option<Lists<'_>> {
+    fn walk<'a>(key: &str, value: &'a Value, found: &mut Lists<'a>) {
         match value {
             Value::Array(items) => {
-                if !items.is_empty()
-                    && items.iter().all(Value::is_object)
-                    && best.is_none_or(|b| items.len() > b.len())
-                {
-                    *best = Some(items);
+                if !items.is_empty() && items.iter().all(Value::is_object) {
+                    found.push((key.to_owned(), items));
                 }
                 for item in items {
-                    walk(item, best);
+                    walk(key, item, found);
                 }
             }
             Value::Object(fields) => {
-                for field in fields.values() {
-                    walk(field, best);
+                for (name, field) in fields {
+                    walk(name, field, found);
                 }
             }
             _ => {}
         }
     }
-    walk(value, &mut best);
-    best
+    let mut found = Vec::new();
+    walk("", value, &mut found);
+    let shape = |records: &Vec<Value>| -> Vec<String> {
+        records
+            .first()
+            .and_then(Value::as_object)
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default()
+    };
+    let mut groups: Vec<(Vec<String>, Lists<'_>)> = Vec::new();
+    for (key, records) in found {
+        let this = shape(records);
+        match groups.iter_mut().find(|(s, _)| *s == this) {
+            Some((_, lists)) => lists.push((key, records)),
+            None => groups.push((this, vec![(key, records)])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(_, lists)| lists)
+        .max_by_key(|lists| lists.iter().map(|(_, r)| r.len()).sum::<usize>())
 }
 
 fn flatten(prefix: &str, value: &Value, out: &mut Map<String, Value>) {
     match value {
+        // A tagged scalar named as its field (`"count": {"count": 609}`, beside
+        // `"count": "suppressed"`) reads as its value.
+        Value::Object(fields)
+            if fields.len() == 1
+                && fields.iter().all(|(k, v)| {
+                    prefix.rsplit('.').next() == Some(k.as_str()) && !v.is_object() && !v.is_array()
+                }) =>
+        {
+            if let Some(only) = fields.values().next() {
+                out.insert(prefix.to_owned(), only.clone());
+            }
+        }
         Value::Object(fields) => {
             for (key, field) in fields {
                 let name = if prefix.is_empty() {
@@ -135,50 +174,42 @@ fn cell(value: &Value) -> String {
     }
 }
 
-/// A bar chart of the table: counts by group, when the table has a text column and a
-/// numeric `count` (or, failing that, its first numeric column) and few rows.
+/// A bar chart of the table: counts by group, when the table has a `count` column
+/// (or one ending in `.count`) with numbers, labelled by its text columns, and few rows.
+/// A withheld count (not a number) gets no bar.
 pub(crate) fn chart(table: &Shaped) -> Option<Chart> {
     if table.rows.is_empty() || table.rows.len() > MAX_BARS {
         return None;
     }
-    let numeric = |c: usize| {
-        table
-            .rows
-            .iter()
-            .all(|r| r.get(c).is_some_and(|v| v.parse::<f64>().is_ok()))
-    };
+    let number = |r: &Vec<String>, c: usize| r.get(c).and_then(|v| v.parse::<f64>().ok());
     let value_column = table
         .columns
         .iter()
-        .position(|c| c == "count" || c.ends_with(".count"))
-        .filter(|&c| numeric(c))
-        .or_else(|| (0..table.columns.len()).find(|&c| numeric(c)))?;
+        .position(|c| c == "count" || c.ends_with(".count"))?;
     let label_columns: Vec<usize> = (0..table.columns.len())
-        .filter(|&c| c != value_column && !numeric(c))
+        .filter(|&c| c != value_column && table.rows.iter().all(|r| number(r, c).is_none()))
         .collect();
     if label_columns.is_empty() {
         return None;
     }
-    let labels = table
-        .rows
-        .iter()
-        .map(|r| {
+    let mut labels = Vec::new();
+    let mut values = Vec::new();
+    for row in &table.rows {
+        let Some(value) = number(row, value_column) else {
+            continue;
+        };
+        labels.push(
             label_columns
                 .iter()
-                .filter_map(|&c| r.get(c).filter(|v| !v.is_empty()).cloned())
+                .filter_map(|&c| row.get(c).filter(|v| !v.is_empty()).cloned())
                 .collect::<Vec<_>>()
-                .join(" | ")
-        })
-        .collect();
-    let values = table
-        .rows
-        .iter()
-        .map(|r| {
-            r.get(value_column)
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0.0)
-        })
-        .collect();
+                .join(" | "),
+        );
+        values.push(value);
+    }
+    if values.is_empty() {
+        return None;
+    }
     Some(Chart {
         title: format!("{} by group", table.columns[value_column]),
         labels,
@@ -226,6 +257,26 @@ mod tests {
         let table = of_output(&output).unwrap();
         assert_eq!(table.columns, ["labels", "count", "mean.age"]);
         assert_eq!(table.rows, [["F", "12", "40.5"], ["M", "9", "38.0"]]);
+    }
+
+    #[test]
+    fn same_shaped_lists_make_one_table_and_withheld_counts_get_no_bar() {
+        let output = json!({
+            "name": "stratify",
+            "result": {
+                "k": 5,
+                "total": {"count": 40},
+                "gender": [{"value": "F", "count": {"count": 21}}, {"value": "M", "count": {"count": 19}}],
+                "race": [{"value": "white", "count": {"count": 30}}, {"value": "asian", "count": "suppressed"}],
+            }
+        });
+        let table = of_output(&output).unwrap();
+        assert_eq!(table.columns, ["table", "value", "count"]);
+        assert_eq!(table.rows.len(), 4);
+        assert_eq!(table.rows[3], ["race", "asian", "suppressed"]);
+        let chart = chart(&table).unwrap();
+        assert_eq!(chart.labels, ["gender | F", "gender | M", "race | white"]);
+        assert_eq!(chart.values, [21.0, 19.0, 30.0]);
     }
 
     #[test]
