@@ -204,7 +204,11 @@ impl Devnet {
             }
             assert!(
                 started.elapsed() < DEADLINE,
-                "the nodes never reached the same ledger sequence: {applied:?}"
+                "the nodes never reached the same ledger sequence: {applied:?}\n{}",
+                (0..self.nodes.len())
+                    .map(|i| self.describe(i))
+                    .collect::<Vec<_>>()
+                    .join("\n")
             );
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -275,6 +279,29 @@ impl Devnet {
             assert!(started.elapsed() < DEADLINE, "node {i} never rejoined");
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// Node `i`'s Raft gauges and the last lines of its log, for a failure message.
+    pub fn describe(&self, i: usize) -> String {
+        let gauges: Vec<String> = [
+            "raft_node_id",
+            "raft_leader_id",
+            "raft_term",
+            "raft_applied_index",
+            "raft_snapshot_index",
+            "raft_voters",
+            "raft_learners",
+            "ledger_sequence",
+        ]
+        .iter()
+        .map(|g| format!("{g}={:?}", self.gauge(i, &format!("strongroom_{g}"))))
+        .collect();
+        format!(
+            "--- node {i} (alive: {}): {}\n{}",
+            self.alive(i),
+            gauges.join(" "),
+            self.log_tail(i)
+        )
     }
 
     /// The last lines of node `i`'s log.
