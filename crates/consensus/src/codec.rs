@@ -39,9 +39,21 @@ pub enum CodecError {
     /// Bytes follow the last payload of a proposal batch.
     #[error("{0} trailing bytes after the proposal batch")]
     Trailing(usize),
-    /// A vote's committed flag is neither 0 nor 1.
-    #[error("vote committed flag {0} is not 0 or 1")]
+    /// A flag byte holds a value it cannot (a vote's committed flag, a snapshot
+    /// chunk's last-chunk flag, or unknown bits of an append's presence flags).
+    #[error("flag byte {0} is not one of the values it may take")]
     BadFlag(u8),
+    /// An append's entries do not follow its previous log id one index at a time.
+    #[error("append entries out of order: expected log index {expected}, found {found}")]
+    NotConsecutive {
+        /// The index the entry should have had.
+        expected: u64,
+        /// The index it had.
+        found: u64,
+    },
+    /// A snapshot chunk's metadata is not valid JSON of a snapshot's metadata.
+    #[error("snapshot meta: {0}")]
+    SnapshotMeta(String),
 }
 
 /// Encodes a log id (24 bytes).

@@ -40,6 +40,7 @@ mod node;
 mod snapshot;
 mod state_machine;
 mod types;
+pub mod wire;
 
 pub use applier::{Applier, ApplyContext, ChainApplier, Outcome, Record};
 pub use catch_up::{CATCH_UP_BATCH, LedgerPeers, LedgerSource};

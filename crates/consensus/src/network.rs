@@ -3,8 +3,9 @@
 //! The plan (see `docs/consensus.md`): each RPC is an HTTPS `POST` to the peer's
 //! node-to-node endpoint (`/raft/v1/{append,vote,snapshot}`), mutually authenticated
 //! with node certificates issued by the member orgs' CAs (`identity::OrgCa::enroll_node`)
-//! and accepted only from nodes whose attestation evidence verified; bodies are the
-//! binary encodings of [`crate::codec`] for log entries. A [`PeerTransport`]
+//! and accepted only from nodes whose attestation evidence verified. Append and
+//! snapshot requests are binary ([`crate::wire`]); votes and every answer are
+//! openraft's JSON. A [`PeerTransport`]
 //! implementation carries the bytes; [`Network`] turns openraft's RPCs into them.
 //!
 //! A single node is a one-member cluster and never calls its network. The transport it
@@ -19,6 +20,7 @@ use openraft::raft::{
 use openraft::{AnyError, RaftNetwork, RaftNetworkFactory};
 
 use crate::types::{NodeAddr, NodeId, Raft, TypeConfig};
+use crate::wire;
 
 /// The RPC paths.
 pub const APPEND_PATH: &str = "/raft/v1/append";
@@ -90,23 +92,24 @@ impl<T: PeerTransport> RaftNetworkFactory<TypeConfig> for Network<T> {
 }
 
 impl<T: PeerTransport> PeerClient<T> {
-    async fn rpc<Req, Resp, E>(
+    fn net<E: std::error::Error>(&self, e: String) -> RPCError<NodeId, NodeAddr, E> {
+        RPCError::Network(NetworkError::new(&AnyError::error(format!(
+            "node {} ({}): {e}",
+            self.target, self.addr
+        ))))
+    }
+
+    /// Sends `body` (already encoded) to `path`; the answer is JSON.
+    async fn rpc<Resp, E>(
         &self,
         path: &'static str,
-        request: &Req,
+        body: Vec<u8>,
     ) -> Result<Resp, RPCError<NodeId, NodeAddr, E>>
     where
-        Req: serde::Serialize,
         Resp: serde::de::DeserializeOwned,
         E: std::error::Error + serde::de::DeserializeOwned,
     {
-        let net = |e: String| {
-            RPCError::Network(NetworkError::new(&AnyError::error(format!(
-                "node {} ({}): {e}",
-                self.target, self.addr
-            ))))
-        };
-        let body = serde_json::to_vec(request).map_err(|e| net(e.to_string()))?;
+        let net = |e: String| self.net(e);
         let answer = self
             .transport
             .call(&self.addr, path, body)
@@ -124,7 +127,7 @@ impl<T: PeerTransport> RaftNetwork<TypeConfig> for PeerClient<T> {
         rpc: AppendEntriesRequest<TypeConfig>,
         _option: RPCOption,
     ) -> Result<AppendEntriesResponse<NodeId>, RPCError<NodeId, NodeAddr, RaftError<NodeId>>> {
-        self.rpc(APPEND_PATH, &rpc).await
+        self.rpc(APPEND_PATH, wire::encode_append(&rpc)).await
     }
 
     async fn install_snapshot(
@@ -135,7 +138,7 @@ impl<T: PeerTransport> RaftNetwork<TypeConfig> for PeerClient<T> {
         InstallSnapshotResponse<NodeId>,
         RPCError<NodeId, NodeAddr, RaftError<NodeId, InstallSnapshotError>>,
     > {
-        self.rpc(SNAPSHOT_PATH, &rpc).await
+        self.rpc(SNAPSHOT_PATH, wire::encode_snapshot(&rpc)).await
     }
 
     async fn vote(
@@ -143,7 +146,8 @@ impl<T: PeerTransport> RaftNetwork<TypeConfig> for PeerClient<T> {
         rpc: VoteRequest<NodeId>,
         _option: RPCOption,
     ) -> Result<VoteResponse<NodeId>, RPCError<NodeId, NodeAddr, RaftError<NodeId>>> {
-        self.rpc(VOTE_PATH, &rpc).await
+        let body = serde_json::to_vec(&rpc).map_err(|e| self.net(e.to_string()))?;
+        self.rpc(VOTE_PATH, body).await
     }
 }
 
@@ -156,9 +160,17 @@ pub async fn serve_rpc(raft: &Raft, path: &str, body: &[u8]) -> Result<Vec<u8>, 
         serde_json::from_slice(body).map_err(|e| format!("{path}: malformed request: {e}"))
     }
     let encoded = match path {
-        APPEND_PATH => serde_json::to_vec(&raft.append_entries(decode(path, body)?).await),
+        APPEND_PATH => {
+            let request =
+                wire::decode_append(body).map_err(|e| format!("{path}: malformed request: {e}"))?;
+            serde_json::to_vec(&raft.append_entries(request).await)
+        }
         VOTE_PATH => serde_json::to_vec(&raft.vote(decode(path, body)?).await),
-        SNAPSHOT_PATH => serde_json::to_vec(&raft.install_snapshot(decode(path, body)?).await),
+        SNAPSHOT_PATH => {
+            let request = wire::decode_snapshot(body)
+                .map_err(|e| format!("{path}: malformed request: {e}"))?;
+            serde_json::to_vec(&raft.install_snapshot(request).await)
+        }
         other => return Err(format!("unknown Raft RPC path {other:?}")),
     };
     encoded.map_err(|e| format!("{path}: encoding the answer: {e}"))

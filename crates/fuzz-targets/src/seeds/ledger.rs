@@ -2,9 +2,11 @@
 
 use std::collections::BTreeSet;
 
-use openraft::{CommittedLeaderId, EntryPayload, LogId, Membership, Vote};
+use openraft::raft::{AppendEntriesRequest, InstallSnapshotRequest};
+use openraft::{CommittedLeaderId, EntryPayload, LogId, Membership, StoredMembership, Vote};
 use strongroom_consensus::codec::{encode_entry, encode_log_id, encode_vote};
-use strongroom_consensus::{LogEntry, Proposal};
+use strongroom_consensus::wire::{encode_append, encode_snapshot};
+use strongroom_consensus::{LogEntry, Proposal, SnapshotMeta};
 use strongroom_contract::{Caller, ObjectPurpose};
 use strongroom_crypto::provider::{EcdsaCurve, default_provider};
 use strongroom_enclave::record::{LedgerRecord, WriteSet};
@@ -197,9 +199,49 @@ pub(super) fn raft_seeds(out: &mut Seeds) {
             },
         ),
     ];
-    for (name, entry) in entries {
-        out.add("raft_log", format!("entry-{name}"), encode_entry(&entry));
+    for (name, entry) in &entries {
+        out.add("raft_log", format!("entry-{name}"), encode_entry(entry));
     }
+    // An append of the proposal and the tick after it (indexes 7 and 8), and a heartbeat.
+    out.add(
+        "raft_log",
+        "append",
+        encode_append(&AppendEntriesRequest {
+            vote: Vote::new_committed(2, 1),
+            prev_log_id: Some(log_id(1, 1, 6)),
+            leader_commit: Some(log_id(1, 1, 5)),
+            entries: vec![entries[1].1.clone(), entries[2].1.clone()],
+        }),
+    );
+    out.add(
+        "raft_log",
+        "append-heartbeat",
+        encode_append(&AppendEntriesRequest {
+            vote: Vote::new_committed(2, 1),
+            prev_log_id: Some(log_id(2, 1, 8)),
+            leader_commit: Some(log_id(2, 1, 8)),
+            entries: Vec::new(),
+        }),
+    );
+    let voters: BTreeSet<u64> = [1, 2, 3].into_iter().collect();
+    out.add(
+        "raft_log",
+        "snapshot-chunk",
+        encode_snapshot(&InstallSnapshotRequest {
+            vote: Vote::new_committed(3, 2),
+            meta: SnapshotMeta {
+                last_log_id: Some(log_id(3, 2, 9)),
+                last_membership: StoredMembership::new(
+                    Some(log_id(3, 2, 9)),
+                    Membership::new(vec![voters], None),
+                ),
+                snapshot_id: "3-9-1".into(),
+            },
+            offset: 0,
+            data: b"snapshot bytes".to_vec(),
+            done: true,
+        }),
+    );
     out.add(
         "raft_log",
         "vote",
