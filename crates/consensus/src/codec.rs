@@ -111,11 +111,19 @@ pub fn decode_vote(bytes: &[u8]) -> Result<Vote, CodecError> {
 
 /// Encodes a log entry.
 pub fn encode_entry(entry: &LogEntry) -> Vec<u8> {
+    let mut out = Vec::new();
+    encode_entry_into(entry, &mut out);
+    out
+}
+
+/// Appends the encoding of a log entry to `out` (an append request writes its entries
+/// in place, without a buffer each).
+pub fn encode_entry_into(entry: &LogEntry, out: &mut Vec<u8>) {
     let body_len = match &entry.payload {
         EntryPayload::Normal(p) => 12 + p.payloads.iter().map(|x| 4 + x.len()).sum::<usize>(),
         _ => 64,
     };
-    let mut out = Vec::with_capacity(1 + 24 + 1 + body_len);
+    out.reserve(1 + 24 + 1 + body_len);
     out.push(ENTRY_VERSION);
     out.extend_from_slice(&encode_log_id(&entry.log_id));
     match &entry.payload {
@@ -133,10 +141,9 @@ pub fn encode_entry(entry: &LogEntry) -> Vec<u8> {
         EntryPayload::Membership(membership) => {
             out.push(TAG_MEMBERSHIP);
             // Serializing a map of integers and strings to JSON cannot fail.
-            serde_json::to_writer(&mut out, membership).unwrap_or_default();
+            serde_json::to_writer(&mut *out, membership).unwrap_or_default();
         }
     }
-    out
 }
 
 /// Decodes a log entry.

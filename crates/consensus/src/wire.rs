@@ -25,7 +25,8 @@
 use openraft::raft::{AppendEntriesRequest, InstallSnapshotRequest};
 
 use crate::codec::{
-    CodecError, decode_entry, decode_log_id, decode_vote, encode_entry, encode_log_id, encode_vote,
+    CodecError, decode_entry, decode_log_id, decode_vote, encode_entry_into, encode_log_id,
+    encode_vote,
 };
 use crate::types::{LogId, SnapshotMeta, TypeConfig};
 
@@ -35,9 +36,7 @@ const HAS_COMMIT: u8 = 2;
 
 /// Encodes an append request.
 pub fn encode_append(rpc: &AppendEntriesRequest<TypeConfig>) -> Vec<u8> {
-    let mut out = Vec::with_capacity(
-        1 + 17 + 1 + 48 + 4 + rpc.entries.len() * 64, // grows for large payloads
-    );
+    let mut out = Vec::with_capacity(1 + 17 + 1 + 48 + 4);
     out.push(WIRE_VERSION);
     out.extend_from_slice(&encode_vote(&rpc.vote));
     let present = (if rpc.prev_log_id.is_some() {
@@ -55,9 +54,12 @@ pub fn encode_append(rpc: &AppendEntriesRequest<TypeConfig>) -> Vec<u8> {
     }
     out.extend_from_slice(&len32(rpc.entries.len()).to_be_bytes());
     for entry in &rpc.entries {
-        let encoded = encode_entry(entry);
-        out.extend_from_slice(&len32(encoded.len()).to_be_bytes());
-        out.extend_from_slice(&encoded);
+        // The length goes before the entry: written once the entry is in place.
+        let at = out.len();
+        out.extend_from_slice(&[0; 4]);
+        encode_entry_into(entry, &mut out);
+        let len = len32(out.len() - at - 4).to_be_bytes();
+        out[at..at + 4].copy_from_slice(&len);
     }
     out
 }
