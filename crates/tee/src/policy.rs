@@ -139,8 +139,8 @@ pub struct Policy {
     allow_debug: bool,
     accepted_tcb_status: Vec<TcbStatus>,
     allow: Vec<AllowEntry>,
-    /// An ASK and ARK (PEM) that replace AMD's built-in SEV-SNP roots, set only by
-    /// [`Policy::with_snp_roots`].
+    /// An ASK and ARK (PEM) that replace AMD's built-in SEV-SNP roots: the file's
+    /// `snp_roots`, or [`Policy::with_snp_roots`].
     snp_roots: Option<Vec<u8>>,
 }
 
@@ -192,6 +192,9 @@ pub enum PolicyFileError {
         /// The 1-based line of the problem, when known.
         line: Option<usize>,
     },
+    /// `snp_roots` is not two certificates in PEM, an ASK and the self-issued ARK.
+    #[error("snp_roots: {0}")]
+    BadSnpRoots(CollateralError),
     /// `accepted_tcb_status` has a name that is not a DCAP TCB status.
     #[error(
         "accepted_tcb_status[{index}]: unknown TCB status {status:?} (known: {})",
@@ -261,6 +264,8 @@ struct PolicyFile {
     accepted_tcb_status: Vec<String>,
     #[serde(default)]
     allow: Vec<AllowEntryFile>,
+    #[serde(default)]
+    snp_roots: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -325,12 +330,19 @@ impl Policy {
                 measurement,
             });
         }
+        let snp_roots = match file.snp_roots {
+            Some(pem) => {
+                crate::snp::check_chain(pem.as_bytes()).map_err(PolicyFileError::BadSnpRoots)?;
+                Some(pem.into_bytes())
+            }
+            None => None,
+        };
         Ok(Self {
             allow_simulated: file.allow_simulated,
             allow_debug: file.allow_debug,
             accepted_tcb_status: accepted,
             allow,
-            snp_roots: None,
+            snp_roots,
         })
     }
 
@@ -374,8 +386,8 @@ impl Policy {
     /// This is the verifier's own choice, never a peer's: the chain a node sends with
     /// its evidence is not a trust anchor. Use it for a chain obtained from AMD for a
     /// generation `sev` does not build in, or in tests with a test chain; a refusal
-    /// names these roots as "the policy's SNP roots (not AMD's built-in)". Not in the
-    /// policy file format.
+    /// names these roots as "the policy's SNP roots (not AMD's built-in)". The policy
+    /// file's `snp_roots` key sets the same.
     pub fn with_snp_roots(mut self, chain: &[u8]) -> Result<Self, CollateralError> {
         crate::snp::check_chain(chain)?;
         self.snp_roots = Some(chain.to_vec());

@@ -195,3 +195,58 @@ fn a_policy_refuses_snp_roots_that_are_not_an_ask_and_an_ark() {
         other => panic!("{other:?}"),
     }
 }
+
+/// The Milan policy written as a policy file, with `snp_roots` holding `roots`.
+fn milan_policy_file(roots: &str) -> String {
+    format!(
+        "snp_roots = '''\n{roots}'''\n\n[[allow]]\nplatform = \"snp\"\nmeasurement = \"{SNP_MEASUREMENT}\"\n"
+    )
+}
+
+#[test]
+fn a_policy_files_snp_roots_are_the_roots_it_verifies_with() {
+    let milan = [
+        sample("virtee-sev/milan_ask.pem"),
+        sample("virtee-sev/milan_ark.pem"),
+    ]
+    .concat();
+    let from_file =
+        Policy::from_toml(&milan_policy_file(std::str::from_utf8(&milan).unwrap())).unwrap();
+    assert_eq!(from_file, allow_milan().with_snp_roots(&milan).unwrap());
+    verify(
+        &snp_report(),
+        &snp_collateral().into(),
+        &from_file,
+        in_window(),
+    )
+    .unwrap();
+
+    // The test chain in the file: AMD's real VCEK is refused under those roots.
+    let test_roots = test_chain();
+    let other = Policy::from_toml(&milan_policy_file(
+        std::str::from_utf8(&test_roots).unwrap(),
+    ))
+    .unwrap();
+    let error = verify(&snp_report(), &snp_collateral().into(), &other, in_window())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("the policy's SNP roots (not AMD's built-in)"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_policy_file_whose_snp_roots_are_not_an_ask_and_an_ark_is_refused_naming_the_key() {
+    let only_ark = sample("virtee-sev/milan_ark.pem");
+    let error = Policy::from_toml(&milan_policy_file(std::str::from_utf8(&only_ark).unwrap()))
+        .unwrap_err()
+        .to_string();
+    assert!(error.starts_with("snp_roots: "), "{error}");
+    assert!(error.contains("found 1"), "{error}");
+
+    let error = Policy::from_toml(&milan_policy_file("not a certificate\n"))
+        .unwrap_err()
+        .to_string();
+    assert!(error.starts_with("snp_roots: "), "{error}");
+}
