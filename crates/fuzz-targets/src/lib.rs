@@ -51,7 +51,8 @@ pub mod seeds;
 
 pub use algorithm::algorithm_abi;
 pub use attestation::{
-    attestation_policy, dcap_collateral, dcap_quote, sim_evidence, snp_collateral, snp_report,
+    attestation_policy, dcap_collateral, dcap_quote, pccs_answers, sim_evidence, snp_collateral,
+    snp_report,
 };
 pub use compute::compute_csv;
 pub use contract::invocation;
@@ -82,6 +83,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("ledger_entry", ledger_entry),
     ("ledger_record", ledger_record),
     ("object", object),
+    ("pccs_answers", pccs_answers),
     ("raft_log", raft_log),
     ("receipt", receipt),
     ("sealed_request", sealed_request),

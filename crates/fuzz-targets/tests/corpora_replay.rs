@@ -104,6 +104,7 @@ replay_tests!(
     ledger_entry,
     ledger_record,
     object,
+    pccs_answers,
     raft_log,
     receipt,
     sealed_request,

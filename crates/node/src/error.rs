@@ -77,3 +77,15 @@ pub enum NodeError {
         body: Vec<u8>,
     },
 }
+
+/// An error with its sources, one line.
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

@@ -31,6 +31,7 @@ use zeroize::Zeroizing;
 
 use crate::data_dir::write_private_atomic;
 use crate::error::NodeError;
+use crate::pccs::Pccs;
 use crate::secrets::SECRETS_FILE;
 use crate::settings::NodeSettings;
 
@@ -196,6 +197,39 @@ pub(crate) fn open(
         );
     }
     Ok(platform)
+}
+
+/// The collateral this node serves with its evidence from start, and the PCCS that
+/// keeps it fresh: fetched from a PCCS (`pccs_url`, `tdx` and `sgx`) or from AMD KDS
+/// (`kds_url`, `snp`), else read by [`collateral`]. `evidence` makes one piece of
+/// evidence (any report data), asked only to fetch: a quote names its platform's FMSPC,
+/// a report its chip and TCB.
+pub(crate) async fn collateral_at_start(
+    settings: &NodeSettings,
+    access: &TeeAccess,
+    evidence: impl FnOnce() -> Result<Vec<u8>, NodeError>,
+) -> Result<(Option<EvidenceCollateral>, Option<Pccs>), NodeError> {
+    if settings.pccs_url.is_some() {
+        return match Pccs::for_quote(settings, &evidence()?)? {
+            Some(pccs) => Ok((Some(pccs.fetch_at_start().await?), Some(pccs))),
+            None => Ok((None, None)),
+        };
+    }
+    if let Some(base) = &settings.kds_url {
+        let vcek = crate::kds::vcek(settings, base, &evidence()?).await?;
+        return Ok((Some(vcek), None));
+    }
+    Ok((collateral(settings, access)?, None))
+}
+
+/// One piece of `platform`'s evidence, over zero report data, to fetch collateral for.
+pub(crate) fn some_evidence(platform: &dyn Platform) -> Result<Vec<u8>, NodeError> {
+    platform
+        .evidence(&[0; 64])
+        .map(|evidence| evidence.as_bytes().to_vec())
+        .map_err(|e| NodeError::Config {
+            reason: format!("platform: the TEE made no evidence to fetch its collateral for: {e}"),
+        })
 }
 
 /// The collateral that verifies this node's evidence (setting `collateral`), read

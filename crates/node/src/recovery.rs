@@ -284,7 +284,12 @@ impl RecoveringNode {
         }
         let lock = lock_dir(&dir)?;
         let platform = platform::open(settings, &dir, tee)?;
-        let collateral = platform::collateral(settings, tee)?;
+        // Recovery is short: the collateral is not refreshed (the recovered node
+        // fetches its own when it opens).
+        let (collateral, _) = platform::collateral_at_start(settings, tee, || {
+            platform::some_evidence(platform.as_ref())
+        })
+        .await?;
         let insecure = platform.kind() == PlatformKind::Sim;
         let core = Mutex::new(Enclave::new(platform, contract));
         let secrets_path = dir.join(SECRETS_FILE);

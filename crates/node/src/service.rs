@@ -40,6 +40,7 @@ use crate::cluster::{Cluster, JoinAnswer, JoinBody};
 use crate::data_dir::lock_dir;
 use crate::enclave_bridge::{EnclaveApplier, EnclaveSigner, SharedEnclave};
 use crate::error::NodeError;
+use crate::pccs::{CollateralCell, Pccs, RefreshTask};
 use crate::peer::PeerLedger;
 use crate::platform::{self, TeeAccess};
 use crate::recovery::Recovered;
@@ -88,7 +89,9 @@ pub struct Node {
     store: DatasetStore,
     insecure: bool,
     /// What verifies the core's evidence, served with it.
-    collateral: Option<EvidenceCollateral>,
+    collateral: CollateralCell,
+    /// Refreshes `collateral` from the PCCS (setting `pccs_url`); stops with the node.
+    _refresh: Option<RefreshTask>,
     dir: PathBuf,
     // Last: released after everything else.
     _lock: File,
@@ -163,9 +166,12 @@ impl Node {
         platform::refuse_restart_without_seal(&dir, settings, kind)?;
         crate::recovery::refuse_lost_secrets(&dir, settings)?;
         let platform = platform::open(settings, &dir, tee)?;
-        let collateral = platform::collateral(settings, tee)?;
+        let (collateral, pccs) = platform::collateral_at_start(settings, tee, || {
+            platform::some_evidence(platform.as_ref())
+        })
+        .await?;
         let core: SharedEnclave = Arc::new(Mutex::new(Enclave::new(platform, contract)));
-        Self::start(settings, lock, core, collateral, false).await
+        Self::start(settings, lock, core, collateral, pccs, false).await
     }
 
     /// Opens the node after a recovery from members' shares ([`RecoveringNode`]): on a
@@ -185,15 +191,16 @@ impl Node {
         };
         settings.validate()?;
         let lock = lock_dir(&settings.data_dir)?;
-        let collateral = platform::collateral(settings, tee)?;
-        Self::start(
-            settings,
-            lock,
-            Arc::new(Mutex::new(*core)),
-            collateral,
-            true,
-        )
-        .await
+        let core: SharedEnclave = Arc::new(Mutex::new(*core));
+        let (collateral, pccs) =
+            platform::collateral_at_start(settings, tee, || {
+                match lock_core(&core).handle(EnclaveRequest::Evidence { nonce: vec![0; 32] }) {
+                    EnclaveResponse::Evidence { evidence, .. } => Ok(evidence.bytes),
+                    other => Err(NodeError::Enclave(format!("evidence: {other:?}"))),
+                }
+            })
+            .await?;
+        Self::start(settings, lock, core, collateral, pccs, true).await
     }
 
     /// Starts consensus over `core`, which either holds the secrets already
@@ -203,6 +210,7 @@ impl Node {
         lock: File,
         core: SharedEnclave,
         collateral: Option<EvidenceCollateral>,
+        pccs: Option<Pccs>,
         recovered: bool,
     ) -> Result<Self, NodeError> {
         let dir = settings.data_dir.clone();
@@ -286,6 +294,7 @@ impl Node {
             consensus.propose(genesis).await?;
         }
         let store = crate::object_storage::open(settings).await?;
+        let collateral_cell: CollateralCell = Arc::new(std::sync::RwLock::new(collateral));
         let preparer = lock_core(&core).preparer();
         if let Some(preparer) = &preparer {
             preparer.limit_members(Some(MemberRate {
@@ -303,7 +312,8 @@ impl Node {
             endpoint: std::sync::OnceLock::new(),
             store,
             insecure,
-            collateral,
+            _refresh: pccs.map(|pccs| pccs.keep_fresh(collateral_cell.clone())),
+            collateral: collateral_cell,
             dir,
             _lock: lock,
         })
@@ -512,8 +522,11 @@ impl Node {
 
     /// What verifies the core's evidence (setting `collateral`, or SNP's `auxblob`),
     /// served with it; none for `sim` and when the node was given none.
-    pub fn collateral(&self) -> Option<&EvidenceCollateral> {
-        self.collateral.as_ref()
+    pub fn collateral(&self) -> Option<EvidenceCollateral> {
+        self.collateral
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// The data directory.

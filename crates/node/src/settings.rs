@@ -53,6 +53,33 @@ pub struct NodeSettings {
     /// once at start. docs/attestation.md.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub collateral: Option<PathBuf>,
+    /// A PCCS (Intel's Provisioning Certification Caching Service, API v4) that
+    /// serves the DCAP collateral of this node's quotes (`tdx`, `sgx`), instead of a
+    /// `collateral` file: fetched at start (a failure stops the node, naming the
+    /// item) and again every `pccs_refresh_s`, so that the TCB info and CRLs served
+    /// stay current (a failed refresh keeps the last collateral and is logged).
+    /// `http://` or `https://`; docs/attestation.md.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pccs_url: Option<String>,
+    /// The CA certificate (PEM) an `https://` PCCS's certificate chains to; without
+    /// it, the system's roots. Collateral is signed by Intel whatever the TLS.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pccs_ca_cert: Option<PathBuf>,
+    /// Seconds between PCCS refreshes (default 3600).
+    pub pccs_refresh_s: u64,
+    /// AMD's Key Distribution Service (`https://kdsintf.amd.com`), to fetch this `snp`
+    /// node's VCEK from at start, for hosts that supply no `auxblob`; instead of a
+    /// `collateral` file. A failure stops the node. docs/attestation.md.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kds_url: Option<String>,
+    /// The CA certificate (PEM) an `https://` KDS's certificate chains to; without it,
+    /// the system's roots.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kds_ca_cert: Option<PathBuf>,
+    /// The generation of this node's chip (`Milan`, `Genoa`, `Turin`), for KDS: needed
+    /// only when the reports do not name it (report versions before 3).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snp_product: Option<String>,
     /// DNS names and IP addresses the node's TLS certificate covers.
     pub tls_names: Vec<String>,
     /// Organizations of the consortium at genesis (ignored once the ledger exists).
@@ -153,6 +180,12 @@ impl Default for NodeSettings {
             tsm_root: PathBuf::from(strongroom_tee::configfs::CONFIGFS_TSM_REPORT_DIR),
             attestation_root: PathBuf::from(strongroom_tee::gramine::GRAMINE_ATTESTATION_DIR),
             collateral: None,
+            pccs_url: None,
+            pccs_ca_cert: None,
+            pccs_refresh_s: 3600,
+            kds_url: None,
+            kds_ca_cert: None,
+            snp_product: None,
             tls_names: vec!["localhost".into(), "127.0.0.1".into()],
             organizations: Vec::new(),
             worker_policy: None,
@@ -250,6 +283,8 @@ impl NodeSettings {
             return bad("election_timeout_ms: must be between 50 and 60000");
         }
         crate::object_storage::backend(self)?;
+        crate::pccs::check_settings(self)?;
+        crate::kds::check_settings(self)?;
         Ok(())
     }
 }

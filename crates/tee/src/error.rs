@@ -113,6 +113,12 @@ pub enum CollateralError {
     /// The AMD chain is not exactly an ASK and a self-signed ARK.
     #[error("AMD chain: {0}")]
     Chain(String),
+    /// The report a VCEK is to be fetched for does not say which.
+    #[error("AMD KDS: {0}")]
+    Kds(String),
+    /// A PCCS answer, or the quote it was asked for, is not what the collateral needs.
+    #[error("PCCS collateral: {0}")]
+    Pccs(String),
     /// DCAP collateral is not the JSON of a `QuoteCollateralV3`.
     #[error("DCAP collateral is not valid collateral JSON: {0}")]
     DcapJson(String),

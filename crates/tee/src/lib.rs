@@ -50,6 +50,8 @@ pub mod dcap;
 mod error;
 mod fields;
 pub mod gramine;
+pub mod kds;
+pub mod pccs;
 mod platform;
 pub mod policy;
 mod seal;
@@ -61,6 +63,8 @@ pub use configfs::{ConfigfsTsm, HostFilesystem, TsmFilesystem};
 pub use dcap::{DcapCollateral, DcapError, DcapVerifier};
 pub use error::{AttestError, CollateralError, EvidenceError, PlatformError};
 pub use gramine::GramineSgx;
+pub use kds::{KdsQuery, SnpProduct};
+pub use pccs::{PccsAnswer, PccsAnswers, PccsQuery, PccsUrls};
 pub use platform::{
     Evidence, Measurement, Platform, PlatformKind, REPORT_DATA_LEN, ReportData, SNP_REPORT_LEN,
 };

@@ -95,6 +95,27 @@ pub struct NodeStartArgs {
     /// otherwise none]. Read once at start. docs/attestation.md.
     #[arg(long, env = "STRONGROOM_COLLATERAL", value_name = "FILE")]
     collateral: Option<PathBuf>,
+    /// tdx, sgx: a PCCS (Intel's caching service, API v4) to fetch this node's DCAP
+    /// collateral from at start and every --pccs-refresh-s, instead of --collateral.
+    #[arg(long, env = "STRONGROOM_PCCS_URL", value_name = "URL")]
+    pccs_url: Option<String>,
+    /// The CA certificate (PEM) of an https:// PCCS [default: the system's roots].
+    #[arg(long, env = "STRONGROOM_PCCS_CA_CERT", value_name = "FILE")]
+    pccs_ca_cert: Option<PathBuf>,
+    /// Seconds between PCCS refreshes [default: 3600].
+    #[arg(long, env = "STRONGROOM_PCCS_REFRESH_S", value_name = "SECONDS")]
+    pccs_refresh_s: Option<u64>,
+    /// snp: AMD KDS (https://kdsintf.amd.com) to fetch this node's VCEK from at start,
+    /// for hosts that supply no auxblob; instead of --collateral.
+    #[arg(long, env = "STRONGROOM_KDS_URL", value_name = "URL")]
+    kds_url: Option<String>,
+    /// The CA certificate (PEM) of an https:// KDS [default: the system's roots].
+    #[arg(long, env = "STRONGROOM_KDS_CA_CERT", value_name = "FILE")]
+    kds_ca_cert: Option<PathBuf>,
+    /// snp: the chip's generation (Milan, Genoa, Turin), for KDS, when its reports do
+    /// not name it (report versions before 3).
+    #[arg(long, env = "STRONGROOM_SNP_PRODUCT", value_name = "NAME")]
+    snp_product: Option<String>,
     /// A DNS name or IP address for the TLS certificate (repeatable)
     /// [default: localhost, 127.0.0.1].
     #[arg(long = "tls-name", env = "STRONGROOM_TLS_NAMES", value_delimiter = ',')]
@@ -229,6 +250,24 @@ impl NodeStartArgs {
         }
         if let Some(v) = &self.collateral {
             s.collateral = Some(v.clone());
+        }
+        if let Some(v) = &self.pccs_url {
+            s.pccs_url = Some(v.clone());
+        }
+        if let Some(v) = &self.pccs_ca_cert {
+            s.pccs_ca_cert = Some(v.clone());
+        }
+        if let Some(v) = self.pccs_refresh_s {
+            s.pccs_refresh_s = v;
+        }
+        if let Some(v) = &self.kds_url {
+            s.kds_url = Some(v.clone());
+        }
+        if let Some(v) = &self.kds_ca_cert {
+            s.kds_ca_cert = Some(v.clone());
+        }
+        if let Some(v) = &self.snp_product {
+            s.snp_product = Some(v.clone());
         }
         if !self.tls_names.is_empty() {
             s.tls_names = self.tls_names.clone();

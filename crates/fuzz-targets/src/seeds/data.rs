@@ -81,6 +81,22 @@ pub(super) fn attestation_seeds(out: &mut Seeds) {
         seed.extend_from_slice(&samples.snp_ark);
         seed
     });
+    if let Some(seed) = pccs_seed(&samples.tdx_collateral) {
+        out.add("pccs_answers", "sample-tdx_quote_collateral", seed);
+    }
+    out.add(
+        "pccs_answers",
+        "shape",
+        crate::attestation::pccs_frame([
+            &[0x30, 0x03, 0x02, 0x01, 0x01],
+            b"-----BEGIN%20CERTIFICATE-----%0AAA%3D%3D%0A-----END%20CERTIFICATE-----%0A",
+            br#"{"tcbInfo":{"id":"TDX","version":3},"signature":"00ff"}"#,
+            b"-----BEGIN%20CERTIFICATE-----%0A",
+            br#"{"enclaveIdentity":{"id":"TD_QE"},"signature":"abcd"}"#,
+            b"%2D%2D%2D%2D%2DBEGIN CERTIFICATE-----",
+            b"3003020101",
+        ]),
+    );
     out.add(
         "attestation_policy",
         "documented",
@@ -251,5 +267,71 @@ pub(super) fn genome_seeds(out: &mut Seeds) {
         seed.extend_from_slice(genotyped.as_bytes());
         seed.extend_from_slice(phenotypes.as_bytes());
         out.add("genome_analysis", name, seed);
+    }
+}
+
+/// The answers a PCCS gives for the items of collateral JSON, framed for
+/// `pccs_answers`: bodies as a PCCS sends them, issuer chains percent-encoded.
+fn pccs_seed(collateral_json: &[u8]) -> Option<Vec<u8>> {
+    let fields: serde_json::Value = serde_json::from_slice(collateral_json).ok()?;
+    let text = |key: &str| fields.get(key)?.as_str().map(str::to_owned);
+    let bytes = |key: &str| hex::decode(text(key)?).ok();
+    let encode = |pem: String| strongroom_tee::pccs::percent_encode(&pem).into_bytes();
+    let signed = |name: &str, body: &str, signature: &str| -> Option<Vec<u8>> {
+        Some(
+            format!(
+                r#"{{"{name}":{},"signature":"{}"}}"#,
+                text(body)?,
+                text(signature)?
+            )
+            .into_bytes(),
+        )
+    };
+    let parts = [
+        bytes("pck_crl")?,
+        encode(text("pck_crl_issuer_chain")?),
+        signed("tcbInfo", "tcb_info", "tcb_info_signature")?,
+        encode(text("tcb_info_issuer_chain")?),
+        signed("enclaveIdentity", "qe_identity", "qe_identity_signature")?,
+        encode(text("qe_identity_issuer_chain")?),
+        text("root_ca_crl")?.into_bytes(),
+    ];
+    Some(crate::attestation::pccs_frame(
+        parts.each_ref().map(Vec::as_slice),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use strongroom_tee::{DcapVerifier, PccsAnswer, PccsAnswers, PlatformKind};
+
+    use crate::attestation::pccs_parts;
+    use crate::fixture::{attestation_time, samples};
+
+    #[test]
+    fn the_sample_pccs_seed_assembles_into_collateral_the_sample_quote_verifies_under() {
+        let seed = super::pccs_seed(&samples::get().tdx_collateral).unwrap();
+        let parts = pccs_parts(&seed);
+        let answer = |body: usize, header: Option<usize>| PccsAnswer {
+            body: parts[body].to_vec(),
+            issuer_chain: header.map(|h| String::from_utf8(parts[h].to_vec()).unwrap()),
+        };
+        let answers = PccsAnswers {
+            pck_crl: answer(0, Some(1)),
+            tcb_info: answer(2, Some(3)),
+            qe_identity: answer(4, Some(5)),
+            root_ca_crl: answer(6, None),
+        };
+        let (collateral, _) = answers.assemble().unwrap();
+        DcapVerifier::new()
+            .verify_quote(
+                PlatformKind::Tdx,
+                &samples::get().tdx_quote,
+                &collateral,
+                attestation_time(),
+            )
+            .unwrap();
     }
 }

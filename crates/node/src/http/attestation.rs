@@ -66,6 +66,6 @@ pub(super) async fn attestation(
         key_release_key: hex::encode(key_release_key),
         endpoint_key_sha256: hex::encode(state.node.endpoint().unwrap_or([0; 32])),
         recovery_key: None,
-        collateral: state.node.collateral().cloned(),
+        collateral: state.node.collateral(),
     }))
 }

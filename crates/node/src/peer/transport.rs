@@ -7,7 +7,7 @@ use std::time::Duration;
 use strongroom_consensus::{NodeAddr, PeerTransport};
 
 use super::tls::{NodeCredential, PeerTrust, client_config};
-use crate::error::NodeError;
+use crate::error::{NodeError, error_chain};
 
 /// The node-to-node client: every call is an HTTPS `POST` to a peer's peer listener.
 #[derive(Clone, Debug)]
@@ -94,18 +94,6 @@ impl HttpsPeers {
             }))
         }
     }
-}
-
-/// An error with its sources, one line.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 impl PeerTransport for HttpsPeers {
