@@ -6,10 +6,7 @@
 
 mod cluster;
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
-use cluster::{DEADLINE, Devnet, connect};
+use cluster::{Devnet, connect};
 use strongroom_enclave::governance::{GovernanceInvocation, ProposedChange};
 
 /// A node policy that accepts only a measurement no build has.
@@ -50,58 +47,9 @@ fn a_node_of_code_the_node_policy_does_not_name_is_refused_and_gets_no_secret() 
         assert_eq!(constitution.node_policy.as_deref(), Some(OTHER_CODE_POLICY));
     });
     // A second node of Org2MSP, with its own node certificate, asks to join.
-    let joiner_dir = base.path().join("joiner");
-    let org2 = &devnet.orgs[1];
-    let out = Command::new(env!("CARGO_BIN_EXE_strongroom"))
-        .args(["node", "enroll", "--ca"])
-        .arg(org2)
-        .args(["--name", "joiner", "--san", "127.0.0.1", "--out"])
-        .arg(&joiner_dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let founder = std::fs::read_to_string(&devnet.nodes[0].config).unwrap();
-    let peer = founder
-        .lines()
-        .find_map(|l| l.strip_prefix("peer_listen = "))
-        .unwrap()
-        .trim_matches('"')
-        .to_owned();
-    let data_dir = joiner_dir.join("data");
-    let mut joiner = Command::new(env!("CARGO_BIN_EXE_strongroom"))
-        .args(["node", "start", "--data-dir"])
-        .arg(&data_dir)
-        .args(["--listen", "127.0.0.1:0", "--peer-listen", "127.0.0.1:0"])
-        .args(["--node-id", "2", "--join", &peer, "--node-certificate"])
-        .arg(joiner_dir.join("joiner.pem"))
-        .args(devnet.orgs.iter().enumerate().flat_map(|(i, dir)| {
-            [
-                "--org".to_owned(),
-                format!("Org{}MSP={}", i + 1, dir.join("ca.pem").display()),
-            ]
-        }))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = joiner.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            started.elapsed() < DEADLINE,
-            "the joiner neither joined nor stopped"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(joiner.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    let mut joiner = devnet.spawn_joiner(&base.path().join("joiner"), 1, "joiner", 2);
+    let (status, stderr) = joiner.wait_stopped();
+    let data_dir = joiner.data_dir.clone();
     assert!(!status.success(), "the joiner was refused: {stderr}");
     assert!(
         stderr.contains("join refused") && stderr.contains("no [[allow]] entry admits"),

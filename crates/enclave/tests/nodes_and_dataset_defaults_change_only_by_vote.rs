@@ -1,7 +1,9 @@
-//! `remove_node` and `set_defaults`: a node of the cluster is retired, and the dataset
-//! defaults change, only when a threshold of organizations votes for it; a proposal
-//! naming a node outside the cluster, a retired node or the last voter, or defaults out
-//! of range, is refused with the reason and changes nothing.
+//! `remove_node`, `add_node`, `set_node_admission` and `set_defaults`: a node of the
+//! cluster is retired, a node id admitted, the admission rule changed and the dataset
+//! defaults changed only when a threshold of organizations votes for it; a proposal
+//! naming a node outside the cluster, a retired node or the last voter (removal), a
+//! node of the cluster, an admitted or a retired id (admission), or defaults out of
+//! range, is refused with the reason and changes nothing.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -85,6 +87,73 @@ fn removing_a_retired_node_again_is_refused() {
     // The leader has not removed it from the membership yet: still refused.
     let reason = refused_proposal(&mut c, json!({"change": "remove_node", "node_id": 2}));
     assert!(reason.contains("node 2 is already retired"), "{reason}");
+}
+
+#[test]
+fn a_voted_admission_admits_the_id_and_a_voted_rule_makes_joins_need_it() {
+    let mut c = Consortium::with_cluster(&[1, 2, 3], &[]);
+    assert!(
+        c.core.node_admission().admits(7),
+        "open until a vote says otherwise"
+    );
+    c.carry(json!({"change": "set_node_admission", "by_vote": true}));
+    assert!(!c.core.node_admission().admits(7));
+    let admin = c.admins[0].clone();
+    let proposal = c.proposal(
+        &admin,
+        &json!({"op": "propose", "change": {"change": "add_node", "node_id": 7}}),
+    );
+    assert!(
+        !c.core.node_admission().admits(7),
+        "one vote admits nothing"
+    );
+    let second = c.admins[1].clone();
+    let decided = c.proposal(&second, &common::consortium::vote(&proposal.id, true));
+    assert_eq!(decided.status, ProposalStatus::Enacted);
+    assert!(c.core.node_admission().admits(7));
+    assert!(!c.core.node_admission().admits(8));
+    let constitution = c.constitution();
+    assert!(constitution.nodes_admitted_by_vote);
+    assert_eq!(constitution.admitted_nodes, [7]);
+    c.carry(json!({"change": "set_node_admission", "by_vote": false}));
+    assert!(c.core.node_admission().admits(8));
+    assert!(!c.constitution().nodes_admitted_by_vote);
+}
+
+#[test]
+fn admitting_a_node_of_the_cluster_is_refused() {
+    let mut c = Consortium::with_cluster(&[1, 2, 3], &[4]);
+    let reason = refused_proposal(&mut c, json!({"change": "add_node", "node_id": 4}));
+    assert!(
+        reason.contains("node 4 is already a node of the cluster"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn admitting_an_admitted_node_again_is_refused() {
+    let mut c = Consortium::with_cluster(&[1, 2, 3], &[]);
+    c.carry(json!({"change": "add_node", "node_id": 5}));
+    let reason = refused_proposal(&mut c, json!({"change": "add_node", "node_id": 5}));
+    assert!(reason.contains("node 5 is already admitted"), "{reason}");
+}
+
+#[test]
+fn admitting_a_retired_node_is_refused() {
+    let mut c = Consortium::with_cluster(&[1, 2, 3], &[]);
+    c.carry(json!({"change": "remove_node", "node_id": 3}));
+    let reason = refused_proposal(&mut c, json!({"change": "add_node", "node_id": 3}));
+    assert!(reason.contains("node 3 was retired"), "{reason}");
+}
+
+#[test]
+fn admitting_node_id_zero_is_refused_naming_the_field() {
+    let mut c = Consortium::with_cluster(&[1, 2, 3], &[]);
+    let reason = refused_proposal(&mut c, json!({"change": "add_node", "node_id": 0}));
+    assert!(
+        reason.starts_with("invalid invocation: change.node_id: must be at least 1"),
+        "{reason}"
+    );
 }
 
 #[test]

@@ -14,6 +14,10 @@
 //!   leader removes it from the Raft membership ([`retire_nodes`]): checked on every
 //!   node a few times a second, acted on only by the leader, retried while another
 //!   membership change is in progress, and a no-op once the node is gone.
+//! - **Admission.** Once the consortium admits nodes by vote (governance
+//!   `set_node_admission`), a joiner whose id is neither admitted (`add_node`) nor
+//!   already in the membership is refused before its evidence is looked at; a member
+//!   that restarts and joins again under its id is not affected.
 //! - **Writes.** Only the leader orders. A follower forwards a sealed request to the
 //!   leader ([`FORWARD_PATH`]) and answers once the entry is applied and durable on the
 //!   follower too, so a client that reads from the node it wrote to reads its write.
@@ -250,10 +254,19 @@ pub fn admit(
         )));
     }
     let metrics = consensus.raft().metrics().borrow().clone();
-    if let Some(existing) = metrics
+    let existing = metrics
         .membership_config
         .membership()
         .get_node(&body.node_id)
+        .cloned();
+    if existing.is_none() && !lock(core).node_admission().admits(body.node_id) {
+        return Err(NodeError::Unauthorized(format!(
+            "join refused: the consortium admits nodes by vote and has not admitted node {} \
+             (governance propose add-node --node-id {})",
+            body.node_id, body.node_id
+        )));
+    }
+    if let Some(existing) = existing
         && existing.addr != body.addr
     {
         return Err(NodeError::BadRequest(format!(

@@ -46,6 +46,10 @@ pub enum GovernanceCommand {
 /// The changes one can propose.
 #[derive(Debug, Subcommand)]
 pub enum ProposeCommand {
+    /// Admit a node id: once the consortium admits nodes by vote (`set-node-admission
+    /// --by-vote`), a node joins only under an admitted id (or one already in the
+    /// cluster). The id must not be retired, admitted already, or in the cluster.
+    AddNode(RemoveNodeArgs),
     /// Trust a new organization's root CA.
     AddOrg(AddOrgArgs),
     /// Retire a node: once carried, the leader removes it from the cluster and its node
@@ -60,6 +64,10 @@ pub enum ProposeCommand {
     /// cell size or privacy budget (either or both). A dataset already registered
     /// keeps what it had.
     SetDefaults(DefaultsArgs),
+    /// Choose how nodes join: with --by-vote only under ids admitted by `add-node`;
+    /// with --open (the initial rule) any organization adds nodes of its own (a node
+    /// certificate of its CA). The node policy judges every joiner's evidence either way.
+    SetNodeAdmission(NodeAdmissionArgs),
     /// Replace the node policy: which platforms and core measurements may join the
     /// service and receive its secrets (a core's evidence, checked with `attest
     /// verify`, shows its measurement). The whole policy is replaced: to accept a
@@ -79,7 +87,20 @@ pub enum ProposeCommand {
     SetWorkerPolicy(WorkerPolicyArgs),
 }
 
-/// Arguments of `governance propose remove-node`.
+/// Arguments of `governance propose set-node-admission`.
+#[derive(Debug, Args)]
+pub struct NodeAdmissionArgs {
+    #[command(flatten)]
+    proposal: ProposalArgs,
+    /// Nodes join only under ids the consortium admitted (`add-node`).
+    #[arg(long, conflicts_with = "open")]
+    by_vote: bool,
+    /// Each organization adds nodes of its own.
+    #[arg(long)]
+    open: bool,
+}
+
+/// Arguments of `governance propose remove-node` and `add-node`.
 #[derive(Debug, Args)]
 pub struct RemoveNodeArgs {
     #[command(flatten)]
@@ -295,6 +316,23 @@ fn change_of(command: &ProposeCommand) -> Result<(ProposedChange, &ProposalArgs)
                 ProposedChange::AddOrganization {
                     msp_id: org.msp_id,
                     ca_cert_pem: org.ca_cert_pem,
+                },
+                &args.proposal,
+            )
+        }
+        ProposeCommand::AddNode(args) => (
+            ProposedChange::AddNode {
+                node_id: args.node_id,
+            },
+            &args.proposal,
+        ),
+        ProposeCommand::SetNodeAdmission(args) => {
+            if args.by_vote == args.open {
+                bail!("give --by-vote or --open");
+            }
+            (
+                ProposedChange::SetNodeAdmission {
+                    by_vote: args.by_vote,
                 },
                 &args.proposal,
             )

@@ -405,6 +405,102 @@ impl Drop for Devnet {
     }
 }
 
+/// A node started by a test to join a devnet (`strongroom node start --join`).
+pub struct Joiner {
+    pub child: Child,
+    pub data_dir: PathBuf,
+    /// Its stdout and stderr.
+    pub log: PathBuf,
+}
+
+impl Joiner {
+    /// Waits until the joiner stops (it was refused); its exit status and log.
+    pub fn wait_stopped(&mut self) -> (std::process::ExitStatus, String) {
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                started.elapsed() < DEADLINE,
+                "the joiner neither joined nor stopped"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        (
+            status,
+            std::fs::read_to_string(&self.log).unwrap_or_default(),
+        )
+    }
+}
+
+impl Drop for Joiner {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Devnet {
+    /// Enrolls node `name` with organization `org`'s CA under `dir` and starts it as
+    /// node `node_id`, joining through the founding node's peer listener.
+    pub fn spawn_joiner(&self, dir: &Path, org: usize, name: &str, node_id: u64) -> Joiner {
+        let out = Command::new(env!("CARGO_BIN_EXE_strongroom"))
+            .args(["node", "enroll", "--ca"])
+            .arg(&self.orgs[org])
+            .args(["--name", name, "--san", "127.0.0.1", "--out"])
+            .arg(dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let port = || {
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port()
+        };
+        let data_dir = dir.join("data");
+        let log = dir.join("node.log");
+        let output = std::fs::File::create(&log).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_strongroom"))
+            .args(["node", "start", "--data-dir"])
+            .arg(&data_dir)
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{}", port()))
+            .arg("--peer-listen")
+            .arg(format!("127.0.0.1:{}", port()))
+            .args([
+                "--node-id",
+                &node_id.to_string(),
+                "--join",
+                &self.nodes[0].peer,
+            ])
+            .arg("--node-certificate")
+            .arg(dir.join(format!("{name}.pem")))
+            .args(self.orgs.iter().enumerate().flat_map(|(i, dir)| {
+                [
+                    "--org".to_owned(),
+                    format!("Org{}MSP={}", i + 1, dir.join("ca.pem").display()),
+                ]
+            }))
+            .stdin(Stdio::null())
+            .stdout(output.try_clone().unwrap())
+            .stderr(output)
+            .spawn()
+            .unwrap();
+        Joiner {
+            child,
+            data_dir,
+            log,
+        }
+    }
+}
+
 /// The policy that accepts this build's simulated nodes. INSECURE, for tests.
 pub fn sim_policy() -> Policy {
     Policy::new().with_allow_simulated(true).with_allowed(

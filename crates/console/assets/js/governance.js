@@ -19,6 +19,8 @@ function utf8Length(text) {
 function changeSummary(c) {
   if (!c || typeof c !== 'object') return String(c);
   switch (c.change) {
+    case 'add_node':
+      return `add node ${c.node_id}`;
     case 'add_organization':
       return `add organization ${c.msp_id}`;
     case 'remove_node':
@@ -34,6 +36,8 @@ function changeSummary(c) {
       if (c.no_privacy_budget) parts.push('no privacy budget');
       return `dataset defaults: ${parts.join(', ')}`;
     }
+    case 'set_node_admission':
+      return c.by_vote ? 'node admission: only node ids admitted by vote join' : 'node admission: each organization adds its own nodes';
     case 'set_node_policy':
       return `node policy (${utf8Length(c.policy)} bytes of TOML)`;
     case 'set_recovery':
@@ -189,6 +193,7 @@ function constitutionView(c) {
       ['Default minimum cell size', defaults.min_cell_size === undefined ? null : String(defaults.min_cell_size), null],
       ['Default privacy budget', defaults.epsilon_budget_micro ? `ε ${epsText(defaults.epsilon_budget_micro)}` : 'none', null],
       ['Revoked certificates', (c.revoked || []).length ? codes(c.revoked) : 'none', null],
+      ['Node admission', c.nodes_admitted_by_vote ? `by vote; admitted: ${(c.admitted_nodes || []).length ? c.admitted_nodes.join(', ') : 'none'}` : 'each organization adds its own nodes', null],
       ['Retired nodes', (c.retired_nodes || []).length ? c.retired_nodes.join(', ') : 'none', null],
       ['Recovery', recovery ? `any ${recovery.threshold} of ${(recovery.members || []).join(', ')} (version ${recovery.version})` : 'none', null],
       ['Node policy', c.node_policy ? h('details', null, h('summary', null, 'Show (TOML)'), pre(String(c.node_policy))) : 'none: no node may join', null],

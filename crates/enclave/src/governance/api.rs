@@ -36,6 +36,14 @@ impl Threshold {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "change", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ProposedChange {
+    /// Admit a node id: once the consortium admits nodes by vote
+    /// ([`ProposedChange::SetNodeAdmission`]), a node joins only under an admitted id
+    /// (or one already in the cluster). An id admitted earlier stays admitted. The id
+    /// must not be retired, admitted already, or a node of the cluster.
+    AddNode {
+        /// Its Raft node id (at least 1).
+        node_id: u64,
+    },
     /// Trust a new organization's root CA.
     AddOrganization {
         /// Its MSP id (1 to 64 of ASCII letters, digits, `.`, `-`, `_`).
@@ -77,6 +85,15 @@ pub enum ProposedChange {
         /// their own have none. Not with `epsilon_budget_micro`.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         no_privacy_budget: bool,
+    },
+    /// Choose how nodes join: `by_vote`, only under an id the consortium admitted
+    /// ([`ProposedChange::AddNode`]); otherwise (the initial rule) any organization
+    /// may add a node of its own, with a node certificate of its CA, whose evidence the
+    /// node policy accepts. Either way the node policy judges the evidence, and nodes
+    /// already in the cluster stay.
+    SetNodeAdmission {
+        /// Whether a joining node's id must have been admitted by vote.
+        by_vote: bool,
     },
     /// Replace the node policy: the platforms and core measurements whose evidence a
     /// core accepts before it hands the service secrets to a joining node. The whole
@@ -120,6 +137,7 @@ impl ProposedChange {
     pub fn summary(&self) -> String {
         match self {
             Self::AddOrganization { msp_id, .. } => format!("add organization {msp_id}"),
+            Self::AddNode { node_id } => format!("add node {node_id}"),
             Self::RemoveNode { node_id } => format!("remove node {node_id}"),
             Self::RemoveOrganization { msp_id } => format!("remove organization {msp_id}"),
             Self::RevokeMember { certificate_sha256 } => format!(
@@ -144,6 +162,12 @@ impl ProposedChange {
                     parts.push("no privacy budget".into());
                 }
                 format!("dataset defaults: {}", parts.join(", "))
+            }
+            Self::SetNodeAdmission { by_vote: true } => {
+                "node admission: only node ids admitted by vote join".into()
+            }
+            Self::SetNodeAdmission { by_vote: false } => {
+                "node admission: each organization adds its own nodes".into()
             }
             Self::SetNodePolicy { policy } => {
                 format!("node policy ({} bytes of TOML)", policy.len())
@@ -352,6 +376,12 @@ pub struct ConstitutionView {
     /// The node ids the consortium retired (`remove_node`), ascending: refused at join.
     #[serde(default)]
     pub retired_nodes: Vec<u64>,
+    /// Whether nodes join only under an id admitted by vote (`set_node_admission`).
+    #[serde(default)]
+    pub nodes_admitted_by_vote: bool,
+    /// The node ids the consortium admitted (`add_node`), ascending.
+    #[serde(default)]
+    pub admitted_nodes: Vec<u64>,
 }
 
 /// A vote that counted for or against a change that took effect.

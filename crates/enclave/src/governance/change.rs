@@ -38,7 +38,7 @@ pub(super) fn check(change: &ProposedChange) -> Result<Option<Vec<u8>>, Contract
                 .map(Some)
                 .map_err(|e| invalid("change.ca_cert_pem", e))
         }
-        ProposedChange::RemoveNode { node_id } => {
+        ProposedChange::AddNode { node_id } | ProposedChange::RemoveNode { node_id } => {
             nodes::check(*node_id)?;
             Ok(None)
         }
@@ -74,6 +74,7 @@ pub(super) fn check(change: &ProposedChange) -> Result<Option<Vec<u8>>, Contract
             defaults::check(*min_cell_size, *epsilon_budget_micro, *no_privacy_budget)?;
             Ok(None)
         }
+        ProposedChange::SetNodeAdmission { .. } => Ok(None),
         ProposedChange::SetNodePolicy { policy } | ProposedChange::SetWorkerPolicy { policy } => {
             check_policy(policy).map_err(|e| invalid("change.policy", e))?;
             Ok(None)
@@ -138,7 +139,10 @@ pub(super) fn applicable(
             }
             Ok(())
         }
-        ProposedChange::SetDefaults { .. } | ProposedChange::SetNodePolicy { .. } => Ok(()),
+        ProposedChange::AddNode { node_id } => nodes::admissible(state, *node_id, &env.cluster),
+        ProposedChange::SetDefaults { .. }
+        | ProposedChange::SetNodeAdmission { .. }
+        | ProposedChange::SetNodePolicy { .. } => Ok(()),
         ProposedChange::SetRecovery { members, .. } => {
             recovery::applicable(state, members, env.member_keys)
         }
@@ -172,6 +176,7 @@ pub(super) fn enact(
             let der = pem_to_der(ca_cert_pem).map_err(refused)?;
             state.put(organization_key(msp_id), der);
         }
+        ProposedChange::AddNode { node_id } => nodes::admit(state, *node_id, id, env)?,
         ProposedChange::RemoveNode { node_id } => nodes::enact(state, *node_id, id, env)?,
         ProposedChange::RemoveOrganization { msp_id } => state.delete(&organization_key(msp_id)),
         ProposedChange::RevokeMember { certificate_sha256 } => state.put(
@@ -191,6 +196,7 @@ pub(super) fn enact(
             *epsilon_budget_micro,
             *no_privacy_budget,
         )?,
+        ProposedChange::SetNodeAdmission { by_vote } => nodes::set_admission(state, *by_vote),
         ProposedChange::SetNodePolicy { policy } => {
             state.put(NODE_POLICY_KEY.to_vec(), policy.as_bytes().to_vec());
         }

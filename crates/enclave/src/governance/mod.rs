@@ -95,6 +95,7 @@ pub use api::{
 };
 pub(crate) use change::check_policy;
 pub(crate) use nodes::ClusterView;
+pub use nodes::NodeAdmission;
 use recovery::MemberKeys;
 use strongroom_identity::{TrustStore, fingerprint};
 
@@ -539,6 +540,8 @@ pub(crate) fn query(
                 recovery: recovery::view(state)?,
                 defaults: defaults::current(state)?,
                 retired_nodes: nodes::retired(state),
+                nodes_admitted_by_vote: nodes::admission_by_vote(state),
+                admitted_nodes: nodes::admitted(state),
             })
         }
         GovernanceQuery::GetProposal { id } => {

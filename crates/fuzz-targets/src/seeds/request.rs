@@ -246,6 +246,14 @@ fn governance_seeds() -> Vec<(&'static str, String)> {
             r#"{"op":"propose","change":{"change":"remove_node","node_id":2}}"#.to_owned(),
         ),
         (
+            "add-node",
+            r#"{"op":"propose","change":{"change":"add_node","node_id":9}}"#.to_owned(),
+        ),
+        (
+            "node-admission",
+            r#"{"op":"propose","change":{"change":"set_node_admission","by_vote":true}}"#.to_owned(),
+        ),
+        (
             "set-defaults",
             r#"{"op":"propose","change":{"change":"set_defaults","min_cell_size":20,"epsilon_budget_micro":1500000}}"#.to_owned(),
         ),

@@ -112,6 +112,19 @@ pub(super) fn constitution_text(c: &ConstitutionView) -> String {
             .epsilon_budget_micro
             .map_or_else(|| "none".to_owned(), |m| format!("ε {}", epsilon_text(m)))
     ));
+    if c.nodes_admitted_by_vote {
+        let ids: Vec<String> = c.admitted_nodes.iter().map(u64::to_string).collect();
+        out.push_str(&format!(
+            "node admission: by vote; admitted nodes: {}\n",
+            if ids.is_empty() {
+                "none".to_owned()
+            } else {
+                ids.join(", ")
+            }
+        ));
+    } else {
+        out.push_str("node admission: each organization adds its own nodes\n");
+    }
     if !c.retired_nodes.is_empty() {
         let ids: Vec<String> = c.retired_nodes.iter().map(u64::to_string).collect();
         out.push_str(&format!("retired nodes: {}\n", ids.join(", ")));
