@@ -38,10 +38,11 @@ use crate::settings::NodeSettings;
 const SIM_SECRET_FILE: &str = "sim-host-secret";
 
 /// How a node reaches its TEE's interfaces. The default reads the host's files named
-/// in the settings; [`TeeAccess::with_tsm_filesystem`] sends the configfs-tsm file
-/// operations of `platform = "tdx"` or `"snp"` through another [`TsmFilesystem`]
-/// (an embedder's, or a test's stand-in for the kernel under `tsm_root`). The
-/// producer, the evidence path and the checks on the outblob are the same either way.
+/// in the settings; [`TeeAccess::with_tsm_filesystem`] sends the file operations of
+/// the TEE interface through another [`TsmFilesystem`] (an embedder's, or a test's
+/// stand-in): configfs-tsm under `tsm_root` for `platform = "tdx"` or `"snp"`,
+/// Gramine's pseudo-files under `attestation_root` for `"sgx"`. The producer, the
+/// evidence path and the checks on what it answers are the same either way.
 #[derive(Clone, Debug, Default)]
 pub struct TeeAccess {
     tsm: Option<Arc<dyn TsmFilesystem>>,
@@ -164,7 +165,10 @@ pub(crate) fn open(
         }
         PlatformKind::Sgx => {
             readable_dir("attestation_root", &settings.attestation_root)?;
-            Box::new(GramineSgx::with_root(&settings.attestation_root))
+            Box::new(GramineSgx::with_filesystem(
+                &settings.attestation_root,
+                access.tsm(),
+            ))
         }
         PlatformKind::Snp | PlatformKind::Tdx => {
             readable_dir("tsm_root", &settings.tsm_root)?;

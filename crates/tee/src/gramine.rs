@@ -15,6 +15,7 @@ use std::sync::Mutex;
 
 use zeroize::Zeroizing;
 
+use crate::configfs::{HostFilesystem, TsmFilesystem};
 use crate::error::PlatformError;
 use crate::fields::unverified_fields;
 use crate::platform::{Evidence, Measurement, Platform, PlatformKind, REPORT_DATA_LEN, ReportData};
@@ -31,6 +32,7 @@ const SGX_SEAL_KEY_LEN: usize = 16;
 #[derive(Debug)]
 pub struct GramineSgx {
     root: PathBuf,
+    filesystem: Box<dyn TsmFilesystem>,
     lock: Mutex<()>,
 }
 
@@ -48,8 +50,16 @@ impl GramineSgx {
 
     /// The producer using another directory.
     pub fn with_root(root: impl Into<PathBuf>) -> Self {
+        Self::with_filesystem(root, Box::new(HostFilesystem))
+    }
+
+    /// Gramine's files under `root`, read and written through `filesystem` (the
+    /// host's by default; an embedder's or a test's stand-in for Gramine otherwise).
+    /// The checks on the quote are the same either way.
+    pub fn with_filesystem(root: impl Into<PathBuf>, filesystem: Box<dyn TsmFilesystem>) -> Self {
         Self {
             root: root.into(),
+            filesystem,
             lock: Mutex::new(()),
         }
     }
@@ -61,11 +71,13 @@ impl GramineSgx {
 
     fn read(&self, name: &str) -> Result<Vec<u8>, PlatformError> {
         let path = self.root.join(name);
-        std::fs::read(&path).map_err(|error| PlatformError::Io {
-            operation: "read",
-            path,
-            error,
-        })
+        self.filesystem
+            .read(&path)
+            .map_err(|error| PlatformError::Io {
+                operation: "read",
+                path,
+                error,
+            })
     }
 
     fn quote(&self, report_data: &ReportData) -> Result<Vec<u8>, PlatformError> {
@@ -87,11 +99,13 @@ impl GramineSgx {
             });
         }
         let user_report_data = self.root.join("user_report_data");
-        std::fs::write(&user_report_data, report_data).map_err(|error| PlatformError::Io {
-            operation: "write",
-            path: user_report_data,
-            error,
-        })?;
+        self.filesystem
+            .write(&user_report_data, report_data)
+            .map_err(|error| PlatformError::Io {
+                operation: "write",
+                path: user_report_data,
+                error,
+            })?;
         let quote = self.read("quote")?;
         let quote_path = self.root.join("quote");
         let (_, bound) = unverified_fields(PlatformKind::Sgx, &quote).map_err(|reason| {

@@ -225,3 +225,67 @@ pub fn test_chain_table() -> Vec<u8> {
         (ARK_GUID, der_of_pem(&fixture("ark.pem"))),
     ])
 }
+
+/// Where an SGX v3 quote carries its report data (header 48 + report body 320).
+pub const SGX_REPORT_DATA_OFFSET: usize = 368;
+/// Gramine's MRENCLAVE sealing key in the stand-in.
+pub const FAKE_SGX_SEAL_KEY: [u8; 16] = [0x5a; 16];
+
+/// A stand-in for Gramine's `/dev/attestation`: real files in a directory, Gramine's
+/// semantics on top (`quote` answers the last `user_report_data` written, with the
+/// real SGX quote of the shared data, its report data replaced).
+#[derive(Clone, Debug)]
+pub struct FakeGramine {
+    template: Vec<u8>,
+    /// Every `user_report_data` written and the quote that answered it, in order.
+    answered: Arc<Mutex<Vec<Answer>>>,
+}
+
+impl FakeGramine {
+    /// Gramine under DCAP attestation, with a sealing key; writes its files under `root`.
+    pub fn dcap(root: &Path) -> Self {
+        std::fs::write(root.join("attestation_type"), "dcap").unwrap();
+        std::fs::create_dir_all(root.join("keys")).unwrap();
+        std::fs::write(root.join("keys/_sgx_mrenclave"), FAKE_SGX_SEAL_KEY).unwrap();
+        Self {
+            template: shared_sample("dcap-qvl/sgx_quote"),
+            answered: Arc::default(),
+        }
+    }
+
+    pub fn last_answer(&self) -> Answer {
+        self.answered.lock().unwrap().last().cloned().unwrap()
+    }
+}
+
+impl TsmFilesystem for FakeGramine {
+    fn create_dir(&self, path: &Path) -> io::Result<()> {
+        std::fs::create_dir(path)
+    }
+
+    fn remove_dir(&self, path: &Path) -> io::Result<()> {
+        std::fs::remove_dir_all(path)
+    }
+
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        std::fs::read(path)
+    }
+
+    fn write(&self, path: &Path, contents: &[u8]) -> io::Result<()> {
+        std::fs::write(path, contents)?;
+        if path
+            .file_name()
+            .is_some_and(|name| name == "user_report_data")
+        {
+            let mut quote = self.template.clone();
+            quote[SGX_REPORT_DATA_OFFSET..][..64].copy_from_slice(contents);
+            let dir = path.parent().ok_or(io::ErrorKind::InvalidInput)?;
+            std::fs::write(dir.join("quote"), &quote)?;
+            self.answered
+                .lock()
+                .unwrap()
+                .push((contents.to_vec(), quote));
+        }
+        Ok(())
+    }
+}
