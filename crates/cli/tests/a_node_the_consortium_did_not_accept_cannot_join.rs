@@ -7,7 +7,7 @@
 mod cluster;
 
 use cluster::{Devnet, connect};
-use strongroom_enclave::governance::{GovernanceInvocation, ProposedChange};
+use strongroom_enclave::governance::ProposedChange;
 
 /// A node policy that accepts only a measurement no build has.
 const OTHER_CODE_POLICY: &str = "allow_simulated = true\n\n[[allow]]\nplatform = \"sim\"\nmeasurement = \"0000000000000000000000000000000000000000000000000000000000000000\"\n";
@@ -17,35 +17,15 @@ fn a_node_of_code_the_node_policy_does_not_name_is_refused_and_gets_no_secret() 
     let base = tempfile::tempdir().unwrap();
     let devnet = Devnet::up(&base.path().join("devnet"), 1, 2);
     // Both organizations vote the new node policy in.
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
-        let client = connect(&devnet.nodes[0].api).await.unwrap();
-        let proposal = client
-            .govern(
-                &devnet.admin(0),
-                &GovernanceInvocation::Propose {
-                    change: ProposedChange::SetNodePolicy {
-                        policy: OTHER_CODE_POLICY.into(),
-                    },
-                    description: "only other code".into(),
-                    expires_at_ms: None,
-                },
-            )
-            .await
-            .unwrap();
-        client
-            .govern(
-                &devnet.admin(1),
-                &GovernanceInvocation::Vote {
-                    proposal: proposal.value.id,
-                    approve: true,
-                },
-            )
-            .await
-            .unwrap();
-        let constitution = client.constitution(&devnet.admin(0)).await.unwrap();
-        assert_eq!(constitution.node_policy.as_deref(), Some(OTHER_CODE_POLICY));
+    devnet.carry(ProposedChange::SetNodePolicy {
+        policy: OTHER_CODE_POLICY.into(),
     });
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let constitution = runtime.block_on(async {
+        let client = connect(&devnet.nodes[0].api).await.unwrap();
+        client.constitution(&devnet.admin(0)).await.unwrap()
+    });
+    assert_eq!(constitution.node_policy.as_deref(), Some(OTHER_CODE_POLICY));
     // A second node of Org2MSP, with its own node certificate, asks to join.
     let mut joiner = devnet.spawn_joiner(&base.path().join("joiner"), 1, "joiner", 2);
     let (status, stderr) = joiner.wait_stopped();

@@ -11,43 +11,13 @@ mod cluster;
 use std::time::{Duration, Instant};
 
 use cluster::{DEADLINE, Devnet, connect};
-use strongroom_enclave::governance::{GovernanceInvocation, ProposalStatus, ProposedChange};
-
-/// Carries `change` in a devnet of two organizations: Org1 proposes, Org2 votes.
-fn carry(devnet: &Devnet, change: ProposedChange) {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
-        let client = connect(&devnet.nodes[0].api).await.unwrap();
-        let proposal = client
-            .govern(
-                &devnet.admin(0),
-                &GovernanceInvocation::Propose {
-                    change,
-                    description: "node admission".into(),
-                    expires_at_ms: None,
-                },
-            )
-            .await
-            .unwrap();
-        let carried = client
-            .govern(
-                &devnet.admin(1),
-                &GovernanceInvocation::Vote {
-                    proposal: proposal.value.id,
-                    approve: true,
-                },
-            )
-            .await
-            .unwrap();
-        assert_eq!(carried.value.status, ProposalStatus::Enacted);
-    });
-}
+use strongroom_enclave::governance::ProposedChange;
 
 #[test]
 fn a_node_joins_only_once_the_consortium_admitted_its_id() {
     let base = tempfile::tempdir().unwrap();
     let devnet = Devnet::up(&base.path().join("devnet"), 1, 2);
-    carry(&devnet, ProposedChange::SetNodeAdmission { by_vote: true });
+    devnet.carry(ProposedChange::SetNodeAdmission { by_vote: true });
 
     let mut refused = devnet.spawn_joiner(&base.path().join("refused"), 1, "refused", 2);
     let (status, log) = refused.wait_stopped();
@@ -58,7 +28,7 @@ fn a_node_joins_only_once_the_consortium_admitted_its_id() {
     );
     assert_eq!(devnet.gauge(0, "strongroom_raft_voters"), Some(1));
 
-    carry(&devnet, ProposedChange::AddNode { node_id: 2 });
+    devnet.carry(ProposedChange::AddNode { node_id: 2 });
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let constitution = runtime.block_on(async {
         let client = connect(&devnet.nodes[0].api).await.unwrap();

@@ -27,7 +27,6 @@ use fake_tsm::*;
 use strongroom_api_types::{Attestation, EvidenceCollateral};
 use strongroom_client::Client;
 use strongroom_contract::KvContract;
-use strongroom_enclave::{PublicKeys, evidence_report_data};
 use strongroom_node::{
     Node, NodeError, NodeSettings, RecoveringNode, RunningNode, TLS_CERT_FILE, TeeAccess,
 };
@@ -73,37 +72,6 @@ impl Setup {
             .await
             .unwrap()
     }
-}
-
-/// `GET /v1/attestation` over a fresh nonce, as a client sends it.
-async fn attestation(running: &RunningNode, nonce: [u8; 32]) -> Attestation {
-    let http = common::raw_http(running.cert_pem(), b"h2");
-    let url = format!(
-        "https://localhost:{}/v1/attestation?nonce={}",
-        running.addr().port(),
-        hex::encode(nonce)
-    );
-    let response = http.get(url).send().await.unwrap();
-    assert_eq!(response.status().as_u16(), 200);
-    response.json().await.unwrap()
-}
-
-/// The report data the node's evidence must bind for `attestation`.
-fn expected_report_data(attestation: &Attestation, nonce: &[u8]) -> [u8; 64] {
-    let keys = PublicKeys {
-        signing_key: hex::decode(&attestation.signing_key).unwrap(),
-        transaction_key: hex::decode(&attestation.transaction_key).unwrap(),
-    };
-    let endpoint: [u8; 32] = hex::decode(&attestation.endpoint_key_sha256)
-        .unwrap()
-        .try_into()
-        .unwrap();
-    evidence_report_data(
-        &keys,
-        &hex::decode(&attestation.key_release_key).unwrap(),
-        &endpoint,
-        nonce,
-    )
 }
 
 /// The test chain's VCEK, ASK and ARK.

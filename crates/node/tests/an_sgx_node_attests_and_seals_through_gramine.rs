@@ -16,9 +16,7 @@ mod fake_tsm;
 use std::sync::Arc;
 
 use fake_tsm::*;
-use strongroom_api_types::Attestation;
 use strongroom_contract::KvContract;
-use strongroom_enclave::{PublicKeys, evidence_report_data};
 use strongroom_node::{Node, NodeSettings, RunningNode, TeeAccess};
 use strongroom_tee::PlatformKind;
 
@@ -56,34 +54,6 @@ impl Setup {
             .await
             .map_err(|e| e.to_string())
     }
-}
-
-async fn attestation(running: &RunningNode, nonce: [u8; 32]) -> Attestation {
-    let http = common::raw_http(running.cert_pem(), b"h2");
-    let url = format!(
-        "https://localhost:{}/v1/attestation?nonce={}",
-        running.addr().port(),
-        hex::encode(nonce)
-    );
-    http.get(url).send().await.unwrap().json().await.unwrap()
-}
-
-/// The report data the node's evidence must bind for `attestation`.
-fn expected_report_data(attestation: &Attestation, nonce: &[u8]) -> [u8; 64] {
-    let keys = PublicKeys {
-        signing_key: hex::decode(&attestation.signing_key).unwrap(),
-        transaction_key: hex::decode(&attestation.transaction_key).unwrap(),
-    };
-    let endpoint: [u8; 32] = hex::decode(&attestation.endpoint_key_sha256)
-        .unwrap()
-        .try_into()
-        .unwrap();
-    evidence_report_data(
-        &keys,
-        &hex::decode(&attestation.key_release_key).unwrap(),
-        &endpoint,
-        nonce,
-    )
 }
 
 #[tokio::test(flavor = "multi_thread")]

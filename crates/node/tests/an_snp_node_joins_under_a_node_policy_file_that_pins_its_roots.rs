@@ -22,7 +22,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fake_tsm::*;
-use strongroom_api_types::Attestation;
 use strongroom_contract::KvContract;
 use strongroom_identity::{SubjectAltName, Validity};
 use strongroom_node::{Node, NodeError, NodeSettings, RunningNode, TeeAccess};
@@ -128,17 +127,6 @@ impl Consortium {
     }
 }
 
-/// `GET /v1/attestation` of `running`, as a client asks it.
-async fn attestation(running: &RunningNode) -> Attestation {
-    let http = common::raw_http(running.cert_pem(), b"h2");
-    let url = format!(
-        "https://localhost:{}/v1/attestation?nonce={}",
-        running.addr().port(),
-        "ab".repeat(32)
-    );
-    http.get(url).send().await.unwrap().json().await.unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn an_snp_node_joins_when_the_node_policy_file_pins_its_roots_and_measurement() {
     let measurement = snp_template_measurement().to_hex();
@@ -150,8 +138,8 @@ async fn an_snp_node_joins_when_the_node_policy_file_pins_its_roots_and_measurem
         .unwrap();
 
     let (founder, joined) = (
-        attestation(&consortium.founder).await,
-        attestation(&joiner).await,
+        attestation(&consortium.founder, [0xab; 32]).await,
+        attestation(&joiner, [0xab; 32]).await,
     );
     assert_eq!(joined.platform, "snp");
     assert_eq!(

@@ -442,6 +442,40 @@ impl Drop for Joiner {
 }
 
 impl Devnet {
+    /// Carries `change` by vote of the first two organizations: Org1's admin proposes,
+    /// Org2's votes for it; asserts that it was enacted (a majority of two or three).
+    pub fn carry(&self, change: ProposedChange) {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async {
+            let client = connect(&self.nodes[0].api).await.unwrap();
+            let proposal = client
+                .govern(
+                    &self.admin(0),
+                    &GovernanceInvocation::Propose {
+                        change,
+                        description: "carried by the test".into(),
+                        expires_at_ms: None,
+                    },
+                )
+                .await
+                .unwrap();
+            let carried = client
+                .govern(
+                    &self.admin(1),
+                    &GovernanceInvocation::Vote {
+                        proposal: proposal.value.id,
+                        approve: true,
+                    },
+                )
+                .await
+                .unwrap();
+            assert_eq!(
+                carried.value.status,
+                strongroom_enclave::governance::ProposalStatus::Enacted
+            );
+        });
+    }
+
     /// Enrolls node `name` with organization `org`'s CA under `dir` and starts it as
     /// node `node_id`, joining through the founding node's peer listener.
     pub fn spawn_joiner(&self, dir: &Path, org: usize, name: &str, node_id: u64) -> Joiner {
