@@ -105,7 +105,7 @@ pub struct NodeStartArgs {
     /// Seconds between PCCS refreshes [default: 3600].
     #[arg(long, env = "STRONGROOM_PCCS_REFRESH_S", value_name = "SECONDS")]
     pccs_refresh_s: Option<u64>,
-    /// snp: AMD KDS (https://kdsintf.amd.com) to fetch this node's VCEK from at start,
+    /// snp: AMD KDS (`https://kdsintf.amd.com`) to fetch this node's VCEK from at start,
     /// for hosts that supply no auxblob; instead of --collateral.
     #[arg(long, env = "STRONGROOM_KDS_URL", value_name = "URL")]
     kds_url: Option<String>,
