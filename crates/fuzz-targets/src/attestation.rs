@@ -97,26 +97,30 @@ pub fn snp_collateral(data: &[u8]) {
 /// part that is empty is an absent header. What assembles is then checked against
 /// the sample TDX quote.
 pub fn pccs_answers(data: &[u8]) {
-    let parts = pccs_parts(data);
-    let answer = |body: usize, header: Option<usize>| PccsAnswer {
-        body: parts[body].to_vec(),
-        issuer_chain: header
-            .filter(|h| !parts[*h].is_empty())
-            .map(|h| String::from_utf8_lossy(parts[h]).into_owned()),
-    };
-    let answers = PccsAnswers {
-        pck_crl: answer(0, Some(1)),
-        tcb_info: answer(2, Some(3)),
-        qe_identity: answer(4, Some(5)),
-        root_ca_crl: answer(6, None),
-    };
-    if let Ok((collateral, _)) = answers.assemble() {
+    if let Ok((collateral, _)) = pccs_answers_of(pccs_parts(data)).assemble() {
         let _ = DcapVerifier::new().verify_quote(
             PlatformKind::Tdx,
             &samples::get().tdx_quote,
             &collateral,
             attestation_time(),
         );
+    }
+}
+
+/// The answers the seven parts of a `pccs_answers` input stand for; an empty header
+/// part is an absent header.
+pub fn pccs_answers_of(parts: [&[u8]; 7]) -> PccsAnswers {
+    let answer = |body: usize, header: Option<usize>| PccsAnswer {
+        body: parts[body].to_vec(),
+        issuer_chain: header
+            .filter(|h| !parts[*h].is_empty())
+            .map(|h| String::from_utf8_lossy(parts[h]).into_owned()),
+    };
+    PccsAnswers {
+        pck_crl: answer(0, Some(1)),
+        tcb_info: answer(2, Some(3)),
+        qe_identity: answer(4, Some(5)),
+        root_ca_crl: answer(6, None),
     }
 }
 

@@ -101,3 +101,14 @@ pub(crate) fn http_client(
         .build()
         .map_err(|e| NodeError::Tls(format!("{setting} client: {e}")))
 }
+
+/// Checks that `url`, the value of the setting `setting`, is an `http://` or
+/// `https://` URL.
+pub(crate) fn check_url(setting: &str, url: &str) -> Result<(), NodeError> {
+    if url.starts_with("http://") || url.starts_with("https://") {
+        return Ok(());
+    }
+    Err(NodeError::Config {
+        reason: format!("{setting}: {url:?} is not an http:// or https:// URL"),
+    })
+}

@@ -41,11 +41,7 @@ pub(crate) fn check_settings(settings: &NodeSettings) -> Result<(), NodeError> {
                 .into(),
         );
     }
-    if !(url.starts_with("http://") || url.starts_with("https://")) {
-        return bad(format!(
-            "kds_url: {url:?} is not an http:// or https:// URL"
-        ));
-    }
+    crate::fetch::check_url("kds_url", url)?;
     Ok(())
 }
 

@@ -47,11 +47,7 @@ pub(crate) fn check_settings(settings: &NodeSettings) -> Result<(), NodeError> {
                 .into(),
         );
     }
-    if !(url.starts_with("http://") || url.starts_with("https://")) {
-        return bad(format!(
-            "pccs_url: {url:?} is not an http:// or https:// URL"
-        ));
-    }
+    crate::fetch::check_url("pccs_url", url)?;
     if !(1..=7 * 86_400).contains(&settings.pccs_refresh_s) {
         return bad("pccs_refresh_s: must be between 1 and 604800 (a week)".into());
     }
@@ -68,23 +64,21 @@ pub(crate) struct Pccs {
 }
 
 impl Pccs {
-    /// The PCCS of `settings`, if one is set, asked about quotes like `quote`.
+    /// The PCCS at `base` (setting `pccs_url`), asked about quotes like `quote`.
     pub(crate) fn for_quote(
         settings: &NodeSettings,
+        base: &str,
         quote: &[u8],
-    ) -> Result<Option<Self>, NodeError> {
-        let Some(base) = &settings.pccs_url else {
-            return Ok(None);
-        };
+    ) -> Result<Self, NodeError> {
         let query = PccsQuery::for_quote(quote).map_err(|e| NodeError::Config {
             reason: format!("pccs_url: {e}"),
         })?;
-        Ok(Some(Self {
+        Ok(Self {
             http: http_client("pccs_ca_cert", settings.pccs_ca_cert.as_deref())?,
-            base: base.clone(),
+            base: base.to_owned(),
             query,
             refresh: Duration::from_secs(settings.pccs_refresh_s),
-        }))
+        })
     }
 
     /// [`Pccs::fetch`] at start: a failure is a configuration error.

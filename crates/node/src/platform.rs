@@ -213,11 +213,9 @@ pub(crate) async fn collateral_at_start(
     access: &TeeAccess,
     evidence: impl FnOnce() -> Result<Vec<u8>, NodeError>,
 ) -> Result<(Option<EvidenceCollateral>, Option<Pccs>), NodeError> {
-    if settings.pccs_url.is_some() {
-        return match Pccs::for_quote(settings, &evidence()?)? {
-            Some(pccs) => Ok((Some(pccs.fetch_at_start().await?), Some(pccs))),
-            None => Ok((None, None)),
-        };
+    if let Some(base) = &settings.pccs_url {
+        let pccs = Pccs::for_quote(settings, base, &evidence()?)?;
+        return Ok((Some(pccs.fetch_at_start().await?), Some(pccs)));
     }
     if let Some(base) = &settings.kds_url {
         let vcek = crate::kds::vcek(settings, base, &evidence()?).await?;

@@ -305,25 +305,15 @@ fn pccs_seed(collateral_json: &[u8]) -> Option<Vec<u8>> {
 mod tests {
     #![allow(clippy::unwrap_used)]
 
-    use strongroom_tee::{DcapVerifier, PccsAnswer, PccsAnswers, PlatformKind};
+    use strongroom_tee::{DcapVerifier, PlatformKind};
 
-    use crate::attestation::pccs_parts;
+    use crate::attestation::{pccs_answers_of, pccs_parts};
     use crate::fixture::{attestation_time, samples};
 
     #[test]
     fn the_sample_pccs_seed_assembles_into_collateral_the_sample_quote_verifies_under() {
         let seed = super::pccs_seed(&samples::get().tdx_collateral).unwrap();
-        let parts = pccs_parts(&seed);
-        let answer = |body: usize, header: Option<usize>| PccsAnswer {
-            body: parts[body].to_vec(),
-            issuer_chain: header.map(|h| String::from_utf8(parts[h].to_vec()).unwrap()),
-        };
-        let answers = PccsAnswers {
-            pck_crl: answer(0, Some(1)),
-            tcb_info: answer(2, Some(3)),
-            qe_identity: answer(4, Some(5)),
-            root_ca_crl: answer(6, None),
-        };
+        let answers = pccs_answers_of(pccs_parts(&seed));
         let (collateral, _) = answers.assemble().unwrap();
         DcapVerifier::new()
             .verify_quote(
